@@ -1,0 +1,728 @@
+//! Reading: zero-copy, typed access to the fields of one record.
+//!
+//! [`Layout::read`] checks only the record length and returns a [`Record`] that borrows
+//! the bytes; each accessor decodes its one field on demand, without allocating (text is
+//! a `&str` into the record). [`Layout::read_all`] / [`Record::errors`] check every field
+//! and collect every error, for per-record verdicts. Errors allocate; valid data never
+//! does.
+
+use time::{Date, Month};
+
+use crate::error::{ErrorCode, FieldError, byte_class};
+use crate::layout::{DateBlank, Field, FieldId, FieldKind, Layout};
+use crate::verdict::RecordVerdict;
+
+/// A decoded field value, as [`Record::value`] returns it and [`crate::RecordWriter::set`]
+/// takes it.
+///
+/// Not redacted: it is the caller's data. Do not log values of personal fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// A blank number or date, or a filler.
+    Blank,
+    /// Text with trailing spaces trimmed, or a literal's constant.
+    Text(&'a str),
+    /// A number field.
+    Number(u64),
+    /// A date field.
+    Date(Date),
+    /// Any amount kind, in minor units.
+    Amount(i64),
+}
+
+/// One record, read against its layout. Borrows the record bytes; copying is cheap.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    layout: &'a Layout,
+    bytes: &'a [u8],
+    record: Option<u64>,
+}
+
+impl Layout {
+    /// Reads one record (ASCII bytes; decode EBCDIC first with
+    /// [`crate::Encoding::decode_into`]). Only the length is checked here: a wrong
+    /// length is a record-level `LENGTH` error without position. Fields are decoded and
+    /// checked by the accessors of [`Record`].
+    pub fn read<'a>(&'a self, record: &'a [u8]) -> Result<Record<'a>, FieldError> {
+        if record.len() != self.record_len {
+            return Err(length_error(self, record.len()));
+        }
+        Ok(Record {
+            layout: self,
+            bytes: record,
+            record: None,
+        })
+    }
+
+    /// Checks every field of `record` and returns every error (empty when valid; a wrong
+    /// length gives the single `LENGTH` error). Does not allocate for a valid record.
+    pub fn read_all(&self, record: &[u8]) -> Vec<FieldError> {
+        match self.read(record) {
+            Ok(r) => r.errors(),
+            Err(e) => vec![e],
+        }
+    }
+
+    /// The verdict for record number `record` (1-based): [`Layout::read_all`] wrapped in a
+    /// [`RecordVerdict`].
+    pub fn verdict(&self, record: u64, bytes: &[u8]) -> RecordVerdict {
+        RecordVerdict::new(record, self.read_all(bytes))
+    }
+
+    /// Reads every field and writes it back: the canonical form of the record. For a
+    /// record already in canonical form (every committed sample should be) the result
+    /// is byte-identical — the round-trip test each adapter runs over its samples.
+    pub fn rewrite(&self, record: &[u8]) -> Result<Vec<u8>, Vec<FieldError>> {
+        let rec = self.read(record).map_err(|e| vec![e])?;
+        let errors = rec.errors();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut w = crate::RecordWriter::new(self);
+        for i in 0..self.fields.len() {
+            let v = rec.value(i).map_err(|e| vec![e])?;
+            w.set(i, v).map_err(|e| vec![e])?;
+        }
+        Ok(w.finish())
+    }
+}
+
+fn length_error(layout: &Layout, got: usize) -> FieldError {
+    FieldError::record_level(
+        ErrorCode::LENGTH,
+        format!(
+            "record is {got} bytes, layout {} needs {}",
+            layout.name, layout.record_len
+        ),
+    )
+}
+
+impl<'a> Record<'a> {
+    /// The layout this record is read with.
+    pub fn layout(&self) -> &'a Layout {
+        self.layout
+    }
+
+    /// The whole record's bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Sets the 1-based record number carried into every error from this record.
+    #[must_use]
+    pub fn with_record(mut self, record: u64) -> Self {
+        self.record = Some(record);
+        self
+    }
+
+    /// The record number, if set.
+    pub fn record_number(&self) -> Option<u64> {
+        self.record
+    }
+
+    fn numbered(&self, e: FieldError) -> FieldError {
+        match self.record {
+            Some(n) => e.with_record(n),
+            None => e,
+        }
+    }
+
+    fn resolve(&self, id: impl FieldId) -> Result<(&'a Field, &'a [u8]), FieldError> {
+        let layout: &'a Layout = self.layout;
+        let Some(i) = id.index_in(layout) else {
+            return Err(self.numbered(FieldError::unpositioned(
+                ErrorCode::UNKNOWN_FIELD,
+                id.describe(),
+                format!("no such field in layout {}", layout.name),
+            )));
+        };
+        let f = &layout.fields[i];
+        match self.bytes.get(f.range()) {
+            Some(b) => Ok((f, b)),
+            None => Err(self.numbered(FieldError::new(
+                ErrorCode::LENGTH,
+                f.name,
+                f.start,
+                "field lies outside the record (layout not validated?)",
+            ))),
+        }
+    }
+
+    /// The raw bytes of a field (untrimmed, unchecked).
+    pub fn raw(&self, id: impl FieldId) -> Result<&'a [u8], FieldError> {
+        self.resolve(id).map(|(_, b)| b)
+    }
+
+    /// Decodes and checks one field of any kind.
+    pub fn value(&self, id: impl FieldId) -> Result<Value<'a>, FieldError> {
+        let (f, b) = self.resolve(id)?;
+        decode(f, b).map_err(|e| self.numbered(e))
+    }
+
+    fn wrong_kind(&self, f: &Field, wanted: &str) -> FieldError {
+        self.numbered(FieldError::new(
+            ErrorCode::WRONG_KIND,
+            f.name,
+            f.start,
+            format!("field is {}, read as {wanted}", f.kind.name()),
+        ))
+    }
+
+    /// A text (or literal) field, trailing spaces trimmed; `""` when blank and optional.
+    pub fn text(&self, id: impl FieldId) -> Result<&'a str, FieldError> {
+        let (f, b) = self.resolve(id)?;
+        match f.kind {
+            FieldKind::Text { .. } | FieldKind::Literal(_) => match decode(f, b) {
+                Ok(Value::Text(s)) => Ok(s),
+                Ok(_) => Err(self.wrong_kind(f, "text")),
+                Err(e) => Err(self.numbered(e)),
+            },
+            _ => Err(self.wrong_kind(f, "text")),
+        }
+    }
+
+    /// A number field; `None` when blank and blanks are allowed.
+    pub fn number_opt(&self, id: impl FieldId) -> Result<Option<u64>, FieldError> {
+        let (f, b) = self.resolve(id)?;
+        match f.kind {
+            FieldKind::Number { .. } => match decode(f, b) {
+                Ok(Value::Number(n)) => Ok(Some(n)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(self.numbered(e)),
+            },
+            _ => Err(self.wrong_kind(f, "number")),
+        }
+    }
+
+    /// A number field; a blank (where allowed) is a `REQUIRED` error here — use
+    /// [`Record::number_opt`] for optional numbers.
+    pub fn number(&self, id: impl FieldId) -> Result<u64, FieldError> {
+        let (f, _) = self.resolve(id)?;
+        self.number_opt(id)?.ok_or_else(|| {
+            self.numbered(FieldError::new(
+                ErrorCode::REQUIRED,
+                f.name,
+                f.start,
+                "number is blank",
+            ))
+        })
+    }
+
+    /// A date field; `None` when blank (all spaces or all zeros) and blanks are allowed.
+    pub fn date(&self, id: impl FieldId) -> Result<Option<Date>, FieldError> {
+        let (f, b) = self.resolve(id)?;
+        match f.kind {
+            FieldKind::Date { .. } => match decode(f, b) {
+                Ok(Value::Date(d)) => Ok(Some(d)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(self.numbered(e)),
+            },
+            _ => Err(self.wrong_kind(f, "date")),
+        }
+    }
+
+    /// Any amount kind, in minor units (implied decimals: see [`FieldKind::decimals`]).
+    pub fn amount(&self, id: impl FieldId) -> Result<i64, FieldError> {
+        let (f, b) = self.resolve(id)?;
+        match f.kind.decimals() {
+            Some(_) => match decode(f, b) {
+                Ok(Value::Amount(a)) => Ok(a),
+                Ok(_) => Err(self.wrong_kind(f, "amount")),
+                Err(e) => Err(self.numbered(e)),
+            },
+            None => Err(self.wrong_kind(f, "amount")),
+        }
+    }
+
+    /// Checks every field and returns every error, in field order.
+    pub fn errors(&self) -> Vec<FieldError> {
+        let mut out = Vec::new();
+        self.collect_errors(&mut out);
+        out
+    }
+
+    /// Like [`Record::errors`], appending to `out` (reuse one vector across records).
+    pub fn collect_errors(&self, out: &mut Vec<FieldError>) {
+        for i in 0..self.layout.fields.len() {
+            if let Err(e) = self.value(i) {
+                out.push(e);
+            }
+        }
+    }
+
+    /// `true` when every field is valid (stops at the first error, allocates nothing
+    /// for a valid record).
+    pub fn is_valid(&self) -> bool {
+        (0..self.layout.fields.len()).all(|i| self.value(i).is_ok())
+    }
+}
+
+fn field_err(f: &Field, code: ErrorCode, msg: impl Into<String>, bytes: &[u8]) -> FieldError {
+    FieldError::new(code, f.name, f.start, msg).with_bad_bytes(bytes)
+}
+
+/// Parses all-digit bytes; `Err(i)` is the offset of the first non-digit.
+#[inline]
+fn digits(bytes: &[u8]) -> Result<u64, usize> {
+    let mut v: u64 = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return Err(i);
+        }
+        // A validated layout never has more than 19 digits, which always fit in u64;
+        // wrapping here would only hit unvalidated tables, caught below by the caller.
+        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+    }
+    Ok(v)
+}
+
+fn not_numeric(f: &Field, bytes: &[u8], field_bytes: &[u8], at: usize) -> FieldError {
+    field_err(
+        f,
+        ErrorCode::NOT_NUMERIC,
+        format!(
+            "non-digit ({}) at byte {} of {}; expected right-justified zero-filled digits",
+            byte_class(bytes[at]),
+            at + 1,
+            bytes.len()
+        ),
+        field_bytes,
+    )
+}
+
+fn amount_digits(f: &Field, digit_bytes: &[u8], field_bytes: &[u8]) -> Result<i64, FieldError> {
+    if digit_bytes.len() > 18 {
+        return Err(field_err(
+            f,
+            ErrorCode::OVERFLOW,
+            "more than 18 digits",
+            field_bytes,
+        ));
+    }
+    match digits(digit_bytes) {
+        // At most 18 digits: always fits in i64.
+        Ok(v) => Ok(v as i64),
+        Err(at) => Err(not_numeric(f, digit_bytes, field_bytes, at)),
+    }
+}
+
+fn is_all(bytes: &[u8], c: u8) -> bool {
+    bytes.iter().all(|&b| b == c)
+}
+
+/// Decodes and checks one field. The single place that knows every kind's encoding on
+/// the read side (the writer mirrors it in `write.rs`).
+pub(crate) fn decode<'a>(f: &Field, b: &'a [u8]) -> Result<Value<'a>, FieldError> {
+    match f.kind {
+        FieldKind::Text { required } => {
+            // Branch-free scan (vectorises); the offending offset is looked up only on error.
+            let printable = b
+                .iter()
+                .fold(true, |ok, &c| ok & (c.wrapping_sub(0x20) < 0x5F));
+            if !printable {
+                let at = b
+                    .iter()
+                    .position(|&c| !(0x20..=0x7E).contains(&c))
+                    .unwrap_or(0);
+                return Err(field_err(
+                    f,
+                    ErrorCode::NOT_TEXT,
+                    format!(
+                        "{} at byte {} of {}; text must be printable ASCII",
+                        byte_class(b[at]),
+                        at + 1,
+                        b.len()
+                    ),
+                    b,
+                ));
+            }
+            let end = b.iter().rposition(|&c| c != b' ').map_or(0, |p| p + 1);
+            if required && end == 0 {
+                return Err(field_err(
+                    f,
+                    ErrorCode::REQUIRED,
+                    "required text is blank",
+                    b,
+                ));
+            }
+            // Printable ASCII is always valid UTF-8.
+            std::str::from_utf8(&b[..end])
+                .map(Value::Text)
+                .map_err(|_| field_err(f, ErrorCode::NOT_TEXT, "not ASCII", b))
+        }
+        FieldKind::Number { blank_allowed } => {
+            if b.len() > 19 {
+                return Err(field_err(f, ErrorCode::OVERFLOW, "more than 19 digits", b));
+            }
+            match digits(b) {
+                Ok(n) => Ok(Value::Number(n)),
+                Err(_) if blank_allowed && is_all(b, b' ') => Ok(Value::Blank),
+                Err(at) => Err(not_numeric(f, b, b, at)),
+            }
+        }
+        FieldKind::Date { blank } => {
+            if blank != DateBlank::Never && (is_all(b, b' ') || is_all(b, b'0')) {
+                return Ok(Value::Blank);
+            }
+            if is_all(b, b' ') || is_all(b, b'0') {
+                return Err(field_err(
+                    f,
+                    ErrorCode::REQUIRED,
+                    "required date is blank",
+                    b,
+                ));
+            }
+            parse_date(b)
+                .map(Value::Date)
+                .map_err(|msg| field_err(f, ErrorCode::BAD_DATE, msg, b))
+        }
+        FieldKind::Amount { .. } => amount_digits(f, b, b).map(Value::Amount),
+        FieldKind::SignedAmount { .. } => {
+            let Some((&sign, rest)) = b.split_first() else {
+                return Err(field_err(f, ErrorCode::SIGN, "no room for a sign", b));
+            };
+            let neg = sign_of(f, sign, "first", b)?;
+            let v = amount_digits(f, rest, b)?;
+            Ok(Value::Amount(if neg { -v } else { v }))
+        }
+        FieldKind::TrailingSignAmount { .. } => {
+            let Some((&sign, rest)) = b.split_last() else {
+                return Err(field_err(f, ErrorCode::SIGN, "no room for a sign", b));
+            };
+            let neg = sign_of(f, sign, "last", b)?;
+            let v = amount_digits(f, rest, b)?;
+            Ok(Value::Amount(if neg { -v } else { v }))
+        }
+        FieldKind::ZonedAmount { .. } => {
+            let Some((&last, rest)) = b.split_last() else {
+                return Err(field_err(f, ErrorCode::SIGN, "empty zoned field", b));
+            };
+            let Some((digit, neg)) = overpunch_decode(last) else {
+                return Err(field_err(
+                    f,
+                    ErrorCode::SIGN,
+                    format!(
+                        "last byte is {}; expected a digit or an overpunch sign ({{ A-I }} J-R)",
+                        byte_class(last)
+                    ),
+                    b,
+                ));
+            };
+            let high = amount_digits(f, rest, b)?;
+            let v = high
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(i64::from(digit)))
+                .ok_or_else(|| field_err(f, ErrorCode::OVERFLOW, "more than 18 digits", b))?;
+            Ok(Value::Amount(if neg { -v } else { v }))
+        }
+        FieldKind::Filler => Ok(Value::Blank),
+        FieldKind::Literal(lit) => {
+            if b == lit.as_bytes() {
+                Ok(Value::Text(lit))
+            } else {
+                Err(field_err(
+                    f,
+                    ErrorCode::LITERAL_MISMATCH,
+                    format!("expected the constant {lit:?}"),
+                    b,
+                ))
+            }
+        }
+    }
+}
+
+fn sign_of(f: &Field, sign: u8, which: &str, b: &[u8]) -> Result<bool, FieldError> {
+    match sign {
+        b'-' => Ok(true),
+        b'+' => Ok(false),
+        other => Err(field_err(
+            f,
+            ErrorCode::SIGN,
+            format!(
+                "{which} byte must be '+' or '-', found {}",
+                byte_class(other)
+            ),
+            b,
+        )),
+    }
+}
+
+/// Zoned-decimal last byte (ASCII view of EBCDIC zones C / D / F): `(digit, negative)`.
+pub(crate) fn overpunch_decode(b: u8) -> Option<(u8, bool)> {
+    match b {
+        b'0'..=b'9' => Some((b - b'0', false)),
+        b'{' => Some((0, false)),
+        b'A'..=b'I' => Some((b - b'A' + 1, false)),
+        b'}' => Some((0, true)),
+        b'J'..=b'R' => Some((b - b'J' + 1, true)),
+        _ => None,
+    }
+}
+
+fn parse_date(b: &[u8]) -> Result<Date, String> {
+    if b.len() != 8 {
+        return Err(format!("date field is {} bytes, CCYYMMDD needs 8", b.len()));
+    }
+    let n = digits(b).map_err(|at| {
+        format!(
+            "non-digit ({}) at byte {} of 8; expected CCYYMMDD",
+            byte_class(b[at]),
+            at + 1
+        )
+    })?;
+    // Eight digits: year 0000-9999, always in range for `time` (±9999).
+    let year = (n / 10_000) as i32;
+    let month = ((n / 100) % 100) as u8;
+    let day = (n % 100) as u8;
+    let month = Month::try_from(month).map_err(|_| "month out of range 01-12".to_owned())?;
+    Date::from_calendar_date(year, month, day)
+        .map_err(|_| "day is not valid for the month".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Field;
+    use time::macros::date;
+
+    static L: Layout = Layout::new(
+        "T",
+        66,
+        &[
+            Field::new("id", 1, 2, FieldKind::Literal("T1")),
+            Field::new("name", 3, 6, FieldKind::REQUIRED_TEXT),
+            Field::new("note", 9, 4, FieldKind::TEXT),
+            Field::new("ssn", 13, 9, FieldKind::NUMBER),
+            Field::new(
+                "zip4",
+                22,
+                4,
+                FieldKind::Number {
+                    blank_allowed: true,
+                },
+            ),
+            Field::new(
+                "dob",
+                26,
+                8,
+                FieldKind::Date {
+                    blank: DateBlank::Spaces,
+                },
+            ),
+            Field::new("doh", 34, 8, FieldKind::DATE),
+            Field::new("amt", 42, 6, FieldKind::Amount { decimals: 2 }),
+            Field::new("lead", 48, 6, FieldKind::SignedAmount { decimals: 2 }),
+            Field::new(
+                "trail",
+                54,
+                5,
+                FieldKind::TrailingSignAmount { decimals: 0 },
+            ),
+            Field::new("zoned", 59, 5, FieldKind::ZonedAmount { decimals: 2 }),
+            Field::new("fill", 64, 3, FieldKind::Filler),
+        ],
+    );
+    const _: () = L.assert_valid();
+
+    const GOOD: &[u8] = concat!(
+        "T1",
+        "SMITH ",
+        "ab  ",
+        "123456789",
+        "0123",
+        "        ",
+        "20240229",
+        "000123",
+        "-00123",
+        "0045+",
+        "0012}",
+        "   "
+    )
+    .as_bytes();
+
+    #[test]
+    fn reads_every_kind() {
+        assert_eq!(GOOD.len(), 66);
+        let r = L.read(GOOD).unwrap();
+        assert_eq!(r.errors(), vec![]);
+        assert!(r.is_valid());
+        assert_eq!(r.text("id").unwrap(), "T1");
+        assert_eq!(r.text("name").unwrap(), "SMITH");
+        assert_eq!(r.text("note").unwrap(), "ab");
+        assert_eq!(r.number("ssn").unwrap(), 123_456_789);
+        assert_eq!(r.number_opt("zip4").unwrap(), Some(123));
+        assert_eq!(r.date("dob").unwrap(), None);
+        assert_eq!(r.date("doh").unwrap(), Some(date!(2024 - 02 - 29)));
+        assert_eq!(r.amount("amt").unwrap(), 123);
+        assert_eq!(r.amount("lead").unwrap(), -123);
+        assert_eq!(r.amount("trail").unwrap(), 45);
+        assert_eq!(r.amount("zoned").unwrap(), -120);
+        assert_eq!(r.value("fill").unwrap(), Value::Blank);
+        assert_eq!(r.raw(3).unwrap(), b"123456789");
+        assert_eq!(r.text(1usize).unwrap(), "SMITH");
+    }
+
+    fn with(at: usize, patch: &[u8]) -> Vec<u8> {
+        let mut v = GOOD.to_vec();
+        v[at - 1..at - 1 + patch.len()].copy_from_slice(patch);
+        v
+    }
+
+    fn one_error(rec: &[u8]) -> FieldError {
+        let errs = L.read_all(rec);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        errs.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn length_is_a_record_level_error() {
+        let e = L.read(&GOOD[..65]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::LENGTH);
+        assert_eq!(e.position, None);
+        assert_eq!(e.field, "record");
+        assert_eq!(L.read_all(b"").len(), 1);
+    }
+
+    #[test]
+    fn text_errors() {
+        let e = one_error(&with(3, b"      "));
+        assert_eq!((e.code, e.position), (ErrorCode::REQUIRED, Some(3)));
+        let e = one_error(&with(4, b"\x00"));
+        assert_eq!(e.code, ErrorCode::NOT_TEXT);
+        assert_eq!(
+            e.message,
+            "control byte at byte 2 of 6; text must be printable ASCII"
+        );
+        let e = one_error(&with(9, b"\xC1"));
+        assert_eq!(e.code, ErrorCode::NOT_TEXT);
+        // optional text may be blank; leading spaces are kept
+        let r = with(9, b"    ");
+        assert_eq!(L.read(&r).unwrap().text("note").unwrap(), "");
+        let r = with(9, b" x  ");
+        assert_eq!(L.read(&r).unwrap().text("note").unwrap(), " x");
+    }
+
+    #[test]
+    fn number_errors_do_not_leak_digits() {
+        let rec = with(13, b"123 5A789");
+        let e = one_error(&rec);
+        assert_eq!((e.code, e.position), (ErrorCode::NOT_NUMERIC, Some(13)));
+        assert_eq!(
+            e.message,
+            "non-digit (space) at byte 4 of 9; expected right-justified zero-filled digits"
+        );
+        assert!(!e.to_string().contains("123"));
+        assert_eq!(e.bad_bytes(), b"123 5A789");
+        let r = L.read(&rec).unwrap().with_record(4);
+        let e = r.number("ssn").unwrap_err();
+        assert_eq!(e.record, Some(4));
+        // blank allowed only where declared
+        let e = one_error(&with(13, b"         "));
+        assert_eq!(e.code, ErrorCode::NOT_NUMERIC);
+        let r = with(22, b"    ");
+        let rec = L.read(&r).unwrap();
+        assert_eq!(rec.number_opt("zip4").unwrap(), None);
+        assert_eq!(rec.number("zip4").unwrap_err().code, ErrorCode::REQUIRED);
+        assert_eq!(one_error(&with(22, b" 123")).code, ErrorCode::NOT_NUMERIC);
+    }
+
+    #[test]
+    fn date_errors_and_blanks() {
+        assert_eq!(one_error(&with(34, b"20230229")).code, ErrorCode::BAD_DATE);
+        assert_eq!(
+            one_error(&with(34, b"20231301")).message,
+            "month out of range 01-12"
+        );
+        assert_eq!(one_error(&with(34, b"2023-1-1")).code, ErrorCode::BAD_DATE);
+        assert_eq!(one_error(&with(34, b"        ")).code, ErrorCode::REQUIRED);
+        assert_eq!(one_error(&with(34, b"00000000")).code, ErrorCode::REQUIRED);
+        let r = with(26, b"00000000");
+        assert_eq!(L.read(&r).unwrap().date("dob").unwrap(), None);
+        let r = with(26, b"19991231");
+        assert_eq!(
+            L.read(&r).unwrap().date("dob").unwrap(),
+            Some(date!(1999 - 12 - 31))
+        );
+        assert_eq!(one_error(&with(26, b"1999123 ")).code, ErrorCode::BAD_DATE);
+    }
+
+    #[test]
+    fn amount_and_sign_errors() {
+        assert_eq!(one_error(&with(42, b"-00001")).code, ErrorCode::NOT_NUMERIC);
+        assert_eq!(one_error(&with(48, b" 00123")).code, ErrorCode::SIGN);
+        assert_eq!(one_error(&with(48, b"+0012A")).code, ErrorCode::NOT_NUMERIC);
+        assert_eq!(one_error(&with(54, b"00045")).code, ErrorCode::SIGN);
+        assert_eq!(one_error(&with(59, b"0012 ")).code, ErrorCode::SIGN);
+        assert_eq!(one_error(&with(59, b"0X12{")).code, ErrorCode::NOT_NUMERIC);
+        let amount = |rec: Vec<u8>, f: &str| L.read(&rec).unwrap().amount(f).unwrap();
+        assert_eq!(amount(with(48, b"+99999"), "lead"), 99_999);
+        assert_eq!(amount(with(54, b"0001-"), "trail"), -1);
+        assert_eq!(amount(with(59, b"0012A"), "zoned"), 121);
+        assert_eq!(amount(with(59, b"0012R"), "zoned"), -129);
+        assert_eq!(amount(with(59, b"00129"), "zoned"), 129);
+        assert_eq!(amount(with(59, b"0000{"), "zoned"), 0);
+    }
+
+    #[test]
+    fn overpunch_table() {
+        for (i, c) in b"{ABCDEFGHI".iter().enumerate() {
+            assert_eq!(overpunch_decode(*c), Some((i as u8, false)));
+        }
+        for (i, c) in b"}JKLMNOPQR".iter().enumerate() {
+            assert_eq!(overpunch_decode(*c), Some((i as u8, true)));
+        }
+        assert_eq!(overpunch_decode(b'S'), None);
+    }
+
+    #[test]
+    fn literal_and_filler() {
+        let e = one_error(&with(1, b"T2"));
+        assert_eq!((e.code, e.position), (ErrorCode::LITERAL_MISMATCH, Some(1)));
+        assert_eq!(e.message, "expected the constant \"T1\"");
+        // filler content is ignored
+        assert!(L.read_all(&with(64, b"\x00\xFFx")).is_empty());
+    }
+
+    #[test]
+    fn collects_every_error_in_field_order() {
+        let mut rec = with(1, b"XX");
+        rec[12] = b'A';
+        rec[39] = b'9';
+        let errs = L.read_all(&rec);
+        let codes: Vec<_> = errs.iter().map(|e| (e.field.as_ref(), e.code)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("id", ErrorCode::LITERAL_MISMATCH),
+                ("ssn", ErrorCode::NOT_NUMERIC),
+                ("doh", ErrorCode::BAD_DATE)
+            ]
+        );
+        let v = L.verdict(9, &rec);
+        assert!(!v.is_valid());
+        assert!(v.errors.iter().all(|e| e.record == Some(9)));
+    }
+
+    #[test]
+    fn wrong_kind_and_unknown_field() {
+        let r = L.read(GOOD).unwrap();
+        assert_eq!(r.date("name").unwrap_err().code, ErrorCode::WRONG_KIND);
+        assert_eq!(r.text("ssn").unwrap_err().code, ErrorCode::WRONG_KIND);
+        assert_eq!(r.number("amt").unwrap_err().code, ErrorCode::WRONG_KIND);
+        assert_eq!(r.amount("doh").unwrap_err().code, ErrorCode::WRONG_KIND);
+        let e = r.text("nope").unwrap_err();
+        assert_eq!((e.code, e.position), (ErrorCode::UNKNOWN_FIELD, None));
+        assert_eq!(r.value(99usize).unwrap_err().field, "#99");
+    }
+
+    #[test]
+    fn rewrite_is_identity_on_canonical_records() {
+        assert_eq!(L.rewrite(GOOD).unwrap(), GOOD);
+        // non-canonical: zoned plain digit and zero date get canonical forms
+        let r = with(59, b"00129");
+        let out = L.rewrite(&r).unwrap();
+        assert_eq!(&out[58..63], b"0012I");
+        assert!(L.rewrite(&with(1, b"XX")).is_err());
+    }
+}
