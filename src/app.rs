@@ -1,0 +1,240 @@
+//! Starting and stopping a gateway instance: the database, the listeners, the dispatcher,
+//! the retention purge, and the order in which they stop.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::intake::{self, RecordArrival};
+use crate::outbox::dispatcher::{self, Dispatcher, DispatcherConfig, PartnerChannel};
+use crate::outbox::render::Renderers;
+use crate::store::{Db, now_ms};
+use crate::telemetry::metrics::Metrics;
+use crate::web::{self, AppState};
+
+/// A running gateway.
+#[derive(Debug)]
+pub struct RunningGateway {
+    /// Where the API listener is bound.
+    pub api_addr: SocketAddr,
+    /// Where the partner (mutual TLS) listener is bound.
+    pub partner_addr: SocketAddr,
+    /// The shared state (database, metrics, channels).
+    pub state: AppState,
+    /// Cancel to stop.
+    pub shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// The partner listener's certificate files.
+#[derive(Clone, Debug)]
+pub struct PartnerTlsFiles {
+    /// Server certificate chain.
+    pub cert: PathBuf,
+    /// Server key.
+    pub key: PathBuf,
+    /// CA of partner client certificates.
+    pub client_ca: PathBuf,
+}
+
+/// Resolves the partner listener's certificates, generating development ones when none
+/// are configured.
+pub fn partner_tls_files(settings: &Settings) -> anyhow::Result<PartnerTlsFiles> {
+    match (
+        &settings.tls.cert,
+        &settings.tls.key,
+        &settings.tls.client_ca,
+    ) {
+        (Some(cert), Some(key), Some(ca)) => Ok(PartnerTlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: ca.clone(),
+        }),
+        _ => {
+            let dev =
+                crate::tls::ensure_dev_certificates(&settings.tls.dir).with_context(|| {
+                    format!(
+                        "generating development certificates in {}",
+                        settings.tls.dir.display()
+                    )
+                })?;
+            tracing::info!(dir = %settings.tls.dir.display(), "Using development certificates for the partner listener.");
+            Ok(PartnerTlsFiles {
+                cert: dev.server_cert,
+                key: dev.server_key,
+                client_ca: dev.ca_cert,
+            })
+        }
+    }
+}
+
+/// Connects to the database and applies migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let db = Db::connect(&settings.database.url)
+        .await
+        .context("connecting to the database")?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+impl RunningGateway {
+    /// Starts every part of the gateway and returns once the listeners are bound.
+    pub async fn start(settings: Settings) -> anyhow::Result<RunningGateway> {
+        let settings = Arc::new(settings);
+        let db = open_database(&settings).await?;
+        let metrics = Arc::new(Metrics::new());
+        let channels: Vec<Arc<PartnerChannel>> = if settings.outbox.enabled {
+            settings
+                .partners
+                .iter()
+                .map(|p| PartnerChannel::build(p).map(Arc::new))
+                .collect::<Result<_, _>>()?
+        } else {
+            Vec::new()
+        };
+        let worker_id = settings
+            .outbox
+            .worker_id
+            .clone()
+            .unwrap_or_else(dispatcher::default_worker_id);
+        let dispatcher = Dispatcher::new(
+            db.clone(),
+            channels,
+            DispatcherConfig {
+                worker_id,
+                lease: Duration::from_secs(settings.outbox.lease_secs),
+                poll_interval: Duration::from_millis(settings.outbox.poll_interval_ms),
+                batch_size: settings.outbox.batch_size,
+                grace: Duration::from_secs(settings.server.shutdown_grace_secs),
+            },
+            metrics.clone(),
+        );
+        let state = AppState {
+            db: db.clone(),
+            settings: settings.clone(),
+            metrics: metrics.clone(),
+            renderers: Arc::new(Renderers::builtin()),
+            channels: Arc::new(dispatcher.channels().to_vec()),
+            dispatcher_wake: dispatcher.waker(),
+        };
+
+        // Receipts stored before a crash are processed before new ones arrive.
+        let resumed = intake::resume(&db, &RecordArrival, now_ms()).await?;
+        if resumed > 0 {
+            tracing::info!(
+                resumed,
+                "Processed inbound receipts left over from the last run."
+            );
+        }
+
+        let shutdown = CancellationToken::new();
+        let mut tasks = Vec::new();
+
+        let api_listener = TcpListener::bind(settings.server.listen)
+            .await
+            .with_context(|| format!("binding the API listener on {}", settings.server.listen))?;
+        let api_addr = api_listener.local_addr()?;
+        let api_router = web::api_router(state.clone());
+        let api_shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let served = axum::serve(api_listener, api_router)
+                .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(error = %error, "The API listener failed.");
+            }
+        }));
+
+        let tls_files = partner_tls_files(&settings)?;
+        let server_config =
+            crate::tls::server_config(&tls_files.cert, &tls_files.key, &tls_files.client_ca)?;
+        let partner_listener = TcpListener::bind(settings.server.partner_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "binding the partner listener on {}",
+                    settings.server.partner_listen
+                )
+            })?;
+        let partner_addr = partner_listener.local_addr()?;
+        let partner_router = web::partner_router(state.clone());
+        let partner_shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = crate::tls::serve_mtls(
+                partner_listener,
+                server_config,
+                partner_router,
+                partner_shutdown,
+            )
+            .await
+            {
+                tracing::error!(error = %error, "The partner listener failed.");
+            }
+        }));
+
+        if settings.outbox.enabled {
+            tasks.push(tokio::spawn(dispatcher.run(shutdown.clone())));
+            tasks.push(tokio::spawn(dispatcher::run_retention(
+                db.clone(),
+                Duration::from_secs(settings.outbox.retention_days * 86_400),
+                Duration::from_secs(settings.outbox.purge_interval_secs.max(1)),
+                shutdown.clone(),
+            )));
+        }
+
+        tracing::info!(api = %api_addr, partners = %partner_addr, backend = ?db.backend(), "Gateway started.");
+        Ok(RunningGateway {
+            api_addr,
+            partner_addr,
+            state,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Stops claiming, lets in-flight work finish (or releases it), closes the database.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.state.db.close().await;
+        tracing::info!("Gateway stopped.");
+    }
+
+    /// Runs until SIGTERM or Ctrl-C, then stops.
+    pub async fn run_until_signal(self) {
+        wait_for_signal().await;
+        tracing::info!("Shutdown signal received.");
+        self.stop().await;
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,377 @@
+//! The command line: `serve`, `migrate`, `outbox …`, `audit verify`, `token …`, `check …`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, RunningGateway};
+use crate::audit::{self, Verification};
+use crate::config::Settings;
+use crate::outbox::MessageState;
+use crate::outbox::operator as actions;
+use crate::outbox::render::Renderers;
+use crate::outbox::store::{self as outbox_store, ListFilter, MessageSummary};
+use crate::store::now_ms;
+use crate::store::tokens::{self, Role};
+use crate::telemetry;
+
+/// ivd-gateway: the data-exchange gateway of a state child-support (Title IV-D) program.
+#[derive(Debug, Parser)]
+#[command(name = "ivd-gateway", version, about, long_about = None)]
+pub struct Cli {
+    /// Configuration file (TOML). Defaults to config/gateway.toml when it exists, else the
+    /// built-in defaults. Any value can be overridden with IVD_SECTION__KEY variables.
+    #[arg(long, global = true, env = "IVD_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway: API and partner listeners, outbox dispatcher, retention purge.
+    /// Stops cleanly on SIGTERM or Ctrl-C (in-flight deliveries finish or are released).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Inspect the outbox and act on its messages.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Issue and revoke API tokens (state system, operators).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check a partner file record by record without sending or storing anything.
+    ///
+    /// Prints one verdict per record. With --json, one JSON object per line:
+    /// {"record": N, "status": "valid"|"invalid", "errors": [{"field", "position", "code",
+    /// "message"}]}, where N counts records from 1 and position is the 1-based byte
+    /// position in the record where the offending field starts (absent for errors of the
+    /// whole record). Exit status: 0 every record valid, 1 some record invalid, 2 the file
+    /// cannot be read.
+    Check {
+        /// The format (see the list printed for an unknown one).
+        format: String,
+        /// The file.
+        file: PathBuf,
+        /// One JSON object per record.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Outbox commands.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List messages, oldest first.
+    List {
+        /// Only this partner.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Only this state: pending, running, retry, delivered or dead.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one message with its whole attempt history.
+    Show {
+        /// Message id.
+        id: i64,
+    },
+    /// List dead letters.
+    Dead {
+        /// Only this partner.
+        #[arg(long)]
+        partner: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a dead (or delivered) message again with the same bytes. Audited.
+    Redeliver {
+        /// Message id.
+        id: i64,
+        /// Why (required; goes to the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Rebuild a dead (or delivered) message from its cause as a new message. Audited.
+    Replay {
+        /// Message id.
+        id: i64,
+        /// Why (required; goes to the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Audit commands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; report the first broken link. Exit 1 when broken.
+    Verify,
+}
+
+/// Token commands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; it is printed once and stored only as a hash.
+    Issue {
+        /// Who it is for (a system or a person; not a secret).
+        #[arg(long)]
+        name: String,
+        /// What it may do.
+        #[arg(long, value_enum)]
+        role: Role,
+    },
+    /// Revoke every token issued under a name.
+    Revoke {
+        /// The name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn load_settings(path: Option<PathBuf>) -> anyhow::Result<Settings> {
+    let path = path.or_else(|| {
+        let default = PathBuf::from("config/gateway.toml");
+        default.exists().then_some(default)
+    });
+    Ok(Settings::load(path.as_deref())?)
+}
+
+fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    if let Command::Check { format, file, json } = &cli.command {
+        return Ok(crate::check::run(format, file, *json));
+    }
+    let settings = load_settings(cli.config)?;
+    telemetry::init_logging(settings.log.format, &settings.log.filter);
+    match cli.command {
+        Command::Serve => {
+            let gateway = RunningGateway::start(settings).await?;
+            gateway.run_until_signal().await;
+            Ok(0)
+        }
+        Command::Migrate => {
+            let db = app::open_database(&settings).await?;
+            println!("Migrations applied ({:?}).", db.backend());
+            db.close().await;
+            Ok(0)
+        }
+        Command::Outbox(command) => outbox(settings, command).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let db = app::open_database(&settings).await?;
+            let verdict = audit::verify(&db).await?;
+            db.close().await;
+            match verdict {
+                Verification::Intact { entries } => {
+                    println!("Audit chain intact: {entries} entries verified.");
+                    Ok(0)
+                }
+                Verification::Broken {
+                    seq,
+                    problem,
+                    verified,
+                } => {
+                    println!(
+                        "Audit chain BROKEN at entry {seq}: {problem}. {verified} entries before it verified."
+                    );
+                    Ok(1)
+                }
+            }
+        }
+        Command::Token(TokenCommand::Issue { name, role }) => {
+            let db = app::open_database(&settings).await?;
+            let token = tokens::issue(&db, &name, role, now_ms()).await?;
+            let mut tx = db.begin().await?;
+            audit::append(
+                &mut tx,
+                &audit::NewEntry {
+                    actor: &cli_actor(),
+                    action: "token.issue",
+                    subject: &format!("token:{name}"),
+                    reason: None,
+                    details: serde_json::json!({ "role": role.as_str() }),
+                },
+                now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            db.close().await;
+            println!("{token}");
+            eprintln!(
+                "Token issued for {name} ({}). It is shown once; store it now.",
+                role.as_str()
+            );
+            Ok(0)
+        }
+        Command::Token(TokenCommand::Revoke { name }) => {
+            let db = app::open_database(&settings).await?;
+            let revoked = tokens::revoke(&db, &name, now_ms()).await?;
+            let mut tx = db.begin().await?;
+            audit::append(
+                &mut tx,
+                &audit::NewEntry {
+                    actor: &cli_actor(),
+                    action: "token.revoke",
+                    subject: &format!("token:{name}"),
+                    reason: None,
+                    details: serde_json::json!({ "revoked": revoked }),
+                },
+                now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            db.close().await;
+            println!("{revoked} token(s) revoked.");
+            Ok(0)
+        }
+        Command::Check { .. } => unreachable!("handled above"),
+    }
+}
+
+fn print_summaries(messages: &[MessageSummary], json: bool) -> anyhow::Result<()> {
+    if json {
+        for message in messages {
+            println!("{}", serde_json::to_string(message)?);
+        }
+        return Ok(());
+    }
+    println!(
+        "{:>8}  {:<16} {:<20} {:<10} {:>7}  LAST ERROR",
+        "ID", "PARTNER", "ORDERING KEY", "STATE", "ATTEMPT"
+    );
+    for m in messages {
+        println!(
+            "{:>8}  {:<16} {:<20} {:<10} {:>3}/{:<3}  {}",
+            m.id,
+            m.partner,
+            m.ordering_key,
+            m.state,
+            m.attempt,
+            m.max_attempts,
+            m.last_error.as_deref().unwrap_or("")
+        );
+    }
+    println!("{} message(s).", messages.len());
+    Ok(())
+}
+
+async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<i32> {
+    let db = app::open_database(&settings).await?;
+    let attempts_for = |partner: &str| {
+        settings
+            .partner(partner)
+            .map(|p| i64::from(p.retry.max_attempts))
+            .unwrap_or(12)
+    };
+    let code = match command {
+        OutboxCommand::List {
+            partner,
+            state,
+            limit,
+            json,
+        } => {
+            let state = match state {
+                Some(name) => Some(
+                    MessageState::parse(&name)
+                        .context("state must be pending, running, retry, delivered or dead")?,
+                ),
+                None => None,
+            };
+            let messages = outbox_store::list(
+                &db,
+                &ListFilter {
+                    partner,
+                    state,
+                    after_id: None,
+                    limit: Some(limit),
+                },
+            )
+            .await?;
+            print_summaries(&messages, json)?;
+            0
+        }
+        OutboxCommand::Dead { partner, json } => {
+            let messages = outbox_store::list(
+                &db,
+                &ListFilter {
+                    partner,
+                    state: Some(MessageState::Dead),
+                    after_id: None,
+                    limit: Some(10_000),
+                },
+            )
+            .await?;
+            print_summaries(&messages, json)?;
+            0
+        }
+        OutboxCommand::Show { id } => match outbox_store::show(&db, id).await? {
+            Some(detail) => {
+                println!("{}", serde_json::to_string_pretty(&detail)?);
+                0
+            }
+            None => {
+                eprintln!("No message {id}.");
+                1
+            }
+        },
+        OutboxCommand::Redeliver { id, reason } => {
+            let Some(message) = outbox_store::show(&db, id).await? else {
+                bail!("no message {id}")
+            };
+            actions::redeliver(
+                &db,
+                id,
+                &reason,
+                &cli_actor(),
+                attempts_for(&message.summary.partner),
+                now_ms(),
+            )
+            .await?;
+            println!("Message {id} is pending again; a running gateway will deliver it.");
+            0
+        }
+        OutboxCommand::Replay { id, reason } => {
+            let Some(message) = outbox_store::show(&db, id).await? else {
+                bail!("no message {id}")
+            };
+            let replayed = actions::replay(
+                &db,
+                &Renderers::builtin(),
+                id,
+                &reason,
+                &cli_actor(),
+                attempts_for(&message.summary.partner),
+                now_ms(),
+            )
+            .await?;
+            println!(
+                "Message {id} rebuilt from its cause as message {}.",
+                replayed.replacement
+            );
+            0
+        }
+    };
+    db.close().await;
+    Ok(code)
+}

@@ -1,0 +1,461 @@
+//! Configuration: one TOML file (`config/gateway.toml` is the embedded default), with any
+//! value overridable by an environment variable `IVD_SECTION__KEY` (for example
+//! `IVD_DATABASE__URL=postgres://…`). Checked once, at start: a wrong setting stops the
+//! gateway with a message that names it, rather than failing on the first message.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+use crate::outbox::retry::RetryPolicy;
+use crate::telemetry::LogFormat;
+
+/// Every setting of a gateway instance.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Where the data lives.
+    pub database: DatabaseSettings,
+    /// Listeners.
+    pub server: ServerSettings,
+    /// The partner listener's certificates.
+    pub tls: TlsSettings,
+    /// Outbox dispatching.
+    pub outbox: OutboxSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// The partners this gateway exchanges with.
+    pub partners: Vec<PartnerSettings>,
+}
+
+/// Database settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://data/gateway.db` (the embedded default) or `postgres://…`.
+    pub url: String,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: "sqlite://data/gateway.db".to_string(),
+        }
+    }
+}
+
+/// Listener settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// State-system API, operator API, dashboard, health and metrics.
+    pub listen: SocketAddr,
+    /// Partners, over mutual TLS only.
+    pub partner_listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long in-flight deliveries may run on after a shutdown signal, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            partner_listen: "127.0.0.1:8443".parse().expect("valid address"),
+            max_body_bytes: 64 * 1024 * 1024,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// Certificates of the partner listener. When `cert` is not set, development
+/// certificates (a CA, a server certificate for localhost, one partner client certificate)
+/// are generated in `dir` on first start.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSettings {
+    /// Where generated development certificates go.
+    pub dir: PathBuf,
+    /// Server certificate chain (PEM).
+    pub cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    pub key: Option<PathBuf>,
+    /// The CA that signs partner client certificates (PEM).
+    pub client_ca: Option<PathBuf>,
+}
+
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings {
+            dir: PathBuf::from("data/tls"),
+            cert: None,
+            key: None,
+            client_ca: None,
+        }
+    }
+}
+
+/// Outbox dispatcher settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// Run dispatchers in this instance.
+    pub enabled: bool,
+    /// How long a claim holds a message, in seconds. Must exceed every transport time-out.
+    pub lease_secs: u64,
+    /// How often an idle dispatcher looks for due messages, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Most messages claimed per partner per poll.
+    pub batch_size: usize,
+    /// Delivered messages are kept this many days, then purged.
+    pub retention_days: u64,
+    /// How often the purge runs, in seconds.
+    pub purge_interval_secs: u64,
+    /// Name of this instance in leases and attempt history (default: host name and pid).
+    pub worker_id: Option<String>,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            enabled: true,
+            lease_secs: 60,
+            poll_interval_ms: 250,
+            batch_size: 32,
+            retention_days: 30,
+            purge_interval_secs: 3600,
+            worker_id: None,
+        }
+    }
+}
+
+/// Log settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `auto`, `json` or `text`.
+    pub format: LogFormat,
+    /// Default filter when `RUST_LOG` is not set.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Auto,
+            filter: "info".to_string(),
+        }
+    }
+}
+
+/// What kind of partner this is.
+#[derive(Clone, Copy, Debug, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartnerKind {
+    /// Another state's IV-D agency.
+    State,
+    /// A Tribal IV-D program.
+    Tribe,
+    /// An employer or payroll processor.
+    Employer,
+    /// A federal office (OCSE, NDNH, tax offset).
+    Federal,
+    /// A financial institution.
+    FinancialInstitution,
+    /// A county or other local office taking the canonical model.
+    Local,
+}
+
+/// One partner.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerSettings {
+    /// Stable id used in the outbox, metrics and logs.
+    pub id: String,
+    /// Human name, for the dashboard.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Kind of partner.
+    pub kind: PartnerKind,
+    /// The client-certificate identity (common name or DNS name) bound to this partner on
+    /// the mutual-TLS listener.
+    #[serde(default)]
+    pub certificate_identity: Option<String>,
+    /// How messages reach it.
+    pub transport: TransportSettings,
+    /// Retry rules.
+    #[serde(default)]
+    pub retry: RetryPolicy,
+    /// Most deliveries in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Circuit breaker.
+    #[serde(default)]
+    pub circuit: CircuitSettings,
+}
+
+fn default_concurrency() -> usize {
+    4
+}
+
+/// Circuit breaker settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CircuitSettings {
+    /// Consecutive failures that open the circuit.
+    pub failure_threshold: u32,
+    /// How long it stays open, in seconds.
+    pub cooldown_secs: u64,
+}
+
+impl Default for CircuitSettings {
+    fn default() -> Self {
+        CircuitSettings {
+            failure_threshold: 5,
+            cooldown_secs: 30,
+        }
+    }
+}
+
+/// How messages reach a partner.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum TransportSettings {
+    /// HTTPS POST, one message per request.
+    Https {
+        /// The URL.
+        endpoint: String,
+        /// CA to trust for the partner's server certificate (PEM).
+        #[serde(default)]
+        ca: Option<PathBuf>,
+        /// Our client certificate for this partner (PEM).
+        #[serde(default)]
+        client_cert: Option<PathBuf>,
+        /// Its key (PEM).
+        #[serde(default)]
+        client_key: Option<PathBuf>,
+        /// Time-out of one request, in seconds.
+        #[serde(default = "default_timeout")]
+        timeout_secs: u64,
+        /// Allow an `http://` endpoint (loopback test partners only).
+        #[serde(default)]
+        allow_plaintext: bool,
+    },
+    /// A file written atomically into a directory the partner picks up from.
+    FileDrop {
+        /// The directory.
+        directory: PathBuf,
+    },
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// A setting that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an override could not be read.
+    #[error("cannot read the configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is wrong.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Reads `path` (when it exists) and `IVD_…` overrides, then checks the result.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let settings: Settings = figment
+            .merge(
+                Env::prefixed("IVD_")
+                    .split("__")
+                    .ignore(&["test_database_url"]),
+            )
+            .extract()
+            .map_err(Box::new)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Parses TOML text (no environment overrides), then checks it.
+    pub fn from_toml(text: &str) -> Result<Settings, ConfigError> {
+        let settings: Settings = Figment::new()
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(Box::new)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    /// Checks the cross-field rules.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.outbox.lease_secs == 0 || self.outbox.batch_size == 0 {
+            return invalid("outbox.lease_secs and outbox.batch_size must be positive".into());
+        }
+        let mut ids = std::collections::HashSet::new();
+        let mut identities = std::collections::HashSet::new();
+        for partner in &self.partners {
+            if partner.id.is_empty()
+                || !partner
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return invalid(format!(
+                    "partner id {:?} must be letters, digits, '-' or '_'",
+                    partner.id
+                ));
+            }
+            if !ids.insert(partner.id.as_str()) {
+                return invalid(format!("partner id {:?} is used twice", partner.id));
+            }
+            if let Some(identity) = &partner.certificate_identity
+                && !identities.insert(identity.as_str())
+            {
+                return invalid(format!(
+                    "certificate identity {identity:?} is bound to two partners"
+                ));
+            }
+            if partner.concurrency == 0 || partner.retry.max_attempts == 0 {
+                return invalid(format!(
+                    "partner {}: concurrency and retry.max_attempts must be positive",
+                    partner.id
+                ));
+            }
+            if let TransportSettings::Https {
+                endpoint,
+                timeout_secs,
+                allow_plaintext,
+                client_cert,
+                client_key,
+                ..
+            } = &partner.transport
+            {
+                if endpoint.starts_with("http://") && !allow_plaintext {
+                    return invalid(format!(
+                        "partner {}: endpoint is plaintext http; use https or set allow_plaintext for a loopback test partner",
+                        partner.id
+                    ));
+                }
+                if !endpoint.starts_with("https://") && !endpoint.starts_with("http://") {
+                    return invalid(format!(
+                        "partner {}: endpoint must be an https URL",
+                        partner.id
+                    ));
+                }
+                if *timeout_secs == 0 || *timeout_secs + 5 > self.outbox.lease_secs {
+                    return invalid(format!(
+                        "partner {}: timeout_secs ({timeout_secs}) must be positive and at least 5 s shorter than outbox.lease_secs ({})",
+                        partner.id, self.outbox.lease_secs
+                    ));
+                }
+                if client_cert.is_some() != client_key.is_some() {
+                    return invalid(format!(
+                        "partner {}: client_cert and client_key go together",
+                        partner.id
+                    ));
+                }
+            }
+        }
+        if self.tls.cert.is_some() != self.tls.key.is_some()
+            || (self.tls.cert.is_some() && self.tls.client_ca.is_none())
+        {
+            return invalid("tls.cert, tls.key and tls.client_ca are set together".into());
+        }
+        Ok(())
+    }
+
+    /// The partner with this id.
+    pub fn partner(&self, id: &str) -> Option<&PartnerSettings> {
+        self.partners.iter().find(|p| p.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_committed_default_configuration_parses() {
+        let text = include_str!("../config/gateway.toml");
+        let settings = Settings::from_toml(text).expect("config/gateway.toml is valid");
+        assert!(settings.database.url.starts_with("sqlite://"));
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.server.partner_listen.to_string(), "127.0.0.1:8443");
+    }
+
+    #[test]
+    fn the_example_partner_configuration_parses() {
+        let text = include_str!("../config/partners.example.toml");
+        let settings = Settings::from_toml(text).expect("config/partners.example.toml is valid");
+        assert!(!settings.partners.is_empty());
+    }
+
+    #[test]
+    fn plaintext_partners_must_be_allowed_explicitly() {
+        let text = r#"
+            [[partners]]
+            id = "county"
+            kind = "local"
+            transport = { type = "https", endpoint = "http://127.0.0.1:9000/in" }
+        "#;
+        let error = Settings::from_toml(text).unwrap_err().to_string();
+        assert!(error.contains("plaintext"), "{error}");
+    }
+
+    #[test]
+    fn a_certificate_identity_binds_one_partner_only() {
+        let text = r#"
+            [[partners]]
+            id = "a"
+            kind = "state"
+            certificate_identity = "same"
+            transport = { type = "file-drop", directory = "/tmp/a" }
+            [[partners]]
+            id = "b"
+            kind = "state"
+            certificate_identity = "same"
+            transport = { type = "file-drop", directory = "/tmp/b" }
+        "#;
+        let error = Settings::from_toml(text).unwrap_err().to_string();
+        assert!(error.contains("two partners"), "{error}");
+    }
+
+    #[test]
+    fn a_timeout_longer_than_the_lease_is_refused() {
+        let text = r#"
+            [outbox]
+            lease_secs = 20
+            [[partners]]
+            id = "slow"
+            kind = "state"
+            transport = { type = "https", endpoint = "https://example.invalid/", timeout_secs = 30 }
+        "#;
+        let error = Settings::from_toml(text).unwrap_err().to_string();
+        assert!(error.contains("lease_secs"), "{error}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error = Settings::from_toml("[database]\nurll = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("urll"), "{error}");
+    }
+}

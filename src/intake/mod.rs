@@ -1,0 +1,326 @@
+//! Intake: inbound bytes are stored first, then parsed.
+//!
+//! # Invariants
+//! - **Raw bytes first.** [`receive`] commits the body, byte for byte, with a receipt id
+//!   and a SHA-256, before anything reads it. A crash after that commit loses nothing:
+//!   [`resume`] processes every receipt still in state `stored` at the next start.
+//! - **Duplicates are recognised, never applied twice.** A partner's message id is unique
+//!   per partner (`inbound_dedup`); the same id again is linked to the first receipt and
+//!   counted, and nothing new is stored or processed. Two copies racing each other on
+//!   PostgreSQL meet on the table's primary key: the loser rolls back and reports the
+//!   winner's receipt.
+//! - **Acknowledged after the commit.** The partner's success answer is sent only after
+//!   the receipt is committed.
+//! - **Processing is transactional.** A [`Processor`] turns a receipt into events in the
+//!   same transaction that marks it processed, so a receipt is processed once or not at
+//!   all.
+
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::on_tx;
+use crate::store::events::{self, NewEvent};
+use crate::store::{Db, DbTx, StoreError};
+
+/// One inbound message or file.
+#[derive(Clone, Debug)]
+pub struct Inbound<'a> {
+    /// The partner it comes from (already authenticated).
+    pub partner: &'a str,
+    /// The route or pick-up directory it came through (selects the processor).
+    pub channel: &'a str,
+    /// The partner's own id for it (message id, control number), when it has one.
+    pub message_id: Option<&'a str>,
+    /// Declared MIME type.
+    pub content_type: &'a str,
+    /// The raw bytes.
+    pub body: &'a [u8],
+}
+
+/// What [`receive`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "status")]
+pub enum Received {
+    /// Stored under a new receipt.
+    New {
+        /// The receipt id.
+        receipt_id: String,
+    },
+    /// Seen before: linked to the first receipt; nothing stored.
+    Duplicate {
+        /// The first receipt's id.
+        receipt_id: String,
+    },
+}
+
+impl Received {
+    /// The receipt id (new or original).
+    pub fn receipt_id(&self) -> &str {
+        match self {
+            Received::New { receipt_id } | Received::Duplicate { receipt_id } => receipt_id,
+        }
+    }
+}
+
+fn new_receipt_id(now: i64) -> String {
+    let mut random = [0u8; 8];
+    rand::rng().fill_bytes(&mut random);
+    format!("R{now:013}-{}", hex::encode(random))
+}
+
+/// Stores an inbound message's bytes (or recognises a duplicate) and commits.
+pub async fn receive(db: &Db, inbound: &Inbound<'_>, now: i64) -> Result<Received, StoreError> {
+    if let Some(message_id) = inbound.message_id
+        && let Some(original) = note_duplicate(db, inbound.partner, message_id, now).await?
+    {
+        return Ok(Received::Duplicate {
+            receipt_id: original,
+        });
+    }
+    let receipt_id = new_receipt_id(now);
+    let sha256 = hex::encode(Sha256::digest(inbound.body));
+    let mut tx = db.begin().await?;
+    on_tx!(&mut tx, c => {
+        sqlx::query(
+            "INSERT INTO inbound_receipts (receipt_id, partner, channel, message_id, content_type, \
+             body, size_bytes, sha256, state, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'stored', $9)",
+        )
+        .bind(&receipt_id)
+        .bind(inbound.partner)
+        .bind(inbound.channel)
+        .bind(inbound.message_id)
+        .bind(inbound.content_type)
+        .bind(inbound.body)
+        .bind(inbound.body.len() as i64)
+        .bind(&sha256)
+        .bind(now)
+        .execute(c)
+        .await?
+            .rows_affected()
+    });
+    if let Some(message_id) = inbound.message_id {
+        let inserted = on_tx!(&mut tx, c => {
+            sqlx::query(
+                "INSERT INTO inbound_dedup (partner, message_id, receipt_id, first_seen_at, last_seen_at) \
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(inbound.partner)
+            .bind(message_id)
+            .bind(&receipt_id)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected())
+        });
+        if let Err(error) = inserted {
+            if is_unique_violation(&error) {
+                drop(tx);
+                if let Some(original) = note_duplicate(db, inbound.partner, message_id, now).await?
+                {
+                    return Ok(Received::Duplicate {
+                        receipt_id: original,
+                    });
+                }
+            }
+            return Err(error.into());
+        }
+    }
+    tx.commit().await?;
+    Ok(Received::New { receipt_id })
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+async fn note_duplicate(
+    db: &Db,
+    partner: &str,
+    message_id: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let mut tx = db.begin().await?;
+    let original: Option<(String,)> = on_tx!(&mut tx, c => {
+        sqlx::query_as(
+            "UPDATE inbound_dedup SET duplicates = duplicates + 1, last_seen_at = $1 \
+             WHERE partner = $2 AND message_id = $3 RETURNING receipt_id",
+        )
+        .bind(now)
+        .bind(partner)
+        .bind(message_id)
+        .fetch_optional(c)
+        .await?
+    });
+    tx.commit().await?;
+    Ok(original.map(|(id,)| id))
+}
+
+/// A stored receipt, as a processor sees it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Receipt {
+    /// Receipt id.
+    pub receipt_id: String,
+    /// Partner id.
+    pub partner: String,
+    /// Channel.
+    pub channel: String,
+    /// The partner's message id.
+    pub message_id: Option<String>,
+    /// MIME type.
+    pub content_type: String,
+    /// The raw bytes.
+    pub body: Vec<u8>,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// When it was received.
+    pub received_at: i64,
+}
+
+/// A receipt's summary, for operators (no body).
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptSummary {
+    /// Receipt id.
+    pub receipt_id: String,
+    /// Partner id.
+    pub partner: String,
+    /// Channel.
+    pub channel: String,
+    /// The partner's message id.
+    pub message_id: Option<String>,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// stored, processed or failed.
+    pub state: String,
+    /// When it was received.
+    pub received_at: i64,
+    /// When it was processed.
+    pub processed_at: Option<i64>,
+    /// What processing concluded.
+    pub outcome: Option<String>,
+}
+
+/// Turns a stored receipt into events, inside the transaction that marks it processed.
+#[async_trait::async_trait]
+pub trait Processor: Send + Sync {
+    /// Processes one receipt; returns a one-line outcome (counts, never personal data).
+    async fn process(
+        &self,
+        tx: &mut DbTx,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<String, StoreError>;
+}
+
+/// The processor for channels no adapter claims: the state system is told that a message
+/// arrived (partner, receipt, size, hash) so that nothing received goes unnoticed.
+#[derive(Debug, Default)]
+pub struct RecordArrival;
+
+#[async_trait::async_trait]
+impl Processor for RecordArrival {
+    async fn process(
+        &self,
+        tx: &mut DbTx,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        events::append(
+            tx,
+            &NewEvent {
+                kind: "inbound.received",
+                partner: Some(&receipt.partner),
+                case_id: None,
+                receipt_id: Some(&receipt.receipt_id),
+                payload: serde_json::json!({
+                    "channel": receipt.channel,
+                    "messageId": receipt.message_id,
+                    "contentType": receipt.content_type,
+                    "sizeBytes": receipt.body.len(),
+                    "sha256": receipt.sha256,
+                }),
+            },
+            now,
+        )
+        .await?;
+        Ok("arrival recorded".to_string())
+    }
+}
+
+/// Processes one stored receipt, if it is still unprocessed. Returns false when another
+/// worker (or an earlier run) already processed it.
+pub async fn process(
+    db: &Db,
+    processor: &dyn Processor,
+    receipt_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let mut tx = db.begin().await?;
+    let receipt: Option<Receipt> = on_tx!(&mut tx, c => {
+        sqlx::query_as::<_, Receipt>(
+            "SELECT receipt_id, partner, channel, message_id, content_type, body, sha256, received_at \
+             FROM inbound_receipts WHERE receipt_id = $1 AND state = 'stored'",
+        )
+        .bind(receipt_id)
+        .fetch_optional(c)
+        .await?
+    });
+    let Some(receipt) = receipt else {
+        return Ok(false);
+    };
+    let outcome = processor.process(&mut tx, &receipt, now).await?;
+    let marked = on_tx!(&mut tx, c => {
+        sqlx::query(
+            "UPDATE inbound_receipts SET state = 'processed', processed_at = $1, outcome = $2 \
+             WHERE receipt_id = $3 AND state = 'stored'",
+        )
+        .bind(now)
+        .bind(&outcome)
+        .bind(receipt_id)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    if marked == 0 {
+        // Someone else finished it meanwhile; roll our events back.
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Processes every receipt left in state `stored` (after a crash), oldest first.
+pub async fn resume(db: &Db, processor: &dyn Processor, now: i64) -> Result<usize, StoreError> {
+    let pending: Vec<(String,)> = crate::on_read!(db, c => {
+        sqlx::query_as("SELECT receipt_id FROM inbound_receipts WHERE state = 'stored' ORDER BY received_at")
+            .fetch_all(c)
+            .await?
+    });
+    let mut done = 0;
+    for (receipt_id,) in pending {
+        if process(db, processor, &receipt_id, now).await? {
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// The most recent receipts, newest first.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<ReceiptSummary>, StoreError> {
+    Ok(crate::on_read!(db, c => {
+        sqlx::query_as::<_, ReceiptSummary>(
+            "SELECT receipt_id, partner, channel, message_id, content_type, size_bytes, sha256, \
+             state, received_at, processed_at, outcome FROM inbound_receipts \
+             ORDER BY received_at DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(c)
+        .await?
+    }))
+}

@@ -1,0 +1,549 @@
+//! Dispatchers: claim due messages, hand them to the partner's transport, record what
+//! happened.
+//!
+//! One dispatcher loop runs per gateway instance and serves every partner. Per partner it
+//! claims no more than the partner's free concurrency slots (and only what its circuit
+//! admits), spawns one task per claimed message, and goes back to sleep when nothing was
+//! due; a finished delivery wakes it at once, so the next message of a key does not wait
+//! for the poll interval.
+//!
+//! Shutdown: the loop stops claiming; deliveries in flight get the grace period to finish
+//! and record their outcome; any still running after it are cancelled and their leases
+//! released (the message is due again at once, for this or another instance).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{PartnerSettings, TransportSettings};
+use crate::outbox::circuit::{CircuitBreaker, Transition};
+use crate::outbox::retry::RetryPolicy;
+use crate::outbox::store::{self, AttemptRecord, Claimed, Decision, FenceError};
+use crate::outbox::transport::{
+    Delivery, DeliveryOutcome, FileDropTransport, HttpsTransport, Transport,
+};
+use crate::store::{Db, now_ms};
+use crate::telemetry::metrics::{FailureLabels, Metrics, PartnerLabel};
+
+/// A partner as the dispatcher sees it: where messages go and how failures are handled.
+#[derive(Debug)]
+pub struct PartnerChannel {
+    /// Partner id.
+    pub id: String,
+    /// How messages reach it.
+    pub transport: Arc<dyn Transport>,
+    /// Retry rules.
+    pub retry: RetryPolicy,
+    /// Its circuit breaker.
+    pub circuit: CircuitBreaker,
+    /// Free delivery slots.
+    pub slots: Arc<Semaphore>,
+}
+
+/// A partner's transport could not be built from its settings.
+#[derive(Debug, thiserror::Error)]
+#[error("partner {partner}: {reason}")]
+pub struct ChannelError {
+    /// Partner id.
+    pub partner: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl PartnerChannel {
+    /// Builds the runtime channel of a configured partner, failing fast on unreadable
+    /// certificates or bad endpoints.
+    pub fn build(settings: &PartnerSettings) -> Result<PartnerChannel, ChannelError> {
+        let fail = |reason: String| ChannelError {
+            partner: settings.id.clone(),
+            reason,
+        };
+        let transport: Arc<dyn Transport> = match &settings.transport {
+            TransportSettings::Https {
+                endpoint,
+                ca,
+                client_cert,
+                client_key,
+                timeout_secs,
+                ..
+            } => {
+                let tls = if endpoint.starts_with("https://") {
+                    let ca = ca.as_deref().ok_or_else(|| {
+                        fail("an https endpoint needs `ca`, the CA that signs the partner's server certificate".into())
+                    })?;
+                    let identity = client_cert.as_deref().zip(client_key.as_deref());
+                    Some(
+                        crate::tls::client_config(Some(ca), identity)
+                            .map_err(|e| fail(e.to_string()))?,
+                    )
+                } else {
+                    None
+                };
+                Arc::new(
+                    HttpsTransport::new(endpoint, tls, Duration::from_secs(*timeout_secs))
+                        .map_err(|e| fail(e.to_string()))?,
+                )
+            }
+            TransportSettings::FileDrop { directory } => {
+                Arc::new(FileDropTransport::new(directory.clone()))
+            }
+        };
+        Ok(PartnerChannel {
+            id: settings.id.clone(),
+            transport,
+            retry: settings.retry.clone(),
+            circuit: CircuitBreaker::new(
+                settings.circuit.failure_threshold,
+                Duration::from_secs(settings.circuit.cooldown_secs),
+            ),
+            slots: Arc::new(Semaphore::new(settings.concurrency)),
+        })
+    }
+}
+
+/// Dispatcher settings.
+#[derive(Clone, Debug)]
+pub struct DispatcherConfig {
+    /// Name in leases and attempt history.
+    pub worker_id: String,
+    /// Lease length.
+    pub lease: Duration,
+    /// Idle poll interval.
+    pub poll_interval: Duration,
+    /// Most messages claimed per partner per poll.
+    pub batch_size: usize,
+    /// How long in-flight deliveries may finish after shutdown.
+    pub grace: Duration,
+}
+
+/// The dispatcher of one gateway instance.
+#[derive(Clone, Debug)]
+pub struct Dispatcher {
+    db: Db,
+    channels: Arc<Vec<Arc<PartnerChannel>>>,
+    config: DispatcherConfig,
+    metrics: Arc<Metrics>,
+    wake: Arc<Notify>,
+}
+
+impl Dispatcher {
+    /// A dispatcher over `channels`.
+    pub fn new(
+        db: Db,
+        channels: Vec<Arc<PartnerChannel>>,
+        config: DispatcherConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        for channel in &channels {
+            metrics.set_circuit(&channel.id, channel.circuit.state());
+        }
+        Dispatcher {
+            db,
+            channels: Arc::new(channels),
+            config,
+            metrics,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Wakes the loop now (e.g. after an enqueue) instead of at the next poll.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// The channels served.
+    pub fn channels(&self) -> &[Arc<PartnerChannel>] {
+        &self.channels
+    }
+
+    /// Runs until `shutdown` is cancelled, then drains as described in the module doc.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let tracker = TaskTracker::new();
+        let abort = CancellationToken::new();
+        tracing::info!(worker = %self.config.worker_id, partners = self.channels.len(), "Outbox dispatcher started.");
+        while !shutdown.is_cancelled() {
+            let mut claimed_any = false;
+            for channel in self.channels.iter() {
+                let free = channel
+                    .slots
+                    .available_permits()
+                    .min(self.config.batch_size);
+                if free == 0 {
+                    continue;
+                }
+                let (admitted, transition) = channel.circuit.admit(free);
+                if let Some(transition) = transition {
+                    CircuitChanged {
+                        partner: &channel.id,
+                        transition,
+                    }
+                    .emit(&self.metrics);
+                }
+                if admitted == 0 {
+                    continue;
+                }
+                let claimed = store::claim(
+                    &self.db,
+                    &channel.id,
+                    &self.config.worker_id,
+                    admitted as i64,
+                    self.config.lease.as_millis() as i64,
+                    now_ms(),
+                )
+                .await;
+                match claimed {
+                    Ok(messages) => {
+                        if messages.is_empty() {
+                            channel.circuit.probe_unused();
+                        }
+                        for message in messages {
+                            let permit = match channel.slots.clone().try_acquire_owned() {
+                                Ok(permit) => permit,
+                                Err(_) => match channel.slots.clone().acquire_owned().await {
+                                    Ok(permit) => permit,
+                                    Err(_) => break,
+                                },
+                            };
+                            claimed_any = true;
+                            let task = DeliveryTask {
+                                db: self.db.clone(),
+                                channel: channel.clone(),
+                                worker: self.config.worker_id.clone(),
+                                metrics: self.metrics.clone(),
+                                wake: self.wake.clone(),
+                                abort: abort.clone(),
+                                _permit: permit,
+                            };
+                            tracker.spawn(task.run(message));
+                        }
+                    }
+                    Err(error) => {
+                        channel.circuit.probe_unused();
+                        tracing::warn!(partner = %channel.id, error = %error, "Claiming outbox messages failed.");
+                    }
+                }
+            }
+            if !claimed_any {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                }
+            }
+        }
+        tracker.close();
+        let in_flight = tracker.len();
+        if in_flight > 0 {
+            tracing::info!(
+                in_flight,
+                "Outbox dispatcher stopping; letting deliveries finish."
+            );
+        }
+        if tokio::time::timeout(self.config.grace, tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                in_flight = tracker.len(),
+                "Grace period over; releasing the remaining leases."
+            );
+            abort.cancel();
+            tracker.wait().await;
+        }
+        tracing::info!(worker = %self.config.worker_id, "Outbox dispatcher stopped.");
+    }
+}
+
+struct DeliveryTask {
+    db: Db,
+    channel: Arc<PartnerChannel>,
+    worker: String,
+    metrics: Arc<Metrics>,
+    wake: Arc<Notify>,
+    abort: CancellationToken,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl DeliveryTask {
+    async fn run(self, message: Claimed) {
+        let started_at = now_ms();
+        let clock = Instant::now();
+        let delivery = Delivery {
+            message_id: message.id,
+            idempotency_key: &message.idempotency_key,
+            content_type: &message.content_type,
+            payload: &message.payload,
+            file_name: &message.file_name,
+        };
+        let outcome = tokio::select! {
+            outcome = self.channel.transport.deliver(&delivery) => Some(outcome),
+            _ = self.abort.cancelled() => None,
+        };
+        let partner = self.channel.id.as_str();
+        let now = now_ms();
+        let (status, detail, decision) = match &outcome {
+            None => (None, "released at shutdown".to_string(), None),
+            Some(DeliveryOutcome::Delivered { status, detail }) => {
+                (*status, detail.clone(), Some(Decision::Delivered))
+            }
+            Some(DeliveryOutcome::Retry {
+                status,
+                reason,
+                retry_after,
+            }) => (
+                *status,
+                reason.clone(),
+                Some(self.channel.retry.after_failure(
+                    message.attempt,
+                    message.created_at,
+                    now,
+                    *retry_after,
+                )),
+            ),
+            Some(DeliveryOutcome::Rejected { status, reason }) => {
+                (*status, reason.clone(), Some(Decision::DeadRejected))
+            }
+        };
+        let record = AttemptRecord {
+            id: message.id,
+            attempt: message.attempt,
+            worker: &self.worker,
+            started_at,
+            status,
+            detail: &detail,
+        };
+        // A database hiccup (a restart, a dropped connection) must not lose the outcome:
+        // try a few times before leaving it to the lease expiry, which redelivers under
+        // the same idempotency key.
+        let retry_db = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(2))
+            .with_max_times(6);
+        let result = match decision {
+            None => {
+                (|| store::release(&self.db, &record, now))
+                    .retry(retry_db)
+                    .when(|e| matches!(e, FenceError::Store(_)))
+                    .await
+            }
+            Some(decision) => {
+                (|| store::record(&self.db, &record, decision, now))
+                    .retry(retry_db)
+                    .when(|e| matches!(e, FenceError::Store(_)))
+                    .await
+            }
+        };
+        let elapsed = clock.elapsed();
+        match result {
+            Ok(()) => {
+                self.metrics
+                    .delivery_seconds
+                    .get_or_create(&PartnerLabel {
+                        partner: partner.to_string(),
+                    })
+                    .observe(elapsed.as_secs_f64());
+                match (&outcome, decision) {
+                    (Some(DeliveryOutcome::Delivered { .. }), _) => {
+                        Metrics::partner(&self.metrics.deliveries, partner);
+                        if let Some(t) = self.channel.circuit.on_success() {
+                            CircuitChanged {
+                                partner,
+                                transition: t,
+                            }
+                            .emit(&self.metrics);
+                        }
+                        tracing::debug!(
+                            partner,
+                            message_id = message.id,
+                            attempt = message.attempt,
+                            status,
+                            "Message delivered."
+                        );
+                    }
+                    (Some(DeliveryOutcome::Retry { .. }), Some(decision)) => {
+                        AttemptFailed {
+                            partner,
+                            message_id: message.id,
+                            attempt: message.attempt,
+                            status,
+                            outcome: "retry",
+                        }
+                        .emit(&self.metrics);
+                        if let Some(t) = self.channel.circuit.on_failure() {
+                            CircuitChanged {
+                                partner,
+                                transition: t,
+                            }
+                            .emit(&self.metrics);
+                        }
+                        if decision == Decision::DeadAfterRetries {
+                            DeadLettered {
+                                partner,
+                                message_id: message.id,
+                                attempts: message.attempt,
+                                cause: "retries exhausted",
+                            }
+                            .emit(&self.metrics);
+                        } else {
+                            Metrics::partner(&self.metrics.retries, partner);
+                        }
+                    }
+                    (Some(DeliveryOutcome::Rejected { .. }), _) => {
+                        AttemptFailed {
+                            partner,
+                            message_id: message.id,
+                            attempt: message.attempt,
+                            status,
+                            outcome: "rejected",
+                        }
+                        .emit(&self.metrics);
+                        if let Some(t) = self.channel.circuit.on_success() {
+                            CircuitChanged {
+                                partner,
+                                transition: t,
+                            }
+                            .emit(&self.metrics);
+                        }
+                        DeadLettered {
+                            partner,
+                            message_id: message.id,
+                            attempts: message.attempt,
+                            cause: "rejected by partner",
+                        }
+                        .emit(&self.metrics);
+                    }
+                    _ => {
+                        tracing::info!(
+                            partner,
+                            message_id = message.id,
+                            "Lease released at shutdown."
+                        );
+                    }
+                }
+            }
+            Err(FenceError::LeaseLost { id, attempt }) => {
+                Metrics::partner(&self.metrics.lease_lost, partner);
+                tracing::warn!(
+                    partner,
+                    message_id = id,
+                    attempt,
+                    "Lease was taken over; this attempt's result is not recorded."
+                );
+            }
+            Err(FenceError::Store(error)) => {
+                tracing::error!(partner, message_id = message.id, error = %error, "Recording a delivery outcome failed; the lease will expire and the message be retried.");
+            }
+        }
+        // A probe that ended without a verdict (lease lost, database error, shutdown)
+        // must not leave the half-open circuit waiting for it forever.
+        self.channel.circuit.probe_unused();
+        self.metrics
+            .set_circuit(partner, self.channel.circuit.state());
+        self.wake.notify_one();
+    }
+}
+
+/// A failed attempt: one log line and one counter, always together.
+struct AttemptFailed<'a> {
+    partner: &'a str,
+    message_id: i64,
+    attempt: i64,
+    status: Option<u16>,
+    outcome: &'static str,
+}
+
+impl AttemptFailed<'_> {
+    fn emit(&self, metrics: &Metrics) {
+        metrics
+            .delivery_failures
+            .get_or_create(&FailureLabels {
+                partner: self.partner.to_string(),
+                outcome: self.outcome.to_string(),
+            })
+            .inc();
+        tracing::info!(
+            partner = self.partner,
+            message_id = self.message_id,
+            attempt = self.attempt,
+            status = self.status,
+            outcome = self.outcome,
+            "Delivery attempt failed."
+        );
+    }
+}
+
+/// A message given up on.
+struct DeadLettered<'a> {
+    partner: &'a str,
+    message_id: i64,
+    attempts: i64,
+    cause: &'static str,
+}
+
+impl DeadLettered<'_> {
+    fn emit(&self, metrics: &Metrics) {
+        Metrics::partner(&metrics.dead_letters, self.partner);
+        tracing::warn!(
+            partner = self.partner,
+            message_id = self.message_id,
+            attempts = self.attempts,
+            cause = self.cause,
+            "Message moved to dead letter."
+        );
+    }
+}
+
+/// A circuit changed state.
+struct CircuitChanged<'a> {
+    partner: &'a str,
+    transition: Transition,
+}
+
+impl CircuitChanged<'_> {
+    fn emit(&self, metrics: &Metrics) {
+        metrics.set_circuit(self.partner, self.transition.to);
+        tracing::warn!(
+            partner = self.partner,
+            from = self.transition.from.as_str(),
+            to = self.transition.to.as_str(),
+            "Partner circuit changed state."
+        );
+    }
+}
+
+/// Purges delivered messages past the retention, every `interval`, until `shutdown`.
+pub async fn run_retention(
+    db: Db,
+    retention: Duration,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let cutoff = now_ms() - retention.as_millis() as i64;
+        match store::purge_delivered(&db, cutoff, 10_000).await {
+            Ok(0) => {}
+            Ok(purged) => {
+                tracing::info!(purged, "Purged delivered outbox messages past retention.")
+            }
+            Err(error) => tracing::warn!(error = %error, "Outbox retention purge failed."),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+/// A default worker id: host name and process id.
+pub fn default_worker_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "gateway".to_string());
+    format!("{host}-{}", std::process::id())
+}

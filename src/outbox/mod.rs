@@ -1,0 +1,191 @@
+//! The durable outbox: every message to a partner, from the moment its cause is committed
+//! until the partner has it, or an operator has decided what to do with it.
+//!
+//! # Invariants
+//! - **No transaction, no message.** [`enqueue`] writes the message in the caller's
+//!   transaction, beside the state change that causes it; both commit or neither does.
+//!   Every message names its cause (`cause_kind`, `cause_id`), which is what a replay
+//!   rebuilds it from.
+//! - **Nothing applied twice.** Each message carries an idempotency key, unique per
+//!   partner (a second enqueue with the same key is refused, see
+//!   [`EnqueueOutcome::Duplicate`]) and sent with every attempt (`Idempotency-Key` over
+//!   HTTPS, the file name for file drops), so a receiver de-duplicates retries and
+//!   re-sends after a crash.
+//! - **Per-key order.** Per (partner, ordering key), messages are delivered in the order
+//!   they were enqueued: only the oldest live message of a key may be claimed. Keys are
+//!   independent and go in parallel. A message that goes to dead letter stops blocking its
+//!   key (a dead case must not stall every later message of the case); its redelivery then
+//!   goes after whatever is live for that key.
+//! - **Leases and fencing.** A dispatcher claims a message by setting `state = running`,
+//!   `attempt = attempt + 1` and a lease expiry. `attempt` is the fencing token: every
+//!   later state change says `AND state = 'running' AND attempt = $n`, so a dispatcher
+//!   whose lease expired and was taken over finds zero rows and records nothing
+//!   ([`store::FenceError::LeaseLost`]). Expired leases are claimed again like due
+//!   messages. `attempt` only ever grows (a released lease is not given back), because
+//!   reusing a number would let a stale holder match again.
+//! - **No lock across the network.** Claiming is one short transaction, delivering holds
+//!   nothing open, recording the result is another short transaction. The lease (not a row
+//!   lock) is what keeps others away meanwhile.
+//!
+//! # Tables
+//! `outbox_messages` (one row a message; `state` ∈ pending, running, retry, delivered,
+//! dead, enforced by a named CHECK) and `outbox_attempts` (one row an attempt: worker,
+//! times, outcome, HTTP status, detail). Delivered messages older than the retention are
+//! purged in bulk ([`store::purge_delivered`]); their attempts go with them.
+//!
+//! # Outcomes
+//! delivered < retry < rejected. A retry waits for a capped exponential backoff with jitter
+//! ([`retry::RetryPolicy`], built on `backon`); past the partner's `max_attempts` or
+//! `max_age` the message goes to dead letter with its whole attempt history. A rejection
+//! (the partner said the message itself is wrong) goes to dead letter at once. Operators
+//! bring a dead message back with **redeliver** (the same bytes) or **replay** (rebuilt
+//! from its cause as a new message linked to the old one); both need a reason and leave an
+//! audit entry.
+
+pub mod circuit;
+pub mod dispatcher;
+pub mod operator;
+pub mod render;
+pub mod retry;
+pub mod store;
+pub mod transport;
+
+use serde::Serialize;
+
+use crate::on_tx;
+use crate::store::{DbTx, StoreError};
+
+/// The life of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageState {
+    /// Waiting for its first attempt.
+    Pending,
+    /// Leased by a dispatcher.
+    Running,
+    /// Waiting for its next attempt after a failure.
+    Retry,
+    /// The partner has it.
+    Delivered,
+    /// Given up; waits for an operator.
+    Dead,
+}
+
+impl MessageState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Pending => "pending",
+            MessageState::Running => "running",
+            MessageState::Retry => "retry",
+            MessageState::Delivered => "delivered",
+            MessageState::Dead => "dead",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(name: &str) -> Option<MessageState> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Every state, in life order.
+    pub const ALL: [MessageState; 5] = [
+        MessageState::Pending,
+        MessageState::Running,
+        MessageState::Retry,
+        MessageState::Delivered,
+        MessageState::Dead,
+    ];
+}
+
+/// A message to enqueue.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    /// The partner id (from the configuration).
+    pub partner: String,
+    /// Messages with the same key are delivered in order (usually the case id).
+    pub ordering_key: String,
+    /// Unique per partner; derived from the format (serial, control number, ...).
+    pub idempotency_key: String,
+    /// The renderer that built it (see [`render`]), used by replay.
+    pub kind: String,
+    /// MIME type of the payload.
+    pub content_type: String,
+    /// Name under which a file-drop transport writes it.
+    pub file_name: String,
+    /// The bytes to deliver.
+    pub payload: Vec<u8>,
+    /// What caused it (e.g. `case`).
+    pub cause_kind: String,
+    /// Which one (e.g. the case id and version).
+    pub cause_id: String,
+    /// Attempts before dead letter.
+    pub max_attempts: i64,
+    /// Not before this time (ms since the epoch).
+    pub run_at: i64,
+    /// When this message rebuilds another one.
+    pub replay_of: Option<i64>,
+}
+
+/// What [`enqueue`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnqueueOutcome {
+    /// A new message with this id.
+    Enqueued(i64),
+    /// The partner already has a message with this idempotency key (its id); nothing was
+    /// added.
+    Duplicate(i64),
+}
+
+impl EnqueueOutcome {
+    /// The id of the message that carries this idempotency key.
+    pub fn id(self) -> i64 {
+        match self {
+            EnqueueOutcome::Enqueued(id) | EnqueueOutcome::Duplicate(id) => id,
+        }
+    }
+}
+
+/// Writes a message in the caller's transaction. The message exists if and only if the
+/// transaction commits.
+pub async fn enqueue(
+    tx: &mut DbTx,
+    message: &NewMessage,
+    now: i64,
+) -> Result<EnqueueOutcome, StoreError> {
+    let existing: Option<(i64,)> = on_tx!(tx, c => {
+        sqlx::query_as("SELECT id FROM outbox_messages WHERE partner = $1 AND idempotency_key = $2")
+            .bind(&message.partner)
+            .bind(&message.idempotency_key)
+            .fetch_optional(c)
+            .await?
+    });
+    if let Some((id,)) = existing {
+        return Ok(EnqueueOutcome::Duplicate(id));
+    }
+    let (id,): (i64,) = on_tx!(tx, c => {
+        sqlx::query_as(
+            "INSERT INTO outbox_messages (partner, ordering_key, idempotency_key, kind, \
+             content_type, file_name, payload, cause_kind, cause_id, replay_of, state, attempt, \
+             max_attempts, run_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11, $12, $13, $13) \
+             RETURNING id",
+        )
+        .bind(&message.partner)
+        .bind(&message.ordering_key)
+        .bind(&message.idempotency_key)
+        .bind(&message.kind)
+        .bind(&message.content_type)
+        .bind(&message.file_name)
+        .bind(&message.payload)
+        .bind(&message.cause_kind)
+        .bind(&message.cause_id)
+        .bind(message.replay_of)
+        .bind(message.max_attempts)
+        .bind(message.run_at)
+        .bind(now)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(EnqueueOutcome::Enqueued(id))
+}

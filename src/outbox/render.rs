@@ -1,0 +1,173 @@
+//! Renderers build an outbound message from its cause; replay runs them again.
+//!
+//! Every outbox message records the renderer (`kind`) and the cause (`cause_kind`,
+//! `cause_id`) that built it. A replay asks the same renderer to build the message anew
+//! from the cause as it is now (for a case: the latest snapshot), and enqueues the result
+//! as a new message linked to the old one. Each partner format adds its renderer to the
+//! [`Renderers`] registry.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::outbox::NewMessage;
+use crate::store::{DbTx, StoreError, cases};
+
+/// What a renderer is asked to build.
+#[derive(Clone, Debug)]
+pub struct RenderRequest<'a> {
+    /// The partner it is for.
+    pub partner: &'a str,
+    /// Cause kind (e.g. `case`).
+    pub cause_kind: &'a str,
+    /// Cause id (e.g. the case id).
+    pub cause_id: &'a str,
+    /// 0 for the first build, n for the n-th replay (renderers fold it into the
+    /// idempotency key so a replay is a new message to the receiver).
+    pub replay: i64,
+    /// Attempts the partner allows.
+    pub max_attempts: i64,
+    /// Time of the build (ms since the epoch).
+    pub now: i64,
+}
+
+/// Why a message could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// No renderer of that kind is registered.
+    #[error("no renderer for message kind {0:?}")]
+    UnknownKind(String),
+    /// The cause no longer exists or is not of a kind this renderer builds from.
+    #[error("cause {kind}:{id} not found")]
+    CauseNotFound {
+        /// Cause kind.
+        kind: String,
+        /// Cause id.
+        id: String,
+    },
+    /// The stored cause cannot be read as the model.
+    #[error("cause {kind}:{id} is not valid: {reason}")]
+    InvalidCause {
+        /// Cause kind.
+        kind: String,
+        /// Cause id.
+        id: String,
+        /// What is wrong (no personal data).
+        reason: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Builds one kind of outbound message.
+#[async_trait::async_trait]
+pub trait Renderer: Send + Sync {
+    /// The `kind` stored on messages it builds.
+    fn kind(&self) -> &'static str;
+
+    /// Builds the message, reading the cause in the caller's transaction.
+    async fn render(
+        &self,
+        tx: &mut DbTx,
+        request: &RenderRequest<'_>,
+    ) -> Result<NewMessage, RenderError>;
+}
+
+/// The renderers the gateway knows, by kind.
+#[derive(Clone, Default)]
+pub struct Renderers {
+    by_kind: HashMap<&'static str, Arc<dyn Renderer>>,
+}
+
+impl std::fmt::Debug for Renderers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.by_kind.keys()).finish()
+    }
+}
+
+impl Renderers {
+    /// The registry with every built-in renderer.
+    pub fn builtin() -> Self {
+        let mut renderers = Renderers::default();
+        renderers.register(Arc::new(CaseJson));
+        renderers
+    }
+
+    /// Adds (or replaces) a renderer.
+    pub fn register(&mut self, renderer: Arc<dyn Renderer>) {
+        self.by_kind.insert(renderer.kind(), renderer);
+    }
+
+    /// The renderer of `kind`.
+    pub fn get(&self, kind: &str) -> Result<&Arc<dyn Renderer>, RenderError> {
+        self.by_kind
+            .get(kind)
+            .ok_or_else(|| RenderError::UnknownKind(kind.to_string()))
+    }
+}
+
+/// The canonical case as JSON (`schemas/case.schema.json`), for partners that take the
+/// canonical model as it is. Family-violence and nondisclosure redaction is applied: the
+/// partner never receives a protected person's address, phone, email or employer.
+#[derive(Debug)]
+pub struct CaseJson;
+
+impl CaseJson {
+    /// The kind name.
+    pub const KIND: &'static str = "case-json";
+}
+
+#[async_trait::async_trait]
+impl Renderer for CaseJson {
+    fn kind(&self) -> &'static str {
+        Self::KIND
+    }
+
+    async fn render(
+        &self,
+        tx: &mut DbTx,
+        request: &RenderRequest<'_>,
+    ) -> Result<NewMessage, RenderError> {
+        let not_found = || RenderError::CauseNotFound {
+            kind: request.cause_kind.to_string(),
+            id: request.cause_id.to_string(),
+        };
+        if request.cause_kind != "case" {
+            return Err(not_found());
+        }
+        let stored = cases::get_in(tx, request.cause_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let case: ivd_model::Case =
+            serde_json::from_str(&stored.snapshot).map_err(|error| RenderError::InvalidCause {
+                kind: request.cause_kind.to_string(),
+                id: request.cause_id.to_string(),
+                reason: format!("line {} column {}", error.line(), error.column()),
+            })?;
+        let disclosed = case.redacted_for_disclosure();
+        let payload =
+            serde_json::to_vec(&disclosed).map_err(|error| RenderError::InvalidCause {
+                kind: request.cause_kind.to_string(),
+                id: request.cause_id.to_string(),
+                reason: error.to_string(),
+            })?;
+        let mut key = format!("case-{}-v{}", stored.case_id, stored.version);
+        if request.replay > 0 {
+            key.push_str(&format!("-r{}", request.replay));
+        }
+        Ok(NewMessage {
+            partner: request.partner.to_string(),
+            ordering_key: stored.case_id.clone(),
+            file_name: format!("{key}.json"),
+            idempotency_key: key,
+            kind: Self::KIND.to_string(),
+            content_type: "application/json".to_string(),
+            payload,
+            cause_kind: "case".to_string(),
+            cause_id: stored.case_id,
+            max_attempts: request.max_attempts,
+            run_at: request.now,
+            replay_of: None,
+        })
+    }
+}

@@ -1,0 +1,564 @@
+//! The outbox's SQL: claiming, recording outcomes (fenced), operator actions, listing,
+//! figures for metrics, and the retention purge.
+//!
+//! Every function takes "now" (ms since the epoch) from its caller. Each state change after
+//! a claim is fenced with `AND state = 'running' AND attempt = $n`; a change that matches no
+//! row means the caller's lease was taken over, and nothing is recorded.
+
+use serde::Serialize;
+
+use crate::outbox::MessageState;
+use crate::store::{Backend, Db, DbTx, StoreError};
+use crate::{on_db, on_read, on_tx};
+
+/// A message leased to a dispatcher.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Claimed {
+    /// Message id.
+    pub id: i64,
+    /// Partner id.
+    pub partner: String,
+    /// Ordering key.
+    pub ordering_key: String,
+    /// Idempotency key, sent with the delivery.
+    pub idempotency_key: String,
+    /// Renderer kind.
+    pub kind: String,
+    /// MIME type.
+    pub content_type: String,
+    /// File name for file drops.
+    pub file_name: String,
+    /// The bytes.
+    pub payload: Vec<u8>,
+    /// This attempt's number: the fencing token.
+    pub attempt: i64,
+    /// Attempts allowed before dead letter.
+    pub max_attempts: i64,
+    /// When it was enqueued.
+    pub created_at: i64,
+    /// When this lease ends.
+    pub lease_expires_at: Option<i64>,
+}
+
+/// A fenced write found that the lease is no longer the caller's.
+#[derive(Debug, thiserror::Error)]
+pub enum FenceError {
+    /// Another dispatcher holds the message now (or an operator moved it).
+    #[error("lease lost: message {id} attempt {attempt} is no longer held by this dispatcher")]
+    LeaseLost {
+        /// Message id.
+        id: i64,
+        /// The attempt the caller held.
+        attempt: i64,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for FenceError {
+    fn from(error: sqlx::Error) -> Self {
+        FenceError::Store(StoreError::Sqlx(error))
+    }
+}
+
+const CLAIMED_COLUMNS: &str = "id, partner, ordering_key, idempotency_key, kind, content_type, \
+     file_name, payload, attempt, max_attempts, created_at, lease_expires_at";
+
+/// Claims up to `limit` due messages of `partner` for `worker`, each the oldest live
+/// message of its ordering key, with a lease until `now + lease_ms`. Expired leases of the
+/// partner are reaped first (recorded as `lease_expired` attempts) so they count as due.
+pub async fn claim(
+    db: &Db,
+    partner: &str,
+    worker: &str,
+    limit: i64,
+    lease_ms: i64,
+    now: i64,
+) -> Result<Vec<Claimed>, StoreError> {
+    let mut tx = db.begin().await?;
+    reap_expired(&mut tx, partner, now).await?;
+    let predicate = "m.partner = $4 AND m.state IN ('pending', 'retry') AND m.run_at <= $2 \
+         AND NOT EXISTS (SELECT 1 FROM outbox_messages p WHERE p.partner = m.partner \
+         AND p.ordering_key = m.ordering_key AND p.state IN ('pending', 'running', 'retry') \
+         AND p.id < m.id)";
+    let sql = match tx.backend() {
+        // SQLite has one writer, so the select and the update cannot interleave with
+        // another claim.
+        Backend::Sqlite => format!(
+            "UPDATE outbox_messages SET state = 'running', attempt = attempt + 1, \
+             lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
+             WHERE id IN (SELECT m.id FROM outbox_messages m WHERE {predicate} \
+             ORDER BY m.id LIMIT $5) RETURNING {CLAIMED_COLUMNS}"
+        ),
+        // Several instances claim at once: rows another claimer has locked are skipped,
+        // and a key whose head is locked stays blocked because the head is still live in
+        // this statement's snapshot.
+        Backend::Postgres => format!(
+            "WITH due AS (SELECT m.id FROM outbox_messages m WHERE {predicate} \
+             ORDER BY m.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+             UPDATE outbox_messages o SET state = 'running', attempt = o.attempt + 1, \
+             lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
+             FROM due WHERE o.id = due.id AND o.state IN ('pending', 'retry') \
+             RETURNING o.id, o.partner, o.ordering_key, o.idempotency_key, o.kind, \
+             o.content_type, o.file_name, o.payload, o.attempt, o.max_attempts, \
+             o.created_at, o.lease_expires_at"
+        ),
+    };
+    let mut claimed: Vec<Claimed> = on_tx!(&mut tx, c => {
+        sqlx::query_as::<_, Claimed>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(worker)
+            .bind(now)
+            .bind(now + lease_ms)
+            .bind(partner)
+            .bind(limit)
+            .fetch_all(c)
+            .await?
+    });
+    tx.commit().await?;
+    claimed.sort_by_key(|m| m.id);
+    Ok(claimed)
+}
+
+/// Turns expired leases of `partner` back into due retries (or dead letters when their
+/// attempts are used up), recording the lost attempt.
+async fn reap_expired(tx: &mut DbTx, partner: &str, now: i64) -> Result<(), StoreError> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO outbox_attempts (message_id, attempt, worker, started_at, finished_at, \
+             outcome, status, detail) \
+             SELECT id, attempt, COALESCE(lease_owner, ''), COALESCE(leased_at, $2), $2, \
+             'lease_expired', NULL, 'lease expired before a result was recorded' \
+             FROM outbox_messages WHERE partner = $1 AND state = 'running' AND lease_expires_at < $2 \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(partner)
+        .bind(now)
+        .execute(&mut *c)
+        .await?
+            .rows_affected();
+        sqlx::query(
+            "UPDATE outbox_messages SET \
+             state = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'retry' END, \
+             finalized_at = CASE WHEN attempt >= max_attempts THEN $2 ELSE NULL END, \
+             last_error = 'lease expired', run_at = $2, lease_owner = NULL, leased_at = NULL, \
+             lease_expires_at = NULL, updated_at = $2 \
+             WHERE partner = $1 AND state = 'running' AND lease_expires_at < $2",
+        )
+        .bind(partner)
+        .bind(now)
+        .execute(c)
+        .await?
+            .rows_affected();
+    });
+    Ok(())
+}
+
+/// What became of one attempt.
+#[derive(Clone, Debug)]
+pub struct AttemptRecord<'a> {
+    /// Message id.
+    pub id: i64,
+    /// The attempt (fencing token) the caller holds.
+    pub attempt: i64,
+    /// Who made it.
+    pub worker: &'a str,
+    /// When the attempt started.
+    pub started_at: i64,
+    /// HTTP status, when there was one.
+    pub status: Option<u16>,
+    /// What the partner said or what went wrong; never payload bytes.
+    pub detail: &'a str,
+}
+
+/// The decision taken on an attempt's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// The partner has it.
+    Delivered,
+    /// Try again at this time.
+    RetryAt(i64),
+    /// Give up: attempts or age exhausted after a retryable failure.
+    DeadAfterRetries,
+    /// Give up: the partner rejected the message.
+    DeadRejected,
+}
+
+/// Records an attempt and the decision, fenced on the caller's lease.
+pub async fn record(
+    db: &Db,
+    attempt: &AttemptRecord<'_>,
+    decision: Decision,
+    now: i64,
+) -> Result<(), FenceError> {
+    let mut tx = db.begin().await?;
+    let (state, run_at, finalized, outcome, last_error): (
+        &str,
+        Option<i64>,
+        Option<i64>,
+        &str,
+        Option<&str>,
+    ) = match decision {
+        Decision::Delivered => ("delivered", None, Some(now), "delivered", None),
+        Decision::RetryAt(at) => ("retry", Some(at), None, "retry", Some(attempt.detail)),
+        Decision::DeadAfterRetries => ("dead", None, Some(now), "retry", Some(attempt.detail)),
+        Decision::DeadRejected => ("dead", None, Some(now), "rejected", Some(attempt.detail)),
+    };
+    let changed = on_tx!(&mut tx, c => {
+        sqlx::query(
+            "UPDATE outbox_messages SET state = $1, run_at = COALESCE($2, run_at), \
+             finalized_at = $3, last_error = $4, lease_owner = NULL, leased_at = NULL, \
+             lease_expires_at = NULL, updated_at = $5 \
+             WHERE id = $6 AND state = 'running' AND attempt = $7",
+        )
+        .bind(state)
+        .bind(run_at)
+        .bind(finalized)
+        .bind(last_error)
+        .bind(now)
+        .bind(attempt.id)
+        .bind(attempt.attempt)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    if changed == 0 {
+        return Err(FenceError::LeaseLost {
+            id: attempt.id,
+            attempt: attempt.attempt,
+        });
+    }
+    insert_attempt(&mut tx, attempt, outcome, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Gives a lease back without a result (shutdown before the attempt finished): the
+/// message is due again at once. Fenced like [`record`].
+pub async fn release(db: &Db, attempt: &AttemptRecord<'_>, now: i64) -> Result<(), FenceError> {
+    let mut tx = db.begin().await?;
+    let changed = on_tx!(&mut tx, c => {
+        sqlx::query(
+            "UPDATE outbox_messages SET state = 'retry', run_at = $1, lease_owner = NULL, \
+             leased_at = NULL, lease_expires_at = NULL, updated_at = $1 \
+             WHERE id = $2 AND state = 'running' AND attempt = $3",
+        )
+        .bind(now)
+        .bind(attempt.id)
+        .bind(attempt.attempt)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    if changed == 0 {
+        return Err(FenceError::LeaseLost {
+            id: attempt.id,
+            attempt: attempt.attempt,
+        });
+    }
+    insert_attempt(&mut tx, attempt, "released", now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_attempt(
+    tx: &mut DbTx,
+    attempt: &AttemptRecord<'_>,
+    outcome: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO outbox_attempts (message_id, attempt, worker, started_at, finished_at, \
+             outcome, status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(attempt.id)
+        .bind(attempt.attempt)
+        .bind(attempt.worker)
+        .bind(attempt.started_at)
+        .bind(now)
+        .bind(outcome)
+        .bind(attempt.status.map(i64::from))
+        .bind(attempt.detail)
+        .execute(c)
+        .await?
+            .rows_affected()
+    });
+    Ok(())
+}
+
+/// A message without its payload, for lists.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSummary {
+    /// Message id.
+    pub id: i64,
+    /// Partner id.
+    pub partner: String,
+    /// Ordering key.
+    pub ordering_key: String,
+    /// Idempotency key.
+    pub idempotency_key: String,
+    /// Renderer kind.
+    pub kind: String,
+    /// State name.
+    pub state: String,
+    /// Attempts made.
+    pub attempt: i64,
+    /// Attempts allowed.
+    pub max_attempts: i64,
+    /// Next attempt not before.
+    pub run_at: i64,
+    /// Last failure, if any.
+    pub last_error: Option<String>,
+    /// Cause kind.
+    pub cause_kind: String,
+    /// Cause id.
+    pub cause_id: String,
+    /// The message this one replays.
+    pub replay_of: Option<i64>,
+    /// Enqueued at.
+    pub created_at: i64,
+    /// Delivered or dead at.
+    pub finalized_at: Option<i64>,
+}
+
+const SUMMARY_COLUMNS: &str = "id, partner, ordering_key, idempotency_key, kind, state, attempt, \
+     max_attempts, run_at, last_error, cause_kind, cause_id, replay_of, created_at, finalized_at";
+
+/// One attempt of a message's history.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptRow {
+    /// Attempt number.
+    pub attempt: i64,
+    /// Who made it.
+    pub worker: String,
+    /// Started at.
+    pub started_at: i64,
+    /// Finished at.
+    pub finished_at: i64,
+    /// delivered, retry, rejected, lease_expired or released.
+    pub outcome: String,
+    /// HTTP status.
+    pub status: Option<i64>,
+    /// Detail.
+    pub detail: String,
+}
+
+/// A message with its whole attempt history (still without the payload bytes, which may
+/// hold personal data; their size and hash identify them).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDetail {
+    /// The summary fields.
+    #[serde(flatten)]
+    pub summary: MessageSummary,
+    /// MIME type.
+    pub content_type: String,
+    /// File name for file drops.
+    pub file_name: String,
+    /// Payload size in bytes.
+    pub payload_bytes: usize,
+    /// SHA-256 of the payload, hex.
+    pub payload_sha256: String,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<AttemptRow>,
+}
+
+/// Filter for [`list`].
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    /// Only this partner.
+    pub partner: Option<String>,
+    /// Only this state.
+    pub state: Option<MessageState>,
+    /// Only ids greater than this (paging).
+    pub after_id: Option<i64>,
+    /// At most this many (default 100).
+    pub limit: Option<i64>,
+}
+
+/// Lists messages, oldest first.
+pub async fn list(db: &Db, filter: &ListFilter) -> Result<Vec<MessageSummary>, StoreError> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM outbox_messages \
+         WHERE ($1 IS NULL OR partner = $1) AND ($2 IS NULL OR state = $2) AND id > $3 \
+         ORDER BY id LIMIT $4"
+    );
+    let partner = filter.partner.as_deref();
+    let state = filter.state.map(MessageState::as_str);
+    Ok(on_read!(db, c => {
+        sqlx::query_as::<_, MessageSummary>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(partner)
+            .bind(state)
+            .bind(filter.after_id.unwrap_or(0))
+            .bind(filter.limit.unwrap_or(100).clamp(1, 10_000))
+            .fetch_all(c)
+            .await?
+    }))
+}
+
+/// One message with its attempt history.
+pub async fn show(db: &Db, id: i64) -> Result<Option<MessageDetail>, StoreError> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS}, content_type, file_name, payload FROM outbox_messages WHERE id = $1"
+    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        summary: MessageSummary,
+        content_type: String,
+        file_name: String,
+        payload: Vec<u8>,
+    }
+    let row: Option<Row> = on_read!(db, c => {
+        sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?
+    });
+    let Some(row) = row else { return Ok(None) };
+    let attempts: Vec<AttemptRow> = on_read!(db, c => {
+        sqlx::query_as::<_, AttemptRow>(
+            "SELECT attempt, worker, started_at, finished_at, outcome, status, detail \
+             FROM outbox_attempts WHERE message_id = $1 ORDER BY attempt, finished_at",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await?
+    });
+    use sha2::Digest;
+    Ok(Some(MessageDetail {
+        payload_bytes: row.payload.len(),
+        payload_sha256: hex::encode(sha2::Sha256::digest(&row.payload)),
+        summary: row.summary,
+        content_type: row.content_type,
+        file_name: row.file_name,
+        attempts,
+    }))
+}
+
+/// The fields replay needs to rebuild a message.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ReplaySource {
+    /// Message id.
+    pub id: i64,
+    /// Partner id.
+    pub partner: String,
+    /// Ordering key.
+    pub ordering_key: String,
+    /// Renderer kind.
+    pub kind: String,
+    /// Cause kind.
+    pub cause_kind: String,
+    /// Cause id.
+    pub cause_id: String,
+    /// State name.
+    pub state: String,
+}
+
+/// Loads what a replay needs, inside the operator's transaction.
+pub async fn replay_source(tx: &mut DbTx, id: i64) -> Result<Option<ReplaySource>, StoreError> {
+    Ok(on_tx!(tx, c => {
+        sqlx::query_as::<_, ReplaySource>(
+            "SELECT id, partner, ordering_key, kind, cause_kind, cause_id, state \
+             FROM outbox_messages WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    }))
+}
+
+/// How many replays of message `id` exist already (to number the next one).
+pub async fn replay_count(tx: &mut DbTx, id: i64) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, c => {
+        sqlx::query_as("SELECT COUNT(*) FROM outbox_messages WHERE replay_of = $1")
+            .bind(id)
+            .fetch_one(c)
+            .await?
+    });
+    Ok(n)
+}
+
+/// Puts a dead (or delivered) message back in line with its same bytes, allowing it
+/// `extra_attempts` more attempts. Returns the state it was in, or `None` when there is no
+/// such message. A message that is still live is left alone (`Some(state)` with that
+/// state, and nothing changes).
+pub async fn redeliver(
+    tx: &mut DbTx,
+    id: i64,
+    extra_attempts: i64,
+    now: i64,
+) -> Result<Option<MessageState>, StoreError> {
+    let current: Option<(String,)> = on_tx!(tx, c => {
+        sqlx::query_as("SELECT state FROM outbox_messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+    });
+    let Some((state,)) = current else {
+        return Ok(None);
+    };
+    let state = MessageState::parse(&state).unwrap_or(MessageState::Dead);
+    if matches!(state, MessageState::Dead | MessageState::Delivered) {
+        on_tx!(tx, c => {
+            sqlx::query(
+                "UPDATE outbox_messages SET state = 'pending', run_at = $1, \
+                 max_attempts = attempt + $2, finalized_at = NULL, last_error = NULL, \
+                 updated_at = $1 WHERE id = $3",
+            )
+            .bind(now)
+            .bind(extra_attempts)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+    }
+    Ok(Some(state))
+}
+
+/// Message counts per (partner, state).
+pub async fn depth(db: &Db) -> Result<Vec<(String, String, i64)>, StoreError> {
+    Ok(on_read!(db, c => {
+        sqlx::query_as(
+            "SELECT partner, state, COUNT(*) FROM outbox_messages GROUP BY partner, state",
+        )
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// Per partner, when its oldest undelivered live message was enqueued.
+pub async fn oldest_live(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(on_read!(db, c => {
+        sqlx::query_as(
+            "SELECT partner, MIN(created_at) FROM outbox_messages \
+             WHERE state IN ('pending', 'running', 'retry') GROUP BY partner",
+        )
+        .fetch_all(c)
+        .await?
+    }))
+}
+
+/// Deletes delivered messages finalized before `cutoff`, `batch` rows per transaction so a
+/// large purge never holds the writer for long. Returns how many were deleted.
+pub async fn purge_delivered(db: &Db, cutoff: i64, batch: i64) -> Result<u64, StoreError> {
+    let mut total = 0;
+    loop {
+        let deleted = on_db!(db, c => {
+            sqlx::query(
+                "DELETE FROM outbox_messages WHERE id IN (SELECT id FROM outbox_messages \
+                 WHERE state = 'delivered' AND finalized_at < $1 ORDER BY id LIMIT $2)",
+            )
+            .bind(cutoff)
+            .bind(batch)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+        total += deleted;
+        if deleted < batch as u64 {
+            return Ok(total);
+        }
+    }
+}

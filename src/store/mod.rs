@@ -1,0 +1,286 @@
+//! Storage on SQLite (the embedded default) and PostgreSQL (shared by many instances).
+//!
+//! One [`Db`] value stands for either backend, chosen by the database URL
+//! (`sqlite://…` or `postgres://…`). Queries are written once with `$1`-style parameters,
+//! which both sqlx drivers understand, and run through the [`on_db!`] and [`on_tx!`]
+//! macros, which expand the same code for each backend so each gets its own statically
+//! typed driver. Where the SQL has to differ (claiming outbox messages, serialising
+//! appends to the audit chain and the event feed) the module says so at that spot.
+//!
+//! Schema rules that keep one Rust code path for both backends:
+//! - times are `BIGINT` / `INTEGER` milliseconds since the Unix epoch, passed in by the
+//!   caller ("now" is an argument, so tests own the clock);
+//! - integers are 64-bit on both sides; bytes are `BYTEA` / `BLOB`;
+//! - states are `TEXT` columns with a named `CHECK`, never a PostgreSQL enum.
+//!
+//! SQLite has one writer: the write pool holds a single connection, so transactions in
+//! this process queue in order instead of failing with `SQLITE_BUSY`; reads use a second
+//! pool, which WAL lets run beside the writer.
+
+pub mod cases;
+pub mod events;
+pub mod tokens;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// The SQLite migrations, embedded in the binary.
+pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("schemas/migrations/sqlite");
+/// The PostgreSQL migrations, embedded in the binary.
+pub static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("schemas/migrations/postgres");
+
+/// A connection pool on one of the two supported backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// The embedded default: one writer connection, several readers.
+    Sqlite {
+        /// The single writer connection.
+        write: SqlitePool,
+        /// Readers; WAL lets them run beside the writer.
+        read: SqlitePool,
+    },
+    /// A shared PostgreSQL server.
+    Postgres(PgPool),
+}
+
+/// An open transaction on either backend. Dropping it without [`DbTx::commit`] rolls back.
+#[derive(Debug)]
+pub enum DbTx {
+    /// SQLite transaction on the writer connection.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// PostgreSQL transaction.
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Which backend a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL scheme (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    /// A driver error.
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Creating the directory of the SQLite file failed.
+    #[error("cannot create the database directory {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// Runs `$body` with `$c` bound to the backend's pool (the writer pool for SQLite).
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite { write: $c, .. } => $body,
+            $crate::store::Db::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to a read pool.
+#[macro_export]
+macro_rules! on_read {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite { read: $c, .. } => $body,
+            $crate::store::Db::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$c` bound to the transaction's connection (`&mut *tx`).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::DbTx::Sqlite(tx) => {
+                let $c = &mut **tx;
+                $body
+            }
+            $crate::store::DbTx::Postgres(tx) => {
+                let $c = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+impl Db {
+    /// Connects to the database named by `url`. A SQLite file is created (with its
+    /// directory) when missing and opened in WAL mode with full synchronous commits:
+    /// a committed outbox row survives a power cut, not only a process crash.
+    pub async fn connect(url: &str) -> Result<Db, StoreError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            if let Some(dir) = options.get_filename().parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Sqlite { write, read })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// True when the database answers and every embedded migration is applied.
+    pub async fn is_ready(&self) -> Result<bool, StoreError> {
+        let migrator = match self.backend() {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let applied: Result<Vec<(i64,)>, sqlx::Error> = on_read!(self, c => {
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(c)
+                .await
+        });
+        let applied: Vec<i64> = match applied {
+            Ok(rows) => rows.into_iter().map(|(v,)| v).collect(),
+            // No migration table yet: the database answers, nothing is applied.
+            Err(sqlx::Error::Database(_)) => Vec::new(),
+            Err(other) => return Err(other.into()),
+        };
+        Ok(migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .all(|m| applied.contains(&m.version)))
+    }
+
+    /// Starts a transaction (on SQLite, on the single writer connection).
+    ///
+    /// SQLite transactions begin `IMMEDIATE`: they take the write lock at once, waiting
+    /// (busy timeout) for another process's writer if there is one. A deferred transaction
+    /// that read first and then tried to write after another process had committed would
+    /// fail with `SQLITE_BUSY` without waiting, since its snapshot is stale.
+    pub async fn begin(&self) -> Result<DbTx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { write, .. } => DbTx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => DbTx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { write, read } => {
+                write.close().await;
+                read.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl DbTx {
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            DbTx::Sqlite(tx) => tx.commit().await?,
+            DbTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbTx::Sqlite(_) => Backend::Sqlite,
+            DbTx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Serialises appends to an ordered log (the audit chain, the event feed) until this
+    /// transaction ends. PostgreSQL takes a transaction-scoped advisory lock; SQLite needs
+    /// nothing, because its single writer already orders every transaction.
+    pub async fn lock_ordered_log(&mut self, log: OrderedLog) -> Result<(), StoreError> {
+        if let DbTx::Postgres(tx) = self {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(log as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Logs whose appends must commit in the order of their sequence numbers, so that a
+/// reader following a cursor never skips a row that commits late.
+#[derive(Clone, Copy, Debug)]
+#[repr(i64)]
+pub enum OrderedLog {
+    /// The hash-chained audit log.
+    Audit = 0x1bd_0001,
+    /// The state system's event feed.
+    Events = 0x1bd_0002,
+}
+
+/// Milliseconds since the Unix epoch, the time unit of every table.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}

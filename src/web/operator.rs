@@ -1,0 +1,222 @@
+//! The operator API: outbox inspection, redeliver and replay, audit, partner health,
+//! inbound receipts.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::audit;
+use crate::intake;
+use crate::outbox::MessageState;
+use crate::outbox::operator::{self as actions, OperatorError};
+use crate::outbox::store::{self as outbox_store, ListFilter};
+use crate::store::now_ms;
+use crate::store::tokens::Role;
+use crate::web::{ApiError, AppState, authorize};
+
+const OPERATORS: &[Role] = &[Role::Operator, Role::Admin];
+
+/// The operator routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator/v1/outbox", get(list_messages))
+        .route("/operator/v1/outbox/{id}", get(show_message))
+        .route("/operator/v1/outbox/{id}/redeliver", post(redeliver))
+        .route("/operator/v1/outbox/{id}/replay", post(replay))
+        .route("/operator/v1/partners", get(partners))
+        .route("/operator/v1/receipts", get(receipts))
+        .route("/operator/v1/audit", get(audit_recent))
+        .route("/operator/v1/audit/verify", get(audit_verify))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    partner: Option<String>,
+    state: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn list_messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    let message_state = match query.state.as_deref() {
+        None => None,
+        Some(name) => Some(MessageState::parse(name).ok_or_else(|| {
+            ApiError::bad_request("state must be one of pending, running, retry, delivered, dead")
+        })?),
+    };
+    let filter = ListFilter {
+        partner: query.partner,
+        state: message_state,
+        after_id: query.after,
+        limit: query.limit,
+    };
+    Ok(Json(outbox_store::list(&state.db, &filter).await?))
+}
+
+async fn show_message(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    let detail = outbox_store::show(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such message"))?;
+    Ok(Json(detail))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionRequest {
+    reason: String,
+}
+
+fn action_error(error: OperatorError) -> ApiError {
+    match error {
+        OperatorError::ReasonRequired => ApiError::bad_request("a reason is required"),
+        OperatorError::NotFound(_) => ApiError::not_found("no such message"),
+        OperatorError::StillLive { .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "Message still live",
+            error.to_string(),
+        ),
+        OperatorError::Render(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Cannot rebuild",
+            e.to_string(),
+        ),
+        OperatorError::Store(e) => e.into(),
+    }
+}
+
+fn partner_attempts(state: &AppState, partner: &str) -> i64 {
+    state
+        .settings
+        .partner(partner)
+        .map(|p| i64::from(p.retry.max_attempts))
+        .unwrap_or(12)
+}
+
+async fn redeliver(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(request): Json<ActionRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, OPERATORS).await?;
+    let message = outbox_store::show(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such message"))?;
+    let actor = format!("operator:{}", holder.name);
+    let extra = partner_attempts(&state, &message.summary.partner);
+    actions::redeliver(&state.db, id, &request.reason, &actor, extra, now_ms())
+        .await
+        .map_err(action_error)?;
+    state.dispatcher_wake.notify_one();
+    Ok(Json(
+        serde_json::json!({ "messageId": id, "state": "pending" }),
+    ))
+}
+
+async fn replay(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Json(request): Json<ActionRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, OPERATORS).await?;
+    let message = outbox_store::show(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such message"))?;
+    let actor = format!("operator:{}", holder.name);
+    let attempts = partner_attempts(&state, &message.summary.partner);
+    let replayed = actions::replay(
+        &state.db,
+        &state.renderers,
+        id,
+        &request.reason,
+        &actor,
+        attempts,
+        now_ms(),
+    )
+    .await
+    .map_err(action_error)?;
+    state.dispatcher_wake.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(replayed)))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PartnerHealth {
+    id: String,
+    name: Option<String>,
+    kind: crate::config::PartnerKind,
+    circuit: &'static str,
+}
+
+async fn partners(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    let list: Vec<PartnerHealth> = state
+        .settings
+        .partners
+        .iter()
+        .map(|p| PartnerHealth {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            kind: p.kind,
+            circuit: state
+                .channels
+                .iter()
+                .find(|c| c.id == p.id)
+                .map(|c| c.circuit.state().as_str())
+                .unwrap_or("not dispatched here"),
+        })
+        .collect();
+    Ok(Json(list))
+}
+
+#[derive(Deserialize)]
+struct LimitQuery {
+    limit: Option<i64>,
+}
+
+async fn receipts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LimitQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    Ok(Json(
+        intake::recent(&state.db, query.limit.unwrap_or(100).clamp(1, 1000)).await?,
+    ))
+}
+
+async fn audit_recent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<LimitQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    Ok(Json(
+        audit::recent(&state.db, query.limit.unwrap_or(100).clamp(1, 1000)).await?,
+    ))
+}
+
+async fn audit_verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    Ok(Json(audit::verify(&state.db).await?))
+}

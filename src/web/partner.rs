@@ -1,0 +1,112 @@
+//! Routes on the partner listener. Every request here has passed mutual TLS; the client
+//! certificate's identity selects the partner, and a certificate bound to no partner is
+//! refused.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+
+use crate::config::PartnerSettings;
+use crate::intake::{self, Inbound, Received, RecordArrival};
+use crate::store::now_ms;
+use crate::telemetry::metrics::Metrics;
+use crate::tls::PeerIdentity;
+use crate::web::{ApiError, AppState};
+
+/// The partner routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/partner/v1/messages", post(receive_message))
+        .route("/partner/v1/whoami", get(whoami))
+}
+
+/// The partner bound to the presented certificate.
+pub fn partner_for<'a>(
+    state: &'a AppState,
+    peer: &PeerIdentity,
+) -> Result<&'a PartnerSettings, ApiError> {
+    state
+        .settings
+        .partners
+        .iter()
+        .find(|p| {
+            p.certificate_identity.as_deref().is_some_and(|identity| {
+                peer.common_name.as_deref() == Some(identity) || peer.dns_names.iter().any(|n| n == identity)
+            })
+        })
+        .ok_or_else(|| {
+            tracing::warn!(fingerprint = %peer.fingerprint_sha256, "A client certificate bound to no partner was refused.");
+            ApiError::new(StatusCode::FORBIDDEN, "Unknown partner", "this certificate is not bound to any partner")
+        })
+}
+
+async fn whoami(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+) -> Result<impl IntoResponse, ApiError> {
+    let partner = partner_for(&state, &peer)?;
+    Ok(Json(
+        serde_json::json!({ "partner": partner.id, "kind": partner.kind }),
+    ))
+}
+
+async fn receive_message(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let partner = partner_for(&state, &peer)?;
+    let message_id = headers
+        .get("idempotency-key")
+        .or_else(|| headers.get("message-id"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "an Idempotency-Key (or Message-Id) header of at most 200 characters is required",
+            )
+        })?
+        .to_string();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the body is empty"));
+    }
+    let now = now_ms();
+    let received = intake::receive(
+        &state.db,
+        &Inbound {
+            partner: &partner.id,
+            channel: "messages",
+            message_id: Some(&message_id),
+            content_type: &content_type,
+            body: &body,
+        },
+        now,
+    )
+    .await?;
+    match &received {
+        Received::New { receipt_id } => {
+            Metrics::partner(&state.metrics.inbound_received, &partner.id);
+            // The bytes are committed; processing failures leave the receipt `stored`
+            // for `intake::resume`, and the partner's answer stays a success.
+            if let Err(error) = intake::process(&state.db, &RecordArrival, receipt_id, now).await {
+                tracing::warn!(partner = %partner.id, receipt_id, error = %error, "Processing a stored receipt failed; it will be resumed.");
+            }
+            tracing::info!(partner = %partner.id, receipt_id, bytes = body.len(), "Inbound message stored.");
+            Ok((StatusCode::ACCEPTED, Json(received)))
+        }
+        Received::Duplicate { receipt_id } => {
+            Metrics::partner(&state.metrics.inbound_duplicates, &partner.id);
+            tracing::info!(partner = %partner.id, receipt_id, "Duplicate inbound message recognised.");
+            Ok((StatusCode::OK, Json(received)))
+        }
+    }
+}

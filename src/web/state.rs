@@ -1,0 +1,246 @@
+//! The state system's API: case snapshots, outbound transactions, the event feed.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::outbox::render::{RenderError, RenderRequest};
+use crate::outbox::{self, EnqueueOutcome};
+use crate::store::events::{self, Event};
+use crate::store::tokens::Role;
+use crate::store::{cases, now_ms};
+use crate::web::{ApiError, AppState, FieldProblem, authorize};
+
+const STATE_SYSTEM: &[Role] = &[Role::StateSystem];
+
+/// The state-system routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/state/v1/cases/{id}", put(put_case).get(get_case))
+        .route("/state/v1/cases/{id}/transactions", post(post_transaction))
+        .route("/state/v1/events", get(get_events))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CaseStored {
+    case_id: String,
+    version: i64,
+    changed: bool,
+}
+
+/// Parses and validates a case body; every problem is reported by JSON path and code.
+pub fn parse_case(body: &[u8]) -> Result<ivd_model::Case, ApiError> {
+    let case: ivd_model::Case = serde_json::from_slice(body).map_err(|error| {
+        // serde's message names the field and the rule, never the rejected value for our
+        // newtypes (their errors are value-free), but to be safe only the category and
+        // position are returned for syntax errors.
+        let detail = if error.is_syntax() || error.is_eof() {
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                error.line(),
+                error.column()
+            )
+        } else {
+            format!(
+                "the case does not match the model at line {}, column {}: {}",
+                error.line(),
+                error.column(),
+                crate::check::without_quoted_values(&error.to_string())
+            )
+        };
+        ApiError::invalid(detail, Vec::new())
+    })?;
+    case.validate().map_err(|errors| {
+        ApiError::invalid(
+            "the case breaks the model's rules",
+            errors
+                .iter()
+                .map(|e| FieldProblem {
+                    field: e.path.clone(),
+                    code: e.code().to_string(),
+                    message: e.to_string(),
+                })
+                .collect(),
+        )
+    })?;
+    Ok(case)
+}
+
+async fn put_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, STATE_SYSTEM).await?;
+    let case = parse_case(&body)?;
+    if case.id.as_str() != id {
+        return Err(ApiError::bad_request(
+            "the case id in the path and in the body differ",
+        ));
+    }
+    // Stored in canonical form, so that the same case pushed twice compares equal.
+    let canonical = serde_json::to_string(&case)
+        .map_err(|_| ApiError::bad_request("the case cannot be serialised"))?;
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let (version, changed) = cases::put(&mut tx, &id, &canonical, now).await?;
+    tx.commit().await?;
+    let status = if changed && version == 1 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(CaseStored {
+            case_id: id,
+            version,
+            changed,
+        }),
+    ))
+}
+
+async fn get_case(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, STATE_SYSTEM).await?;
+    let stored = cases::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such case"))?;
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&stored.snapshot).unwrap_or(serde_json::Value::Null);
+    Ok(Json(serde_json::json!({
+        "caseId": stored.case_id,
+        "version": stored.version,
+        "updatedAt": stored.updated_at,
+        "case": snapshot,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TransactionRequest {
+    partner: String,
+    format: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionQueued {
+    message_id: i64,
+    idempotency_key: String,
+    duplicate: bool,
+}
+
+async fn post_transaction(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(request): Json<TransactionRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, STATE_SYSTEM).await?;
+    let partner = state
+        .settings
+        .partner(&request.partner)
+        .ok_or_else(|| ApiError::bad_request("no such partner"))?;
+    let renderer = state
+        .renderers
+        .get(&request.format)
+        .map_err(|_| ApiError::bad_request("no such format"))?
+        .clone();
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let message = renderer
+        .render(
+            &mut tx,
+            &RenderRequest {
+                partner: &partner.id,
+                cause_kind: "case",
+                cause_id: &id,
+                replay: 0,
+                max_attempts: i64::from(partner.retry.max_attempts),
+                now,
+            },
+        )
+        .await
+        .map_err(|error| match error {
+            RenderError::CauseNotFound { .. } => ApiError::not_found("no such case"),
+            RenderError::Store(e) => e.into(),
+            other => ApiError::invalid(other.to_string(), Vec::new()),
+        })?;
+    let outcome = outbox::enqueue(&mut tx, &message, now).await?;
+    tx.commit().await?;
+    state.dispatcher_wake.notify_one();
+    let status = match outcome {
+        EnqueueOutcome::Enqueued(_) => StatusCode::ACCEPTED,
+        EnqueueOutcome::Duplicate(_) => StatusCode::OK,
+    };
+    Ok((
+        status,
+        Json(TransactionQueued {
+            message_id: outcome.id(),
+            idempotency_key: message.idempotency_key,
+            duplicate: matches!(outcome, EnqueueOutcome::Duplicate(_)),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedPage {
+    events: Vec<FeedEvent>,
+    /// Pass as `after` to read on; equal to the request's cursor when there was nothing new.
+    next_cursor: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FeedEvent {
+    #[serde(flatten)]
+    event: Event,
+    payload: serde_json::Value,
+}
+
+async fn get_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<FeedQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, STATE_SYSTEM).await?;
+    let after = query.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::bad_request(
+            "after must be a cursor from an earlier page, or 0",
+        ));
+    }
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 1000"));
+    }
+    let events = events::list_after(&state.db, after, limit).await?;
+    let next_cursor = events.last().map(|e| e.id).unwrap_or(after);
+    let events = events
+        .into_iter()
+        .map(|event| FeedEvent {
+            payload: event.payload_json(),
+            event,
+        })
+        .collect();
+    Ok(Json(FeedPage {
+        events,
+        next_cursor,
+    }))
+}
