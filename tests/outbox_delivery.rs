@@ -1,0 +1,217 @@
+//! The outbox end to end, in-process, on both backends: a thousand messages over fifty
+//! cases to a partner that fails some attempts; a partner that rejects a message, which
+//! goes to dead letter and comes back by redelivery.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ivd_gateway::app::RunningGateway;
+use ivd_gateway::outbox::operator;
+use ivd_gateway::outbox::store::{self, ListFilter};
+use ivd_gateway::outbox::{self, MessageState};
+use ivd_gateway::store::now_ms;
+use support::{
+    Behaviour, MockPartner, TestDb, assert_per_key_order, gateway_settings, http_partner,
+    test_message, wait_until,
+};
+
+on_both_backends!(
+    a_thousand_messages_over_fifty_cases_arrive_once_each_in_case_order,
+    a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home,
+);
+
+/// Every fourth message of a case fails its first two attempts with a 503.
+fn flaky_every_fourth() -> Behaviour {
+    Behaviour {
+        fail_first: 2,
+        flaky: Arc::new(|key: &str| {
+            key.rsplit('-')
+                .next()
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_some_and(|seq| seq % 4 == 0)
+        }),
+        ..Behaviour::default()
+    }
+}
+
+async fn a_thousand_messages_over_fifty_cases_arrive_once_each_in_case_order(t: TestDb) {
+    let partner = MockPartner::start(flaky_every_fourth()).await;
+    let settings = gateway_settings(&t, vec![http_partner("state-27", &partner.endpoint(), 10)]);
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+
+    // Enqueue while the dispatcher runs, in transactions of 100, 20 messages per case.
+    for batch in 0..10u64 {
+        let mut tx = t.db.begin().await.unwrap();
+        for n in 0..100u64 {
+            let index = batch * 100 + n;
+            let case = format!("case-{:02}", index % 50);
+            let seq = index / 50;
+            outbox::enqueue(
+                &mut tx,
+                &test_message("state-27", &case, seq, 10, now_ms()),
+                now_ms(),
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        gateway.state.dispatcher_wake.notify_one();
+    }
+
+    let all_arrived = wait_until(Duration::from_secs(120), || async {
+        partner.applied_count() >= 1000
+    })
+    .await;
+    let delivered_in_store = wait_until(Duration::from_secs(10), || async {
+        store::list(
+            &t.db,
+            &ListFilter {
+                state: Some(MessageState::Delivered),
+                limit: Some(10_000),
+                ..ListFilter::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len()
+            == 1000
+    })
+    .await;
+    gateway.stop().await;
+    assert!(
+        all_arrived,
+        "only {} of 1000 arrived",
+        partner.applied_count()
+    );
+    assert!(delivered_in_store, "every message is recorded as delivered");
+
+    {
+        let log = partner.log.lock().unwrap();
+        assert_eq!(log.applied.len(), 1000);
+        assert_eq!(log.applied_set.len(), 1000, "once per idempotency key");
+        assert_eq!(
+            log.duplicates, 0,
+            "no message was posted again after it succeeded"
+        );
+        assert_per_key_order(&log);
+        let flaky_attempts: Vec<u32> = log
+            .attempts
+            .iter()
+            .filter(|(k, _)| k.ends_with("-0") || k.ends_with("-4"))
+            .map(|(_, n)| *n)
+            .collect();
+        assert!(!flaky_attempts.is_empty());
+        assert!(
+            flaky_attempts.iter().all(|n| *n == 3),
+            "failed twice, then delivered: {flaky_attempts:?}"
+        );
+    }
+
+    // The attempt history of a flaky message shows both failures and the delivery.
+    let flaky = store::list(
+        &t.db,
+        &ListFilter {
+            limit: Some(10_000),
+            ..ListFilter::default()
+        },
+    )
+    .await
+    .unwrap()
+    .into_iter()
+    .find(|m| m.idempotency_key == "case-00-0")
+    .unwrap();
+    let detail = store::show(&t.db, flaky.id).await.unwrap().unwrap();
+    let outcomes: Vec<&str> = detail.attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, vec!["retry", "retry", "delivered"]);
+    assert_eq!(detail.attempts[0].status, Some(503));
+    t.cleanup().await;
+}
+
+async fn a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home(t: TestDb) {
+    let partner = MockPartner::start(Behaviour {
+        reject: Arc::new(|key: &str| key == "case-7-1"),
+        ..Behaviour::default()
+    })
+    .await;
+    let settings = gateway_settings(&t, vec![http_partner("state-27", &partner.endpoint(), 3)]);
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+    let mut tx = t.db.begin().await.unwrap();
+    let mut ids = Vec::new();
+    for seq in 1..=3 {
+        ids.push(
+            outbox::enqueue(
+                &mut tx,
+                &test_message("state-27", "case-7", seq, 3, now_ms()),
+                now_ms(),
+            )
+            .await
+            .unwrap()
+            .id(),
+        );
+    }
+    tx.commit().await.unwrap();
+    gateway.state.dispatcher_wake.notify_one();
+
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            partner.applied_count() == 2
+        })
+        .await,
+        "the two others arrive"
+    );
+    let dead = store::show(&t.db, ids[0]).await.unwrap().unwrap();
+    assert_eq!(dead.summary.state, "dead");
+    assert_eq!(dead.attempts.len(), 1, "a rejection is not retried");
+    assert_eq!(dead.attempts[0].outcome, "rejected");
+    assert_eq!(dead.attempts[0].status, Some(422));
+
+    // The partner fixes its side; an operator redelivers with a reason.
+    partner.set_behaviour(Behaviour::default());
+    operator::redeliver(
+        &t.db,
+        ids[0],
+        "partner fixed validation (ticket 123)",
+        "operator:ana",
+        3,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    gateway.state.dispatcher_wake.notify_one();
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            partner.applied_count() == 3
+        })
+        .await,
+        "the redelivered message arrives"
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || async {
+            store::show(&t.db, ids[0])
+                .await
+                .unwrap()
+                .unwrap()
+                .summary
+                .state
+                == "delivered"
+        })
+        .await
+    );
+    gateway.stop().await;
+    assert_eq!(
+        partner.log.lock().unwrap().attempts["case-7-1"],
+        2,
+        "the same key, sent again"
+    );
+    assert_eq!(
+        ivd_gateway::audit::verify(&t.db).await.unwrap(),
+        ivd_gateway::audit::Verification::Intact { entries: 1 }
+    );
+    t.cleanup().await;
+}

@@ -1,0 +1,418 @@
+//! Shared test harness: fresh databases on both backends, mock partners that count what
+//! they apply, and a gateway started in-process on free ports.
+#![allow(dead_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ivd_gateway::config::{PartnerKind, PartnerSettings, Settings, TransportSettings};
+use ivd_gateway::outbox::retry::RetryPolicy;
+use ivd_gateway::store::Db;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// The backend a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated database that belongs to one test.
+pub struct TestDb {
+    pub url: String,
+    pub db: Db,
+    pub backend: Backend,
+    dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+/// The PostgreSQL server named by `IVD_TEST_DATABASE_URL`, or a loud note that the
+/// PostgreSQL half of a test is skipped.
+pub fn postgres_server() -> Option<String> {
+    match std::env::var("IVD_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!(
+                "\n!!! IVD_TEST_DATABASE_URL is not set: the PostgreSQL half of this test was SKIPPED.\n\
+                 !!! Set it (e.g. postgres://postgres@127.0.0.1:5432/test) to run it; .ci/run does.\n"
+            );
+            None
+        }
+    }
+}
+
+fn random_suffix() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn with_database(server_url: &str, database: &str) -> String {
+    // Replace the path part (the database name) of the server URL, keep any query.
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server_url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut url = format!("{}/{}", &base[..path_start], database);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+impl TestDb {
+    /// A new SQLite file in a temporary directory.
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/gateway.db", dir.path().display());
+        let db = Db::connect(&url).await.expect("sqlite connects");
+        db.migrate().await.expect("sqlite migrates");
+        TestDb {
+            url,
+            db,
+            backend: Backend::Sqlite,
+            dir: Some(dir),
+            pg_name: None,
+        }
+    }
+
+    /// A new database on the PostgreSQL test server, or None (with a loud note) when no
+    /// server is named.
+    pub async fn postgres() -> Option<TestDb> {
+        let server = postgres_server()?;
+        let name = format!("ivd_t_{}", random_suffix());
+        let admin = Db::connect(&server)
+            .await
+            .expect("the PostgreSQL test server answers");
+        if let Db::Postgres(pool) = &admin {
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(pool)
+                .await
+                .expect("create test database");
+        }
+        admin.close().await;
+        let url = with_database(&server, &name);
+        let db = Db::connect(&url).await.expect("test database connects");
+        db.migrate().await.expect("postgres migrates");
+        Some(TestDb {
+            url,
+            db,
+            backend: Backend::Postgres,
+            dir: None,
+            pg_name: Some(name),
+        })
+    }
+
+    /// A new database of the given backend (None when PostgreSQL is not available).
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => Some(TestDb::sqlite().await),
+            Backend::Postgres => TestDb::postgres().await,
+        }
+    }
+
+    /// A directory that lives as long as this database (for certificates, file drops).
+    pub fn scratch_dir(&self) -> PathBuf {
+        match &self.dir {
+            Some(dir) => dir.path().to_path_buf(),
+            None => {
+                let dir = std::env::temp_dir().join(format!(
+                    "ivd-test-{}",
+                    self.pg_name.as_deref().unwrap_or("x")
+                ));
+                std::fs::create_dir_all(&dir).expect("scratch dir");
+                dir
+            }
+        }
+    }
+
+    /// Closes the pool and drops a PostgreSQL test database.
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        if let (Some(name), Some(server)) =
+            (&self.pg_name, std::env::var("IVD_TEST_DATABASE_URL").ok())
+        {
+            if let Ok(Db::Postgres(pool)) = Db::connect(&server).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await;
+                pool.close().await;
+            }
+            let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("ivd-test-{name}")));
+        }
+    }
+}
+
+/// Generates one `#[tokio::test]` per backend for each named async test function taking a
+/// [`TestDb`]. PostgreSQL variants skip loudly when no server is named.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = $crate::support::TestDb::sqlite().await;
+                    super::$name(db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = $crate::support::TestDb::postgres().await else { return };
+                    super::$name(db).await;
+                }
+            )*
+        }
+    };
+}
+
+/// What a mock partner saw.
+#[derive(Debug, Default)]
+pub struct PartnerLog {
+    /// Attempts per idempotency key (every POST).
+    pub attempts: HashMap<String, u32>,
+    /// Keys applied, in the order they were first applied.
+    pub applied: Vec<String>,
+    /// Applied keys (a second POST of an applied key is a duplicate, answered 200 and not
+    /// applied again — how a real receiver de-duplicates).
+    pub applied_set: HashSet<String>,
+    /// POSTs of a key that was already applied.
+    pub duplicates: u32,
+    /// Applied (ordering key, sequence) pairs, in application order.
+    pub applied_sequence: Vec<(String, u64)>,
+}
+
+/// Which messages a mock partner fails, and how.
+#[derive(Clone)]
+pub struct Behaviour {
+    /// Fail the first N attempts of keys for which `flaky(key)` is true.
+    pub fail_first: u32,
+    pub flaky: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    /// Status of a failing answer.
+    pub failure_status: u16,
+    /// Reject (permanently) keys for which this is true.
+    pub reject: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    /// Delay of every answer.
+    pub delay: Duration,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            fail_first: 0,
+            flaky: Arc::new(|_| false),
+            failure_status: 503,
+            reject: Arc::new(|_| false),
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Responder {
+    log: Arc<Mutex<PartnerLog>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let key = request
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let behaviour = self.behaviour.lock().unwrap().clone();
+        let mut log = self.log.lock().unwrap();
+        let attempts = {
+            let n = log.attempts.entry(key.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        if (behaviour.reject)(&key) {
+            return ResponseTemplate::new(422)
+                .set_body_string("rejected by test partner")
+                .set_delay(behaviour.delay);
+        }
+        if (behaviour.flaky)(&key) && attempts <= behaviour.fail_first {
+            return ResponseTemplate::new(behaviour.failure_status)
+                .set_body_string("test partner failure")
+                .set_delay(behaviour.delay);
+        }
+        if log.applied_set.contains(&key) {
+            log.duplicates += 1;
+        } else {
+            log.applied_set.insert(key.clone());
+            log.applied.push(key.clone());
+            if let Ok(body) = serde_json::from_slice::<serde_json::Value>(&request.body)
+                && let (Some(k), Some(seq)) = (body["orderingKey"].as_str(), body["seq"].as_u64())
+            {
+                log.applied_sequence.push((k.to_string(), seq));
+            }
+        }
+        ResponseTemplate::new(200)
+            .set_body_string("ok")
+            .set_delay(behaviour.delay)
+    }
+}
+
+/// A partner on loopback HTTP that records what it applied.
+pub struct MockPartner {
+    pub server: MockServer,
+    pub log: Arc<Mutex<PartnerLog>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+}
+
+impl MockPartner {
+    pub async fn start(behaviour: Behaviour) -> MockPartner {
+        let server = MockServer::start().await;
+        let log = Arc::new(Mutex::new(PartnerLog::default()));
+        let behaviour = Arc::new(Mutex::new(behaviour));
+        Mock::given(method("POST"))
+            .respond_with(Responder {
+                log: log.clone(),
+                behaviour: behaviour.clone(),
+            })
+            .mount(&server)
+            .await;
+        MockPartner {
+            server,
+            log,
+            behaviour,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("{}/inbound", self.server.uri())
+    }
+
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        *self.behaviour.lock().unwrap() = behaviour;
+    }
+
+    pub fn applied_count(&self) -> usize {
+        self.log.lock().unwrap().applied.len()
+    }
+}
+
+/// A partner entry for a loopback HTTP mock, with fast retries.
+pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSettings {
+    PartnerSettings {
+        id: id.to_string(),
+        name: Some(format!("test partner {id}")),
+        kind: PartnerKind::State,
+        certificate_identity: None,
+        transport: TransportSettings::Https {
+            endpoint: endpoint.to_string(),
+            ca: None,
+            client_cert: None,
+            client_key: None,
+            timeout_secs: 5,
+            allow_plaintext: true,
+        },
+        retry: RetryPolicy {
+            min_delay_ms: 10,
+            max_delay_ms: 200,
+            factor: 2.0,
+            jitter: true,
+            max_attempts,
+            max_age_secs: 3600,
+        },
+        concurrency: 8,
+        circuit: ivd_gateway::config::CircuitSettings {
+            failure_threshold: 1000,
+            cooldown_secs: 1,
+        },
+    }
+}
+
+/// Settings for an in-process gateway on free loopback ports over `db`.
+pub fn gateway_settings(db: &TestDb, partners: Vec<PartnerSettings>) -> Settings {
+    let mut settings = Settings::default();
+    settings.database.url = db.url.clone();
+    settings.server.listen = "127.0.0.1:0".parse().unwrap();
+    settings.server.partner_listen = "127.0.0.1:0".parse().unwrap();
+    settings.tls.dir = db.scratch_dir().join("tls");
+    settings.outbox.lease_secs = 10;
+    settings.outbox.poll_interval_ms = 20;
+    settings.outbox.worker_id = Some(format!("test-{}", random_suffix()));
+    settings.server.shutdown_grace_secs = 5;
+    settings.partners = partners;
+    settings
+}
+
+/// Polls `check` every 20 ms until it is true or `limit` passes; returns whether it
+/// became true.
+pub async fn wait_until<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A test message whose JSON body carries its ordering key and its sequence within it,
+/// so the mock partner can check per-key order.
+pub fn test_message(
+    partner: &str,
+    ordering_key: &str,
+    seq: u64,
+    max_attempts: i64,
+    now: i64,
+) -> ivd_gateway::outbox::NewMessage {
+    ivd_gateway::outbox::NewMessage {
+        partner: partner.to_string(),
+        ordering_key: ordering_key.to_string(),
+        idempotency_key: format!("{ordering_key}-{seq}"),
+        kind: "test".to_string(),
+        content_type: "application/json".to_string(),
+        file_name: format!("{ordering_key}-{seq}.json"),
+        payload: serde_json::to_vec(
+            &serde_json::json!({ "orderingKey": ordering_key, "seq": seq }),
+        )
+        .unwrap(),
+        cause_kind: "test".to_string(),
+        cause_id: format!("{ordering_key}/{seq}"),
+        max_attempts,
+        run_at: now,
+        replay_of: None,
+    }
+}
+
+/// Asserts that, per ordering key, sequences were applied in increasing order.
+pub fn assert_per_key_order(log: &PartnerLog) {
+    let mut last: HashMap<&str, u64> = HashMap::new();
+    for (key, seq) in &log.applied_sequence {
+        if let Some(previous) = last.get(key.as_str()) {
+            assert!(
+                seq > previous,
+                "key {key}: seq {seq} applied after {previous}"
+            );
+        }
+        last.insert(key, *seq);
+    }
+}
