@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::app::{self, RunningGateway};
@@ -278,12 +278,7 @@ fn print_summaries(messages: &[MessageSummary], json: bool) -> anyhow::Result<()
 
 async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<i32> {
     let db = app::open_database(&settings).await?;
-    let attempts_for = |partner: &str| {
-        settings
-            .partner(partner)
-            .map(|p| i64::from(p.retry.max_attempts))
-            .unwrap_or(12)
-    };
+    let attempts_for = |partner: &str| settings.max_attempts_for(partner);
     let code = match command {
         OutboxCommand::List {
             partner,
@@ -336,32 +331,18 @@ async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<i3
             }
         },
         OutboxCommand::Redeliver { id, reason } => {
-            let Some(message) = outbox_store::show(&db, id).await? else {
-                bail!("no message {id}")
-            };
-            actions::redeliver(
-                &db,
-                id,
-                &reason,
-                &cli_actor(),
-                attempts_for(&message.summary.partner),
-                now_ms(),
-            )
-            .await?;
+            actions::redeliver(&db, id, &reason, &cli_actor(), &attempts_for, now_ms()).await?;
             println!("Message {id} is pending again; a running gateway will deliver it.");
             0
         }
         OutboxCommand::Replay { id, reason } => {
-            let Some(message) = outbox_store::show(&db, id).await? else {
-                bail!("no message {id}")
-            };
             let replayed = actions::replay(
                 &db,
                 &Renderers::builtin(),
                 id,
                 &reason,
                 &cli_actor(),
-                attempts_for(&message.summary.partner),
+                &attempts_for,
                 now_ms(),
             )
             .await?;

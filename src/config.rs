@@ -385,6 +385,13 @@ impl Settings {
     pub fn partner(&self, id: &str) -> Option<&PartnerSettings> {
         self.partners.iter().find(|p| p.id == id)
     }
+
+    /// Attempts a message to `partner` is allowed (the default policy's for a partner no
+    /// longer configured, so its old messages can still be redelivered).
+    pub fn max_attempts_for(&self, partner: &str) -> i64 {
+        let policy = self.partner(partner).map(|p| &p.retry);
+        i64::from(policy.map_or(RetryPolicy::default().max_attempts, |r| r.max_attempts))
+    }
 }
 
 #[cfg(test)]

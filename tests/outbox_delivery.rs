@@ -178,7 +178,7 @@ async fn a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home(t:
         ids[0],
         "partner fixed validation (ticket 123)",
         "operator:ana",
-        3,
+        &|_| 3,
         now_ms(),
     )
     .await

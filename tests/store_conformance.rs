@@ -293,7 +293,7 @@ async fn a_dead_message_stops_blocking_its_key_and_redeliver_brings_it_back(t: T
         first,
         "partner fixed its schema",
         "operator:test",
-        5,
+        &|_| 5,
         4,
     )
     .await
@@ -320,9 +320,9 @@ async fn a_dead_message_stops_blocking_its_key_and_redeliver_brings_it_back(t: T
 
 async fn redeliver_and_replay_need_a_reason_and_a_final_message(t: TestDb) {
     let id = enqueue(&t.db, "case-1", 1, 0).await;
-    let no_reason = operator::redeliver(&t.db, id, "  ", "operator:test", 5, 1).await;
+    let no_reason = operator::redeliver(&t.db, id, "  ", "operator:test", &|_| 5, 1).await;
     assert!(matches!(no_reason, Err(OperatorError::ReasonRequired)));
-    let live = operator::redeliver(&t.db, id, "why not", "operator:test", 5, 1).await;
+    let live = operator::redeliver(&t.db, id, "why not", "operator:test", &|_| 5, 1).await;
     assert!(
         matches!(live, Err(OperatorError::StillLive { .. })),
         "{live:?}"
@@ -333,12 +333,12 @@ async fn redeliver_and_replay_need_a_reason_and_a_final_message(t: TestDb) {
         id,
         "why not",
         "operator:test",
-        5,
+        &|_| 5,
         1,
     )
     .await;
     assert!(matches!(replay_live, Err(OperatorError::StillLive { .. })));
-    let missing = operator::redeliver(&t.db, 999_999, "reason", "operator:test", 5, 1).await;
+    let missing = operator::redeliver(&t.db, 999_999, "reason", "operator:test", &|_| 5, 1).await;
     assert!(matches!(missing, Err(OperatorError::NotFound(_))));
     assert!(
         audit::recent(&t.db, 10).await.unwrap().is_empty(),
@@ -395,7 +395,7 @@ async fn replay_rebuilds_from_the_current_case_as_a_new_message(t: TestDb) {
         id,
         "partner lost it",
         "cli:tester",
-        5,
+        &|_| 5,
         3,
     )
     .await

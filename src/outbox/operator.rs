@@ -5,8 +5,9 @@ use serde::Serialize;
 
 use crate::audit::{self, NewEntry};
 use crate::outbox::render::{RenderError, RenderRequest, Renderers};
-use crate::outbox::{self, EnqueueOutcome, MessageState, store};
-use crate::store::{Db, StoreError};
+use crate::outbox::store::MessageOrigin;
+use crate::outbox::{self, MessageState, store};
+use crate::store::{Db, DbTx, StoreError};
 
 /// Why an operator action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -54,26 +55,39 @@ fn checked_reason(reason: &str) -> Result<&str, OperatorError> {
     }
 }
 
-/// Puts message `id` back in line with the same bytes and `extra_attempts` more attempts.
+/// How many attempts a partner allows a message (from its configuration).
+pub type AttemptsFor<'a> = &'a (dyn Fn(&str) -> i64 + Sync);
+
+/// Loads a message and checks that it is final (dead or delivered): acting on a live one
+/// would send it twice.
+async fn final_message(tx: &mut DbTx, id: i64) -> Result<MessageOrigin, OperatorError> {
+    let origin = store::origin(tx, id)
+        .await?
+        .ok_or(OperatorError::NotFound(id))?;
+    let state = MessageState::parse(&origin.state).unwrap_or(MessageState::Dead);
+    if !matches!(state, MessageState::Dead | MessageState::Delivered) {
+        return Err(OperatorError::StillLive {
+            id,
+            state: state.as_str(),
+        });
+    }
+    Ok(origin)
+}
+
+/// Puts message `id` back in line with the same bytes and as many more attempts as its
+/// partner allows.
 pub async fn redeliver(
     db: &Db,
     id: i64,
     reason: &str,
     actor: &str,
-    extra_attempts: i64,
+    attempts_for: AttemptsFor<'_>,
     now: i64,
 ) -> Result<(), OperatorError> {
     let reason = checked_reason(reason)?;
     let mut tx = db.begin().await?;
-    let before = store::redeliver(&mut tx, id, extra_attempts, now)
-        .await?
-        .ok_or(OperatorError::NotFound(id))?;
-    if !matches!(before, MessageState::Dead | MessageState::Delivered) {
-        return Err(OperatorError::StillLive {
-            id,
-            state: before.as_str(),
-        });
-    }
+    let origin = final_message(&mut tx, id).await?;
+    store::put_back(&mut tx, id, attempts_for(&origin.partner), now).await?;
     audit::append(
         &mut tx,
         &NewEntry {
@@ -81,7 +95,7 @@ pub async fn redeliver(
             action: "outbox.redeliver",
             subject: &format!("message:{id}"),
             reason: Some(reason),
-            details: serde_json::json!({ "previousState": before.as_str() }),
+            details: serde_json::json!({ "previousState": origin.state }),
         },
         now,
     )
@@ -98,21 +112,12 @@ pub async fn replay(
     id: i64,
     reason: &str,
     actor: &str,
-    max_attempts: i64,
+    attempts_for: AttemptsFor<'_>,
     now: i64,
 ) -> Result<Replayed, OperatorError> {
     let reason = checked_reason(reason)?;
     let mut tx = db.begin().await?;
-    let source = store::replay_source(&mut tx, id)
-        .await?
-        .ok_or(OperatorError::NotFound(id))?;
-    let state = MessageState::parse(&source.state).unwrap_or(MessageState::Dead);
-    if !matches!(state, MessageState::Dead | MessageState::Delivered) {
-        return Err(OperatorError::StillLive {
-            id,
-            state: state.as_str(),
-        });
-    }
+    let source = final_message(&mut tx, id).await?;
     let renderer = renderers.get(&source.kind)?;
     let replay_number = store::replay_count(&mut tx, id).await? + 1;
     let mut message = renderer
@@ -123,15 +128,13 @@ pub async fn replay(
                 cause_kind: &source.cause_kind,
                 cause_id: &source.cause_id,
                 replay: replay_number,
-                max_attempts,
+                max_attempts: attempts_for(&source.partner),
                 now,
             },
         )
         .await?;
     message.replay_of = Some(id);
-    let replacement = match outbox::enqueue(&mut tx, &message, now).await? {
-        EnqueueOutcome::Enqueued(new_id) | EnqueueOutcome::Duplicate(new_id) => new_id,
-    };
+    let replacement = outbox::enqueue(&mut tx, &message, now).await?.id();
     audit::append(
         &mut tx,
         &NewEntry {

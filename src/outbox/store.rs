@@ -436,9 +436,9 @@ pub async fn show(db: &Db, id: i64) -> Result<Option<MessageDetail>, StoreError>
     }))
 }
 
-/// The fields replay needs to rebuild a message.
+/// Where a message comes from and where it stands: what redeliver and replay decide on.
 #[derive(Clone, Debug, sqlx::FromRow)]
-pub struct ReplaySource {
+pub struct MessageOrigin {
     /// Message id.
     pub id: i64,
     /// Partner id.
@@ -455,10 +455,10 @@ pub struct ReplaySource {
     pub state: String,
 }
 
-/// Loads what a replay needs, inside the operator's transaction.
-pub async fn replay_source(tx: &mut DbTx, id: i64) -> Result<Option<ReplaySource>, StoreError> {
+/// Loads a message's origin and state, inside the operator's transaction.
+pub async fn origin(tx: &mut DbTx, id: i64) -> Result<Option<MessageOrigin>, StoreError> {
     Ok(on_tx!(tx, c => {
-        sqlx::query_as::<_, ReplaySource>(
+        sqlx::query_as::<_, MessageOrigin>(
             "SELECT id, partner, ordering_key, kind, cause_kind, cause_id, state \
              FROM outbox_messages WHERE id = $1",
         )
@@ -479,42 +479,29 @@ pub async fn replay_count(tx: &mut DbTx, id: i64) -> Result<i64, StoreError> {
     Ok(n)
 }
 
-/// Puts a dead (or delivered) message back in line with its same bytes, allowing it
-/// `extra_attempts` more attempts. Returns the state it was in, or `None` when there is no
-/// such message. A message that is still live is left alone (`Some(state)` with that
-/// state, and nothing changes).
-pub async fn redeliver(
+/// Puts a dead or delivered message back in line with its same bytes, allowing it
+/// `extra_attempts` more attempts. Returns false (and changes nothing) when the message is
+/// not dead or delivered.
+pub async fn put_back(
     tx: &mut DbTx,
     id: i64,
     extra_attempts: i64,
     now: i64,
-) -> Result<Option<MessageState>, StoreError> {
-    let current: Option<(String,)> = on_tx!(tx, c => {
-        sqlx::query_as("SELECT state FROM outbox_messages WHERE id = $1")
-            .bind(id)
-            .fetch_optional(c)
-            .await?
+) -> Result<bool, StoreError> {
+    let changed = on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE outbox_messages SET state = 'pending', run_at = $1, \
+             max_attempts = attempt + $2, finalized_at = NULL, last_error = NULL, \
+             updated_at = $1 WHERE id = $3 AND state IN ('dead', 'delivered')",
+        )
+        .bind(now)
+        .bind(extra_attempts)
+        .bind(id)
+        .execute(c)
+        .await?
+        .rows_affected()
     });
-    let Some((state,)) = current else {
-        return Ok(None);
-    };
-    let state = MessageState::parse(&state).unwrap_or(MessageState::Dead);
-    if matches!(state, MessageState::Dead | MessageState::Delivered) {
-        on_tx!(tx, c => {
-            sqlx::query(
-                "UPDATE outbox_messages SET state = 'pending', run_at = $1, \
-                 max_attempts = attempt + $2, finalized_at = NULL, last_error = NULL, \
-                 updated_at = $1 WHERE id = $3",
-            )
-            .bind(now)
-            .bind(extra_attempts)
-            .bind(id)
-            .execute(c)
-            .await?
-            .rows_affected()
-        });
-    }
-    Ok(Some(state))
+    Ok(changed == 1)
 }
 
 /// Message counts per (partner, state).

@@ -97,14 +97,6 @@ fn action_error(error: OperatorError) -> ApiError {
     }
 }
 
-fn partner_attempts(state: &AppState, partner: &str) -> i64 {
-    state
-        .settings
-        .partner(partner)
-        .map(|p| i64::from(p.retry.max_attempts))
-        .unwrap_or(12)
-}
-
 async fn redeliver(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -112,14 +104,18 @@ async fn redeliver(
     Json(request): Json<ActionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let holder = authorize(&state, &headers, OPERATORS).await?;
-    let message = outbox_store::show(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such message"))?;
     let actor = format!("operator:{}", holder.name);
-    let extra = partner_attempts(&state, &message.summary.partner);
-    actions::redeliver(&state.db, id, &request.reason, &actor, extra, now_ms())
-        .await
-        .map_err(action_error)?;
+    let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
+    actions::redeliver(
+        &state.db,
+        id,
+        &request.reason,
+        &actor,
+        &attempts_for,
+        now_ms(),
+    )
+    .await
+    .map_err(action_error)?;
     state.dispatcher_wake.notify_one();
     Ok(Json(
         serde_json::json!({ "messageId": id, "state": "pending" }),
@@ -133,18 +129,15 @@ async fn replay(
     Json(request): Json<ActionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let holder = authorize(&state, &headers, OPERATORS).await?;
-    let message = outbox_store::show(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("no such message"))?;
     let actor = format!("operator:{}", holder.name);
-    let attempts = partner_attempts(&state, &message.summary.partner);
+    let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
     let replayed = actions::replay(
         &state.db,
         &state.renderers,
         id,
         &request.reason,
         &actor,
-        attempts,
+        &attempts_for,
         now_ms(),
     )
     .await
