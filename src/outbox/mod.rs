@@ -14,8 +14,9 @@
 //! - **Per-key order.** Per (partner, ordering key), messages are delivered in the order
 //!   they were enqueued: only the oldest live message of a key may be claimed. Keys are
 //!   independent and go in parallel. A message that goes to dead letter stops blocking its
-//!   key (a dead case must not stall every later message of the case); its redelivery then
-//!   goes after whatever is live for that key.
+//!   key (a dead case must not stall every later message of the case). Redelivered, it
+//!   takes its old place again: being older than anything live of its key, it goes first
+//!   and the key waits for it.
 //! - **Leases and fencing.** A dispatcher claims a message by setting `state = running`,
 //!   `attempt = attempt + 1` and a lease expiry. `attempt` is the fencing token: every
 //!   later state change says `AND state = 'running' AND attempt = $n`, so a dispatcher
