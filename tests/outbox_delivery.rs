@@ -20,6 +20,7 @@ use support::{
 on_both_backends!(
     a_thousand_messages_over_fifty_cases_arrive_once_each_in_case_order,
     a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home,
+    a_file_drop_partner_gets_each_message_as_one_whole_file,
 );
 
 /// Every fourth message of a case fails its first two attempts with a 503.
@@ -212,6 +213,64 @@ async fn a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home(t:
     assert_eq!(
         ivd_gateway::audit::verify(&t.db).await.unwrap(),
         ivd_gateway::audit::Verification::Intact { entries: 1 }
+    );
+    t.cleanup().await;
+}
+
+async fn a_file_drop_partner_gets_each_message_as_one_whole_file(t: TestDb) {
+    let drop_dir = t.scratch_dir().join("pickup");
+    let mut partner = http_partner("ndnh", "http://unused.invalid/", 5);
+    partner.transport = ivd_gateway::config::TransportSettings::FileDrop {
+        directory: drop_dir.clone(),
+    };
+    // The pick-up directory is not there yet (say, a share not mounted): messages wait.
+    let gateway = RunningGateway::start(gateway_settings(&t, vec![partner]))
+        .await
+        .expect("gateway starts");
+    let mut tx = t.db.begin().await.unwrap();
+    for seq in 1..=20 {
+        outbox::enqueue(
+            &mut tx,
+            &test_message("ndnh", "batch", seq, 50, now_ms()),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    gateway.state.dispatcher_wake.notify_one();
+    let retried = wait_until(Duration::from_secs(10), || async {
+        store::show(&t.db, 1)
+            .await
+            .unwrap()
+            .is_some_and(|m| m.summary.attempt >= 2)
+    })
+    .await;
+    assert!(retried, "a missing directory is retried, not given up on");
+
+    std::fs::create_dir_all(&drop_dir).unwrap();
+    let arrived = wait_until(Duration::from_secs(30), || async {
+        std::fs::read_dir(&drop_dir).map(|d| d.count()).unwrap_or(0) == 20
+    })
+    .await;
+    gateway.stop().await;
+    assert!(arrived, "all twenty files are in the pick-up directory");
+    for seq in 1..=20u64 {
+        let bytes = std::fs::read(drop_dir.join(format!("batch-{seq}.json")))
+            .expect("file named after its key");
+        assert_eq!(
+            bytes,
+            test_message("ndnh", "batch", seq, 50, 0).payload,
+            "whole and unchanged"
+        );
+    }
+    let names: Vec<String> = std::fs::read_dir(&drop_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with('.')),
+        "no temporary file left behind: {names:?}"
     );
     t.cleanup().await;
 }
