@@ -137,21 +137,12 @@ impl RunningGateway {
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
 
+        // Bind both listeners (and load the certificates) before serving either, so that
+        // `/healthz` never answers while the partner port is not yet there.
         let api_listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("binding the API listener on {}", settings.server.listen))?;
         let api_addr = api_listener.local_addr()?;
-        let api_router = web::api_router(state.clone());
-        let api_shutdown = shutdown.clone();
-        tasks.push(tokio::spawn(async move {
-            let served = axum::serve(api_listener, api_router)
-                .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
-                .await;
-            if let Err(error) = served {
-                tracing::error!(error = %error, "The API listener failed.");
-            }
-        }));
-
         let tls_files = partner_tls_files(&settings)?;
         let server_config =
             crate::tls::server_config(&tls_files.cert, &tls_files.key, &tls_files.client_ca)?;
@@ -164,6 +155,17 @@ impl RunningGateway {
                 )
             })?;
         let partner_addr = partner_listener.local_addr()?;
+        let api_router = web::api_router(state.clone());
+        let api_shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let served = axum::serve(api_listener, api_router)
+                .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
+                .await;
+            if let Err(error) = served {
+                tracing::error!(error = %error, "The API listener failed.");
+            }
+        }));
+
         let partner_router = web::partner_router(state.clone());
         let partner_shutdown = shutdown.clone();
         tasks.push(tokio::spawn(async move {

@@ -13,7 +13,7 @@
 
 use std::path::Path;
 
-use ivd_fixed::{ErrorCode, FieldError, RecordVerdict};
+use ivd_fixed::RecordVerdict;
 
 /// A file format `check` understands.
 pub trait CheckFormat: Sync {
@@ -95,73 +95,8 @@ impl CheckFormat for CaseJsonLines {
 }
 
 fn check_case_line(record: u64, line: &[u8]) -> RecordVerdict {
-    match serde_json::from_slice::<ivd_model::Case>(line) {
-        Err(error) => RecordVerdict::new(
-            record,
-            vec![FieldError::new(
-                ErrorCode::new("JSON"),
-                "case",
-                error.column().max(1),
-                without_quoted_values(&error.to_string()),
-            )],
-        ),
-        Ok(case) => match case.validate() {
-            Ok(()) => RecordVerdict::valid(record),
-            Err(errors) => RecordVerdict::new(
-                record,
-                errors
-                    .into_iter()
-                    .map(|e| {
-                        FieldError::unpositioned(
-                            ErrorCode::new(e.code()),
-                            e.path.clone(),
-                            e.to_string(),
-                        )
-                    })
-                    .collect(),
-            ),
-        },
-    }
-}
-
-/// serde quotes the offending value in some messages (``invalid type: integer `123456789` ``);
-/// that value may be an SSN, so every quoted span is blanked before the text leaves.
-pub fn without_quoted_values(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut quote: Option<char> = None;
-    for ch in message.chars() {
-        match quote {
-            Some(q) if ch == q => {
-                out.push(ch);
-                quote = None;
-            }
-            Some(_) => {}
-            None if ch == '`' || ch == '"' => {
-                out.push(ch);
-                out.push('…');
-                quote = Some(ch);
-            }
-            None => out.push(ch),
-        }
-    }
-    // Drop serde's own " at line L column C" suffix; the caller reports the position.
-    match out.find(" at line ") {
-        Some(at) => out[..at].to_string(),
-        None => out,
-    }
-}
-
-#[cfg(test)]
-mod quoting_tests {
-    use super::without_quoted_values;
-
-    #[test]
-    fn quoted_values_never_reach_an_error_text() {
-        let text = without_quoted_values(
-            "invalid type: integer `123456789`, expected a string at line 1 column 9",
-        );
-        assert_eq!(text, "invalid type: integer `…`, expected a string");
-        let text = without_quoted_values("unknown variant \"Sister\", expected one of `Child`");
-        assert!(!text.contains("Sister"), "{text}");
+    match crate::canonical::parse_case(line) {
+        Ok(_) => RecordVerdict::valid(record),
+        Err(errors) => RecordVerdict::new(record, errors),
     }
 }

@@ -32,6 +32,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod canonical;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -190,23 +190,24 @@ async fn sigkill_mid_delivery_then_restart_loses_nothing(backend: Backend) {
     );
     assert!(status.success(), "SIGTERM exits 0: {status:?}");
 
-    let log = partner.log.lock().unwrap();
-    assert_eq!(
-        log.applied_set.len() as u64,
-        MESSAGES,
-        "every message applied"
-    );
-    assert_per_key_order(&log);
-    assert!(
-        log.duplicates as usize <= running_at_kill,
-        "only messages in flight at a kill may be posted again ({} duplicates, {running_at_kill} in flight)",
+    let duplicates = {
+        let log = partner.log.lock().unwrap();
+        assert_eq!(
+            log.applied_set.len() as u64,
+            MESSAGES,
+            "every message applied"
+        );
+        assert_per_key_order(&log);
+        assert!(
+            log.duplicates as usize <= running_at_kill,
+            "only messages in flight at a kill may be posted again ({} duplicates, {running_at_kill} in flight)",
+            log.duplicates
+        );
         log.duplicates
-    );
+    };
     eprintln!(
-        "{backend:?}: {kills} SIGKILLs, {running_at_kill} leases held by killed processes, {} duplicate POSTs absorbed by the partner",
-        log.duplicates
+        "{backend:?}: {kills} SIGKILLs, {running_at_kill} leases held by killed processes, {duplicates} duplicate POSTs absorbed by the partner"
     );
-    drop(log);
     assert_eq!(
         count_state(&t.db, "running").await,
         0,
@@ -264,14 +265,15 @@ async fn two_gateways_on_one_postgres_deliver_everything_once() {
     );
     assert!(a.success() && b.success());
 
-    let log = partner.log.lock().unwrap();
-    assert_eq!(log.applied.len() as u64, MESSAGES);
-    assert_eq!(
-        log.duplicates, 0,
-        "no message was delivered twice by the two instances"
-    );
-    assert_per_key_order(&log);
-    drop(log);
+    {
+        let log = partner.log.lock().unwrap();
+        assert_eq!(log.applied.len() as u64, MESSAGES);
+        assert_eq!(
+            log.duplicates, 0,
+            "no message was delivered twice by the two instances"
+        );
+        assert_per_key_order(&log);
+    }
     let workers: Vec<(String, i64)> = ivd_gateway::on_read!(&t.db, c => {
         sqlx::query_as("SELECT worker, COUNT(*) FROM outbox_attempts WHERE outcome = 'delivered' GROUP BY worker ORDER BY worker")
             .fetch_all(c)

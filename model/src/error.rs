@@ -96,6 +96,41 @@ pub enum IdError {
 }
 
 impl IdError {
+    /// Every rule, for looking a code up again ([`IdError::from_code`]).
+    pub const ALL: &'static [IdError] = &[
+        IdError::SsnFormat,
+        IdError::SsnArea,
+        IdError::SsnGroup,
+        IdError::SsnSerial,
+        IdError::FeinFormat,
+        IdError::FeinPrefix,
+        IdError::FipsFormat,
+        IdError::StateFipsFormat,
+        IdError::FipsState,
+        IdError::CaseIdLength,
+        IdError::CaseIdChars,
+        IdError::TribeCode,
+        IdError::LocalId,
+        IdError::MoneyFormat,
+        IdError::MoneyOverflow,
+        IdError::NameBlank,
+        IdError::NameChars,
+        IdError::PhoneFormat,
+        IdError::PhoneNanp,
+        IdError::EmailFormat,
+        IdError::ZipFormat,
+        IdError::StateCode,
+        IdError::CountryCode,
+        IdError::DateFormat,
+        IdError::Text,
+    ];
+
+    /// The rule with this stable code: serde carries a refused value's error as text
+    /// ("… (SSN_AREA)"), and readers turn the code back into the rule.
+    pub fn from_code(code: &str) -> Option<IdError> {
+        Self::ALL.iter().copied().find(|e| e.code() == code)
+    }
+
     /// The stable machine code of the rule that was broken, e.g. `"SSN_AREA"`.
     ///
     /// Codes never change meaning; new rules get new codes.
@@ -241,5 +276,18 @@ impl ModelError {
     /// The stable machine code of the rule, see [`ModelErrorKind::code`].
     pub fn code(&self) -> &'static str {
         self.kind.code()
+    }
+}
+
+#[cfg(test)]
+mod id_error_code_tests {
+    use super::IdError;
+
+    #[test]
+    fn every_code_maps_back_to_its_rule() {
+        for rule in IdError::ALL {
+            assert_eq!(IdError::from_code(rule.code()), Some(*rule));
+        }
+        assert_eq!(IdError::from_code("NOPE"), None);
     }
 }

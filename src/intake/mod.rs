@@ -40,7 +40,11 @@ pub struct Inbound<'a> {
 
 /// What [`receive`] did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase", tag = "status")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "status"
+)]
 pub enum Received {
     /// Stored under a new receipt.
     New {

@@ -32,42 +32,22 @@ struct CaseStored {
     changed: bool,
 }
 
-/// Parses and validates a case body; every problem is reported by JSON path and code.
+/// Parses and validates a case body; every problem is reported by JSON path and code,
+/// never with the value.
 pub fn parse_case(body: &[u8]) -> Result<ivd_model::Case, ApiError> {
-    let case: ivd_model::Case = serde_json::from_slice(body).map_err(|error| {
-        // serde's message names the field and the rule, never the rejected value for our
-        // newtypes (their errors are value-free), but to be safe only the category and
-        // position are returned for syntax errors.
-        let detail = if error.is_syntax() || error.is_eof() {
-            format!(
-                "the body is not valid JSON (line {}, column {})",
-                error.line(),
-                error.column()
-            )
-        } else {
-            format!(
-                "the case does not match the model at line {}, column {}: {}",
-                error.line(),
-                error.column(),
-                crate::check::without_quoted_values(&error.to_string())
-            )
-        };
-        ApiError::invalid(detail, Vec::new())
-    })?;
-    case.validate().map_err(|errors| {
+    crate::canonical::parse_case(body).map_err(|errors| {
         ApiError::invalid(
-            "the case breaks the model's rules",
+            "the case does not match the canonical model",
             errors
-                .iter()
+                .into_iter()
                 .map(|e| FieldProblem {
-                    field: e.path.clone(),
-                    code: e.code().to_string(),
-                    message: e.to_string(),
+                    field: e.field.to_string(),
+                    code: e.code.as_str().to_string(),
+                    message: e.message,
                 })
                 .collect(),
         )
-    })?;
-    Ok(case)
+    })
 }
 
 async fn put_case(

@@ -1,0 +1,660 @@
+//! The command line, driving the real `ivd-gateway` binary: help, migrations and tokens,
+//! dead letters and redelivery, the audit chain, `check`, and `serve` stopping cleanly on
+//! SIGTERM.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use ivd_gateway::outbox::store::{self, AttemptRecord, Decision};
+use ivd_gateway::outbox::{self};
+use ivd_gateway::store::tokens;
+use ivd_gateway::store::{Db, now_ms};
+use serde_json::{Value, json};
+use support::{TestDb, test_message, wait_until};
+
+on_both_backends!(
+    an_operator_redelivers_a_dead_letter_from_the_command_line_and_tampering_is_caught,
+    serve_answers_health_checks_and_stops_cleanly_on_sigterm,
+);
+
+const BIN: &str = env!("CARGO_BIN_EXE_ivd-gateway");
+const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
+const PROTECTED: &str = include_str!("../schemas/samples/case-protected.json");
+const TRIBAL: &str = include_str!("../schemas/samples/case-tribal.json");
+
+/// A configuration file in its own directory, and the directory to run the command in.
+struct Config {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+impl Config {
+    /// `database_url` and a TLS directory under the temporary directory; `extra` is added
+    /// at the end (further sections).
+    fn write(database_url: &str, tls_dir: &Path, extra: &str) -> Config {
+        Config::write_in(
+            tempfile::tempdir().expect("temp dir"),
+            database_url,
+            tls_dir,
+            extra,
+        )
+    }
+
+    fn write_in(dir: tempfile::TempDir, database_url: &str, tls_dir: &Path, extra: &str) -> Config {
+        let path = dir.path().join("gateway.toml");
+        let text = format!(
+            "[database]\nurl = {}\n\n[tls]\ndir = {}\n\n{extra}\n",
+            toml_string(database_url),
+            toml_string(&tls_dir.display().to_string()),
+        );
+        std::fs::write(&path, text).expect("config written");
+        Config { dir, path }
+    }
+
+    /// A fresh SQLite database in the config's own directory.
+    fn fresh_sqlite() -> Config {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/gateway.db", dir.path().display());
+        let tls = dir.path().join("tls");
+        Config::write_in(dir, &url, &tls, "")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .arg("--config")
+            .arg(&self.path)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("IVD_CONFIG")
+            .env("IVD_LOG__FORMAT", "text")
+            .env("IVD_LOG__FILTER", "warn");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("the binary runs")
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    // A TOML basic string; JSON string escaping is a subset TOML accepts.
+    serde_json::to_string(s).unwrap()
+}
+
+/// Runs the binary without a configuration (for help and `check`), in a scratch directory
+/// so that no `config/gateway.toml` of the repository is picked up.
+fn bare(args: &[&str]) -> Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    Command::new(BIN)
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("IVD_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("exited, not killed")
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Help
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn help_lists_every_command_and_every_outbox_action() {
+    let help = bare(&["--help"]);
+    assert_eq!(code(&help), 0, "{}", describe(&help));
+    let text = stdout(&help);
+    for command in ["serve", "migrate", "outbox", "audit", "token", "check"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{command} "))),
+            "--help does not list {command}:\n{text}"
+        );
+    }
+
+    let outbox = bare(&["outbox", "--help"]);
+    assert_eq!(code(&outbox), 0, "{}", describe(&outbox));
+    let text = stdout(&outbox);
+    for action in ["list", "show", "dead", "redeliver", "replay"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{action} "))),
+            "outbox --help does not list {action}:\n{text}"
+        );
+    }
+
+    let unknown = bare(&["frobnicate"]);
+    assert_eq!(code(&unknown), 2, "{}", describe(&unknown));
+}
+
+// ---------------------------------------------------------------------------------------
+// Migrations and tokens
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_fresh_machine_migrate_then_issue_a_token_that_the_api_accepts() {
+    let config = Config::fresh_sqlite();
+
+    let migrated = config.run(&["migrate"]);
+    assert_eq!(code(&migrated), 0, "{}", describe(&migrated));
+    let again = config.run(&["migrate"]);
+    assert_eq!(code(&again), 0, "migrate twice: {}", describe(&again));
+
+    let issued = config.run(&["token", "issue", "--name", "x", "--role", "operator"]);
+    assert_eq!(code(&issued), 0, "{}", describe(&issued));
+    let printed = stdout(&issued);
+    let token = printed.trim();
+    assert_eq!(
+        printed.lines().count(),
+        1,
+        "only the token on stdout: {printed}"
+    );
+    assert!(token.starts_with("ivd_"), "token {token:?}");
+    assert!(
+        !stderr(&issued).contains(token),
+        "the token is printed once"
+    );
+
+    let url = format!("sqlite://{}/gateway.db", config.dir.path().display());
+    let db = Db::connect(&url).await.expect("the CLI made the database");
+    let holder = tokens::authenticate(&db, token)
+        .await
+        .unwrap()
+        .expect("the printed token is valid");
+    assert_eq!(holder.name, "x");
+    assert_eq!(holder.role, tokens::Role::Operator);
+    db.close().await;
+
+    let revoked = config.run(&["token", "revoke", "--name", "x"]);
+    assert_eq!(code(&revoked), 0, "{}", describe(&revoked));
+    let db = Db::connect(&url).await.unwrap();
+    assert!(tokens::authenticate(&db, token).await.unwrap().is_none());
+    db.close().await;
+
+    let bad_role = config.run(&["token", "issue", "--name", "y", "--role", "superuser"]);
+    assert_eq!(code(&bad_role), 2, "{}", describe(&bad_role));
+}
+
+// ---------------------------------------------------------------------------------------
+// Dead letters, redelivery and the audit chain
+// ---------------------------------------------------------------------------------------
+
+/// Enqueues one message and makes it dead as a partner rejection would.
+async fn dead_letter(db: &Db) -> i64 {
+    let now = now_ms();
+    let mut tx = db.begin().await.unwrap();
+    let id = outbox::enqueue(&mut tx, &test_message("state-19", "case-1", 1, 5, now), now)
+        .await
+        .unwrap()
+        .id();
+    tx.commit().await.unwrap();
+    let claimed = store::claim(db, "state-19", "test-worker", 10, 10_000, now)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    store::record(
+        db,
+        &AttemptRecord {
+            id: claimed[0].id,
+            attempt: claimed[0].attempt,
+            worker: "test-worker",
+            started_at: now,
+            status: Some(422),
+            detail: "rejected by test partner",
+        },
+        Decision::DeadRejected,
+        now,
+    )
+    .await
+    .unwrap();
+    id
+}
+
+async fn tamper_with_first_audit_entry(db: &Db) {
+    let sql = "UPDATE audit_log SET reason = 'x' WHERE seq = 1";
+    let changed = match db {
+        Db::Sqlite { write, .. } => sqlx::query(sql)
+            .execute(write)
+            .await
+            .unwrap()
+            .rows_affected(),
+        Db::Postgres(pool) => sqlx::query(sql)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+    };
+    assert_eq!(changed, 1);
+}
+
+async fn an_operator_redelivers_a_dead_letter_from_the_command_line_and_tampering_is_caught(
+    t: TestDb,
+) {
+    let id = dead_letter(&t.db).await;
+    let id_arg = id.to_string();
+    let config = Config::write(&t.url, &t.scratch_dir().join("tls"), "");
+
+    let dead = config.run(&["outbox", "dead", "--json"]);
+    assert_eq!(code(&dead), 0, "{}", describe(&dead));
+    let listed: Vec<Value> = stdout(&dead)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    assert_eq!(listed.len(), 1, "{}", describe(&dead));
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[0]["state"], "dead");
+    assert_eq!(listed[0]["partner"], "state-19");
+
+    let table = config.run(&["outbox", "dead"]);
+    assert_eq!(code(&table), 0, "{}", describe(&table));
+    assert!(
+        stdout(&table)
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(id_arg.as_str()) && l.contains("dead")),
+        "{}",
+        describe(&table)
+    );
+
+    let no_reason = config.run(&["outbox", "redeliver", &id_arg]);
+    assert_eq!(code(&no_reason), 2, "{}", describe(&no_reason));
+    assert!(
+        stderr(&no_reason).contains("--reason"),
+        "{}",
+        describe(&no_reason)
+    );
+    let blank_reason = config.run(&["outbox", "redeliver", &id_arg, "--reason", "  "]);
+    assert_ne!(code(&blank_reason), 0, "{}", describe(&blank_reason));
+    assert_eq!(
+        store::show(&t.db, id).await.unwrap().unwrap().summary.state,
+        "dead",
+        "refused redeliveries change nothing"
+    );
+
+    let redelivered = config.run(&["outbox", "redeliver", &id_arg, "--reason", "partner fixed"]);
+    assert_eq!(code(&redelivered), 0, "{}", describe(&redelivered));
+    assert_eq!(
+        store::show(&t.db, id).await.unwrap().unwrap().summary.state,
+        "pending"
+    );
+    let pending = config.run(&["outbox", "list", "--state", "pending", "--json"]);
+    assert_eq!(code(&pending), 0, "{}", describe(&pending));
+    assert!(
+        stdout(&pending).contains(&format!("\"id\":{id}")),
+        "{}",
+        describe(&pending)
+    );
+    let none_dead = config.run(&["outbox", "dead", "--json"]);
+    assert_eq!(stdout(&none_dead).trim(), "", "{}", describe(&none_dead));
+
+    let shown = config.run(&["outbox", "show", &id_arg]);
+    assert_eq!(code(&shown), 0, "{}", describe(&shown));
+    let shown: Value = serde_json::from_str(&stdout(&shown)).expect("show prints JSON");
+    assert_eq!(shown["id"], id);
+    assert_eq!(shown["state"], "pending");
+    let attempts = shown["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1, "{shown}");
+    assert_eq!(attempts[0]["outcome"], "rejected");
+    assert_eq!(attempts[0]["status"], 422);
+    assert!(shown.get("payload").is_none(), "no payload bytes: {shown}");
+
+    let missing = config.run(&["outbox", "show", "999999"]);
+    assert_eq!(code(&missing), 1, "{}", describe(&missing));
+
+    let verified = config.run(&["audit", "verify"]);
+    assert_eq!(code(&verified), 0, "{}", describe(&verified));
+    let text = stdout(&verified);
+    assert!(text.contains("intact"), "{text}");
+    let entries: i64 = text
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .expect("a count of entries");
+    assert!(entries >= 1, "{text}");
+    let audit = ivd_gateway::audit::recent(&t.db, 10).await.unwrap();
+    let entry = audit
+        .iter()
+        .find(|e| e.action == "outbox.redeliver")
+        .expect("the redelivery is audited");
+    assert_eq!(entry.reason.as_deref(), Some("partner fixed"));
+    assert!(entry.actor.starts_with("cli:"), "actor {}", entry.actor);
+
+    tamper_with_first_audit_entry(&t.db).await;
+    let broken = config.run(&["audit", "verify"]);
+    assert_eq!(code(&broken), 1, "{}", describe(&broken));
+    let text = stdout(&broken);
+    assert!(text.contains("BROKEN"), "{text}");
+    assert!(text.contains("entry 1:"), "names entry 1: {text}");
+
+    t.cleanup().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// check
+// ---------------------------------------------------------------------------------------
+
+fn minified(text: &str) -> String {
+    serde_json::to_string(&serde_json::from_str::<Value>(text).unwrap()).unwrap()
+}
+
+const BAD_SSN: &str = "666-45-6789";
+
+fn tanf_with_bad_ssn() -> String {
+    let mut case: Value = serde_json::from_str(TANF).unwrap();
+    case["participants"][1]["person"]["ssn"] = json!(BAD_SSN);
+    case.to_string()
+}
+
+/// Writes `lines` to a file and runs `check case-json FILE --json` on it.
+fn check_lines(lines: &[String]) -> (Output, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let output = bare(&["check", "case-json", file.to_str().unwrap(), "--json"]);
+    let verdicts = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("line {l:?} is not JSON: {e}")))
+        .collect();
+    (output, verdicts)
+}
+
+/// The `check --json` contract: keys exactly record/status/errors; each error has field,
+/// code and message, and position only as a 1-based number.
+fn assert_verdict_shape(verdict: &Value) {
+    let object = verdict.as_object().expect("an object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["errors", "record", "status"], "{verdict}");
+    assert!(
+        verdict["record"].as_u64().is_some_and(|n| n >= 1),
+        "{verdict}"
+    );
+    let status = verdict["status"].as_str().unwrap();
+    assert!(status == "valid" || status == "invalid", "{verdict}");
+    let errors = verdict["errors"].as_array().expect("errors is a list");
+    assert_eq!(status == "valid", errors.is_empty(), "{verdict}");
+    for error in errors {
+        let error = error.as_object().expect("an error object");
+        for key in error.keys() {
+            assert!(
+                ["field", "position", "code", "message"].contains(&key.as_str()),
+                "unexpected key {key} in {verdict}"
+            );
+        }
+        for key in ["field", "code", "message"] {
+            assert!(
+                error[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{key} in {verdict}"
+            );
+        }
+        if let Some(position) = error.get("position") {
+            assert!(position.as_u64().is_some_and(|p| p >= 1), "{verdict}");
+        }
+    }
+}
+
+#[test]
+fn check_reports_one_verdict_a_record_and_never_echoes_an_ssn() {
+    let (output, verdicts) = check_lines(&[minified(TANF), tanf_with_bad_ssn()]);
+    assert_eq!(code(&output), 1, "{}", describe(&output));
+    assert_eq!(verdicts.len(), 2, "{}", describe(&output));
+    for verdict in &verdicts {
+        assert_verdict_shape(verdict);
+    }
+    assert_eq!(
+        verdicts[0],
+        json!({ "record": 1, "status": "valid", "errors": [] })
+    );
+    assert_eq!(verdicts[1]["record"], 2);
+    assert_eq!(verdicts[1]["status"], "invalid");
+    let errors = verdicts[1]["errors"].as_array().unwrap();
+    assert!(!errors.is_empty());
+    for error in errors {
+        let field = error["field"].as_str().unwrap();
+        assert!(
+            field == "case" || field.starts_with("participants[1]"),
+            "the field is the record or the JSON path: {error}"
+        );
+    }
+    let everything = stdout(&output) + &stderr(&output);
+    for digits in [BAD_SSN, "666456789", "45-6789"] {
+        assert!(
+            !everything.contains(digits),
+            "the SSN is echoed:\n{everything}"
+        );
+    }
+    assert!(
+        everything.contains("SSN_AREA"),
+        "the rule is named:\n{everything}"
+    );
+}
+
+/// The `check` contract: `field` names the offending field and `code` is its stable code.
+#[test]
+fn check_names_a_bad_ssn_by_json_path_and_code() {
+    let (output, verdicts) = check_lines(&[tanf_with_bad_ssn()]);
+    assert_eq!(code(&output), 1, "{}", describe(&output));
+    let errors = verdicts[0]["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["field"] == "participants[1].person.ssn" && e["code"] == "SSN_AREA"),
+        "{}",
+        describe(&output)
+    );
+}
+
+#[test]
+fn check_reports_a_broken_model_rule_by_json_path_without_a_position() {
+    let mut no_child: Value = serde_json::from_str(TANF).unwrap();
+    no_child["participants"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| p["role"] != "child");
+    let (output, verdicts) = check_lines(&[no_child.to_string(), "{not json".to_string()]);
+    assert_eq!(code(&output), 1, "{}", describe(&output));
+    assert_eq!(verdicts.len(), 2, "{}", describe(&output));
+    for verdict in &verdicts {
+        assert_verdict_shape(verdict);
+        assert_eq!(verdict["status"], "invalid");
+    }
+    let rule = verdicts[0]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["code"] == "CASE_NO_CHILD")
+        .unwrap_or_else(|| panic!("no CASE_NO_CHILD: {}", verdicts[0]));
+    assert_eq!(rule["field"], "participants");
+    assert!(rule.get("position").is_none(), "{rule}");
+    assert_eq!(verdicts[1]["errors"][0]["field"], "case");
+}
+
+#[test]
+fn check_of_valid_cases_exits_zero() {
+    let (output, verdicts) = check_lines(&[minified(TANF), minified(PROTECTED), minified(TRIBAL)]);
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    assert_eq!(verdicts.len(), 3);
+    for (n, verdict) in verdicts.iter().enumerate() {
+        assert_verdict_shape(verdict);
+        assert_eq!(
+            verdict,
+            &json!({ "record": n + 1, "status": "valid", "errors": [] })
+        );
+    }
+
+    // Without --json: one line a record and a summary.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cases.jsonl");
+    std::fs::write(&file, minified(TANF) + "\n").unwrap();
+    let plain = bare(&["check", "case-json", file.to_str().unwrap()]);
+    assert_eq!(code(&plain), 0, "{}", describe(&plain));
+    assert!(stdout(&plain).contains("1 valid"), "{}", describe(&plain));
+}
+
+#[test]
+fn check_of_a_missing_file_or_an_unknown_format_exits_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-file.jsonl");
+    let output = bare(&["check", "case-json", missing.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&output), 2, "{}", describe(&output));
+    assert_eq!(stdout(&output), "", "no verdicts for an unreadable file");
+
+    let file = dir.path().join("cases.jsonl");
+    std::fs::write(&file, minified(TANF) + "\n").unwrap();
+    let output = bare(&["check", "csenet-9999", file.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&output), 2, "{}", describe(&output));
+    assert!(
+        stderr(&output).contains("case-json"),
+        "lists the known formats: {}",
+        describe(&output)
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// serve
+// ---------------------------------------------------------------------------------------
+
+/// Two loopback ports that were free a moment ago.
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
+}
+
+/// Kills the child if the test fails before it has exited.
+struct Running(Option<Child>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut()
+            && matches!(child.try_wait(), Ok(None))
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn serve_answers_health_checks_and_stops_cleanly_on_sigterm(t: TestDb) {
+    let (api, partner) = free_ports();
+    let config = Config::write(
+        &t.url,
+        &t.scratch_dir().join("tls"),
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:{api}\"\npartner_listen = \"127.0.0.1:{partner}\"\nshutdown_grace_secs = 5\n"
+        ),
+    );
+    let log = std::fs::File::create(config.dir.path().join("serve.log")).unwrap();
+    let child = config
+        .command(&["serve"])
+        .env("IVD_LOG__FILTER", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("serve starts");
+    let pid = child.id();
+    let mut running = Running(Some(child));
+    let log_text =
+        || std::fs::read_to_string(config.dir.path().join("serve.log")).unwrap_or_default();
+
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{api}");
+    let healthy = wait_until(Duration::from_secs(60), || async {
+        match client.get(format!("{base}/healthz")).send().await {
+            Ok(r) => r.status() == reqwest::StatusCode::OK,
+            Err(_) => false,
+        }
+    })
+    .await;
+    assert!(healthy, "serve never answered /healthz:\n{}", log_text());
+
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({ "status": "ready" })
+    );
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), reqwest::StatusCode::OK);
+    assert!(
+        metrics
+            .text()
+            .await
+            .unwrap()
+            .contains("ivd_http_requests_total")
+    );
+    // The API listener serves before the partner listener is bound (development
+    // certificates are made in between), so this is waited for too.
+    let partner_bound = wait_until(Duration::from_secs(60), || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", partner))
+            .await
+            .is_ok()
+    })
+    .await;
+    assert!(
+        partner_bound,
+        "the partner listener never bound:\n{}",
+        log_text()
+    );
+
+    let signalled = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+
+    let child = running.0.as_mut().unwrap();
+    let mut status = None;
+    let exited = wait_until(Duration::from_secs(30), || {
+        let polled = child.try_wait().expect("try_wait");
+        if polled.is_some() {
+            status = polled;
+        }
+        async move { polled.is_some() }
+    })
+    .await;
+    assert!(
+        exited,
+        "serve did not exit within 30 s of SIGTERM:\n{}",
+        log_text()
+    );
+    let status = status.unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status {status:?}:\n{}",
+        log_text()
+    );
+    running.0 = None;
+
+    t.cleanup().await;
+}
