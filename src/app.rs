@@ -191,6 +191,20 @@ impl RunningGateway {
             )));
         }
 
+        for partner in &settings.partners {
+            if let Some(pickup) = &partner.pickup {
+                let pickup = crate::intake::pickup::Pickup {
+                    partner: partner.id.clone(),
+                    settings: pickup.clone(),
+                };
+                tasks.push(tokio::spawn(pickup.run(
+                    db.clone(),
+                    Arc::new(RecordArrival),
+                    shutdown.clone(),
+                )));
+            }
+        }
+
         tracing::info!(api = %api_addr, partners = %partner_addr, backend = ?db.backend(), "Gateway started.");
         Ok(RunningGateway {
             api_addr,

@@ -196,6 +196,40 @@ pub struct PartnerSettings {
     /// Circuit breaker.
     #[serde(default)]
     pub circuit: CircuitSettings,
+    /// A directory this partner's files arrive in (batch exchanges), picked up by the
+    /// gateway.
+    #[serde(default)]
+    pub pickup: Option<PickupSettings>,
+}
+
+/// A pick-up directory: files a partner (or its transfer software) drops for the gateway.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickupSettings {
+    /// The directory. Picked-up files move to its `processed/` subdirectory.
+    pub directory: PathBuf,
+    /// The intake channel the files go to (selects how they are processed).
+    #[serde(default = "default_pickup_channel")]
+    pub channel: String,
+    /// How often the directory is scanned, in seconds.
+    #[serde(default = "default_pickup_interval")]
+    pub interval_secs: u64,
+    /// A file is taken only when it has not changed for this long, in seconds, so that a
+    /// file still being written is left alone.
+    #[serde(default = "default_settle")]
+    pub settle_secs: u64,
+}
+
+fn default_pickup_channel() -> String {
+    "files".to_string()
+}
+
+fn default_pickup_interval() -> u64 {
+    10
+}
+
+fn default_settle() -> u64 {
+    2
 }
 
 fn default_concurrency() -> usize {

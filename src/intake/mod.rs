@@ -15,6 +15,8 @@
 //!   same transaction that marks it processed, so a receipt is processed once or not at
 //!   all.
 
+pub mod pickup;
+
 use rand::RngCore;
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -338,6 +338,7 @@ pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSetti
             failure_threshold: 1000,
             cooldown_secs: 1,
         },
+        pickup: None,
     }
 }
 
