@@ -33,6 +33,7 @@ on_both_backends!(
     a_case_snapshot_gets_a_new_version_only_when_it_changes,
     tokens_are_stored_hashed_and_can_be_revoked,
     readiness_reports_applied_migrations,
+    an_acknowledgment_we_are_owed_is_overdue_until_it_arrives,
 );
 
 const P: &str = "partner-a";
@@ -673,5 +674,109 @@ async fn tokens_are_stored_hashed_and_can_be_revoked(t: TestDb) {
 
 async fn readiness_reports_applied_migrations(t: TestDb) {
     assert!(t.db.is_ready().await.unwrap());
+    t.cleanup().await;
+}
+
+async fn an_acknowledgment_we_are_owed_is_overdue_until_it_arrives(t: TestDb) {
+    use ivd_gateway::reconcile::deadlines::{self, Expectation};
+    let message = enqueue(&t.db, "case-1", 1, 0).await;
+    let mut tx = t.db.begin().await.unwrap();
+    let owed = Expectation {
+        partner: "state-27",
+        message_id: Some(message),
+        reference: "000000000042",
+        kind: "csenet.acknowledgment",
+        due_at: 1_000,
+    };
+    deadlines::expect(&mut tx, &owed, 0).await.unwrap();
+    // The same message redelivered does not move the deadline.
+    deadlines::expect(
+        &mut tx,
+        &Expectation {
+            due_at: 9_000,
+            ..owed.clone()
+        },
+        500,
+    )
+    .await
+    .unwrap();
+    deadlines::expect(
+        &mut tx,
+        &Expectation {
+            reference: "000000000043",
+            due_at: 5_000,
+            ..owed.clone()
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    assert!(
+        deadlines::overdue(&t.db, 1_000).await.unwrap().is_empty(),
+        "not overdue at its due time"
+    );
+    let late = deadlines::overdue(&t.db, 1_001).await.unwrap();
+    assert_eq!(
+        late.iter()
+            .map(|d| d.reference.as_str())
+            .collect::<Vec<_>>(),
+        vec!["000000000042"]
+    );
+    assert_eq!(late[0].due_at, 1_000);
+    assert_eq!(late[0].message_id, Some(message));
+
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(
+        deadlines::satisfy(
+            &mut tx,
+            "state-27",
+            "000000000042",
+            "csenet.acknowledgment",
+            "R-receipt",
+            2_000
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !deadlines::satisfy(
+            &mut tx,
+            "state-27",
+            "000000000042",
+            "csenet.acknowledgment",
+            "R-again",
+            2_001
+        )
+        .await
+        .unwrap(),
+        "answered once"
+    );
+    assert!(
+        !deadlines::satisfy(
+            &mut tx,
+            "state-06",
+            "000000000043",
+            "csenet.acknowledgment",
+            "R-other",
+            2_002
+        )
+        .await
+        .unwrap(),
+        "another partner cannot answer for it"
+    );
+    tx.commit().await.unwrap();
+    let late = deadlines::overdue(&t.db, 6_000).await.unwrap();
+    assert_eq!(
+        late.iter()
+            .map(|d| d.reference.as_str())
+            .collect::<Vec<_>>(),
+        vec!["000000000043"]
+    );
+    let answered = deadlines::for_reference(&t.db, "000000000042")
+        .await
+        .unwrap();
+    assert_eq!(answered[0].satisfied_by.as_deref(), Some("R-receipt"));
     t.cleanup().await;
 }

@@ -1,0 +1,15 @@
+-- Acknowledgments and responses partners owe us, with their due dates.
+-- Keep in step with ../postgres/0002_ack_deadlines.sql.
+CREATE TABLE ack_deadlines (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    partner       TEXT NOT NULL,
+    message_id    INTEGER REFERENCES outbox_messages(id) ON DELETE SET NULL,
+    reference     TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    due_at        INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    satisfied_at  INTEGER,
+    satisfied_by  TEXT,
+    CONSTRAINT ack_deadline_unique UNIQUE (partner, reference, kind)
+);
+CREATE INDEX ack_deadlines_open ON ack_deadlines (due_at) WHERE satisfied_at IS NULL;
