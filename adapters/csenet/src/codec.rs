@@ -1,0 +1,405 @@
+//! How one CSENet field type maps onto an `ivd-fixed` field kind and a Rust value, and the
+//! `block!` macro that declares a data block once: its layout table, its typed struct, and
+//! the reader and writer that walk the table in order.
+//!
+//! CSENet has two field types, `A/N` and `N` (IGD Appendix C). We split `N` by meaning:
+//!
+//! | codec | IGD type | `FieldKind` | Rust value | blank |
+//! |---|---|---|---|---|
+//! | [`Text`] | A/N | `Text` (optional) | `String`, trailing spaces trimmed, leading kept | `""` |
+//! | [`Digits`] | N (ids, ZIP, phone, FIPS, counts) | `Number { blank_allowed }` | `String` of exactly the field's width | `""` |
+//! | [`Date8`] | N(8) dates | `Date { blank: Spaces }` | `Option<time::Date>` | `None` |
+//! | [`Cents`] | N(12) amounts | `Number { blank_allowed }` | `Option<i64>`, 2 implied decimals | `None` |
+//! | [`SignedCents`] | N(12) that may be negative | `Text` | `Option<i64>`, leading `-` | `None` |
+//! | [`LongDigits`] | N(20) (bank account) | `Text` | `String` of 20 digits | `""` |
+//!
+//! Every field of every block is syntactically optional: the IGD's "R" flags are
+//! conditional on the transaction (see `codes`), so they are enforced by
+//! [`crate::Transaction::check_rules`], not by the layout.
+
+use ivd_fixed::{DateBlank, ErrorCode, FieldError, FieldKind, Record, RecordWriter};
+use time::Date;
+
+/// A field codec: the kind in the layout and the typed value in the block struct.
+pub(crate) trait Codec {
+    /// The Rust value.
+    type Value: Default + Clone + PartialEq + Eq;
+    /// The `ivd-fixed` field kind.
+    const KIND: FieldKind;
+    /// Reads field `i` of `rec`.
+    fn read(rec: &Record<'_>, i: usize) -> Result<Self::Value, FieldError>;
+    /// Writes `v` into field `i`.
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &Self::Value) -> Result<(), FieldError>;
+    /// Whether the value is blank (for redacting `Debug`).
+    fn is_blank(v: &Self::Value) -> bool;
+}
+
+fn field_of<'l>(w: &RecordWriter<'l>, i: usize) -> Option<&'l ivd_fixed::Field> {
+    w.layout().fields.get(i)
+}
+
+fn write_error(w: &RecordWriter<'_>, i: usize, code: ErrorCode, msg: &str) -> FieldError {
+    match field_of(w, i) {
+        Some(f) => FieldError::new(code, f.name, f.start, msg),
+        None => FieldError::unpositioned(ErrorCode::UNKNOWN_FIELD, "record", msg),
+    }
+}
+
+/// `A/N`: left-justified, space-padded text.
+pub(crate) struct Text;
+impl Codec for Text {
+    type Value = String;
+    const KIND: FieldKind = FieldKind::TEXT;
+    fn read(rec: &Record<'_>, i: usize) -> Result<String, FieldError> {
+        rec.text(i).map(str::to_owned)
+    }
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &String) -> Result<(), FieldError> {
+        w.text(i, v).map(|_| ())
+    }
+    fn is_blank(v: &String) -> bool {
+        v.trim().is_empty()
+    }
+}
+
+/// `N` identifiers and codes kept as their digits (SSN, ZIP, phone, FIPS, EIN, counts):
+/// read as the full-width digit string, written right-justified and zero-filled.
+pub(crate) struct Digits;
+impl Codec for Digits {
+    type Value = String;
+    const KIND: FieldKind = FieldKind::Number {
+        blank_allowed: true,
+    };
+    fn read(rec: &Record<'_>, i: usize) -> Result<String, FieldError> {
+        match rec.number_opt(i)? {
+            None => Ok(String::new()),
+            Some(_) => {
+                let raw = rec.raw(i)?;
+                Ok(raw.iter().map(|&b| char::from(b)).collect())
+            }
+        }
+    }
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &String) -> Result<(), FieldError> {
+        if v.is_empty() {
+            return w.clear(i).map(|_| ());
+        }
+        if !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(write_error(
+                w,
+                i,
+                ErrorCode::NOT_NUMERIC,
+                "value must be digits only",
+            ));
+        }
+        let width = field_of(w, i).map_or(0, |f| f.len);
+        let significant = v.trim_start_matches('0');
+        if v.len() > width && significant.len() > width {
+            return Err(write_error(
+                w,
+                i,
+                ErrorCode::OVERFLOW,
+                "value has more digits than the field",
+            ));
+        }
+        // At most 19 significant digits (layouts are validated), so this fits u64.
+        let n = significant.parse::<u64>().unwrap_or(0);
+        w.number(i, n).map(|_| ())
+    }
+    fn is_blank(v: &String) -> bool {
+        v.is_empty()
+    }
+}
+
+/// `N(8)` `CCYYMMDD` dates; all spaces or all zeros read as no date, which is written
+/// as spaces.
+pub(crate) struct Date8;
+impl Codec for Date8 {
+    type Value = Option<Date>;
+    const KIND: FieldKind = FieldKind::Date {
+        blank: DateBlank::Spaces,
+    };
+    fn read(rec: &Record<'_>, i: usize) -> Result<Option<Date>, FieldError> {
+        rec.date(i)
+    }
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &Option<Date>) -> Result<(), FieldError> {
+        w.date(i, *v).map(|_| ())
+    }
+    fn is_blank(v: &Option<Date>) -> bool {
+        v.is_none()
+    }
+}
+
+/// `N(12)` amounts: zero-filled digits with 2 implied decimals, in cents; blank = `None`.
+pub(crate) struct Cents;
+impl Codec for Cents {
+    type Value = Option<i64>;
+    const KIND: FieldKind = FieldKind::Number {
+        blank_allowed: true,
+    };
+    fn read(rec: &Record<'_>, i: usize) -> Result<Option<i64>, FieldError> {
+        // 12 digits always fit in i64.
+        Ok(rec
+            .number_opt(i)?
+            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+    }
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &Option<i64>) -> Result<(), FieldError> {
+        match *v {
+            None => w.clear(i).map(|_| ()),
+            Some(c) if c < 0 => Err(write_error(
+                w,
+                i,
+                ErrorCode::SIGN,
+                "amount cannot be negative in this field",
+            )),
+            Some(c) => w.number(i, c.unsigned_abs()).map(|_| ()),
+        }
+    }
+    fn is_blank(v: &Option<i64>) -> bool {
+        v.is_none()
+    }
+}
+
+/// `N(12)` amount that may be negative (Order-Arrears-Total-Amount). The IGD does not say
+/// how the sign is encoded; we read and write a leading `-` followed by 11 zero-filled
+/// digits, and plain 12 digits for zero and positive values. Declared as text so that
+/// the `-` is not a syntax error in the layout.
+pub(crate) struct SignedCents;
+impl SignedCents {
+    fn decode(raw: &[u8]) -> Result<Option<i64>, &'static str> {
+        if raw.iter().all(|&b| b == b' ') {
+            return Ok(None);
+        }
+        let (neg, digits) = match raw.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, raw),
+        };
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return Err("expected zero-filled digits, optionally after a leading '-'");
+        }
+        let mut v: i64 = 0;
+        for &d in digits {
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(i64::from(d - b'0')))
+                .ok_or("too many digits")?;
+        }
+        Ok(Some(if neg { -v } else { v }))
+    }
+}
+impl Codec for SignedCents {
+    type Value = Option<i64>;
+    const KIND: FieldKind = FieldKind::TEXT;
+    fn read(rec: &Record<'_>, i: usize) -> Result<Option<i64>, FieldError> {
+        let raw = rec.raw(i)?;
+        rec.value(i)?; // printable ASCII
+        Self::decode(raw).map_err(|msg| {
+            let (name, start) = rec
+                .layout()
+                .fields
+                .get(i)
+                .map_or(("record", 1), |f| (f.name, f.start));
+            FieldError::new(ErrorCode::NOT_NUMERIC, name, start, msg).with_bad_bytes(raw)
+        })
+    }
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &Option<i64>) -> Result<(), FieldError> {
+        let width = field_of(w, i).map_or(0, |f| f.len);
+        let s = match *v {
+            None => String::new(),
+            Some(c) if c < 0 => format!("-{:0>1$}", c.unsigned_abs(), width.saturating_sub(1)),
+            Some(c) => format!("{c:0>width$}"),
+        };
+        if s.len() > width {
+            return Err(write_error(
+                w,
+                i,
+                ErrorCode::OVERFLOW,
+                "amount has more digits than the field",
+            ));
+        }
+        w.text(i, &s).map(|_| ())
+    }
+    fn is_blank(v: &Option<i64>) -> bool {
+        v.is_none()
+    }
+}
+
+/// `N(20)` (Send-Payments-Bank-Account): longer than the 19 digits `ivd-fixed` numbers
+/// hold, so declared as text and checked for digits here.
+pub(crate) struct LongDigits;
+impl Codec for LongDigits {
+    type Value = String;
+    const KIND: FieldKind = FieldKind::TEXT;
+    fn read(rec: &Record<'_>, i: usize) -> Result<String, FieldError> {
+        let raw = rec.raw(i)?;
+        rec.value(i)?;
+        if raw.iter().all(|&b| b == b' ') {
+            return Ok(String::new());
+        }
+        match raw.iter().position(|b| !b.is_ascii_digit()) {
+            None => Ok(raw.iter().map(|&b| char::from(b)).collect()),
+            Some(at) => {
+                let (name, start) = rec
+                    .layout()
+                    .fields
+                    .get(i)
+                    .map_or(("record", 1), |f| (f.name, f.start));
+                Err(FieldError::new(
+                    ErrorCode::NOT_NUMERIC,
+                    name,
+                    start,
+                    format!(
+                        "non-digit at byte {} of {}; expected right-justified zero-filled digits",
+                        at + 1,
+                        raw.len()
+                    ),
+                )
+                .with_bad_bytes(raw))
+            }
+        }
+    }
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &String) -> Result<(), FieldError> {
+        let width = field_of(w, i).map_or(0, |f| f.len);
+        if v.is_empty() {
+            return w.clear(i).map(|_| ());
+        }
+        if !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(write_error(
+                w,
+                i,
+                ErrorCode::NOT_NUMERIC,
+                "value must be digits only",
+            ));
+        }
+        if v.len() > width {
+            return Err(write_error(
+                w,
+                i,
+                ErrorCode::OVERFLOW,
+                "value has more digits than the field",
+            ));
+        }
+        w.text(i, &format!("{v:0>width$}")).map(|_| ())
+    }
+    fn is_blank(v: &String) -> bool {
+        v.is_empty()
+    }
+}
+
+/// Moves a block-relative error to its place in the whole record: the field is prefixed
+/// with the block (`PARTICIPANT[2].SSN`) and the position shifted by the block's offset.
+pub(crate) fn relocate(mut e: FieldError, block: &str, offset: usize) -> FieldError {
+    e.field = format!("{block}.{}", e.field).into();
+    e.position = e.position.map(|p| p + offset);
+    e
+}
+
+/// Declares one data block: `pub static $LAYOUT`, `pub struct $Name` with one typed field
+/// per layout field (in order), `read_block` and `write_block`.
+macro_rules! block {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $layout:ident = ($lname:literal, $len:literal) {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident : $codec:ident = ($fname:literal, $start:literal, $flen:literal)
+            ),+ $(,)?
+        }
+    ) => {
+        #[doc = concat!("Layout of the ", $lname, " block (", stringify!($len), " bytes), positions as IGD Appendix C prints them.")]
+        pub static $layout: ivd_fixed::Layout = ivd_fixed::Layout::new($lname, $len, &[
+            $( ivd_fixed::Field::new($fname, $start, $flen, <$crate::codec::$codec as $crate::codec::Codec>::KIND), )+
+        ]);
+        const _: () = $layout.assert_valid();
+
+        $(#[$meta])*
+        ///
+        /// `Debug` prints which fields are set, never their values (they include SSNs,
+        /// names and addresses).
+        #[derive(Clone, PartialEq, Eq, Default)]
+        pub struct $name {
+            $(
+                $(#[$fmeta])*
+                #[doc = concat!("`", $fname, "`: positions ", stringify!($start), ", ", stringify!($flen), " bytes.")]
+                pub $field: $crate::codec::value_type!($codec),
+            )+
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut set: Vec<&str> = Vec::new();
+                $(
+                    if !<$crate::codec::$codec as $crate::codec::Codec>::is_blank(&self.$field) {
+                        set.push($fname);
+                    }
+                )+
+                f.debug_struct(stringify!($name))
+                    .field("fields_set", &set)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl $name {
+            /// Reads the block from exactly its length of bytes (the caller has checked the
+            /// length); errors are relocated to `offset` in the record and named `label`.
+            #[allow(unused_assignments)]
+            pub(crate) fn read_block(
+                bytes: &[u8],
+                label: &str,
+                offset: usize,
+                errors: &mut Vec<ivd_fixed::FieldError>,
+            ) -> Self {
+                let rec = match $layout.read(bytes) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        errors.push($crate::codec::relocate(e, label, offset));
+                        return Self::default();
+                    }
+                };
+                let mut i = 0usize;
+                $(
+                    let $field = match <$crate::codec::$codec as $crate::codec::Codec>::read(&rec, i) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            errors.push($crate::codec::relocate(e, label, offset));
+                            Default::default()
+                        }
+                    };
+                    i += 1;
+                )+
+                Self { $($field),+ }
+            }
+
+            /// Appends the block to `out`; errors are relocated like `read_block`'s.
+            #[allow(unused_assignments)]
+            pub(crate) fn write_block(
+                &self,
+                out: &mut Vec<u8>,
+                label: &str,
+                errors: &mut Vec<ivd_fixed::FieldError>,
+            ) {
+                let offset = out.len();
+                let mut w = ivd_fixed::RecordWriter::new(&$layout);
+                let mut i = 0usize;
+                $(
+                    if let Err(e) = <$crate::codec::$codec as $crate::codec::Codec>::write(&mut w, i, &self.$field) {
+                        errors.push($crate::codec::relocate(e, label, offset));
+                    }
+                    i += 1;
+                )+
+                out.extend_from_slice(w.as_bytes());
+            }
+        }
+    };
+}
+pub(crate) use block;
+
+/// The public Rust type of a codec's value (so public struct fields do not name the
+/// private `Codec` trait).
+macro_rules! value_type {
+    (Text) => { String };
+    (Digits) => { String };
+    (LongDigits) => { String };
+    (Date8) => { Option<time::Date> };
+    (Cents) => { Option<i64> };
+    (SignedCents) => { Option<i64> };
+}
+pub(crate) use value_type;

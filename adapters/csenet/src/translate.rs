@@ -1,0 +1,1151 @@
+//! Translation between CSENet transactions and the canonical model.
+//!
+//! ## Inbound: [`to_model`]
+//!
+//! A received transaction becomes an [`InterstateCase`]: the partner's and our case ids
+//! and FIPS codes, the NCP and the participants as [`ivd_model::Participant`]s (name, SSN,
+//! date of birth, addresses, phones, employers), the orders as
+//! [`ivd_model::SupportOrder`]s and the collections. **Point of view:** the server swapped
+//! Local/Other before delivering, so `Header::local_fips` / `Header::case_id` are ours and
+//! are copied straight into `our_fips` / `our_case_id`; nothing is swapped here.
+//!
+//! Identifiers are parsed at this edge with the model's newtypes; a value the model
+//! rejects (an SSN with area 666, a state code that is not a state) is a
+//! [`TranslateError`] naming the field, never quoting it. CSENet codes that map lossily
+//! (case type, relationship) are kept verbatim next to the mapped value (spec §1.11).
+//!
+//! ## Outbound: [`from_case`]
+//!
+//! Builds the transaction an [`OutboundRequest`] asks for, with the blocks §1.7 requires
+//! (and the optional ones only when the request says so: data minimisation). It **always**
+//! starts from [`ivd_model::Case::redacted_for_disclosure`], then additionally leaves
+//! blank every address, phone and employer field of a protected person (the redacted case
+//! still keeps a protected NCP's employers), and sets the Case Data block's
+//! Nondisclosure-Finding to `Y` when anyone on the case is protected.
+
+use ivd_fixed::FieldError;
+use ivd_model::{
+    Address, AddressKind, AddressScope, Arrears, ArrearsType, BirthDate, Case, CaseId, CaseStatus,
+    CaseType, CollectionId, CollectionType, ContactPhone, Employer, Fein, Fips, Frequency, IdError,
+    Jurisdiction, Money, Obligation, ObligationType, OrderId, Participant, ParticipantRole, Person,
+    PersonId, PersonName, PersonalText, Phone, PhoneKind, Sex, Ssn, StateCode, SupportOrder,
+    ZipCode,
+};
+use time::Date;
+
+use crate::codes::{self, ActionCode, BlockKind, FunctionCode};
+use crate::layout;
+use crate::transaction::{FipsCode, Header, HeaderKind, Transaction};
+
+/// Why a transaction could not be translated. Names the field and the rule, never the
+/// value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {code}: {message}")]
+#[non_exhaustive]
+pub struct TranslateError {
+    /// Block-qualified field (`PARTICIPANT[2].SSN`) or model path.
+    pub field: String,
+    /// Stable code: the model's `IdError` code (`SSN_AREA`, …) or one of this module's.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl TranslateError {
+    fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        TranslateError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn id(field: impl Into<String>, e: IdError) -> Self {
+        TranslateError::new(field, e.code(), e.to_string())
+    }
+}
+
+impl From<FieldError> for TranslateError {
+    fn from(e: FieldError) -> Self {
+        TranslateError {
+            field: e.field.to_string(),
+            code: e.code.as_str(),
+            message: e.message,
+        }
+    }
+}
+
+/// A person of a transaction, with the CSENet codes kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterstateParticipant {
+    /// The person in their mapped role.
+    pub participant: Participant,
+    /// CSENet Relationship (`A`, `C`, `D`, `P`, `S`); `A` for the NCP-ID person.
+    pub relationship_code: String,
+    /// CSENet Participant-Status (`O`/`C`), blank for the NCP.
+    pub status_code: String,
+}
+
+/// The canonical view of one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterstateCase {
+    /// Function.
+    pub function: FunctionCode,
+    /// Action.
+    pub action: ActionCode,
+    /// Reason (`""` when blank).
+    pub reason: String,
+    /// The sender's serial number (the idempotency key together with the sender's FIPS).
+    pub serial_number: u64,
+    /// Transaction-Date.
+    pub transaction_date: Date,
+    /// Our FIPS: the header's Local-FIPS (already swapped by the server on inbound).
+    pub our_fips: FipsCode,
+    /// The partner's FIPS: the header's Other-FIPS.
+    pub other_fips: FipsCode,
+    /// Our case id (header Case-ID), when present.
+    pub our_case_id: Option<CaseId>,
+    /// The partner's case id (header Other-Case-ID), verbatim, when present: another
+    /// state's ids need not follow our id rules.
+    pub other_case_id: Option<String>,
+    /// Case-Type as sent.
+    pub case_type_code: Option<String>,
+    /// Case-Type mapped to the model (lossy: `S`, `T`, `N` all map to non-TANF).
+    pub case_type: Option<CaseType>,
+    /// Case-Status.
+    pub case_status: Option<CaseStatus>,
+    /// Nondisclosure-Finding = `Y`.
+    pub nondisclosure_finding: bool,
+    /// The NCP (NCP-ID and NCP Locate blocks).
+    pub ncp: Option<InterstateParticipant>,
+    /// The Participant blocks.
+    pub participants: Vec<InterstateParticipant>,
+    /// The Order blocks.
+    pub orders: Vec<SupportOrder>,
+    /// The Collection blocks.
+    pub collections: Vec<ivd_model::Collection>,
+    /// The Information block, as sent.
+    pub information: Option<layout::Information>,
+}
+
+/// Error code: an order's frequency has no model equivalent.
+const UNSUPPORTED_CODE: &str = "UNSUPPORTED_CODE";
+/// Error code: a value the model needs is absent.
+const MISSING_VALUE: &str = "MISSING_VALUE";
+/// Error code: more participants, orders or collections than a transaction holds.
+const TOO_MANY: &str = "TOO_MANY";
+
+/// Translates a transaction into the canonical view. Never swaps the point of view.
+pub fn to_model(t: &Transaction) -> Result<InterstateCase, Vec<TranslateError>> {
+    let mut errors = Vec::new();
+    let h = &t.header;
+    let our_case_id = non_blank(&h.case_id).and_then(|id| {
+        CaseId::parse(id)
+            .map_err(|e| errors.push(TranslateError::id("HEADER.Case-ID", e)))
+            .ok()
+    });
+    let case = t.case_data.as_ref();
+    let mut ncp = None;
+    if let Some(id) = &t.ncp_identification {
+        let person = ncp_person(id, t.ncp_locate.as_ref(), &mut errors);
+        ncp = person.map(|person| InterstateParticipant {
+            participant: Participant {
+                role: ParticipantRole::NoncustodialParent,
+                person,
+                role_start_on: None,
+                role_end_on: None,
+            },
+            relationship_code: "A".into(),
+            status_code: String::new(),
+        });
+    }
+    let participants = t
+        .participants
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| participant(i + 1, p, &mut errors))
+        .collect();
+    let orders = t
+        .orders
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| order(i + 1, o, h, &mut errors))
+        .collect();
+    let collections = t
+        .collections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| collection(i + 1, c, h.serial_number, &mut errors))
+        .collect();
+    let view = InterstateCase {
+        function: h.function.clone(),
+        action: h.action.clone(),
+        reason: h.reason.clone(),
+        serial_number: h.serial_number,
+        transaction_date: h.transaction_date,
+        our_fips: h.local_fips.clone(),
+        other_fips: h.other_fips.clone(),
+        our_case_id,
+        other_case_id: non_blank(&h.other_case_id).map(str::to_owned),
+        case_type_code: case
+            .and_then(|c| non_blank(&c.case_type))
+            .map(str::to_owned),
+        case_type: case.and_then(|c| case_type_from_code(&c.case_type)),
+        case_status: case.and_then(|c| CaseStatus::from_code(&c.case_status)),
+        nondisclosure_finding: case.is_some_and(|c| c.nondisclosure_finding == "Y"),
+        ncp,
+        participants,
+        orders,
+        collections,
+        information: t.information.clone(),
+    };
+    if errors.is_empty() {
+        Ok(view)
+    } else {
+        Err(errors)
+    }
+}
+
+fn non_blank(s: &str) -> Option<&str> {
+    let t = s.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+fn case_type_from_code(code: &str) -> Option<CaseType> {
+    match code {
+        "A" | "R" => Some(CaseType::Tanf),
+        "F" | "C" => Some(CaseType::FosterCare),
+        "M" => Some(CaseType::MedicaidOnly),
+        "N" | "S" | "T" | "V" => Some(CaseType::NonTanf),
+        _ => None,
+    }
+}
+
+fn sex_from_code(code: &str) -> Option<Sex> {
+    match code {
+        "M" => Some(Sex::Male),
+        "F" => Some(Sex::Female),
+        "O" => Some(Sex::Unknown),
+        _ => None,
+    }
+}
+
+fn name(
+    field: &str,
+    first: &str,
+    middle: &str,
+    last: &str,
+    suffix: &str,
+    errors: &mut Vec<TranslateError>,
+) -> Option<PersonName> {
+    PersonName::new(
+        first.trim(),
+        Some(middle.trim()),
+        last.trim(),
+        Some(suffix.trim()),
+    )
+    .map_err(|e| errors.push(TranslateError::id(format!("{field}.Name-Last"), e)))
+    .ok()
+}
+
+fn ssn(field: String, digits: &str, errors: &mut Vec<TranslateError>) -> Option<Ssn> {
+    // An all-zero SSN is the usual "unknown" filler, not an SSN.
+    if digits.is_empty() || digits.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    Ssn::parse(digits)
+        .map_err(|e| errors.push(TranslateError::id(field, e)))
+        .ok()
+}
+
+fn phone(
+    field: String,
+    digits: &str,
+    kind: PhoneKind,
+    errors: &mut Vec<TranslateError>,
+) -> Option<ContactPhone> {
+    if digits.is_empty() || digits.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    Phone::parse(digits)
+        .map(|number| ContactPhone { kind, number })
+        .map_err(|e| errors.push(TranslateError::id(field, e)))
+        .ok()
+}
+
+/// The pieces of one CSENet address.
+struct RawAddress<'a> {
+    line1: &'a str,
+    line2: &'a str,
+    city: &'a str,
+    state: &'a str,
+    zip1: &'a str,
+    zip2: &'a str,
+}
+
+/// An address, when line 1 and the city are present (a partial address without them is
+/// not translated; the stored transaction keeps it).
+fn address(
+    field: &str,
+    raw: RawAddress<'_>,
+    kind: AddressKind,
+    verified_on: Option<Date>,
+    errors: &mut Vec<TranslateError>,
+) -> Option<Address> {
+    let (line1, city) = (non_blank(raw.line1)?, non_blank(raw.city)?);
+    let mut lines = Vec::new();
+    for line in [Some(line1), non_blank(raw.line2)].into_iter().flatten() {
+        match PersonalText::parse(line) {
+            Ok(l) => lines.push(l),
+            Err(e) => errors.push(TranslateError::id(format!("{field}.Address-Line"), e)),
+        }
+    }
+    let city = PersonalText::parse(city)
+        .map_err(|e| errors.push(TranslateError::id(format!("{field}.City"), e)))
+        .ok()?;
+    let state = non_blank(raw.state).and_then(|s| {
+        StateCode::parse(s)
+            .map_err(|e| errors.push(TranslateError::id(format!("{field}.State"), e)))
+            .ok()
+    });
+    let zip = non_blank(raw.zip1).and_then(|z| {
+        ZipCode::parse(&format!("{z}{}", raw.zip2.trim()))
+            .map_err(|e| errors.push(TranslateError::id(format!("{field}.Zip"), e)))
+            .ok()
+    });
+    Some(Address {
+        kind,
+        scope: AddressScope::Domestic,
+        lines,
+        city,
+        state,
+        zip,
+        province: None,
+        country: None,
+        verified_on,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn employer(
+    field: &str,
+    name: &str,
+    ein: &str,
+    addr: RawAddress<'_>,
+    started_on: Option<Date>,
+    errors: &mut Vec<TranslateError>,
+) -> Option<Employer> {
+    let name = PersonalText::parse(non_blank(name)?)
+        .map_err(|e| errors.push(TranslateError::id(format!("{field}.Name"), e)))
+        .ok()?;
+    let fein = non_blank(ein).and_then(|ein| {
+        Fein::parse(ein)
+            .map_err(|e| errors.push(TranslateError::id(format!("{field}.EIN"), e)))
+            .ok()
+    });
+    Some(Employer {
+        name,
+        fein,
+        address: address(field, addr, AddressKind::Mailing, None, errors),
+        started_on,
+    })
+}
+
+fn ncp_person(
+    id: &layout::NcpIdentification,
+    locate: Option<&layout::NcpLocate>,
+    errors: &mut Vec<TranslateError>,
+) -> Option<Person> {
+    let name = name(
+        "NCP_ID",
+        &id.name_first,
+        &id.name_middle,
+        &id.name_last,
+        &id.name_suffix,
+        errors,
+    )?;
+    let mut person = Person {
+        person_id: PersonId::parse("CSENET-NCP").ok()?,
+        name,
+        ssn: ssn("NCP_ID.SSN".into(), &id.ssn, errors),
+        date_of_birth: id.date_of_birth.map(BirthDate::from_date),
+        sex: sex_from_code(&id.gender),
+        addresses: Vec::new(),
+        phones: Vec::new(),
+        emails: Vec::new(),
+        employers: Vec::new(),
+        family_violence: None,
+    };
+    if let Some(l) = locate {
+        let confirmed = |ind: &str, d: Option<Date>| if ind == "Y" { d } else { None };
+        person.addresses.extend(address(
+            "NCP_LOCATE.Residential",
+            RawAddress {
+                line1: &l.residential_address_line_1,
+                line2: &l.residential_address_line_2,
+                city: &l.residential_city,
+                state: &l.residential_state,
+                zip1: &l.residential_zip_1,
+                zip2: &l.residential_zip_2,
+            },
+            AddressKind::Residential,
+            confirmed(
+                &l.residential_address_confirmed_ind,
+                l.residential_address_effective_date,
+            ),
+            errors,
+        ));
+        person.addresses.extend(address(
+            "NCP_LOCATE.Mailing",
+            RawAddress {
+                line1: &l.mailing_address_line_1,
+                line2: &l.mailing_address_line_2,
+                city: &l.mailing_city,
+                state: &l.mailing_state,
+                zip1: &l.mailing_zip_1,
+                zip2: &l.mailing_zip_2,
+            },
+            AddressKind::Mailing,
+            confirmed(
+                &l.mailing_address_confirmed_ind,
+                l.mailing_address_effective_date,
+            ),
+            errors,
+        ));
+        person.phones.extend(phone(
+            "NCP_LOCATE.Home-Phone-Num".into(),
+            &l.home_phone_num,
+            PhoneKind::Home,
+            errors,
+        ));
+        person.phones.extend(phone(
+            "NCP_LOCATE.Work-Phone-Num".into(),
+            &l.work_phone_num,
+            PhoneKind::Work,
+            errors,
+        ));
+        let employers = [
+            (
+                "NCP_LOCATE.Employer",
+                &l.employer_name,
+                &l.employer_ein,
+                RawAddress {
+                    line1: &l.employer_address_line_1,
+                    line2: &l.employer_address_line_2,
+                    city: &l.employer_city,
+                    state: &l.employer_state,
+                    zip1: &l.employer_zip_1,
+                    zip2: &l.employer_zip_2,
+                },
+                l.employer_effective_date,
+            ),
+            (
+                "NCP_LOCATE.Employer2",
+                &l.employer2_name,
+                &l.employer2_ein,
+                RawAddress {
+                    line1: &l.employer2_address_line_1,
+                    line2: &l.employer2_address_line_2,
+                    city: &l.employer2_city,
+                    state: &l.employer2_state,
+                    zip1: &l.employer2_zip_1,
+                    zip2: &l.employer2_zip_2,
+                },
+                l.employer2_effective_date,
+            ),
+            (
+                "NCP_LOCATE.Employer3",
+                &l.employer3_name,
+                &l.employer3_ein,
+                RawAddress {
+                    line1: &l.employer3_address_line_1,
+                    line2: &l.employer3_address_line_2,
+                    city: &l.employer3_city,
+                    state: &l.employer3_state,
+                    zip1: &l.employer3_zip_1,
+                    zip2: &l.employer3_zip_2,
+                },
+                l.employer3_effective_date,
+            ),
+        ];
+        for (field, name, ein, addr, started) in employers {
+            person
+                .employers
+                .extend(employer(field, name, ein, addr, started, errors));
+        }
+    }
+    Some(person)
+}
+
+fn role_from_relationship(code: &str) -> ParticipantRole {
+    match code {
+        "A" => ParticipantRole::NoncustodialParent,
+        "C" => ParticipantRole::CustodialParty,
+        "D" => ParticipantRole::Child,
+        "P" => ParticipantRole::PutativeFather,
+        "S" => ParticipantRole::Caretaker,
+        _ => ParticipantRole::Other,
+    }
+}
+
+fn participant(
+    n: usize,
+    p: &layout::Participant,
+    errors: &mut Vec<TranslateError>,
+) -> Option<InterstateParticipant> {
+    let field = format!("PARTICIPANT[{n}]");
+    let name = name(
+        &field,
+        &p.name_first,
+        &p.name_middle,
+        &p.name_last,
+        &p.name_suffix,
+        errors,
+    )?;
+    let verified = if p.address_confirmed == "Y" {
+        p.date_address_confirmed
+    } else {
+        None
+    };
+    let person = Person {
+        person_id: PersonId::parse(&format!("CSENET-P{n}")).ok()?,
+        name,
+        ssn: ssn(format!("{field}.SSN"), &p.ssn, errors),
+        date_of_birth: p.date_of_birth.map(BirthDate::from_date),
+        sex: sex_from_code(&p.gender),
+        addresses: address(
+            &field,
+            RawAddress {
+                line1: &p.address_line_1,
+                line2: &p.address_line_2,
+                city: &p.city,
+                state: &p.state,
+                zip1: &p.zip_1,
+                zip2: &p.zip_2,
+            },
+            AddressKind::Residential,
+            verified,
+            errors,
+        )
+        .into_iter()
+        .collect(),
+        phones: phone(
+            format!("{field}.Work-Phone"),
+            &p.work_phone,
+            PhoneKind::Work,
+            errors,
+        )
+        .into_iter()
+        .collect(),
+        emails: Vec::new(),
+        employers: employer(
+            &format!("{field}.Employer"),
+            &p.employer_name,
+            &p.emp_ein,
+            RawAddress {
+                line1: &p.employer_street_line_1,
+                line2: &p.employer_street_line_2,
+                city: &p.employer_city,
+                state: &p.employer_state,
+                zip1: &p.employer_zip_1,
+                zip2: &p.employer_zip_2,
+            },
+            None,
+            errors,
+        )
+        .into_iter()
+        .collect(),
+        family_violence: None,
+    };
+    Some(InterstateParticipant {
+        participant: Participant {
+            role: role_from_relationship(&p.relationship),
+            person,
+            role_start_on: None,
+            role_end_on: None,
+        },
+        relationship_code: p.relationship.clone(),
+        status_code: p.participant_status.clone(),
+    })
+}
+
+fn frequency_from_code(code: &str) -> Option<Frequency> {
+    match code {
+        "W" => Some(Frequency::Weekly),
+        "B" => Some(Frequency::Biweekly),
+        "S" => Some(Frequency::Semimonthly),
+        "M" => Some(Frequency::Monthly),
+        _ => None,
+    }
+}
+
+fn order(
+    n: usize,
+    o: &layout::Order,
+    h: &Header,
+    errors: &mut Vec<TranslateError>,
+) -> Option<SupportOrder> {
+    let field = format!("ORDER[{n}]");
+    let id: String = o
+        .order_id
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let id = if id.is_empty() {
+        format!("CSENET-ORDER-{n}")
+    } else {
+        id
+    };
+    let order_id = OrderId::parse(&id)
+        .map_err(|e| errors.push(TranslateError::id(format!("{field}.Order-ID"), e)))
+        .ok()?;
+    // A blank Order-FIPS (allowed on CSI responses) is read as the partner's state.
+    let fips = if o.order_fips_state.trim().is_empty() {
+        format!("{}00000", h.other_fips.state)
+    } else {
+        format!(
+            "{}{}{:0>2}",
+            o.order_fips_state,
+            o.order_fips_county,
+            o.order_fips_sub.trim()
+        )
+    };
+    let issuing_jurisdiction = match Fips::parse(&fips) {
+        Ok(fips) => Jurisdiction::State { fips },
+        Err(e) => {
+            errors.push(TranslateError::id(format!("{field}.Order-FIPS-State"), e));
+            return None;
+        }
+    };
+    let mut obligations = Vec::new();
+    if let Some(amount) = o.order_freq_amount {
+        let obligation_type = match o.debt_type.as_str() {
+            "SS" => ObligationType::SpousalSupport,
+            "MS" => ObligationType::MedicalSupport,
+            _ => ObligationType::ChildSupport,
+        };
+        match (frequency_from_code(&o.order_freq), o.order_effective_date) {
+            (Some(frequency), Some(start_on)) => obligations.push(Obligation {
+                obligation_type,
+                amount: Money::from_cents(amount),
+                frequency,
+                start_on,
+                end_on: o.order_end_date,
+            }),
+            (None, _) => errors.push(TranslateError::new(
+                format!("{field}.Order-Freq"),
+                UNSUPPORTED_CODE,
+                "frequency has no equivalent in the case model (W, B, S, M only)",
+            )),
+            (_, None) => errors.push(TranslateError::new(
+                format!("{field}.Order-Effective-Date"),
+                MISSING_VALUE,
+                "an obligation needs its effective date",
+            )),
+        }
+    }
+    let mut arrears = Vec::new();
+    let tanf = o.arrears_tanf_amount.unwrap_or(0) + o.foster_care_amount.unwrap_or(0);
+    let non_tanf = o.arrears_non_tanf_amount.unwrap_or(0) + o.medical_amount.unwrap_or(0);
+    if o.arrears_tanf_amount.is_some() || o.foster_care_amount.is_some() {
+        arrears.push(Arrears {
+            arrears_type: ArrearsType::Tanf,
+            amount: Money::from_cents(tanf),
+            as_of: h.transaction_date,
+        });
+    }
+    if o.arrears_non_tanf_amount.is_some() || o.medical_amount.is_some() {
+        arrears.push(Arrears {
+            arrears_type: ArrearsType::NonTanf,
+            amount: Money::from_cents(non_tanf),
+            as_of: h.transaction_date,
+        });
+    }
+    Some(SupportOrder {
+        order_id,
+        issuing_jurisdiction,
+        ordered_on: o.order_filing_date,
+        obligations,
+        arrears,
+    })
+}
+
+fn collection(
+    n: usize,
+    c: &layout::Collection,
+    serial: u64,
+    errors: &mut Vec<TranslateError>,
+) -> Option<ivd_model::Collection> {
+    let field = format!("COLLECTION[{n}]");
+    let Some(collected_on) = c.date_of_collection else {
+        errors.push(TranslateError::new(
+            format!("{field}.Date-Of-Collection"),
+            MISSING_VALUE,
+            "a collection needs its date",
+        ));
+        return None;
+    };
+    let collection_type = match c.payment_source.as_str() {
+        "A" => CollectionType::IncomeWithholding,
+        "I" => CollectionType::FederalTaxOffset,
+        "S" => CollectionType::StateTaxOffset,
+        "U" => CollectionType::UnemploymentIntercept,
+        "N" => CollectionType::Payment,
+        _ => CollectionType::Other,
+    };
+    Some(ivd_model::Collection {
+        collection_id: CollectionId::parse(&format!("CSENET-{serial}-{n}")).ok()?,
+        collected_on,
+        amount: Money::from_cents(c.payment_amount.unwrap_or(0)),
+        collection_type,
+        applied_order_id: None,
+    })
+}
+
+/// What to send: the header values and the office data a [`Case`] does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRequest {
+    /// Function.
+    pub function: FunctionCode,
+    /// Action.
+    pub action: ActionCode,
+    /// Reason (`""` for blank).
+    pub reason: String,
+    /// Our FIPS (Local).
+    pub local_fips: FipsCode,
+    /// The partner's FIPS (Other).
+    pub other_fips: FipsCode,
+    /// The partner's case id, when known.
+    pub other_case_id: Option<String>,
+    /// Our next Transaction-Serial-Number (never reused).
+    pub serial_number: u64,
+    /// Transaction-Date.
+    pub transaction_date: Date,
+    /// Action-Resolution-Date, for reasons that use it.
+    pub action_resolution_date: Option<Date>,
+    /// Our office's payment and contact data; case type, status and the nondisclosure
+    /// finding are filled in from the case.
+    pub office: layout::CaseData,
+    /// Information block to send, when the transaction carries one.
+    pub information: Option<layout::Information>,
+    /// Attachments-Ind = `Y` (then an Information block listing them is required).
+    pub attachments: bool,
+    /// Also send blocks the combination allows but does not require.
+    pub include_optional_blocks: bool,
+}
+
+/// Fits model text into an A/N field: non-printable-ASCII characters become `?`, and the
+/// text is cut at the field width (CSENet fields are fixed; the partner reads the rest
+/// from the documents).
+fn fit(s: &str, width: usize) -> String {
+    s.chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .take(width)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+fn case_type_code(t: CaseType) -> &'static str {
+    match t {
+        CaseType::Tanf => "A",
+        CaseType::FosterCare => "F",
+        CaseType::MedicaidOnly => "M",
+        CaseType::NonTanf | CaseType::Tribal => "T",
+    }
+}
+
+fn gender_code(s: Option<Sex>) -> &'static str {
+    match s {
+        Some(Sex::Male) => "M",
+        Some(Sex::Female) => "F",
+        Some(Sex::Unknown) => "O",
+        None => "",
+    }
+}
+
+fn relationship_code(role: ParticipantRole) -> Option<&'static str> {
+    match role {
+        ParticipantRole::NoncustodialParent => Some("A"),
+        ParticipantRole::CustodialParty => Some("C"),
+        ParticipantRole::Child => Some("D"),
+        ParticipantRole::AllegedFather | ParticipantRole::PutativeFather => Some("P"),
+        ParticipantRole::Caretaker => Some("S"),
+        ParticipantRole::Other => None,
+    }
+}
+
+fn zip_parts(zip: Option<&ZipCode>) -> (String, String) {
+    zip.map_or((String::new(), String::new()), |z| {
+        (z.zip5().to_owned(), z.plus4().unwrap_or("").to_owned())
+    })
+}
+
+struct AddressFields {
+    line1: String,
+    line2: String,
+    city: String,
+    state: String,
+    zip1: String,
+    zip2: String,
+}
+
+fn address_fields(a: Option<&Address>) -> AddressFields {
+    let line = |i: usize| {
+        a.and_then(|a| a.lines.get(i))
+            .map_or(String::new(), |l| fit(l.expose(), 25))
+    };
+    let (zip1, zip2) = zip_parts(a.and_then(|a| a.zip.as_ref()));
+    AddressFields {
+        line1: line(0),
+        line2: line(1),
+        city: a.map_or(String::new(), |a| fit(a.city.expose(), 18)),
+        state: a
+            .and_then(|a| a.state.as_ref())
+            .map_or(String::new(), |s| s.as_str().to_owned()),
+        zip1,
+        zip2,
+    }
+}
+
+fn name_fields(p: &Person) -> (String, String, String, String) {
+    let n = p.name.expose();
+    (
+        fit(n.last, 21),
+        fit(n.first, 16),
+        fit(n.middle.unwrap_or(""), 16),
+        fit(n.suffix.unwrap_or(""), 3),
+    )
+}
+
+/// Builds the outbound transaction `request` asks for from `case`.
+///
+/// Always from `case.redacted_for_disclosure()`; protected persons' address, phone and
+/// employer fields stay blank; Nondisclosure-Finding is `Y` when anyone is protected.
+/// The NCP-ID block describes the first noncustodial participant (NCP, alleged or
+/// putative father); when anyone is protected the Case Data block is sent whenever the
+/// combination allows it, so the finding travels; every other participant except role `Other` (no CSENet code) gets
+/// a Participant block. The result passes [`Transaction::check_rules`], or the errors
+/// say why not.
+pub fn from_case(
+    case: &Case,
+    request: &OutboundRequest,
+) -> Result<Transaction, Vec<TranslateError>> {
+    let case = case.redacted_for_disclosure();
+    let anyone_protected = case.nondisclosure_finding || case.has_protected_participant();
+    let req = codes::requirements(
+        &request.function,
+        &request.action,
+        &request.reason,
+        request.attachments,
+    );
+    let wanted = |kind: BlockKind| {
+        let rule = req.rule(kind);
+        rule.min >= 1 || (request.include_optional_blocks && rule.max >= 1)
+    };
+    let mut errors = Vec::new();
+
+    let mut header = Header::new(
+        HeaderKind::Outbound,
+        request.function.clone(),
+        request.action.clone(),
+        &request.reason,
+        request.serial_number,
+        request.transaction_date,
+    );
+    header.local_fips = request.local_fips.clone();
+    header.other_fips = request.other_fips.clone();
+    header.case_id = case.id.as_str().to_owned();
+    header.other_case_id = request.other_case_id.clone().unwrap_or_default();
+    header.action_resolution_date = request.action_resolution_date;
+    header.attachments = if request.attachments { "Y" } else { "N" }.to_owned();
+    let mut t = Transaction::new(header);
+
+    // The finding must travel (§3.3 rule 4): when anyone is protected, Case Data goes
+    // whenever the combination allows it, even if optional.
+    if wanted(BlockKind::CaseData) || (anyone_protected && req.rule(BlockKind::CaseData).max >= 1) {
+        let mut c = request.office.clone();
+        c.case_type = case_type_code(case.case_type).to_owned();
+        c.case_status = case.status.code().to_owned();
+        c.nondisclosure_finding = if anyone_protected { "Y" } else { "N" }.to_owned();
+        t.case_data = Some(c);
+    }
+
+    let ncp = case.participants.iter().find(|p| p.role.is_noncustodial());
+    if let Some(ncp) = ncp {
+        let person = &ncp.person;
+        let protected = case.is_protected(person);
+        let (last, first, middle, suffix) = name_fields(person);
+        if wanted(BlockKind::NcpIdentification) {
+            t.ncp_identification = Some(layout::NcpIdentification {
+                name_last: last,
+                name_first: first,
+                name_middle: middle,
+                name_suffix: suffix,
+                ssn: person
+                    .ssn
+                    .as_ref()
+                    .map_or(String::new(), |s| s.expose().to_owned()),
+                date_of_birth: person.date_of_birth.map(|d| d.expose()),
+                gender: gender_code(person.sex).to_owned(),
+                ..Default::default()
+            });
+        }
+        if wanted(BlockKind::NcpLocate) {
+            let mut l = layout::NcpLocate::default();
+            if !protected {
+                let find = |k: AddressKind| person.addresses.iter().find(|a| a.kind == k);
+                let r = address_fields(find(AddressKind::Residential));
+                l.residential_address_line_1 = r.line1;
+                l.residential_address_line_2 = r.line2;
+                l.residential_city = r.city;
+                l.residential_state = r.state;
+                l.residential_zip_1 = r.zip1;
+                l.residential_zip_2 = r.zip2;
+                let m = address_fields(find(AddressKind::Mailing));
+                l.mailing_address_line_1 = m.line1;
+                l.mailing_address_line_2 = m.line2;
+                l.mailing_city = m.city;
+                l.mailing_state = m.state;
+                l.mailing_zip_1 = m.zip1;
+                l.mailing_zip_2 = m.zip2;
+                let phone = |k: PhoneKind| {
+                    person
+                        .phones
+                        .iter()
+                        .find(|p| p.kind == k)
+                        .map_or(String::new(), |p| p.number.expose().to_owned())
+                };
+                l.home_phone_num = phone(PhoneKind::Home);
+                l.work_phone_num = phone(PhoneKind::Work);
+                if let Some(e) = person.employers.first() {
+                    let a = address_fields(e.address.as_ref());
+                    l.employer_name = fit(e.name.expose(), 40);
+                    l.employer_ein = e
+                        .fein
+                        .as_ref()
+                        .map_or(String::new(), |f| f.expose().to_owned());
+                    l.employer_address_line_1 = a.line1;
+                    l.employer_address_line_2 = a.line2;
+                    l.employer_city = a.city;
+                    l.employer_state = a.state;
+                    l.employer_zip_1 = a.zip1;
+                    l.employer_zip_2 = a.zip2;
+                    l.employer_effective_date = e.started_on;
+                }
+                if let Some(e) = person.employers.get(1) {
+                    let a = address_fields(e.address.as_ref());
+                    l.employer2_name = fit(e.name.expose(), 40);
+                    l.employer2_ein = e
+                        .fein
+                        .as_ref()
+                        .map_or(String::new(), |f| f.expose().to_owned());
+                    l.employer2_address_line_1 = a.line1;
+                    l.employer2_address_line_2 = a.line2;
+                    l.employer2_city = a.city;
+                    l.employer2_state = a.state;
+                    l.employer2_zip_1 = a.zip1;
+                    l.employer2_zip_2 = a.zip2;
+                    l.employer2_effective_date = e.started_on;
+                }
+                if let Some(e) = person.employers.get(2) {
+                    let a = address_fields(e.address.as_ref());
+                    l.employer3_name = fit(e.name.expose(), 40);
+                    l.employer3_ein = e
+                        .fein
+                        .as_ref()
+                        .map_or(String::new(), |f| f.expose().to_owned());
+                    l.employer3_address_line_1 = a.line1;
+                    l.employer3_address_line_2 = a.line2;
+                    l.employer3_city = a.city;
+                    l.employer3_state = a.state;
+                    l.employer3_zip_1 = a.zip1;
+                    l.employer3_zip_2 = a.zip2;
+                    l.employer3_effective_date = e.started_on;
+                }
+            }
+            t.ncp_locate = Some(l);
+        }
+    }
+
+    if wanted(BlockKind::Participant) {
+        let others = case
+            .participants
+            .iter()
+            .filter(|p| !std::ptr::eq(*p, ncp.map_or(std::ptr::null(), |n| n as *const _)));
+        for p in others {
+            let Some(relationship) = relationship_code(p.role) else {
+                continue;
+            };
+            let person = &p.person;
+            let protected = case.is_protected(person);
+            let (last, first, middle, suffix) = name_fields(person);
+            let mut b = layout::Participant {
+                name_last: last,
+                name_first: first,
+                name_middle: middle,
+                name_suffix: suffix,
+                date_of_birth: person.date_of_birth.map(|d| d.expose()),
+                ssn: person
+                    .ssn
+                    .as_ref()
+                    .map_or(String::new(), |s| s.expose().to_owned()),
+                gender: gender_code(person.sex).to_owned(),
+                relationship: relationship.to_owned(),
+                participant_status: if p.role_end_on.is_some() { "C" } else { "O" }.to_owned(),
+                dependent_relation_cp: if relationship == "D" { "C" } else { "" }.to_owned(),
+                ..Default::default()
+            };
+            if !protected {
+                let a = address_fields(person.addresses.first());
+                b.address_line_1 = a.line1;
+                b.address_line_2 = a.line2;
+                b.city = a.city;
+                b.state = a.state;
+                b.zip_1 = a.zip1;
+                b.zip_2 = a.zip2;
+                if let Some(e) = person.employers.first() {
+                    let a = address_fields(e.address.as_ref());
+                    b.employer_name = fit(e.name.expose(), 40);
+                    b.emp_ein = e
+                        .fein
+                        .as_ref()
+                        .map_or(String::new(), |f| f.expose().to_owned());
+                    b.employer_street_line_1 = a.line1;
+                    b.employer_street_line_2 = a.line2;
+                    b.employer_city = a.city;
+                    b.employer_state = a.state;
+                    b.employer_zip_1 = a.zip1;
+                    b.employer_zip_2 = a.zip2;
+                }
+                b.work_phone = person
+                    .phones
+                    .iter()
+                    .find(|p| p.kind == PhoneKind::Work)
+                    .map_or(String::new(), |p| p.number.expose().to_owned());
+            }
+            t.participants.push(b);
+        }
+        if t.participants.len() > 9 {
+            errors.push(TranslateError::new(
+                "participants",
+                TOO_MANY,
+                "a transaction holds at most 9 participants",
+            ));
+        }
+    }
+
+    if wanted(BlockKind::Order) {
+        for o in &case.orders {
+            let (state, county, sub) = match &o.issuing_jurisdiction {
+                Jurisdiction::State { fips } => (
+                    fips.state().as_str().to_owned(),
+                    fips.county().to_owned(),
+                    fips.local().to_owned(),
+                ),
+                _ => Default::default(),
+            };
+            let first = o.obligations.first();
+            // The bucket amounts are unsigned: a credit (negative balance) is carried only
+            // by the signed Order-Arrears-Total-Amount.
+            let arrears = |k: ArrearsType| {
+                o.arrears
+                    .iter()
+                    .find(|a| a.arrears_type == k)
+                    .map(|a| a.amount.cents())
+                    .filter(|c| *c >= 0)
+            };
+            t.orders.push(layout::Order {
+                order_fips_state: state,
+                order_fips_county: county,
+                order_fips_sub: sub,
+                order_id: fit(o.order_id.as_str(), 17),
+                order_filing_date: o.ordered_on,
+                order_type: "J".into(),
+                debt_type: match first.map(|ob| ob.obligation_type) {
+                    Some(ObligationType::SpousalSupport) => "SS",
+                    Some(ObligationType::MedicalSupport) => "MS",
+                    _ => "CS",
+                }
+                .into(),
+                order_freq: match first.map(|ob| ob.frequency) {
+                    Some(Frequency::Weekly) => "W",
+                    Some(Frequency::Biweekly) => "B",
+                    Some(Frequency::Semimonthly) => "S",
+                    Some(Frequency::Monthly) => "M",
+                    _ => "",
+                }
+                .into(),
+                order_freq_amount: first.map(|ob| ob.amount.cents()),
+                order_effective_date: first.map(|ob| ob.start_on),
+                order_end_date: first.and_then(|ob| ob.end_on),
+                order_arrears_total_amount: o
+                    .total_arrears()
+                    .map(Money::cents)
+                    .filter(|_| !o.arrears.is_empty()),
+                arrears_tanf_amount: arrears(ArrearsType::Tanf),
+                arrears_non_tanf_amount: arrears(ArrearsType::NonTanf),
+                ..Default::default()
+            });
+        }
+        if t.orders.len() > 9 {
+            errors.push(TranslateError::new(
+                "orders",
+                TOO_MANY,
+                "a transaction holds at most 9 orders",
+            ));
+        }
+    }
+
+    if wanted(BlockKind::Collection) {
+        for c in &case.collections {
+            let (source, method) = match c.collection_type {
+                CollectionType::IncomeWithholding => ("A", "E"),
+                CollectionType::FederalTaxOffset => ("I", "O"),
+                CollectionType::StateTaxOffset => ("S", "E"),
+                CollectionType::UnemploymentIntercept => ("U", "E"),
+                CollectionType::FinancialInstitutionLevy => ("G", "E"),
+                _ => ("N", "E"),
+            };
+            t.collections.push(layout::Collection {
+                date_of_collection: Some(c.collected_on),
+                date_of_posting: Some(c.collected_on),
+                payment_amount: Some(c.amount.cents()),
+                payment_source: source.into(),
+                interstate_payment_method: method.into(),
+                ..Default::default()
+            });
+        }
+        if t.collections.len() > 9 {
+            errors.push(TranslateError::new(
+                "collections",
+                TOO_MANY,
+                "a transaction holds at most 9 collections",
+            ));
+        }
+    }
+
+    if wanted(BlockKind::Information) {
+        t.information = request.information.clone();
+    }
+
+    // A trial write checks the rules and that every value fits its field, so what this
+    // returns is always writable.
+    if errors.is_empty()
+        && let Err(e) = t.write(HeaderKind::Outbound)
+    {
+        errors.extend(e.into_iter().map(TranslateError::from));
+    }
+    if errors.is_empty() {
+        Ok(t)
+    } else {
+        Err(errors)
+    }
+}
