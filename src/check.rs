@@ -27,7 +27,44 @@ pub trait CheckFormat: Sync {
 
 /// Every format `check` knows.
 pub fn formats() -> Vec<&'static dyn CheckFormat> {
-    vec![&CaseJsonLines]
+    vec![&CaseJsonLines, &CsenetTransactions, &CsenetServerErrors]
+}
+
+/// CSENet 2000 transactions, one per line; outgoing (127-byte header) and incoming
+/// (121-byte header) records are told apart by the length rule.
+#[derive(Debug)]
+pub struct CsenetTransactions;
+
+impl CheckFormat for CsenetTransactions {
+    fn name(&self) -> &'static str {
+        "csenet"
+    }
+
+    fn describe(&self) -> &'static str {
+        "CSENet 2000 transactions (outgoing or incoming data set), one per line"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(ivd_csenet::verdicts(bytes))
+    }
+}
+
+/// The CSENet server's 145-byte error records (the invalid transactions data set).
+#[derive(Debug)]
+pub struct CsenetServerErrors;
+
+impl CheckFormat for CsenetServerErrors {
+    fn name(&self) -> &'static str {
+        "csenet-errors"
+    }
+
+    fn describe(&self) -> &'static str {
+        "CSENet server error records (invalid transactions data set), 145 bytes each"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(ivd_csenet::server_error_verdicts(bytes))
+    }
 }
 
 /// Runs the command; returns the exit status.

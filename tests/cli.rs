@@ -658,3 +658,51 @@ async fn serve_answers_health_checks_and_stops_cleanly_on_sigterm(t: TestDb) {
 
     t.cleanup().await;
 }
+
+/// The CSENet acceptance of the `check` contract: one malformed transaction among valid
+/// ones is reported alone, with its field and position.
+#[test]
+fn check_csenet_reports_exactly_the_one_malformed_transaction() {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/adapters/csenet/samples/check-one-invalid.txt"
+    );
+    let output = bare(&["check", "csenet", sample, "--json"]);
+    assert_eq!(code(&output), 1, "{}", describe(&output));
+    let verdicts: Vec<Value> = stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    assert_eq!(verdicts.len(), 4, "{}", describe(&output));
+    for verdict in &verdicts {
+        assert_verdict_shape(verdict);
+    }
+    let invalid: Vec<&Value> = verdicts
+        .iter()
+        .filter(|v| v["status"] == "invalid")
+        .collect();
+    assert_eq!(invalid.len(), 1, "{}", describe(&output));
+    assert_eq!(invalid[0]["record"], 3);
+    let error = &invalid[0]["errors"][0];
+    assert_eq!(error["field"], "PARTICIPANT[2].SSN");
+    assert_eq!(error["position"], 1059);
+    assert_eq!(error["code"], "NOT_NUMERIC");
+
+    for valid in [
+        "incoming-batch.txt",
+        "outgoing-batch.txt",
+        "enf-request-outbound.txt",
+    ] {
+        let path = format!(
+            "{}/adapters/csenet/samples/{valid}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let output = bare(&["check", "csenet", &path]);
+        assert_eq!(code(&output), 0, "{valid}: {}", describe(&output));
+    }
+    let errors = format!(
+        "{}/adapters/csenet/samples/server-errors.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert_eq!(code(&bare(&["check", "csenet-errors", &errors])), 0);
+}
