@@ -120,7 +120,7 @@ impl RunningGateway {
             db: db.clone(),
             settings: settings.clone(),
             metrics: metrics.clone(),
-            renderers: Arc::new(Renderers::builtin()),
+            renderers: Arc::new(Renderers::for_settings(&settings)),
             channels: Arc::new(dispatcher.channels().to_vec()),
             dispatcher_wake: dispatcher.waker(),
         };

@@ -338,7 +338,7 @@ async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<i3
         OutboxCommand::Replay { id, reason } => {
             let replayed = actions::replay(
                 &db,
-                &Renderers::builtin(),
+                &Renderers::for_settings(&settings),
                 id,
                 &reason,
                 &cli_actor(),

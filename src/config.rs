@@ -27,8 +27,19 @@ pub struct Settings {
     pub outbox: OutboxSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The state this gateway speaks for.
+    pub state: StateSettings,
     /// The partners this gateway exchanges with.
     pub partners: Vec<PartnerSettings>,
+}
+
+/// The state this gateway speaks for.
+#[derive(Clone, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSettings {
+    /// Our FIPS code, 7 digits (state 2, county 3, local office 2), e.g. `2700000`: the
+    /// Local-FIPS of every CSENet transaction we send.
+    pub fips: Option<String>,
 }
 
 /// Database settings.
@@ -200,6 +211,31 @@ pub struct PartnerSettings {
     /// gateway.
     #[serde(default)]
     pub pickup: Option<PickupSettings>,
+    /// For another state or a Tribe exchanging CSENet transactions: its code and the
+    /// exchange agreement.
+    #[serde(default)]
+    pub interstate: Option<InterstateSettings>,
+}
+
+/// A CSENet partner: who it is and what the exchange agreement covers.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterstateSettings {
+    /// The partner's FIPS (or Tribal locator) code, 7 characters: the Other-FIPS of
+    /// transactions we send it, and what its own transactions must say they come from.
+    pub fips: String,
+    /// The CSENet functions the agreement enables (`LO1`, `CSI`, `ENF`, `EST`, `PAT`,
+    /// `MSC`, `COL`).
+    pub functions: Vec<String>,
+}
+
+impl InterstateSettings {
+    /// True when the agreement covers `function`.
+    pub fn allows(&self, function: &str) -> bool {
+        self.functions
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(function))
+    }
 }
 
 /// A pick-up directory: files a partner (or its transfer software) drops for the gateway.
@@ -402,6 +438,36 @@ impl Settings {
                 if client_cert.is_some() != client_key.is_some() {
                     return invalid(format!(
                         "partner {}: client_cert and client_key go together",
+                        partner.id
+                    ));
+                }
+            }
+        }
+        if let Some(fips) = &self.state.fips
+            && (fips.len() != 7 || !fips.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return invalid(format!("state.fips {fips:?} must be 7 digits"));
+        }
+        for partner in &self.partners {
+            if let Some(interstate) = &partner.interstate {
+                if interstate.fips.len() != 7 || !interstate.fips.is_ascii() {
+                    return invalid(format!(
+                        "partner {}: interstate.fips must be 7 characters",
+                        partner.id
+                    ));
+                }
+                if let Some(unknown) = interstate.functions.iter().find(|f| {
+                    !["LO1", "CSI", "ENF", "EST", "PAT", "MSC", "COL"]
+                        .contains(&f.to_ascii_uppercase().as_str())
+                }) {
+                    return invalid(format!(
+                        "partner {}: {unknown:?} is not a CSENet function",
+                        partner.id
+                    ));
+                }
+                if self.state.fips.is_none() {
+                    return invalid(format!(
+                        "partner {} exchanges CSENet: set state.fips, our own FIPS code",
                         partner.id
                     ));
                 }

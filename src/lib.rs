@@ -34,6 +34,7 @@
 pub mod app;
 pub mod audit;
 pub mod canonical;
+pub mod channels;
 pub mod check;
 pub mod cli;
 pub mod config;

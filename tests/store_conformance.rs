@@ -369,7 +369,8 @@ async fn replay_rebuilds_from_the_current_case_as_a_new_message(t: TestDb) {
     let message = ivd_gateway::outbox::render::CaseJson
         .render(&mut tx, &request)
         .await
-        .unwrap();
+        .unwrap()
+        .message;
     let id = outbox::enqueue(&mut tx, &message, 0).await.unwrap().id();
     tx.commit().await.unwrap();
     // The family-violence redaction happened in the renderer.

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::audit::{self, NewEntry};
 use crate::outbox::render::{RenderError, RenderRequest, Renderers};
 use crate::outbox::store::MessageOrigin;
-use crate::outbox::{self, MessageState, store};
+use crate::outbox::{MessageState, store};
 use crate::store::{Db, DbTx, StoreError};
 
 /// Why an operator action was refused.
@@ -120,7 +120,7 @@ pub async fn replay(
     let source = final_message(&mut tx, id).await?;
     let renderer = renderers.get(&source.kind)?;
     let replay_number = store::replay_count(&mut tx, id).await? + 1;
-    let mut message = renderer
+    let mut rendered = renderer
         .render(
             &mut tx,
             &RenderRequest {
@@ -133,8 +133,8 @@ pub async fn replay(
             },
         )
         .await?;
-    message.replay_of = Some(id);
-    let replacement = outbox::enqueue(&mut tx, &message, now).await?.id();
+    rendered.message.replay_of = Some(id);
+    let replacement = rendered.enqueue(&mut tx, now).await?.id();
     audit::append(
         &mut tx,
         &NewEntry {

@@ -59,6 +59,62 @@ pub enum RenderError {
     Store(#[from] StoreError),
 }
 
+/// A built message and the answers the partner will owe for it.
+#[derive(Clone, Debug)]
+pub struct Rendered {
+    /// The message to enqueue.
+    pub message: NewMessage,
+    /// Answers (acknowledgments, responses) the partner owes, to record as deadlines in the
+    /// same transaction as the enqueue.
+    pub expectations: Vec<ExpectedAnswer>,
+}
+
+/// An answer a partner will owe for a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectedAnswer {
+    /// What the answer will quote (e.g. the CSENet serial number).
+    pub reference: String,
+    /// What kind of answer.
+    pub kind: String,
+    /// When it is due (ms since the epoch).
+    pub due_at: i64,
+}
+
+impl From<NewMessage> for Rendered {
+    fn from(message: NewMessage) -> Self {
+        Rendered {
+            message,
+            expectations: Vec::new(),
+        }
+    }
+}
+
+impl Rendered {
+    /// Enqueues the message and records its expected answers, in the caller's transaction.
+    pub async fn enqueue(
+        &self,
+        tx: &mut DbTx,
+        now: i64,
+    ) -> Result<crate::outbox::EnqueueOutcome, StoreError> {
+        let outcome = crate::outbox::enqueue(tx, &self.message, now).await?;
+        for answer in &self.expectations {
+            crate::reconcile::deadlines::expect(
+                tx,
+                &crate::reconcile::deadlines::Expectation {
+                    partner: &self.message.partner,
+                    message_id: Some(outcome.id()),
+                    reference: &answer.reference,
+                    kind: &answer.kind,
+                    due_at: answer.due_at,
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(outcome)
+    }
+}
+
 /// Builds one kind of outbound message.
 #[async_trait::async_trait]
 pub trait Renderer: Send + Sync {
@@ -70,7 +126,7 @@ pub trait Renderer: Send + Sync {
         &self,
         tx: &mut DbTx,
         request: &RenderRequest<'_>,
-    ) -> Result<NewMessage, RenderError>;
+    ) -> Result<Rendered, RenderError>;
 }
 
 /// The renderers the gateway knows, by kind.
@@ -90,6 +146,18 @@ impl Renderers {
     pub fn builtin() -> Self {
         let mut renderers = Renderers::default();
         renderers.register(Arc::new(CaseJson));
+        renderers
+    }
+
+    /// The built-in renderers plus those the configuration enables (CSENet, when the
+    /// state's FIPS code is set).
+    pub fn for_settings(settings: &crate::config::Settings) -> Self {
+        let mut renderers = Self::builtin();
+        if let Some(csenet) =
+            crate::channels::interstate::outbound::CsenetRenderer::from_settings(settings)
+        {
+            renderers.register(Arc::new(csenet));
+        }
         renderers
     }
 
@@ -127,7 +195,7 @@ impl Renderer for CaseJson {
         &self,
         tx: &mut DbTx,
         request: &RenderRequest<'_>,
-    ) -> Result<NewMessage, RenderError> {
+    ) -> Result<Rendered, RenderError> {
         let not_found = || RenderError::CauseNotFound {
             kind: request.cause_kind.to_string(),
             id: request.cause_id.to_string(),
@@ -155,7 +223,7 @@ impl Renderer for CaseJson {
         if request.replay > 0 {
             key.push_str(&format!("-r{}", request.replay));
         }
-        Ok(NewMessage {
+        Ok(Rendered::from(NewMessage {
             partner: request.partner.to_string(),
             ordering_key: stored.case_id.clone(),
             file_name: format!("{key}.json"),
@@ -168,6 +236,6 @@ impl Renderer for CaseJson {
             max_attempts: request.max_attempts,
             run_at: request.now,
             replay_of: None,
-        })
+        }))
     }
 }

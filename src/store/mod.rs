@@ -19,6 +19,8 @@
 
 pub mod cases;
 pub mod events;
+pub mod requests;
+pub mod serials;
 pub mod tokens;
 
 use std::str::FromStr;

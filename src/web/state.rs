@@ -7,11 +7,13 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::channels::interstate::CsenetParameters;
+use crate::channels::interstate::outbound::{self, CsenetRenderer};
+use crate::outbox::EnqueueOutcome;
 use crate::outbox::render::{RenderError, RenderRequest};
-use crate::outbox::{self, EnqueueOutcome};
 use crate::store::events::{self, Event};
 use crate::store::tokens::Role;
-use crate::store::{cases, now_ms};
+use crate::store::{cases, now_ms, requests};
 use crate::web::{ApiError, AppState, FieldProblem, authorize};
 
 const STATE_SYSTEM: &[Role] = &[Role::StateSystem];
@@ -109,6 +111,18 @@ async fn get_case(
 struct TransactionRequest {
     partner: String,
     format: String,
+    /// CSENet: function code.
+    #[serde(default)]
+    function: Option<String>,
+    /// CSENet: action code.
+    #[serde(default)]
+    action: Option<String>,
+    /// CSENet: reason code.
+    #[serde(default)]
+    reason: Option<String>,
+    /// CSENet: the partner's case id.
+    #[serde(default)]
+    other_case_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -137,13 +151,61 @@ async fn post_transaction(
         .clone();
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    let message = renderer
+    // CSENet requests carry parameters: they are checked against the agreement and the
+    // valid combinations, and stored as the cause a replay rebuilds from.
+    let (cause_kind, cause_id) = if request.format == CsenetRenderer::KIND {
+        let agreement = partner.interstate.as_ref().ok_or_else(|| {
+            ApiError::bad_request("this partner has no CSENet exchange agreement")
+        })?;
+        let parameters = CsenetParameters {
+            function: request
+                .function
+                .clone()
+                .ok_or_else(|| ApiError::bad_request("function is required for csenet"))?,
+            action: request
+                .action
+                .clone()
+                .ok_or_else(|| ApiError::bad_request("action is required for csenet"))?,
+            reason: request.reason.clone().unwrap_or_default(),
+            other_case_id: request.other_case_id.clone(),
+        };
+        parameters.check(agreement).map_err(|rule| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Refused by the exchange rules",
+                rule,
+            )
+        })?;
+        if cases::get_in(&mut tx, &id).await?.is_none() {
+            return Err(ApiError::not_found("no such case"));
+        }
+        let parameters = serde_json::to_value(&parameters)
+            .map_err(|_| ApiError::bad_request("bad parameters"))?;
+        let request_id = requests::insert(
+            &mut tx,
+            &id,
+            &partner.id,
+            CsenetRenderer::KIND,
+            &parameters,
+            now,
+        )
+        .await?;
+        (outbound::CAUSE, request_id.to_string())
+    } else {
+        if request.function.is_some() || request.action.is_some() || request.reason.is_some() {
+            return Err(ApiError::bad_request(
+                "function, action and reason apply to the csenet format only",
+            ));
+        }
+        ("case", id.clone())
+    };
+    let rendered = renderer
         .render(
             &mut tx,
             &RenderRequest {
                 partner: &partner.id,
-                cause_kind: "case",
-                cause_id: &id,
+                cause_kind,
+                cause_id: &cause_id,
                 replay: 0,
                 max_attempts: i64::from(partner.retry.max_attempts),
                 now,
@@ -155,7 +217,7 @@ async fn post_transaction(
             RenderError::Store(e) => e.into(),
             other => ApiError::invalid(other.to_string(), Vec::new()),
         })?;
-    let outcome = outbox::enqueue(&mut tx, &message, now).await?;
+    let outcome = rendered.enqueue(&mut tx, now).await?;
     tx.commit().await?;
     state.dispatcher_wake.notify_one();
     let status = match outcome {
@@ -166,7 +228,7 @@ async fn post_transaction(
         status,
         Json(TransactionQueued {
             message_id: outcome.id(),
-            idempotency_key: message.idempotency_key,
+            idempotency_key: rendered.message.idempotency_key,
             duplicate: matches!(outcome, EnqueueOutcome::Duplicate(_)),
         }),
     ))

@@ -339,6 +339,7 @@ pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSetti
             cooldown_secs: 1,
         },
         pickup: None,
+        interstate: None,
     }
 }
 

@@ -1,0 +1,51 @@
+//! Other states (and Tribes that exchange CSENet): CSENet 2000 transactions over mutual
+//! TLS or through the CSENet data sets.
+//!
+//! Outbound: the state system asks for a transaction (`POST /state/v1/cases/{id}/
+//! transactions` with format `csenet`, function, action and reason). The request is
+//! stored as the cause, checked against the partner's exchange agreement and the valid
+//! function–action–reason combinations, built from the current case with family-violence
+//! redaction ([`outbound::CsenetRenderer`]), given the next serial number, and enqueued
+//! with the deadlines of the answers the partner owes (10 working days to acknowledge a
+//! referral, 7 days to answer a case-status request, …), all in one transaction.
+
+pub mod outbound;
+
+/// The parameters of a CSENet transaction request, stored with the request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CsenetParameters {
+    /// Function code (`ENF`, `CSI`, …).
+    pub function: String,
+    /// Action code (`R`, `P`, `A`, …).
+    pub action: String,
+    /// Reason code (may be blank for some combinations).
+    #[serde(default)]
+    pub reason: String,
+    /// The partner's case id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_case_id: Option<String>,
+}
+
+impl CsenetParameters {
+    /// Checks the request against the agreement and the valid combinations; the error
+    /// says which rule it breaks.
+    pub fn check(&self, agreement: &crate::config::InterstateSettings) -> Result<(), String> {
+        use ivd_csenet::{ActionCode, FunctionCode};
+        if !agreement.allows(&self.function) {
+            return Err(format!(
+                "the exchange agreement with this partner does not cover the function {}",
+                self.function
+            ));
+        }
+        let function = FunctionCode::parse(&self.function.to_ascii_uppercase());
+        let action = ActionCode::parse(&self.action.to_ascii_uppercase());
+        if !ivd_csenet::codes::is_valid_far(&function, &action, &self.reason.to_ascii_uppercase()) {
+            return Err(format!(
+                "{} {} {} is not a valid CSENet function-action-reason combination",
+                self.function, self.action, self.reason
+            ));
+        }
+        Ok(())
+    }
+}

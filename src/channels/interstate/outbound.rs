@@ -1,0 +1,197 @@
+//! Building outbound CSENet transactions from the canonical case.
+
+use std::collections::HashMap;
+
+use ivd_csenet::acknowledgment::{self, Clock, DeadlineKind};
+use ivd_csenet::translate::{self, OutboundRequest};
+use ivd_csenet::{ActionCode, FipsCode, FunctionCode, HeaderKind};
+
+use crate::channels::interstate::CsenetParameters;
+use crate::config::Settings;
+use crate::outbox::NewMessage;
+use crate::outbox::render::{ExpectedAnswer, RenderError, RenderRequest, Rendered, Renderer};
+use crate::reconcile::deadlines::due_after_working_days;
+use crate::store::{DbTx, cases, requests, serials};
+
+/// The cause kind of messages built from a stored transaction request.
+pub const CAUSE: &str = "transaction-request";
+
+/// Builds CSENet transactions for the partners that have an exchange agreement.
+#[derive(Debug, Clone)]
+pub struct CsenetRenderer {
+    local_fips: FipsCode,
+    partner_fips: HashMap<String, FipsCode>,
+}
+
+impl CsenetRenderer {
+    /// The format name (and message kind).
+    pub const KIND: &'static str = "csenet";
+
+    /// Built from the configuration; `None` when the state's own FIPS is not set.
+    pub fn from_settings(settings: &Settings) -> Option<Self> {
+        let local_fips = FipsCode::parse(settings.state.fips.as_deref()?)?;
+        let partner_fips = settings
+            .partners
+            .iter()
+            .filter_map(|p| Some((p.id.clone(), FipsCode::parse(&p.interstate.as_ref()?.fips)?)))
+            .collect();
+        Some(CsenetRenderer {
+            local_fips,
+            partner_fips,
+        })
+    }
+}
+
+fn invalid(request: &RenderRequest<'_>, reason: String) -> RenderError {
+    RenderError::InvalidCause {
+        kind: request.cause_kind.to_string(),
+        id: request.cause_id.to_string(),
+        reason,
+    }
+}
+
+/// The name under which a deadline kind is recorded.
+fn answer_kind(kind: DeadlineKind) -> Option<&'static str> {
+    match kind {
+        DeadlineKind::Acknowledgment => Some("csenet.acknowledgment"),
+        DeadlineKind::CaseStatusResponse => Some("csenet.case-status-response"),
+        DeadlineKind::OrderAndPaymentRecords => Some("csenet.order-and-payment-records"),
+        DeadlineKind::NewInformationNotice => Some("csenet.new-information-notice"),
+        DeadlineKind::Referral => Some("csenet.referral"),
+        // A limit on us (do not ask again too soon), not an answer the partner owes.
+        DeadlineKind::NoRepeatedCaseStatusRequest => None,
+    }
+}
+
+#[async_trait::async_trait]
+impl Renderer for CsenetRenderer {
+    fn kind(&self) -> &'static str {
+        Self::KIND
+    }
+
+    async fn render(
+        &self,
+        tx: &mut DbTx,
+        request: &RenderRequest<'_>,
+    ) -> Result<Rendered, RenderError> {
+        let not_found = || RenderError::CauseNotFound {
+            kind: request.cause_kind.to_string(),
+            id: request.cause_id.to_string(),
+        };
+        if request.cause_kind != CAUSE {
+            return Err(not_found());
+        }
+        let id: i64 = request.cause_id.parse().map_err(|_| not_found())?;
+        let stored = requests::get(tx, id).await?.ok_or_else(not_found)?;
+        let parameters: CsenetParameters = serde_json::from_str(&stored.parameters)
+            .map_err(|e| invalid(request, format!("stored parameters: {e}")))?;
+        let other_fips = self
+            .partner_fips
+            .get(&stored.partner)
+            .cloned()
+            .ok_or_else(|| {
+                invalid(
+                    request,
+                    format!("partner {} has no CSENet agreement", stored.partner),
+                )
+            })?;
+        let case_row = cases::get_in(tx, &stored.case_id).await?.ok_or_else(|| {
+            RenderError::CauseNotFound {
+                kind: "case".to_string(),
+                id: stored.case_id.clone(),
+            }
+        })?;
+        let case =
+            crate::canonical::parse_case(case_row.snapshot.as_bytes()).map_err(|errors| {
+                invalid(request, format!("stored case: {} problem(s)", errors.len()))
+            })?;
+
+        let serial = serials::next(tx, "csenet").await?;
+        let today =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(request.now) * 1_000_000)
+                .map(|t| t.date())
+                .map_err(|_| invalid(request, "time out of range".into()))?;
+        let outbound = OutboundRequest {
+            function: FunctionCode::parse(&parameters.function.to_ascii_uppercase()),
+            action: ActionCode::parse(&parameters.action.to_ascii_uppercase()),
+            reason: parameters.reason.to_ascii_uppercase(),
+            local_fips: self.local_fips.clone(),
+            other_fips,
+            other_case_id: parameters.other_case_id.clone(),
+            serial_number: serial as u64,
+            transaction_date: today,
+            action_resolution_date: None,
+            office: ivd_csenet::CaseData::default(),
+            information: None,
+            attachments: false,
+            include_optional_blocks: false,
+        };
+        let transaction = translate::from_case(&case, &outbound).map_err(|errors| {
+            let codes: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.code))
+                .collect();
+            invalid(
+                request,
+                format!(
+                    "the case cannot be sent as this transaction: {}",
+                    codes.join(", ")
+                ),
+            )
+        })?;
+        let mut payload = transaction.write(HeaderKind::Outbound).map_err(|errors| {
+            let codes: Vec<String> = errors
+                .iter()
+                .map(|e| format!("{} {}", e.field, e.code))
+                .collect();
+            invalid(
+                request,
+                format!(
+                    "the transaction breaks the CSENet rules: {}",
+                    codes.join(", ")
+                ),
+            )
+        })?;
+        payload.push(b'\n');
+
+        let reference = format!("{serial:012}");
+        let expectations = acknowledgment::deadlines(&transaction)
+            .into_iter()
+            .filter_map(|deadline| {
+                let kind = answer_kind(deadline.kind)?;
+                let due_at = match deadline.clock {
+                    Clock::WorkingDays => {
+                        due_after_working_days(request.now, u32::from(deadline.days))
+                    }
+                    Clock::CalendarDays => {
+                        due_after_working_days(request.now, 0)
+                            + i64::from(deadline.days) * 86_400_000
+                    }
+                };
+                Some(ExpectedAnswer {
+                    reference: reference.clone(),
+                    kind: kind.to_string(),
+                    due_at,
+                })
+            })
+            .collect();
+        let key = format!("csenet-{}-{reference}", self.local_fips.code().trim_end());
+        Ok(Rendered {
+            message: NewMessage {
+                partner: stored.partner.clone(),
+                ordering_key: stored.case_id.clone(),
+                file_name: format!("{key}.txt"),
+                idempotency_key: key,
+                kind: Self::KIND.to_string(),
+                content_type: "text/plain; charset=us-ascii".to_string(),
+                payload,
+                cause_kind: CAUSE.to_string(),
+                cause_id: stored.id.to_string(),
+                max_attempts: request.max_attempts,
+                run_at: request.now,
+                replay_of: None,
+            },
+            expectations,
+        })
+    }
+}

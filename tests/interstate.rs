@@ -1,0 +1,301 @@
+//! The state system asks for CSENet transactions to another state: each is checked against
+//! the exchange agreement and the CSENet rules, built from the current case with
+//! family-violence redaction, numbered with a serial that is never reused, delivered, and
+//! the answers the partner owes are recorded as deadlines — on both backends.
+
+mod support;
+
+use std::time::Duration;
+
+use ivd_csenet::{ActionCode, FunctionCode, HeaderKind, Transaction};
+use ivd_gateway::app::RunningGateway;
+use ivd_gateway::config::{InterstateSettings, PartnerSettings, Settings};
+use ivd_gateway::outbox::operator;
+use ivd_gateway::outbox::render::Renderers;
+use ivd_gateway::outbox::store;
+use ivd_gateway::reconcile::deadlines;
+use ivd_gateway::store::now_ms;
+use ivd_gateway::store::tokens::{self, Role};
+use serde_json::{Value, json};
+use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
+
+on_both_backends!(
+    a_state_sends_an_enforcement_request_to_a_partner_state,
+    a_request_outside_the_agreement_or_the_rules_is_refused,
+    a_protected_family_is_never_located_through_csenet,
+    a_replayed_transaction_gets_a_new_serial_number,
+);
+
+const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
+const PROTECTED: &str = include_str!("../schemas/samples/case-protected.json");
+const OUR_FIPS: &str = "2700000";
+const THEIR_FIPS: &str = "0600000";
+
+fn partner_state(mock: &MockPartner) -> PartnerSettings {
+    let mut partner = http_partner("state-06", &mock.endpoint(), 3);
+    partner.interstate = Some(InterstateSettings {
+        fips: THEIR_FIPS.to_string(),
+        functions: vec!["ENF".into(), "CSI".into(), "LO1".into()],
+    });
+    partner
+}
+
+fn settings(t: &TestDb, mock: &MockPartner) -> Settings {
+    let mut settings = gateway_settings(t, vec![partner_state(mock)]);
+    settings.state.fips = Some(OUR_FIPS.to_string());
+    settings
+}
+
+struct Session {
+    gateway: RunningGateway,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Session {
+    async fn start(t: &TestDb, mock: &MockPartner) -> Session {
+        let gateway = RunningGateway::start(settings(t, mock))
+            .await
+            .expect("gateway starts");
+        let token = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
+            .await
+            .unwrap();
+        Session {
+            gateway,
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn put_case(&self, body: &str) {
+        let case: Value = serde_json::from_str(body).unwrap();
+        let id = case["id"].as_str().unwrap();
+        let response = self
+            .http
+            .put(format!(
+                "http://{}/state/v1/cases/{id}",
+                self.gateway.api_addr
+            ))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
+    }
+
+    async fn ask(&self, case_id: &str, request: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!(
+                "http://{}/state/v1/cases/{case_id}/transactions",
+                self.gateway.api_addr
+            ))
+            .bearer_auth(&self.token)
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn enforcement() -> Value {
+    json!({ "partner": "state-06", "format": "csenet", "function": "ENF", "action": "R", "reason": "ERWAG", "otherCaseId": "CA-778899" })
+}
+
+async fn received_transactions(mock: &MockPartner) -> Vec<Transaction> {
+    mock.server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|r| {
+            ivd_csenet::split_transactions(&r.body)
+                .map(|record| Transaction::parse(record).expect("the partner gets valid CSENet"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+async fn a_state_sends_an_enforcement_request_to_a_partner_state(t: TestDb) {
+    let mock = MockPartner::start(Behaviour::default()).await;
+    let session = Session::start(&t, &mock).await;
+    session.put_case(TANF).await;
+    let (status, first) = session.ask("MN-0001234", enforcement()).await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["idempotencyKey"], "csenet-2700000-000000000001");
+    let (_, second) = session.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "CSI", "action": "R", "reason": "FRINF" })).await;
+    assert_eq!(
+        second["idempotencyKey"], "csenet-2700000-000000000002",
+        "serials are sequential"
+    );
+
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            mock.applied_count() == 2
+        })
+        .await
+    );
+    let sent = received_transactions(&mock).await;
+    session.gateway.stop().await;
+    let enf = &sent[0];
+    assert_eq!(enf.header_kind(), HeaderKind::Outbound);
+    assert_eq!(enf.header.function, FunctionCode::Enf);
+    assert_eq!(enf.header.action, ActionCode::Request);
+    assert_eq!(enf.header.reason, "ERWAG");
+    assert_eq!(enf.header.local_fips.code(), OUR_FIPS);
+    assert_eq!(enf.header.other_fips.code(), THEIR_FIPS);
+    assert_eq!(enf.header.serial_number, 1);
+    assert!(
+        !enf.orders.is_empty(),
+        "an enforcement request carries the order"
+    );
+
+    // The partner owes an acknowledgment within 10 working days, and a CSI answer in 7 days.
+    let owed = deadlines::for_reference(&t.db, "000000000001")
+        .await
+        .unwrap();
+    assert_eq!(
+        owed.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>(),
+        vec!["csenet.acknowledgment"]
+    );
+    assert!(
+        owed[0].due_at > now_ms() + 9 * 86_400_000,
+        "ten working days are at least two weeks"
+    );
+    let csi = deadlines::for_reference(&t.db, "000000000002")
+        .await
+        .unwrap();
+    assert_eq!(
+        csi.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>(),
+        vec!["csenet.case-status-response"]
+    );
+    t.cleanup().await;
+}
+
+async fn a_request_outside_the_agreement_or_the_rules_is_refused(t: TestDb) {
+    let mock = MockPartner::start(Behaviour::default()).await;
+    let session = Session::start(&t, &mock).await;
+    session.put_case(TANF).await;
+    let (status, body) = session.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "PAT", "action": "R", "reason": "PICHS" })).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("agreement"),
+        "{body}"
+    );
+    let (status, body) = session.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "ENF", "action": "R", "reason": "NOSUCH" })).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("combination"),
+        "{body}"
+    );
+    let (status, _) = session.ask("MN-0009999", enforcement()).await;
+    assert_eq!(status, 404);
+    let (status, _) = session
+        .ask(
+            "MN-0001234",
+            json!({ "partner": "state-06", "format": "csenet" }),
+        )
+        .await;
+    assert_eq!(status, 400, "function and action are required");
+    session.gateway.stop().await;
+    assert!(
+        store::list(&t.db, &Default::default())
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was enqueued"
+    );
+    t.cleanup().await;
+}
+
+async fn a_protected_family_is_never_located_through_csenet(t: TestDb) {
+    let mock = MockPartner::start(Behaviour::default()).await;
+    let session = Session::start(&t, &mock).await;
+    session.put_case(PROTECTED).await;
+    let case: Value = serde_json::from_str(PROTECTED).unwrap();
+    let (status, body) = session
+        .ask(case["id"].as_str().unwrap(), json!({ "partner": "state-06", "format": "csenet", "function": "CSI", "action": "R", "reason": "FRINF" }))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            mock.applied_count() == 1
+        })
+        .await
+    );
+    let raw = mock.server.received_requests().await.unwrap()[0]
+        .body
+        .clone();
+    session.gateway.stop().await;
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        !text.contains("HIDDEN WAY"),
+        "the protected custodial party's street is not sent"
+    );
+    assert!(!text.contains("6125550110"), "nor her phone");
+    let sent = Transaction::parse(raw.strip_suffix(b"\n").unwrap_or(&raw)).unwrap();
+    let case_data = sent
+        .case_data
+        .expect("case data carries the nondisclosure finding");
+    assert_eq!(case_data.nondisclosure_finding, "Y");
+    t.cleanup().await;
+}
+
+async fn a_replayed_transaction_gets_a_new_serial_number(t: TestDb) {
+    let mock = MockPartner::start(Behaviour {
+        reject: std::sync::Arc::new(|_| true),
+        ..Behaviour::default()
+    })
+    .await;
+    let session = Session::start(&t, &mock).await;
+    session.put_case(TANF).await;
+    let (_, queued) = session.ask("MN-0001234", enforcement()).await;
+    let id = queued["messageId"].as_i64().unwrap();
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            store::show(&t.db, id)
+                .await
+                .unwrap()
+                .is_some_and(|m| m.summary.state == "dead")
+        })
+        .await
+    );
+    session.gateway.stop().await;
+    let settings = settings(&t, &mock);
+    let replayed = operator::replay(
+        &t.db,
+        &Renderers::for_settings(&settings),
+        id,
+        "partner asked again",
+        "operator:test",
+        &|_| 3,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    let new = store::show(&t.db, replayed.replacement)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        new.summary.idempotency_key, "csenet-2700000-000000000002",
+        "a replay is a new transaction"
+    );
+    assert_eq!(new.summary.cause_kind, "transaction-request");
+    assert_eq!(
+        deadlines::for_reference(&t.db, "000000000002")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    t.cleanup().await;
+}
