@@ -7,10 +7,13 @@ use ivd_csenet::{
     ActionCode, CaseData, FipsCode, FunctionCode, HeaderKind, ServerError, Transaction,
     server_error_verdicts, verdicts,
 };
-use ivd_model::{Case, PersonalText};
+use ivd_model::{Case, PersonalText, ZipCode};
 use proptest::prelude::*;
 use proptest::sample::select;
 use time::macros::date;
+
+/// The ZIP every protected address gets; no unprotected address keeps it.
+const MARKER_ZIP: &str = "09901";
 
 /// Marks every protected person's contact data with tokens that nothing else in a
 /// generated case or in our office data can contain (`#`), so that finding one in the
@@ -22,9 +25,28 @@ fn mark_protected(mut case: Case) -> Case {
         .map(|p| case.is_protected(&p.person))
         .collect();
     let mark = |s: &str| PersonalText::parse(s).expect("valid text");
+    let marker_zip = || ZipCode::parse(MARKER_ZIP).expect("valid ZIP");
+    let other_zip = || ZipCode::parse("55401").expect("valid ZIP");
     for (p, protected) in case.participants.iter_mut().zip(protected) {
+        let addresses = p.person.addresses.iter_mut().chain(
+            p.person
+                .employers
+                .iter_mut()
+                .filter_map(|e| e.address.as_mut()),
+        );
         if !protected {
+            // Nobody else may share the marker ZIP, so finding it is a leak.
+            for a in addresses {
+                if a.zip.as_ref().is_some_and(|z| z.zip5() == MARKER_ZIP) {
+                    a.zip = Some(other_zip());
+                }
+            }
             continue;
+        }
+        for a in addresses {
+            if a.zip.is_some() {
+                a.zip = Some(marker_zip());
+            }
         }
         for a in &mut p.person.addresses {
             a.lines = vec![mark("#FV-LINE#")];

@@ -207,7 +207,7 @@ fn kids() -> Vec<Participant> {
         participant(
             "TESTPERSON",
             "JORDAN",
-            "987654321",
+            "345678912",
             "C",
             date!(1987 - 02 - 03),
         ),
