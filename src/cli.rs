@@ -64,6 +64,40 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Convert a partner file to JSON lines, or JSON lines back to the partner format,
+    /// without sending or storing anything.
+    ///
+    /// To JSON (the default): one JSON object per record, {"record": N, "transaction":
+    /// {...}, "case": {...}} with the transaction in the adapter's JSON form and its
+    /// canonical view; when the view cannot be built, "errors" replaces "case"; a record
+    /// that does not parse gives {"record": N, "errors": [...]}, errors in the shape of
+    /// `check --json` (field, position, code, message; never a field's value).
+    ///
+    /// With --from-json: FILE holds one transaction per line, bare or as printed by the
+    /// first direction; each is written as one CSENet record per line, with the header kind
+    /// its "tail" names (outbound 127 bytes, inbound 121) unless --outbound or --inbound is
+    /// given. Lines that cannot be written are reported on stderr, numbered by line.
+    ///
+    /// Exit status: 0 every record converted, 1 some record failed to parse or to be
+    /// written (the others are still printed), 2 the file cannot be read or the format is
+    /// unknown. A canonical view that cannot be built is reported in its line's "errors"
+    /// but does not fail the record. Output lines carry the file's personal data (names,
+    /// SSNs): treat them as the file itself.
+    Convert {
+        /// The format: csenet.
+        format: String,
+        /// The file.
+        file: PathBuf,
+        /// Read JSON lines and write the partner format.
+        #[arg(long)]
+        from_json: bool,
+        /// With --from-json: write every record with the outbound (127-byte) header.
+        #[arg(long, requires = "from_json", conflicts_with = "inbound")]
+        outbound: bool,
+        /// With --from-json: write every record with the inbound (121-byte) header.
+        #[arg(long, requires = "from_json")]
+        inbound: bool,
+    },
 }
 
 /// Outbox commands.
@@ -163,6 +197,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Check { format, file, json } = &cli.command {
         return Ok(crate::check::run(format, file, *json));
     }
+    if let Command::Convert {
+        format,
+        file,
+        from_json,
+        outbound,
+        inbound,
+    } = &cli.command
+    {
+        use crate::convert::Direction;
+        let direction = match (*from_json, *outbound, *inbound) {
+            (false, _, _) => Direction::ToJson,
+            (true, true, _) => Direction::FromJson(Some(ivd_csenet::HeaderKind::Outbound)),
+            (true, _, true) => Direction::FromJson(Some(ivd_csenet::HeaderKind::Inbound)),
+            (true, false, false) => Direction::FromJson(None),
+        };
+        return Ok(crate::convert::run(format, file, direction));
+    }
     let settings = load_settings(cli.config)?;
     telemetry::init_logging(settings.log.format, &settings.log.filter);
     match cli.command {
@@ -245,7 +296,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("{revoked} token(s) revoked.");
             Ok(0)
         }
-        Command::Check { .. } => unreachable!("handled above"),
+        Command::Check { .. } | Command::Convert { .. } => unreachable!("handled above"),
     }
 }
 

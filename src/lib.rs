@@ -11,6 +11,7 @@
 //! - [`intake`]: inbound bytes stored first, then parsed, duplicates recognised;
 //! - [`outbox`]: the durable outbox (leases, fencing, per-key order, retries, dead
 //!   letters, redeliver and replay) and its transports;
+//! - [`channels`]: per kind of partner, how its messages are built and taken in;
 //! - [`reconcile`]: working-day calendar and the deadlines of answers partners owe us;
 //! - [`audit`]: the hash-chained audit log;
 //! - [`web`]: the state-system, operator and partner HTTP APIs;
@@ -38,6 +39,7 @@ pub mod channels;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod convert;
 pub mod intake;
 pub mod outbox;
 pub mod reconcile;

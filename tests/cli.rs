@@ -706,3 +706,167 @@ fn check_csenet_reports_exactly_the_one_malformed_transaction() {
     );
     assert_eq!(code(&bare(&["check", "csenet-errors", &errors])), 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// convert
+// ---------------------------------------------------------------------------------------
+
+fn csenet_sample(name: &str) -> String {
+    format!(
+        "{}/adapters/csenet/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    stdout(output)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect()
+}
+
+/// The CSENet incoming batch becomes one JSON line per transaction, in order, each with
+/// the transaction in its JSON form; converted back, the file comes out byte for byte.
+#[test]
+fn convert_csenet_to_json_and_back_reproduces_the_file_byte_for_byte() {
+    let sample = csenet_sample("incoming-batch.txt");
+    let original = std::fs::read(&sample).expect("sample");
+    let output = bare(&["convert", "csenet", &sample]);
+    assert_eq!(code(&output), 0, "{}", describe(&output));
+    let lines = json_lines(&output);
+    let functions: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            l["transaction"]["header"]["function"]
+                .as_str()
+                .expect("a code")
+        })
+        .collect();
+    assert_eq!(
+        functions,
+        ["PAT", "EST", "CSI", "COL"],
+        "{}",
+        describe(&output)
+    );
+    for (n, line) in lines.iter().enumerate() {
+        assert_eq!(line["record"], n + 1);
+        assert_eq!(line["transaction"]["header"]["tail"]["kind"], "inbound");
+        // Either the canonical view or why it could not be built, never neither.
+        assert!(
+            line["case"].is_object() != line["errors"].is_array(),
+            "record {}: {line}",
+            n + 1
+        );
+        for error in line["errors"].as_array().into_iter().flatten() {
+            assert!(
+                error["field"].is_string() && error["code"].is_string(),
+                "{error}"
+            );
+        }
+    }
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json = dir.path().join("incoming.jsonl");
+    std::fs::write(&json, &output.stdout).expect("written");
+    let back = bare(&["convert", "csenet", "--from-json", json.to_str().unwrap()]);
+    assert_eq!(code(&back), 0, "{}", describe(&back));
+    assert!(
+        back.stdout == original,
+        "not byte for byte: {}",
+        describe(&back)
+    );
+
+    // Bare transactions convert too, and --outbound rewrites every header as outbound.
+    let bare_lines: String = lines
+        .iter()
+        .map(|l| format!("{}\n", l["transaction"]))
+        .collect();
+    std::fs::write(&json, bare_lines).expect("written");
+    let outbound = bare(&[
+        "convert",
+        "csenet",
+        "--from-json",
+        "--outbound",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&outbound), 0, "{}", describe(&outbound));
+    let records: Vec<&[u8]> = outbound.stdout.split(|b| *b == b'\n').collect();
+    let originals: Vec<&[u8]> = original.split(|b| *b == b'\n').collect();
+    assert_eq!(records.len(), originals.len());
+    for (written, original) in records.iter().zip(&originals) {
+        if !original.is_empty() {
+            // The 127-byte outbound header instead of the 121-byte inbound one.
+            assert_eq!(written.len(), original.len() + 6);
+        }
+    }
+}
+
+/// A malformed record is one errors line (check's shape, no value quoted) and exit 1;
+/// the other records still convert; a JSON line that cannot be written is reported on
+/// stderr, never echoing a value.
+#[test]
+fn convert_csenet_reports_the_malformed_record_and_converts_the_others() {
+    let output = bare(&["convert", "csenet", &csenet_sample("check-one-invalid.txt")]);
+    assert_eq!(code(&output), 1, "{}", describe(&output));
+    let lines = json_lines(&output);
+    assert_eq!(lines.len(), 4, "{}", describe(&output));
+    for (n, line) in lines.iter().enumerate() {
+        assert_eq!(line["record"], n + 1);
+        if n + 1 == 3 {
+            assert!(line.get("transaction").is_none(), "{line}");
+            let error = &line["errors"][0];
+            assert_eq!(error["field"], "PARTICIPANT[2].SSN");
+            assert_eq!(error["position"], 1059);
+            assert_eq!(error["code"], "NOT_NUMERIC");
+            assert!(error["message"].is_string());
+        } else {
+            assert!(line["transaction"]["header"].is_object(), "{line}");
+        }
+    }
+
+    // Back: the three good lines are written, the errors line is reported.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json = dir.path().join("mixed.jsonl");
+    let mut text = stdout(&output);
+    // A line whose SSN is not digits: refused at writing, by field and position only.
+    let mut bad = lines[0].clone();
+    bad["transaction"]["participants"][0]["ssn"] = json!("12345678X");
+    text.push_str(&format!("{bad}\n"));
+    std::fs::write(&json, text).expect("written");
+    let back = bare(&["convert", "csenet", "--from-json", json.to_str().unwrap()]);
+    assert_eq!(code(&back), 1, "{}", describe(&back));
+    assert_eq!(stdout(&back).lines().count(), 3, "{}", describe(&back));
+    let err = stderr(&back);
+    assert!(err.contains("record 3"), "{err}");
+    assert!(err.contains("record 5") && err.contains("SSN"), "{err}");
+    assert!(
+        !err.contains("12345678X") && !err.contains("TESTPERSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn convert_of_a_missing_file_or_an_unknown_format_exits_two() {
+    let missing = bare(&["convert", "csenet", "/nonexistent/batch.txt"]);
+    assert_eq!(code(&missing), 2, "{}", describe(&missing));
+    let missing = bare(&[
+        "convert",
+        "csenet",
+        "--from-json",
+        "/nonexistent/batch.jsonl",
+    ]);
+    assert_eq!(code(&missing), 2, "{}", describe(&missing));
+    let unknown = bare(&["convert", "nacha", &csenet_sample("incoming-batch.txt")]);
+    assert_eq!(code(&unknown), 2, "{}", describe(&unknown));
+    assert!(
+        stderr(&unknown).contains("csenet"),
+        "{}",
+        describe(&unknown)
+    );
+
+    let help = bare(&["convert", "--help"]);
+    assert_eq!(code(&help), 0, "{}", describe(&help));
+    for word in ["--from-json", "--outbound", "--inbound", "Exit status"] {
+        assert!(stdout(&help).contains(word), "{word}: {}", describe(&help));
+    }
+}

@@ -293,7 +293,8 @@ pub(crate) fn relocate(mut e: FieldError, block: &str, offset: usize) -> FieldEr
 }
 
 /// Declares one data block: `pub static $LAYOUT`, `pub struct $Name` with one typed field
-/// per layout field (in order), `read_block` and `write_block`.
+/// per layout field (in order, serde `Serialize` and `Deserialize` in the JSON form of
+/// `crate::json`), `read_block` and `write_block`.
 macro_rules! block {
     (
         $(#[$meta:meta])*
@@ -314,11 +315,15 @@ macro_rules! block {
         ///
         /// `Debug` prints which fields are set, never their values (they include SSNs,
         /// names and addresses).
-        #[derive(Clone, PartialEq, Eq, Default)]
+        ///
+        /// JSON (crate docs, *JSON form*): camelCase field names, blank fields left out.
+        #[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
         pub struct $name {
             $(
                 $(#[$fmeta])*
                 #[doc = concat!("`", $fname, "`: positions ", stringify!($start), ", ", stringify!($flen), " bytes.")]
+                #[serde(default, with = "crate::json::field", skip_serializing_if = "crate::json::field::is_blank")]
                 pub $field: $crate::codec::value_type!($codec),
             )+
         }

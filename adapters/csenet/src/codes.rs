@@ -92,6 +92,21 @@ impl fmt::Display for FunctionCode {
     }
 }
 
+/// JSON: the 3-letter code as a string (`"LO1"`); an unknown code reads as
+/// [`FunctionCode::Other`], kept verbatim.
+impl serde::Serialize for FunctionCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FunctionCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = <String as serde::Deserialize>::deserialize(d)?;
+        Ok(FunctionCode::parse(&code))
+    }
+}
+
 /// The Action-Code (header position 34).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ActionCode {
@@ -156,6 +171,21 @@ impl ActionCode {
 impl fmt::Display for ActionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+/// JSON: the 1-letter code as a string (`"R"`); an unknown code reads as
+/// [`ActionCode::Other`], kept verbatim.
+impl serde::Serialize for ActionCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ActionCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = <String as serde::Deserialize>::deserialize(d)?;
+        Ok(ActionCode::parse(&code))
     }
 }
 

@@ -34,6 +34,29 @@
 //! Errors carry block-qualified field names and positions in the whole record
 //! (`PARTICIPANT[2].SSN` at 1059), never field content.
 //!
+//! ## JSON form
+//!
+//! [`Transaction`] and everything in it implement serde `Serialize` and `Deserialize`;
+//! [`translate::InterstateCase`] implements `Serialize`. The rules:
+//!
+//! * field names are camelCase (`caseData`, `ncpLocate`, `nameLast`, `dateOfBirth`);
+//! * function and action codes are their strings (`"LO1"`, `"R"`); unknown codes are
+//!   kept verbatim (and refused when written);
+//! * text and digit fields are strings exactly as held (digit fields keep every digit:
+//!   `"000123456"`); FIPS codes are `{"state", "county", "sub"}` objects;
+//! * dates are `"YYYY-MM-DD"` (the model's convention), header times `"HH:MM:SS"`;
+//! * amounts are [`ivd_model::Money`] strings with two decimals (`"1234.56"`, `"-5.00"`),
+//!   never JSON numbers: the rule of the canonical case JSON, so no float slips in;
+//! * a blank value (empty text, no date, no amount, absent block, no participants) is
+//!   left out, and a missing field reads as blank;
+//! * the header's `tail` is tagged with the header kind (`{"kind": "outbound", …}` or
+//!   `{"kind": "inbound", …}`), so the JSON keeps the kind the record had;
+//! * unknown fields are refused; deserialization errors never quote a value.
+//!
+//! Block indicators are not in the JSON: they follow from the blocks present. Parsing a
+//! record, serializing, deserializing and writing with the same header kind gives back
+//! the record's bytes.
+//!
 //! ## Example
 //!
 //! ```
@@ -63,6 +86,7 @@ pub mod acknowledgment;
 mod check;
 mod codec;
 pub mod codes;
+mod json;
 pub mod layout;
 mod server_error;
 mod transaction;

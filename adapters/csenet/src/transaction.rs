@@ -79,13 +79,20 @@ impl HeaderKind {
 
 /// A 7-character FIPS / location code split as the header stores it: state (2 digits),
 /// county (3 digits), sub-location (2 A/N, not edited by CSENet).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+///
+/// JSON: `{"state": "27", "county": "123", "sub": "00"}`, blank parts left out (an object
+/// rather than the 7-character string, so that a blank part survives the round trip).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FipsCode {
     /// State, 2 digits (`""` when blank).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub state: String,
     /// County, 3 digits (`""` when blank).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub county: String,
     /// Sub-location, up to 2 characters, trailing spaces trimmed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sub: String,
 }
 
@@ -125,37 +132,81 @@ impl std::fmt::Display for FipsCode {
 }
 
 /// The outbound header's last fields (positions 97–127).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutboundTail {
     /// Sent-Date (optional).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::date_opt"
+    )]
     pub sent_date: Option<Date>,
-    /// Sent-Time `HHMMSS` (optional).
+    /// Sent-Time `HHMMSS` (optional); JSON `"HH:MM:SS"`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::time_opt"
+    )]
     pub sent_time: Option<Time>,
     /// Due-Date (reserved, blank).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::date_opt"
+    )]
     pub due_date: Option<Date>,
     /// Response-Date (reserved, blank).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::date_opt"
+    )]
     pub response_date: Option<Date>,
 }
 
 /// The inbound header's last fields (positions 97–121).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InboundTail {
     /// Date-Received (the state may fill it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::date_opt"
+    )]
     pub date_received: Option<Date>,
-    /// Time-Received `HHMMSS` (the state may fill it).
+    /// Time-Received `HHMMSS` (the state may fill it); JSON `"HH:MM:SS"`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::time_opt"
+    )]
     pub time_received: Option<Time>,
     /// Processing-Complete (reserved, blank).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub processing_complete: String,
     /// Attachments-Due-Date (reserved, blank).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::date_opt"
+    )]
     pub attachments_due_date: Option<Date>,
     /// Sent-To-State-Host (reserved, blank).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sent_to_state_host: String,
     /// Interstate-Forms-Printed (reserved, blank).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub interstate_forms_printed: String,
 }
 
 /// The header-kind-specific end of the header.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// JSON: an object tagged with the header kind, `{"kind": "outbound", "sentDate": …}` or
+/// `{"kind": "inbound", "dateReceived": …}`: the kind a transaction is written with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum HeaderTail {
     /// Positions 97–127 of an outbound header.
     Outbound(OutboundTail),
@@ -179,7 +230,11 @@ impl HeaderTail {
 /// Point of view: in an **inbound** header the server has already swapped Local/Other
 /// FIPS and Case-ID/Other-Case-ID, so `local_fips` and `case_id` are always the reading
 /// state's. Nothing in this crate swaps them again.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// JSON: camelCase fields; the codes as strings (`"function": "LO1"`, `"action": "R"`),
+/// dates `YYYY-MM-DD`, blank strings and dates left out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Header {
     /// Local-FIPS (positions 1–7): the state this record is written for / by.
     pub local_fips: FipsCode,
@@ -188,24 +243,36 @@ pub struct Header {
     /// Transaction-Serial-Number (18–29), ≥ 1, unique per sending state.
     pub serial_number: u64,
     /// Error-Reason-Code (30–31), reserved, kept verbatim.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub error_reason_code: String,
     /// Transaction-Type (32–33), reserved, kept verbatim.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub transaction_type: String,
     /// Action-Code (34).
     pub action: ActionCode,
     /// Functional-Type-Code (35–37).
     pub function: FunctionCode,
     /// Transaction-Date (38–45).
+    #[serde(with = "crate::json::date")]
     pub transaction_date: Date,
     /// Case-ID (46–60): the local case id.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub case_id: String,
     /// Other-Case-ID (61–75): the partner's case id.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub other_case_id: String,
     /// Action-Reason (76–80), `""` when blank.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
     /// Action-Resolution-Date (81–88).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::json::date_opt"
+    )]
     pub action_resolution_date: Option<Date>,
     /// Attachments-Ind (89), `Y` or `N`, kept verbatim.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub attachments: String,
     /// The kind-specific end of the header.
     pub tail: HeaderTail,
@@ -472,23 +539,35 @@ impl HeaderWriter<'_, '_> {
 }
 
 /// One CSENet transaction: a header and its data blocks, in record order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// JSON (crate docs, *JSON form*): `{"header": {…}, "caseData": {…}, "ncpIdentification":
+/// {…}, "ncpLocate": {…}, "participants": […], "orders": […], "collections": […],
+/// "information": {…}}`, absent blocks and empty lists left out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Transaction {
     /// The header (indicators are derived from the blocks below).
     pub header: Header,
     /// Case Data (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_data: Option<CaseData>,
     /// NCP Identification (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ncp_identification: Option<NcpIdentification>,
     /// NCP Locate (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ncp_locate: Option<NcpLocate>,
     /// Participants (0–9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<Participant>,
     /// Orders (0–9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orders: Vec<Order>,
     /// Collections (0–9).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub collections: Vec<Collection>,
     /// Information (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub information: Option<Information>,
 }
 

@@ -76,18 +76,27 @@ impl From<FieldError> for TranslateError {
 }
 
 /// A person of a transaction, with the CSENet codes kept verbatim.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// JSON (serialize only): camelCase; the participant in the model's own JSON form.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InterstateParticipant {
     /// The person in their mapped role.
     pub participant: Participant,
     /// CSENet Relationship (`A`, `C`, `D`, `P`, `S`); `A` for the NCP-ID person.
     pub relationship_code: String,
     /// CSENet Participant-Status (`O`/`C`), blank for the NCP.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub status_code: String,
 }
 
 /// The canonical view of one transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// JSON (serialize only): camelCase; codes as strings (`"function": "LO1"`), dates
+/// `YYYY-MM-DD`, the model values (orders, collections, participants) in the model's own
+/// JSON form (amounts as `Money` strings), absent values and empty lists left out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct InterstateCase {
     /// Function.
     pub function: FunctionCode,
@@ -98,33 +107,44 @@ pub struct InterstateCase {
     /// The sender's serial number (the idempotency key together with the sender's FIPS).
     pub serial_number: u64,
     /// Transaction-Date.
+    #[serde(with = "crate::json::date")]
     pub transaction_date: Date,
     /// Our FIPS: the header's Local-FIPS (already swapped by the server on inbound).
     pub our_fips: FipsCode,
     /// The partner's FIPS: the header's Other-FIPS.
     pub other_fips: FipsCode,
     /// Our case id (header Case-ID), when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub our_case_id: Option<CaseId>,
     /// The partner's case id (header Other-Case-ID), verbatim, when present: another
     /// state's ids need not follow our id rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub other_case_id: Option<String>,
     /// Case-Type as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub case_type_code: Option<String>,
     /// Case-Type mapped to the model (lossy: `S`, `T`, `N` all map to non-TANF).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub case_type: Option<CaseType>,
     /// Case-Status.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub case_status: Option<CaseStatus>,
     /// Nondisclosure-Finding = `Y`.
     pub nondisclosure_finding: bool,
     /// The NCP (NCP-ID and NCP Locate blocks).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ncp: Option<InterstateParticipant>,
     /// The Participant blocks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub participants: Vec<InterstateParticipant>,
     /// The Order blocks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub orders: Vec<SupportOrder>,
     /// The Collection blocks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collections: Vec<ivd_model::Collection>,
     /// The Information block, as sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub information: Option<layout::Information>,
 }
 
