@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::intake::{self, RecordArrival};
+use crate::intake::{self, Processors};
 use crate::outbox::dispatcher::{self, Dispatcher, DispatcherConfig, PartnerChannel};
 use crate::outbox::render::Renderers;
 use crate::store::{Db, now_ms};
@@ -116,6 +116,7 @@ impl RunningGateway {
             },
             metrics.clone(),
         );
+        let processors = Arc::new(Processors::for_settings(&settings));
         let state = AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -123,10 +124,11 @@ impl RunningGateway {
             renderers: Arc::new(Renderers::for_settings(&settings)),
             channels: Arc::new(dispatcher.channels().to_vec()),
             dispatcher_wake: dispatcher.waker(),
+            processors: processors.clone(),
         };
 
         // Receipts stored before a crash are processed before new ones arrive.
-        let resumed = intake::resume(&db, &RecordArrival, now_ms()).await?;
+        let resumed = intake::resume(&db, processors.as_ref(), now_ms()).await?;
         if resumed > 0 {
             tracing::info!(
                 resumed,
@@ -199,7 +201,7 @@ impl RunningGateway {
                 };
                 tasks.push(tokio::spawn(pickup.run(
                     db.clone(),
-                    Arc::new(RecordArrival),
+                    processors.clone(),
                     shutdown.clone(),
                 )));
             }

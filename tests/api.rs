@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +14,9 @@ use ivd_gateway::store::tokens::{self, Role};
 use ivd_gateway::tls::{DevCertificates, ensure_dev_certificates, issue_client_certificate};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
+use support::{
+    Behaviour, MockPartner, TestDb, gateway_settings, http_partner, mtls_client, wait_until,
+};
 
 on_both_backends!(
     health_readiness_and_metrics_answer_without_leaking_case_data,
@@ -592,30 +593,10 @@ fn dev_certificates(t: &TestDb) -> DevCertificates {
     ensure_dev_certificates(&t.scratch_dir().join("tls")).expect("development certificates")
 }
 
-fn mtls_client(ca: &Path, identity: Option<(&Path, &Path)>) -> reqwest::Client {
-    let ca = std::fs::read(ca).expect("CA file");
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("CA PEM"))
-        .timeout(Duration::from_secs(20));
-    if let Some((cert, key)) = identity {
-        let mut pem = std::fs::read(cert).expect("certificate file");
-        pem.push(b'\n');
-        pem.extend(std::fs::read(key).expect("key file"));
-        builder = builder.identity(reqwest::Identity::from_pem(&pem).expect("identity PEM"));
-    }
-    builder.build().expect("mTLS client")
-}
-
-/// The receipt id of a partner listener answer. The answer is documented (and everything
-/// else in the API is) camelCase, `receiptId`; the gateway currently sends `receipt_id`
-/// (see `a_partner_receipt_names_its_id_in_camel_case`), so both are read here to keep the
-/// rest of the story covered.
+/// The receipt id of a partner listener answer.
 fn receipt_of(answer: &Value) -> String {
     answer
         .get("receiptId")
-        .or_else(|| answer.get("receipt_id"))
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("no receipt id in {answer}"))
         .to_string()

@@ -24,6 +24,7 @@ on_both_backends!(
     a_request_outside_the_agreement_or_the_rules_is_refused,
     a_protected_family_is_never_located_through_csenet,
     a_replayed_transaction_gets_a_new_serial_number,
+    a_partner_state_sends_transactions_and_each_gets_its_verdict,
 );
 
 const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
@@ -297,5 +298,148 @@ async fn a_replayed_transaction_gets_a_new_serial_number(t: TestDb) {
             .len(),
         1
     );
+    t.cleanup().await;
+}
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/adapters/csenet/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("sample")
+}
+
+/// The third line of the sample with one malformed transaction.
+fn malformed_transaction() -> Vec<u8> {
+    let file = sample("check-one-invalid.txt");
+    let mut line = ivd_csenet::split_transactions(&file)
+        .nth(2)
+        .expect("record 3")
+        .to_vec();
+    line.push(b'\n');
+    line
+}
+
+async fn a_partner_state_sends_transactions_and_each_gets_its_verdict(t: TestDb) {
+    // We are FIPS 06 037 01; the partner, state 27, may send ENF and PAT transactions.
+    let mock = MockPartner::start(Behaviour::default()).await;
+    let mut partner = http_partner("state-27", &mock.endpoint(), 3);
+    partner.certificate_identity = Some("dev-partner".to_string());
+    partner.interstate = Some(InterstateSettings {
+        fips: "2712300".to_string(),
+        functions: vec!["ENF".into(), "PAT".into()],
+    });
+    let mut settings = gateway_settings(&t, vec![partner]);
+    settings.state.fips = Some("0603701".to_string());
+    let tls_dir = settings.tls.dir.clone();
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+    let certs = ivd_gateway::tls::ensure_dev_certificates(&tls_dir).unwrap();
+    let client = support::mtls_client(
+        &certs.ca_cert,
+        Some((&certs.partner_cert, &certs.partner_key)),
+    );
+    let url = format!(
+        "https://localhost:{}/partner/v1/csenet",
+        gateway.partner_addr.port()
+    );
+    let send = |body: Vec<u8>| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            let response = client
+                .post(url)
+                .header("content-type", "text/plain")
+                .body(body)
+                .send()
+                .await
+                .expect("request");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("JSON answer"))
+        }
+    };
+
+    // An enforcement request from state 27: accepted, and the state system hears of it.
+    let (status, answer) = send(sample("enf-request-outbound.txt")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["transactions"][0]["status"], "accepted", "{answer}");
+    assert_eq!(answer["transactions"][0]["serialNumber"], 1003);
+    let first_receipt = answer["receiptId"].as_str().unwrap().to_string();
+    let feed = ivd_gateway::store::events::list_after(&t.db, 0, 10)
+        .await
+        .unwrap();
+    let received: Vec<_> = feed
+        .iter()
+        .filter(|e| e.kind == "csenet.received")
+        .collect();
+    assert_eq!(received.len(), 1);
+    let payload = received[0].payload_json();
+    assert_eq!(payload["function"], "ENF");
+    assert_eq!(payload["senderFips"], "2712300");
+    assert!(
+        payload["case"].is_object(),
+        "the canonical view travels with the event: {payload}"
+    );
+
+    // The same serial again is recognised, not applied twice.
+    let (_, again) = send(sample("enf-request-outbound.txt")).await;
+    assert_eq!(again["transactions"][0]["status"], "duplicate", "{again}");
+    assert_eq!(
+        again["transactions"][0]["firstReceipt"],
+        first_receipt.as_str()
+    );
+
+    // A body with a function outside the agreement, a malformed transaction, and one that
+    // is not from this partner nor addressed to us: three verdicts, nothing applied.
+    let mut body = sample("csi-request-outbound.txt");
+    body.extend(malformed_transaction());
+    body.extend(sample("pat-request-inbound.txt"));
+    let (status, mixed) = send(body).await;
+    assert_eq!(status, 200, "{mixed}");
+    let verdicts = mixed["transactions"].as_array().unwrap();
+    assert_eq!(verdicts.len(), 3, "{mixed}");
+    assert!(
+        verdicts.iter().all(|v| v["status"] == "rejected"),
+        "{mixed}"
+    );
+    assert_eq!(verdicts[0]["errors"][0]["code"], "NOT_IN_AGREEMENT");
+    assert_eq!(verdicts[1]["errors"][0]["field"], "PARTICIPANT[2].SSN");
+    assert_eq!(verdicts[1]["errors"][0]["position"], 1059);
+    let codes: Vec<&str> = verdicts[2]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
+    assert!(
+        codes.contains(&"SENDER_FIPS") && codes.contains(&"RECEIVER_FIPS"),
+        "{codes:?}"
+    );
+    let text = mixed.to_string();
+    assert!(
+        !text.contains("345678912") && !text.contains("4567891"),
+        "no SSN is echoed"
+    );
+    let feed = ivd_gateway::store::events::list_after(&t.db, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        feed.iter().filter(|e| e.kind == "csenet.received").count(),
+        1,
+        "only the accepted one reached the feed"
+    );
+
+    // A client without a certificate gets nothing.
+    let anonymous = support::mtls_client(&certs.ca_cert, None);
+    assert!(
+        anonymous
+            .post(&url)
+            .body(sample("enf-request-outbound.txt"))
+            .send()
+            .await
+            .is_err()
+    );
+    gateway.stop().await;
     t.cleanup().await;
 }

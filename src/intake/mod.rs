@@ -75,6 +75,47 @@ fn new_receipt_id(now: i64) -> String {
     format!("R{now:013}-{}", hex::encode(random))
 }
 
+/// Records, in the caller's transaction, that `partner`'s message `message_id` arrived in
+/// receipt `receipt_id`. Returns the first receipt's id when the message was seen before
+/// (and counts the duplicate); `None` when it is new. Adapters whose files carry many
+/// messages (CSENet transactions, control-numbered records) de-duplicate each with it.
+pub async fn claim_message_id(
+    tx: &mut DbTx,
+    partner: &str,
+    message_id: &str,
+    receipt_id: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let inserted = on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO inbound_dedup (partner, message_id, receipt_id, first_seen_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (partner, message_id) DO NOTHING",
+        )
+        .bind(partner)
+        .bind(message_id)
+        .bind(receipt_id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    if inserted == 1 {
+        return Ok(None);
+    }
+    let (original,): (String,) = on_tx!(tx, c => {
+        sqlx::query_as(
+            "UPDATE inbound_dedup SET duplicates = duplicates + 1, last_seen_at = $1 \
+             WHERE partner = $2 AND message_id = $3 RETURNING receipt_id",
+        )
+        .bind(now)
+        .bind(partner)
+        .bind(message_id)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(Some(original))
+}
+
 /// Stores an inbound message's bytes (or recognises a duplicate) and commits.
 pub async fn receive(db: &Db, inbound: &Inbound<'_>, now: i64) -> Result<Received, StoreError> {
     if let Some(message_id) = inbound.message_id
@@ -267,6 +308,19 @@ pub async fn process(
     receipt_id: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
+    Ok(process_outcome(db, processor, receipt_id, now)
+        .await?
+        .is_some())
+}
+
+/// Like [`process`], returning the processor's outcome (`None` when the receipt was
+/// already processed).
+pub async fn process_outcome(
+    db: &Db,
+    processor: &dyn Processor,
+    receipt_id: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
     let mut tx = db.begin().await?;
     let receipt: Option<Receipt> = on_tx!(&mut tx, c => {
         sqlx::query_as::<_, Receipt>(
@@ -278,7 +332,7 @@ pub async fn process(
         .await?
     });
     let Some(receipt) = receipt else {
-        return Ok(false);
+        return Ok(None);
     };
     let outcome = processor.process(&mut tx, &receipt, now).await?;
     let marked = on_tx!(&mut tx, c => {
@@ -295,22 +349,80 @@ pub async fn process(
     });
     if marked == 0 {
         // Someone else finished it meanwhile; roll our events back.
-        return Ok(false);
+        return Ok(None);
     }
     tx.commit().await?;
-    Ok(true)
+    Ok(Some(outcome))
 }
 
-/// Processes every receipt left in state `stored` (after a crash), oldest first.
-pub async fn resume(db: &Db, processor: &dyn Processor, now: i64) -> Result<usize, StoreError> {
-    let pending: Vec<(String,)> = crate::on_read!(db, c => {
-        sqlx::query_as("SELECT receipt_id FROM inbound_receipts WHERE state = 'stored' ORDER BY received_at")
+/// Chooses the processor of a channel.
+pub trait ProcessorFor: Send + Sync {
+    /// The processor of receipts that came through `channel`.
+    fn for_channel(&self, channel: &str) -> &dyn Processor;
+}
+
+impl ProcessorFor for RecordArrival {
+    fn for_channel(&self, _channel: &str) -> &dyn Processor {
+        self
+    }
+}
+
+/// The processors of a gateway, by channel; channels no adapter claims get
+/// [`RecordArrival`].
+#[derive(Default)]
+pub struct Processors {
+    by_channel: std::collections::HashMap<String, std::sync::Arc<dyn Processor>>,
+    fallback: RecordArrival,
+}
+
+impl std::fmt::Debug for Processors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.by_channel.keys()).finish()
+    }
+}
+
+impl Processors {
+    /// The processors the configuration calls for: CSENet bodies when the state's FIPS
+    /// code is set.
+    pub fn for_settings(settings: &std::sync::Arc<crate::config::Settings>) -> Self {
+        let mut processors = Processors::default();
+        if settings.state.fips.is_some() {
+            processors.register(
+                crate::channels::interstate::intake::CHANNEL,
+                std::sync::Arc::new(crate::channels::interstate::intake::CsenetIntake::new(
+                    settings.clone(),
+                )),
+            );
+        }
+        processors
+    }
+
+    /// Registers the processor of `channel`.
+    pub fn register(&mut self, channel: &str, processor: std::sync::Arc<dyn Processor>) {
+        self.by_channel.insert(channel.to_string(), processor);
+    }
+}
+
+impl ProcessorFor for Processors {
+    fn for_channel(&self, channel: &str) -> &dyn Processor {
+        match self.by_channel.get(channel) {
+            Some(processor) => processor.as_ref(),
+            None => &self.fallback,
+        }
+    }
+}
+
+/// Processes every receipt left in state `stored` (after a crash), oldest first, each by
+/// the processor of its channel.
+pub async fn resume(db: &Db, processors: &dyn ProcessorFor, now: i64) -> Result<usize, StoreError> {
+    let pending: Vec<(String, String)> = crate::on_read!(db, c => {
+        sqlx::query_as("SELECT receipt_id, channel FROM inbound_receipts WHERE state = 'stored' ORDER BY received_at")
             .fetch_all(c)
             .await?
     });
     let mut done = 0;
-    for (receipt_id,) in pending {
-        if process(db, processor, &receipt_id, now).await? {
+    for (receipt_id, channel) in pending {
+        if process(db, processors.for_channel(&channel), &receipt_id, now).await? {
             done += 1;
         }
     }

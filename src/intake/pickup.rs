@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::PickupSettings;
-use crate::intake::{self, Inbound, Processor, Received};
+use crate::intake::{self, Inbound, Processor, ProcessorFor, Received};
 use crate::store::{Db, StoreError, now_ms};
 
 /// What one scan did.
@@ -170,16 +170,19 @@ impl Pickup {
         .map_err(|e| self.io(e))
     }
 
-    /// Scans every `interval_secs` until `shutdown`.
+    /// Scans every `interval_secs` until `shutdown`, with the processor of its channel.
     pub async fn run(
         self,
         db: Db,
-        processor: std::sync::Arc<dyn Processor>,
+        processors: std::sync::Arc<crate::intake::Processors>,
         shutdown: CancellationToken,
     ) {
         let interval = Duration::from_secs(self.settings.interval_secs.max(1));
         loop {
-            match self.scan(&db, processor.as_ref()).await {
+            match self
+                .scan(&db, processors.for_channel(&self.settings.channel))
+                .await
+            {
                 Ok(report) if report.received.is_empty() && report.duplicates.is_empty() => {}
                 Ok(report) => {
                     tracing::debug!(partner = %self.partner, received = report.received.len(), duplicates = report.duplicates.len(), "Pick-up scan done.")

@@ -42,6 +42,8 @@ pub struct AppState {
     pub channels: Arc<Vec<Arc<PartnerChannel>>>,
     /// Wakes the dispatcher after an enqueue.
     pub dispatcher_wake: Arc<Notify>,
+    /// Inbound processors by channel.
+    pub processors: Arc<crate::intake::Processors>,
 }
 
 impl AppState {

@@ -19,6 +19,7 @@ use crate::web::{ApiError, AppState};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/partner/v1/messages", post(receive_message))
+        .route("/partner/v1/csenet", post(receive_csenet))
         .route("/partner/v1/whoami", get(whoami))
 }
 
@@ -109,4 +110,71 @@ async fn receive_message(
             Ok((StatusCode::OK, Json(received)))
         }
     }
+}
+
+/// `POST /partner/v1/csenet`: one or more newline-terminated CSENet transactions from a
+/// partner state. The body is stored first; the answer lists a verdict per transaction.
+async fn receive_csenet(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    use crate::channels::interstate::intake::{CHANNEL, TransactionVerdict};
+    use crate::intake::ProcessorFor;
+    let partner = partner_for(&state, &peer)?;
+    if partner.interstate.is_none() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "No exchange agreement",
+            "this partner has no CSENet exchange agreement",
+        ));
+    }
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the body is empty"));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("text/plain")
+        .to_string();
+    let now = now_ms();
+    let received = intake::receive(
+        &state.db,
+        &Inbound {
+            partner: &partner.id,
+            channel: CHANNEL,
+            message_id: None,
+            content_type: &content_type,
+            body: &body,
+        },
+        now,
+    )
+    .await?;
+    Metrics::partner(&state.metrics.inbound_received, &partner.id);
+    let receipt_id = received.receipt_id().to_string();
+    let outcome = intake::process_outcome(
+        &state.db,
+        state.processors.for_channel(CHANNEL),
+        &receipt_id,
+        now,
+    )
+    .await?;
+    let verdicts: Vec<TransactionVerdict> = outcome
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    let count = |status: &str| verdicts.iter().filter(|v| v.status == status).count();
+    tracing::info!(
+        partner = %partner.id,
+        receipt_id,
+        accepted = count("accepted"),
+        duplicates = count("duplicate"),
+        rejected = count("rejected"),
+        "CSENet transactions taken in."
+    );
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "receiptId": receipt_id, "transactions": verdicts })),
+    ))
 }

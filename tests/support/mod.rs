@@ -418,3 +418,24 @@ pub fn assert_per_key_order(log: &PartnerLog) {
         last.insert(key, *seq);
     }
 }
+
+/// A client of the partner listener: trusts the CA at `ca`, presents `identity`
+/// (certificate and key PEM files) when given.
+pub fn mtls_client(
+    ca: &std::path::Path,
+    identity: Option<(&std::path::Path, &std::path::Path)>,
+) -> reqwest::Client {
+    let ca = std::fs::read(ca).expect("CA file");
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("CA PEM"))
+        .timeout(Duration::from_secs(20));
+    if let Some((cert, key)) = identity {
+        let mut pem = std::fs::read(cert).expect("certificate file");
+        pem.push(b'\n');
+        pem.extend(std::fs::read(key).expect("key file"));
+        builder = builder.identity(reqwest::Identity::from_pem(&pem).expect("identity PEM"));
+    }
+    builder.build().expect("mTLS client")
+}

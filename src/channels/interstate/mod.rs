@@ -8,7 +8,13 @@
 //! redaction ([`outbound::CsenetRenderer`]), given the next serial number, and enqueued
 //! with the deadlines of the answers the partner owes (10 working days to acknowledge a
 //! referral, 7 days to answer a case-status request, …), all in one transaction.
+//!
+//! Inbound: `POST /partner/v1/csenet` over mutual TLS takes one or more transactions; the
+//! body is stored first and every transaction gets a verdict — accepted (an event on the
+//! state system's feed), duplicate (same sender FIPS and serial) or rejected (with the
+//! reasons) — see [`intake`].
 
+pub mod intake;
 pub mod outbound;
 
 /// The parameters of a CSENet transaction request, stored with the request.

@@ -1,0 +1,253 @@
+//! Taking in CSENet transactions from a partner state.
+//!
+//! A body (an HTTP request or a picked-up incoming data set) may hold many transactions,
+//! one per line. The body is stored first, as one receipt; then, in the transaction that
+//! marks the receipt processed, every transaction gets its verdict:
+//! - **rejected** — it does not parse or breaks the CSENet rules (each error with field,
+//!   position and code), it does not come from the partner whose certificate sent it (the
+//!   sender's FIPS state is not the partner's) or is not addressed to us, or its function
+//!   is outside the exchange agreement;
+//! - **duplicate** — the partner's serial number was seen before (de-duplication by sender
+//!   FIPS and serial): linked to the first receipt, not applied again;
+//! - **accepted** — an event `csenet.received` on the state system's feed carries the
+//!   transaction and its canonical view.
+//!
+//! Point of view: a transaction a partner sends directly carries the outbound (127-byte)
+//! header from *its* point of view (Local = sender, Other = us); one relayed by the CSENet
+//! server carries the inbound (121-byte) header, already swapped by the server (Local = us,
+//! Other = sender). Each is read as it stands; nothing is swapped again.
+
+use std::sync::Arc;
+
+use ivd_csenet::{HeaderKind, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+use crate::intake::{self, Processor, Receipt};
+use crate::store::events::{self, NewEvent};
+use crate::store::{DbTx, StoreError};
+
+/// The intake channel name of CSENet bodies.
+pub const CHANNEL: &str = "csenet";
+
+/// One problem of a transaction (the `check` contract's error shape).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Field (`PARTICIPANT[2].SSN`, `LOCAL-FIPS`, …).
+    pub field: String,
+    /// 1-based byte position in the transaction, when the problem has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<usize>,
+    /// Stable code.
+    pub code: String,
+    /// What is wrong, never the value.
+    pub message: String,
+}
+
+impl From<&ivd_fixed::FieldError> for Problem {
+    fn from(e: &ivd_fixed::FieldError) -> Self {
+        Problem {
+            field: e.field.to_string(),
+            position: e.position,
+            code: e.code.as_str().to_string(),
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// What happened to one transaction of a body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionVerdict {
+    /// Position in the body, from 1.
+    pub record: u64,
+    /// `accepted`, `duplicate` or `rejected`.
+    pub status: String,
+    /// The sender's serial number, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<u64>,
+    /// Function, action and reason, when they could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+    /// For a duplicate: the receipt that first carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_receipt: Option<String>,
+    /// Why it was rejected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Problem>,
+}
+
+/// Processes CSENet bodies of the partners that have an exchange agreement.
+#[derive(Debug, Clone)]
+pub struct CsenetIntake {
+    settings: Arc<Settings>,
+}
+
+impl CsenetIntake {
+    /// A processor for these settings.
+    pub fn new(settings: Arc<Settings>) -> Self {
+        CsenetIntake { settings }
+    }
+
+    /// Gives every transaction of `receipt` its verdict, in the caller's transaction.
+    pub async fn take_in(
+        &self,
+        tx: &mut DbTx,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<Vec<TransactionVerdict>, StoreError> {
+        let agreement = self
+            .settings
+            .partner(&receipt.partner)
+            .and_then(|p| p.interstate.as_ref());
+        let our_state = self
+            .settings
+            .state
+            .fips
+            .as_deref()
+            .map(|f| f[..2].to_string());
+        let mut verdicts = Vec::new();
+        for (record, n) in ivd_csenet::split_transactions(&receipt.body).zip(1u64..) {
+            let rejected = |errors: Vec<Problem>, t: Option<&Transaction>| TransactionVerdict {
+                record: n,
+                status: "rejected".to_string(),
+                serial_number: t.map(|t| t.header.serial_number),
+                transaction: t.map(describe),
+                first_receipt: None,
+                errors,
+            };
+            let transaction = match Transaction::parse(record) {
+                Ok(t) => t,
+                Err(errors) => {
+                    verdicts.push(rejected(errors.iter().map(Problem::from).collect(), None));
+                    continue;
+                }
+            };
+            let h = &transaction.header;
+            let (sender, receiver, sender_field, receiver_field) = match transaction.header_kind() {
+                HeaderKind::Outbound => (&h.local_fips, &h.other_fips, "LOCAL-FIPS", "OTHER-FIPS"),
+                HeaderKind::Inbound => (&h.other_fips, &h.local_fips, "OTHER-FIPS", "LOCAL-FIPS"),
+            };
+            let mut problems = Vec::new();
+            match agreement {
+                None => problems.push(problem(
+                    "PARTNER",
+                    "NO_AGREEMENT",
+                    "this partner has no CSENet exchange agreement",
+                )),
+                Some(agreement) => {
+                    if sender.state != agreement.fips[..2] {
+                        problems.push(problem(sender_field, "SENDER_FIPS", "the transaction does not come from the state whose certificate sent it"));
+                    }
+                    if !agreement.allows(h.function.code()) {
+                        problems.push(problem(
+                            "FUNCTION",
+                            "NOT_IN_AGREEMENT",
+                            "the exchange agreement does not cover this function",
+                        ));
+                    }
+                }
+            }
+            if our_state.as_deref() != Some(receiver.state.as_str()) {
+                problems.push(problem(
+                    receiver_field,
+                    "RECEIVER_FIPS",
+                    "the transaction is not addressed to this state",
+                ));
+            }
+            if !problems.is_empty() {
+                verdicts.push(rejected(problems, Some(&transaction)));
+                continue;
+            }
+            let key = format!(
+                "csenet:{}:{:012}",
+                sender.code().trim_end(),
+                h.serial_number
+            );
+            if let Some(first) =
+                intake::claim_message_id(tx, &receipt.partner, &key, &receipt.receipt_id, now)
+                    .await?
+            {
+                verdicts.push(TransactionVerdict {
+                    record: n,
+                    status: "duplicate".to_string(),
+                    serial_number: Some(h.serial_number),
+                    transaction: Some(describe(&transaction)),
+                    first_receipt: Some(first),
+                    errors: Vec::new(),
+                });
+                continue;
+            }
+            let view = ivd_csenet::translate::to_model(&transaction);
+            let payload = serde_json::json!({
+                "record": n,
+                "senderFips": sender.code().trim_end(),
+                "serialNumber": h.serial_number,
+                "function": h.function.code(),
+                "action": h.action.code(),
+                "reason": h.reason,
+                "transaction": transaction,
+                "case": view.as_ref().ok(),
+                "translationErrors": view.as_ref().err().map(|errors| errors.iter().map(|e| serde_json::json!({
+                    "field": e.field, "code": e.code, "message": e.message,
+                })).collect::<Vec<_>>()),
+            });
+            let case_id = h.case_id.trim();
+            events::append(
+                tx,
+                &NewEvent {
+                    kind: "csenet.received",
+                    partner: Some(&receipt.partner),
+                    case_id: (!case_id.is_empty()).then_some(case_id),
+                    receipt_id: Some(&receipt.receipt_id),
+                    payload,
+                },
+                now,
+            )
+            .await?;
+            verdicts.push(TransactionVerdict {
+                record: n,
+                status: "accepted".to_string(),
+                serial_number: Some(h.serial_number),
+                transaction: Some(describe(&transaction)),
+                first_receipt: None,
+                errors: Vec::new(),
+            });
+        }
+        Ok(verdicts)
+    }
+}
+
+fn describe(t: &Transaction) -> String {
+    format!(
+        "{} {} {}",
+        t.header.function.code(),
+        t.header.action.code(),
+        t.header.reason
+    )
+    .trim_end()
+    .to_string()
+}
+
+fn problem(field: &str, code: &str, message: &str) -> Problem {
+    Problem {
+        field: field.to_string(),
+        position: None,
+        code: code.to_string(),
+        message: message.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Processor for CsenetIntake {
+    async fn process(
+        &self,
+        tx: &mut DbTx,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let verdicts = self.take_in(tx, receipt, now).await?;
+        // The outcome column keeps the verdicts (codes, serials, positions: no personal data).
+        Ok(serde_json::to_string(&verdicts).unwrap_or_default())
+    }
+}
