@@ -688,6 +688,7 @@ async fn an_acknowledgment_we_are_owed_is_overdue_until_it_arrives(t: TestDb) {
         reference: "000000000042",
         kind: "csenet.acknowledgment",
         due_at: 1_000,
+        case_id: Some("MN-1"),
     };
     deadlines::expect(&mut tx, &owed, 0).await.unwrap();
     // The same message redelivered does not move the deadline.

@@ -78,6 +78,8 @@ pub struct ExpectedAnswer {
     pub kind: String,
     /// When it is due (ms since the epoch).
     pub due_at: i64,
+    /// The case the answer will name.
+    pub case_id: Option<String>,
 }
 
 impl From<NewMessage> for Rendered {
@@ -106,6 +108,7 @@ impl Rendered {
                     reference: &answer.reference,
                     kind: &answer.kind,
                     due_at: answer.due_at,
+                    case_id: answer.case_id.as_deref(),
                 },
                 now,
             )

@@ -27,6 +27,8 @@ pub struct Expectation<'a> {
     pub kind: &'a str,
     /// When it is due (ms since the epoch).
     pub due_at: i64,
+    /// The case it is about, when the answer will name the case rather than the reference.
+    pub case_id: Option<&'a str>,
 }
 
 /// A recorded deadline.
@@ -51,10 +53,11 @@ pub struct Deadline {
     pub satisfied_at: Option<i64>,
     /// The receipt that carried the answer.
     pub satisfied_by: Option<String>,
+    /// The case it is about.
+    pub case_id: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, partner, message_id, reference, kind, due_at, created_at, satisfied_at, satisfied_by";
+const COLUMNS: &str = "id, partner, message_id, reference, kind, due_at, created_at, satisfied_at, satisfied_by, case_id";
 
 /// Records an expected answer in the caller's transaction; an existing one is kept.
 pub async fn expect(
@@ -64,8 +67,8 @@ pub async fn expect(
 ) -> Result<(), StoreError> {
     on_tx!(tx, c => {
         sqlx::query(
-            "INSERT INTO ack_deadlines (partner, message_id, reference, kind, due_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (partner, reference, kind) DO NOTHING",
+            "INSERT INTO ack_deadlines (partner, message_id, reference, kind, due_at, created_at, case_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (partner, reference, kind) DO NOTHING",
         )
         .bind(expectation.partner)
         .bind(expectation.message_id)
@@ -73,6 +76,7 @@ pub async fn expect(
         .bind(expectation.kind)
         .bind(expectation.due_at)
         .bind(now)
+        .bind(expectation.case_id)
         .execute(c)
         .await?
         .rows_affected()
@@ -105,6 +109,43 @@ pub async fn satisfy(
         .rows_affected()
     });
     Ok(changed == 1)
+}
+
+/// Marks the oldest open answer of `kind` that `partner` owes about `case_id` as received
+/// (for answers that name the case, not our reference: a CSENet acknowledgment quotes the
+/// case ids, never the serial it acknowledges). Returns the reference it satisfied.
+pub async fn satisfy_for_case(
+    tx: &mut DbTx,
+    partner: &str,
+    kind: &str,
+    case_id: &str,
+    receipt_id: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let open: Option<(i64, String)> = on_tx!(tx, c => {
+        sqlx::query_as(
+            "SELECT id, reference FROM ack_deadlines WHERE partner = $1 AND kind = $2 \
+             AND case_id = $3 AND satisfied_at IS NULL ORDER BY due_at, id LIMIT 1",
+        )
+        .bind(partner)
+        .bind(kind)
+        .bind(case_id)
+        .fetch_optional(c)
+        .await?
+    });
+    let Some((id, reference)) = open else {
+        return Ok(None);
+    };
+    on_tx!(tx, c => {
+        sqlx::query("UPDATE ack_deadlines SET satisfied_at = $1, satisfied_by = $2 WHERE id = $3")
+            .bind(now)
+            .bind(receipt_id)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    Ok(Some(reference))
 }
 
 /// Open deadlines whose due time has passed, most overdue first.

@@ -19,13 +19,16 @@
 
 use std::sync::Arc;
 
+use ivd_csenet::acknowledgment::{self, AckContext, AckDecision};
 use ivd_csenet::{HeaderKind, Transaction};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::intake::{self, Processor, Receipt};
+use crate::outbox::{self, NewMessage};
+use crate::reconcile::deadlines;
 use crate::store::events::{self, NewEvent};
-use crate::store::{DbTx, StoreError};
+use crate::store::{DbTx, StoreError, serials};
 
 /// The intake channel name of CSENet bodies.
 pub const CHANNEL: &str = "csenet";
@@ -178,6 +181,8 @@ impl CsenetIntake {
                 });
                 continue;
             }
+            let answered = self.note_answer(tx, receipt, &transaction, now).await?;
+            let acknowledged = self.acknowledge(tx, receipt, n, &transaction, now).await?;
             let view = ivd_csenet::translate::to_model(&transaction);
             let payload = serde_json::json!({
                 "record": n,
@@ -186,6 +191,8 @@ impl CsenetIntake {
                 "function": h.function.code(),
                 "action": h.action.code(),
                 "reason": h.reason,
+                "answers": answered,
+                "acknowledgedWithSerial": acknowledged,
                 "transaction": transaction,
                 "case": view.as_ref().ok(),
                 "translationErrors": view.as_ref().err().map(|errors| errors.iter().map(|e| serde_json::json!({
@@ -216,6 +223,142 @@ impl CsenetIntake {
         }
         Ok(verdicts)
     }
+}
+
+impl CsenetIntake {
+    /// An acknowledgment or a case-status answer from the partner satisfies the oldest
+    /// open deadline of that kind for our case; returns the reference (our serial) it
+    /// answered.
+    async fn note_answer(
+        &self,
+        tx: &mut DbTx,
+        receipt: &Receipt,
+        t: &Transaction,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        use ivd_csenet::{ActionCode, FunctionCode};
+        let h = &t.header;
+        let kind = match (&h.function, &h.action) {
+            (_, ActionCode::Acknowledge) => "csenet.acknowledgment",
+            (FunctionCode::Csi, ActionCode::Provide) => "csenet.case-status-response",
+            _ => return Ok(None),
+        };
+        let ours = our_point_of_view(t);
+        let case_id = ours.header.case_id.trim();
+        if case_id.is_empty() {
+            return Ok(None);
+        }
+        deadlines::satisfy_for_case(
+            tx,
+            &receipt.partner,
+            kind,
+            case_id,
+            &receipt.receipt_id,
+            now,
+        )
+        .await
+    }
+
+    /// A referral (PAT, EST or ENF request) is acknowledged at once (`A ANOAD`): the
+    /// acknowledgment is enqueued to the partner in the transaction that accepts the
+    /// referral. Returns the acknowledgment's serial number.
+    async fn acknowledge(
+        &self,
+        tx: &mut DbTx,
+        receipt: &Receipt,
+        record: u64,
+        t: &Transaction,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let Some(our_fips) = self.settings.state.fips.as_deref() else {
+            return Ok(None);
+        };
+        let ours = our_point_of_view(t);
+        let date = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
+            .map(|d| d.date())
+            .unwrap_or(time::Date::MIN);
+        // The serial is taken only when an acknowledgment is due, so none is wasted.
+        if acknowledgment::acknowledgment(
+            &ours,
+            AckDecision::NoFurtherInformation,
+            &probe_context(date),
+        )
+        .is_none()
+        {
+            return Ok(None);
+        }
+        let serial = serials::next(tx, "csenet").await? as u64;
+        let context = AckContext {
+            serial_number: serial,
+            transaction_date: date,
+            case_data: ivd_csenet::CaseData::default(),
+        };
+        let Some(ack) =
+            acknowledgment::acknowledgment(&ours, AckDecision::NoFurtherInformation, &context)
+        else {
+            return Ok(None);
+        };
+        let mut payload = match ack.write(HeaderKind::Outbound) {
+            Ok(bytes) => bytes,
+            Err(errors) => {
+                tracing::warn!(partner = %receipt.partner, receipt_id = %receipt.receipt_id, record, errors = errors.len(), "An acknowledgment could not be written; the referral stays accepted without one.");
+                return Ok(None);
+            }
+        };
+        payload.push(b'\n');
+        let key = format!("csenet-{our_fips}-{serial:012}");
+        let case = ours.header.case_id.trim();
+        let ordering_key = if case.is_empty() {
+            format!(
+                "{}:{}",
+                ours.header.other_fips.code().trim_end(),
+                ours.header.other_case_id.trim()
+            )
+        } else {
+            case.to_string()
+        };
+        outbox::enqueue(
+            tx,
+            &NewMessage {
+                partner: receipt.partner.clone(),
+                ordering_key,
+                file_name: format!("{key}.txt"),
+                idempotency_key: key,
+                kind: "csenet-acknowledgment".to_string(),
+                content_type: "text/plain; charset=us-ascii".to_string(),
+                payload,
+                cause_kind: "csenet-received".to_string(),
+                cause_id: format!("{}#{record}", receipt.receipt_id),
+                max_attempts: self.settings.max_attempts_for(&receipt.partner),
+                run_at: now,
+                replay_of: None,
+            },
+            now,
+        )
+        .await?;
+        Ok(Some(serial))
+    }
+}
+
+/// A placeholder context to ask whether a transaction needs an acknowledgment at all.
+fn probe_context(date: time::Date) -> AckContext {
+    AckContext {
+        serial_number: 0,
+        transaction_date: date,
+        case_data: ivd_csenet::CaseData::default(),
+    }
+}
+
+/// The transaction as we see it: Local = us, Case-ID = our case id. A partner sending
+/// directly writes the outbound header from its own point of view; the CSENet server has
+/// already swapped an inbound one. Only the former is turned around, once.
+fn our_point_of_view(t: &Transaction) -> Transaction {
+    let mut ours = t.clone();
+    if ours.header_kind() == HeaderKind::Outbound {
+        std::mem::swap(&mut ours.header.local_fips, &mut ours.header.other_fips);
+        std::mem::swap(&mut ours.header.case_id, &mut ours.header.other_case_id);
+    }
+    ours
 }
 
 fn describe(t: &Transaction) -> String {

@@ -172,6 +172,7 @@ impl Renderer for CsenetRenderer {
                     reference: reference.clone(),
                     kind: kind.to_string(),
                     due_at,
+                    case_id: Some(stored.case_id.clone()),
                 })
             })
             .collect();
