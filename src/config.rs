@@ -320,6 +320,12 @@ pub enum TransportSettings {
         /// The directory.
         directory: PathBuf,
     },
+    /// One record appended to a data set file the partner retrieves (the CSENet outgoing
+    /// transactions data set).
+    DataSet {
+        /// The data set file.
+        file: PathBuf,
+    },
 }
 
 fn default_timeout() -> u64 {

@@ -25,6 +25,7 @@ on_both_backends!(
     a_protected_family_is_never_located_through_csenet,
     a_replayed_transaction_gets_a_new_serial_number,
     a_partner_state_sends_transactions_and_each_gets_its_verdict,
+    the_csenet_data_sets_carry_the_batch_exchange,
 );
 
 const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
@@ -441,5 +442,107 @@ async fn a_partner_state_sends_transactions_and_each_gets_its_verdict(t: TestDb)
             .is_err()
     );
     gateway.stop().await;
+    t.cleanup().await;
+}
+
+/// The batch path through the CSENet server: its incoming data set and invalid data set are
+/// picked up from directories; what we send, acknowledgments included, is appended to the
+/// outgoing data set.
+async fn the_csenet_data_sets_carry_the_batch_exchange(t: TestDb) {
+    use ivd_gateway::config::{PartnerKind, PickupSettings, TransportSettings};
+    let root = t.scratch_dir().join("csenet");
+    let (incoming, invalid) = (root.join("incoming"), root.join("invalid"));
+    for dir in [&incoming, &invalid] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let outgoing = root.join("outgoing.dat");
+    // We are state 27; state 06 is reached through the CSENet server.
+    let mut state_06 = http_partner("state-06", "http://127.0.0.1:9/", 5);
+    state_06.interstate = Some(InterstateSettings {
+        fips: "0603701".into(),
+        functions: vec!["PAT".into(), "EST".into(), "CSI".into(), "COL".into()],
+    });
+    state_06.transport = TransportSettings::DataSet {
+        file: outgoing.clone(),
+    };
+    let pickup = |directory: std::path::PathBuf, channel: &str| PickupSettings {
+        directory,
+        channel: channel.into(),
+        interval_secs: 1,
+        settle_secs: 0,
+    };
+    let mut server = http_partner("csenet-server", "http://127.0.0.1:9/", 5);
+    server.kind = PartnerKind::Federal;
+    server.pickup = Some(pickup(incoming.clone(), "csenet"));
+    let mut server_errors = http_partner("csenet-server-errors", "http://127.0.0.1:9/", 5);
+    server_errors.kind = PartnerKind::Federal;
+    server_errors.pickup = Some(pickup(invalid.clone(), "csenet-errors"));
+    let mut settings = gateway_settings(&t, vec![state_06, server, server_errors]);
+    settings.state.fips = Some("2712300".into());
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+
+    std::fs::write(incoming.join("INCOMING.DAT"), sample("incoming-batch.txt")).unwrap();
+    std::fs::write(invalid.join("INVALID.DAT"), sample("server-errors.txt")).unwrap();
+    let events_of = |kind: &'static str| {
+        let db = t.db.clone();
+        async move {
+            ivd_gateway::store::events::list_after(&db, 0, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.kind == kind)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            events_of("csenet.received").await.len() == 4
+        })
+        .await,
+        "four transactions taken in"
+    );
+    let errors_in = wait_until(Duration::from_secs(30), || async {
+        events_of("csenet.server-error").await.len() == 3
+    })
+    .await;
+    if !errors_in {
+        let receipts = ivd_gateway::intake::recent(&t.db, 10).await.unwrap();
+        panic!("three server errors taken in: {receipts:?}");
+    }
+    // The two referrals (PAT and EST requests) are acknowledged through the outgoing data set.
+    let acknowledged = wait_until(Duration::from_secs(30), || async {
+        std::fs::read(&outgoing)
+            .map(|b| ivd_csenet::split_transactions(&b).count() == 2)
+            .unwrap_or(false)
+    })
+    .await;
+    gateway.stop().await;
+    assert!(acknowledged, "two acknowledgments in the outgoing data set");
+    let received = events_of("csenet.received").await;
+    assert!(
+        received
+            .iter()
+            .all(|e| e.partner.as_deref() == Some("state-06")),
+        "relayed transactions belong to the sending state"
+    );
+    let data_set = std::fs::read(&outgoing).unwrap();
+    for record in ivd_csenet::split_transactions(&data_set) {
+        let ack = Transaction::parse(record).expect("a valid outbound transaction");
+        assert_eq!(ack.header.action, ActionCode::Acknowledge);
+        assert_eq!(ack.header.local_fips.code(), "2712300");
+        assert_eq!(ack.header.other_fips.code(), "0603701");
+    }
+    let severities: Vec<String> = events_of("csenet.server-error")
+        .await
+        .iter()
+        .map(|e| e.payload_json()["severity"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        severities.iter().filter(|s| *s == "warning").count(),
+        1,
+        "{severities:?}"
+    );
     t.cleanup().await;
 }

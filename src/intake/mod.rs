@@ -393,6 +393,10 @@ impl Processors {
                     settings.clone(),
                 )),
             );
+            processors.register(
+                crate::channels::interstate::intake::ERRORS_CHANNEL,
+                std::sync::Arc::new(crate::channels::interstate::intake::ServerErrorIntake),
+            );
         }
         processors
     }

@@ -24,7 +24,7 @@ use crate::outbox::circuit::{CircuitBreaker, Transition};
 use crate::outbox::retry::RetryPolicy;
 use crate::outbox::store::{self, AttemptRecord, Claimed, Decision, FenceError};
 use crate::outbox::transport::{
-    Delivery, DeliveryOutcome, FileDropTransport, HttpsTransport, Transport,
+    DataSetTransport, Delivery, DeliveryOutcome, FileDropTransport, HttpsTransport, Transport,
 };
 use crate::store::{Db, now_ms};
 use crate::telemetry::metrics::{FailureLabels, Metrics, PartnerLabel};
@@ -88,6 +88,7 @@ impl PartnerChannel {
                         .map_err(|e| fail(e.to_string()))?,
                 )
             }
+            TransportSettings::DataSet { file } => Arc::new(DataSetTransport::new(file.clone())),
             TransportSettings::FileDrop { directory } => {
                 Arc::new(FileDropTransport::new(directory.clone()))
             }

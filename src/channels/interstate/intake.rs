@@ -99,10 +99,10 @@ impl CsenetIntake {
         receipt: &Receipt,
         now: i64,
     ) -> Result<Vec<TransactionVerdict>, StoreError> {
-        let agreement = self
+        let direct = self
             .settings
             .partner(&receipt.partner)
-            .and_then(|p| p.interstate.as_ref());
+            .and_then(|p| p.interstate.as_ref().map(|a| (p.id.as_str(), a)));
         let our_state = self
             .settings
             .state
@@ -132,24 +132,39 @@ impl CsenetIntake {
                 HeaderKind::Inbound => (&h.other_fips, &h.local_fips, "OTHER-FIPS", "LOCAL-FIPS"),
             };
             let mut problems = Vec::new();
-            match agreement {
-                None => problems.push(problem(
-                    "PARTNER",
-                    "NO_AGREEMENT",
-                    "this partner has no CSENet exchange agreement",
-                )),
-                Some(agreement) => {
+            // Sent directly, the sender is the partner whose certificate (or pick-up
+            // directory) it came through; relayed by the CSENet server, it is the partner
+            // state whose FIPS the transaction names.
+            let sender_partner = match direct {
+                Some((id, agreement)) => {
                     if sender.state != agreement.fips[..2] {
                         problems.push(problem(sender_field, "SENDER_FIPS", "the transaction does not come from the state whose certificate sent it"));
                     }
-                    if !agreement.allows(h.function.code()) {
+                    Some((id.to_string(), agreement))
+                }
+                None => {
+                    let found = self.settings.partners.iter().find_map(|p| {
+                        let agreement = p.interstate.as_ref()?;
+                        (agreement.fips[..2] == sender.state).then(|| (p.id.clone(), agreement))
+                    });
+                    if found.is_none() {
                         problems.push(problem(
-                            "FUNCTION",
-                            "NOT_IN_AGREEMENT",
-                            "the exchange agreement does not cover this function",
+                            sender_field,
+                            "NO_AGREEMENT",
+                            "there is no CSENet exchange agreement with the sending state",
                         ));
                     }
+                    found
                 }
+            };
+            if let Some((_, agreement)) = &sender_partner
+                && !agreement.allows(h.function.code())
+            {
+                problems.push(problem(
+                    "FUNCTION",
+                    "NOT_IN_AGREEMENT",
+                    "the exchange agreement does not cover this function",
+                ));
             }
             if our_state.as_deref() != Some(receiver.state.as_str()) {
                 problems.push(problem(
@@ -158,18 +173,17 @@ impl CsenetIntake {
                     "the transaction is not addressed to this state",
                 ));
             }
-            if !problems.is_empty() {
+            let Some((partner, _)) = sender_partner.filter(|_| problems.is_empty()) else {
                 verdicts.push(rejected(problems, Some(&transaction)));
                 continue;
-            }
+            };
             let key = format!(
                 "csenet:{}:{:012}",
                 sender.code().trim_end(),
                 h.serial_number
             );
             if let Some(first) =
-                intake::claim_message_id(tx, &receipt.partner, &key, &receipt.receipt_id, now)
-                    .await?
+                intake::claim_message_id(tx, &partner, &key, &receipt.receipt_id, now).await?
             {
                 verdicts.push(TransactionVerdict {
                     record: n,
@@ -181,8 +195,12 @@ impl CsenetIntake {
                 });
                 continue;
             }
-            let answered = self.note_answer(tx, receipt, &transaction, now).await?;
-            let acknowledged = self.acknowledge(tx, receipt, n, &transaction, now).await?;
+            let answered = self
+                .note_answer(tx, &partner, receipt, &transaction, now)
+                .await?;
+            let acknowledged = self
+                .acknowledge(tx, &partner, receipt, n, &transaction, now)
+                .await?;
             let view = ivd_csenet::translate::to_model(&transaction);
             let payload = serde_json::json!({
                 "record": n,
@@ -199,12 +217,13 @@ impl CsenetIntake {
                     "field": e.field, "code": e.code, "message": e.message,
                 })).collect::<Vec<_>>()),
             });
-            let case_id = h.case_id.trim();
+            let ours = our_point_of_view(&transaction);
+            let case_id = ours.header.case_id.trim();
             events::append(
                 tx,
                 &NewEvent {
                     kind: "csenet.received",
-                    partner: Some(&receipt.partner),
+                    partner: Some(&partner),
                     case_id: (!case_id.is_empty()).then_some(case_id),
                     receipt_id: Some(&receipt.receipt_id),
                     payload,
@@ -232,6 +251,7 @@ impl CsenetIntake {
     async fn note_answer(
         &self,
         tx: &mut DbTx,
+        partner: &str,
         receipt: &Receipt,
         t: &Transaction,
         now: i64,
@@ -248,15 +268,7 @@ impl CsenetIntake {
         if case_id.is_empty() {
             return Ok(None);
         }
-        deadlines::satisfy_for_case(
-            tx,
-            &receipt.partner,
-            kind,
-            case_id,
-            &receipt.receipt_id,
-            now,
-        )
-        .await
+        deadlines::satisfy_for_case(tx, partner, kind, case_id, &receipt.receipt_id, now).await
     }
 
     /// A referral (PAT, EST or ENF request) is acknowledged at once (`A ANOAD`): the
@@ -265,6 +277,7 @@ impl CsenetIntake {
     async fn acknowledge(
         &self,
         tx: &mut DbTx,
+        partner: &str,
         receipt: &Receipt,
         record: u64,
         t: &Transaction,
@@ -301,7 +314,7 @@ impl CsenetIntake {
         let mut payload = match ack.write(HeaderKind::Outbound) {
             Ok(bytes) => bytes,
             Err(errors) => {
-                tracing::warn!(partner = %receipt.partner, receipt_id = %receipt.receipt_id, record, errors = errors.len(), "An acknowledgment could not be written; the referral stays accepted without one.");
+                tracing::warn!(partner, receipt_id = %receipt.receipt_id, record, errors = errors.len(), "An acknowledgment could not be written; the referral stays accepted without one.");
                 return Ok(None);
             }
         };
@@ -320,7 +333,7 @@ impl CsenetIntake {
         outbox::enqueue(
             tx,
             &NewMessage {
-                partner: receipt.partner.clone(),
+                partner: partner.to_string(),
                 ordering_key,
                 file_name: format!("{key}.txt"),
                 idempotency_key: key,
@@ -329,7 +342,7 @@ impl CsenetIntake {
                 payload,
                 cause_kind: "csenet-received".to_string(),
                 cause_id: format!("{}#{record}", receipt.receipt_id),
-                max_attempts: self.settings.max_attempts_for(&receipt.partner),
+                max_attempts: self.settings.max_attempts_for(partner),
                 run_at: now,
                 replay_of: None,
             },
@@ -392,5 +405,71 @@ impl Processor for CsenetIntake {
         let verdicts = self.take_in(tx, receipt, now).await?;
         // The outcome column keeps the verdicts (codes, serials, positions: no personal data).
         Ok(serde_json::to_string(&verdicts).unwrap_or_default())
+    }
+}
+
+/// The intake channel name of the CSENet server's invalid transactions data set.
+pub const ERRORS_CHANNEL: &str = "csenet-errors";
+
+/// Processes the CSENet server's error records (the invalid transactions data set): each
+/// becomes an event `csenet.server-error` naming our failed transaction by its serial
+/// number, so the state system and reconciliation learn that it never reached the partner
+/// (or reached it with a warning).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServerErrorIntake;
+
+#[async_trait::async_trait]
+impl Processor for ServerErrorIntake {
+    async fn process(
+        &self,
+        tx: &mut DbTx,
+        receipt: &Receipt,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let (mut errors, mut warnings, mut unreadable) = (0, 0, 0);
+        for (record, n) in ivd_csenet::split_transactions(&receipt.body).zip(1u64..) {
+            let error = match ivd_csenet::ServerError::parse(record) {
+                Ok(error) => error,
+                Err(problems) => {
+                    unreadable += 1;
+                    let problems: Vec<Problem> = problems.iter().map(Problem::from).collect();
+                    tracing::warn!(receipt_id = %receipt.receipt_id, record = n, problems = problems.len(), "A CSENet server error record could not be read.");
+                    continue;
+                }
+            };
+            let warning = error.code.is_warning();
+            if warning {
+                warnings += 1;
+            } else {
+                errors += 1;
+            }
+            let case_id = error.local_case_id.trim();
+            events::append(
+                tx,
+                &NewEvent {
+                    kind: "csenet.server-error",
+                    partner: Some(&receipt.partner),
+                    case_id: (!case_id.is_empty()).then_some(case_id),
+                    receipt_id: Some(&receipt.receipt_id),
+                    payload: serde_json::json!({
+                        "record": n,
+                        "failedSerialNumber": error.serial_number,
+                        "code": error.code.0,
+                        "severity": if warning { "warning" } else { "error" },
+                        "message": error.message.trim(),
+                        "function": error.function,
+                        "action": error.action,
+                        "reason": error.reason.trim(),
+                        "otherFips": error.other_fips,
+                        "otherCaseId": error.other_case_id.trim(),
+                    }),
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok(format!(
+            "{errors} error(s), {warnings} warning(s), {unreadable} unreadable record(s)"
+        ))
     }
 }

@@ -22,8 +22,11 @@
 //! payload's length.
 //!
 //! Transports: [`HttpsTransport`] (HTTP POST over TLS, mutual TLS when the client config
-//! carries a certificate) and [`FileDropTransport`] (atomic write into a pick-up directory).
+//! carries a certificate), [`FileDropTransport`] (atomic write into a pick-up directory) and
+//! [`DataSetTransport`] (one record appended to a data set file, e.g. CSENet's outgoing
+//! transactions).
 
+mod data_set;
 mod file_drop;
 mod https;
 
@@ -33,6 +36,7 @@ mod tests;
 use std::fmt;
 use std::time::Duration;
 
+pub use data_set::DataSetTransport;
 pub use file_drop::FileDropTransport;
 pub use https::HttpsTransport;
 
