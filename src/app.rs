@@ -94,7 +94,8 @@ impl RunningGateway {
             settings
                 .partners
                 .iter()
-                .map(|p| PartnerChannel::build(p).map(Arc::new))
+                .filter_map(|p| PartnerChannel::build(p).transpose())
+                .map(|channel| channel.map(Arc::new))
                 .collect::<Result<_, _>>()?
         } else {
             Vec::new()

@@ -196,8 +196,10 @@ pub struct PartnerSettings {
     /// the mutual-TLS listener.
     #[serde(default)]
     pub certificate_identity: Option<String>,
-    /// How messages reach it.
-    pub transport: TransportSettings,
+    /// How messages reach it; a partner we only receive from (a pick-up directory) has
+    /// none.
+    #[serde(default)]
+    pub transport: Option<TransportSettings>,
     /// Retry rules.
     #[serde(default)]
     pub retry: RetryPolicy,
@@ -414,14 +416,14 @@ impl Settings {
                     partner.id
                 ));
             }
-            if let TransportSettings::Https {
+            if let Some(TransportSettings::Https {
                 endpoint,
                 timeout_secs,
                 allow_plaintext,
                 client_cert,
                 client_key,
                 ..
-            } = &partner.transport
+            }) = &partner.transport
             {
                 if endpoint.starts_with("http://") && !allow_plaintext {
                     return invalid(format!(

@@ -462,9 +462,9 @@ async fn the_csenet_data_sets_carry_the_batch_exchange(t: TestDb) {
         fips: "0603701".into(),
         functions: vec!["PAT".into(), "EST".into(), "CSI".into(), "COL".into()],
     });
-    state_06.transport = TransportSettings::DataSet {
+    state_06.transport = Some(TransportSettings::DataSet {
         file: outgoing.clone(),
-    };
+    });
     let pickup = |directory: std::path::PathBuf, channel: &str| PickupSettings {
         directory,
         channel: channel.into(),
@@ -473,9 +473,12 @@ async fn the_csenet_data_sets_carry_the_batch_exchange(t: TestDb) {
     };
     let mut server = http_partner("csenet-server", "http://127.0.0.1:9/", 5);
     server.kind = PartnerKind::Federal;
+    server.transport = None; // we only receive from these two
+
     server.pickup = Some(pickup(incoming.clone(), "csenet"));
     let mut server_errors = http_partner("csenet-server-errors", "http://127.0.0.1:9/", 5);
     server_errors.kind = PartnerKind::Federal;
+    server_errors.transport = None;
     server_errors.pickup = Some(pickup(invalid.clone(), "csenet-errors"));
     let mut settings = gateway_settings(&t, vec![state_06, server, server_errors]);
     settings.state.fips = Some("2712300".into());

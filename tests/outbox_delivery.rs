@@ -220,9 +220,9 @@ async fn a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home(t:
 async fn a_file_drop_partner_gets_each_message_as_one_whole_file(t: TestDb) {
     let drop_dir = t.scratch_dir().join("pickup");
     let mut partner = http_partner("ndnh", "http://unused.invalid/", 5);
-    partner.transport = ivd_gateway::config::TransportSettings::FileDrop {
+    partner.transport = Some(ivd_gateway::config::TransportSettings::FileDrop {
         directory: drop_dir.clone(),
-    };
+    });
     // The pick-up directory is not there yet (say, a share not mounted): messages wait.
     let gateway = RunningGateway::start(gateway_settings(&t, vec![partner]))
         .await

@@ -56,13 +56,17 @@ pub struct ChannelError {
 
 impl PartnerChannel {
     /// Builds the runtime channel of a configured partner, failing fast on unreadable
-    /// certificates or bad endpoints.
-    pub fn build(settings: &PartnerSettings) -> Result<PartnerChannel, ChannelError> {
+    /// certificates or bad endpoints. A partner without a transport (one we only receive
+    /// from) has no channel.
+    pub fn build(settings: &PartnerSettings) -> Result<Option<PartnerChannel>, ChannelError> {
         let fail = |reason: String| ChannelError {
             partner: settings.id.clone(),
             reason,
         };
-        let transport: Arc<dyn Transport> = match &settings.transport {
+        let Some(transport) = &settings.transport else {
+            return Ok(None);
+        };
+        let transport: Arc<dyn Transport> = match transport {
             TransportSettings::Https {
                 endpoint,
                 ca,
@@ -93,7 +97,7 @@ impl PartnerChannel {
                 Arc::new(FileDropTransport::new(directory.clone()))
             }
         };
-        Ok(PartnerChannel {
+        Ok(Some(PartnerChannel {
             id: settings.id.clone(),
             transport,
             retry: settings.retry.clone(),
@@ -102,7 +106,7 @@ impl PartnerChannel {
                 Duration::from_secs(settings.circuit.cooldown_secs),
             ),
             slots: Arc::new(Semaphore::new(settings.concurrency)),
-        })
+        }))
     }
 }
 

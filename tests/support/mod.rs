@@ -317,14 +317,14 @@ pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSetti
         name: Some(format!("test partner {id}")),
         kind: PartnerKind::State,
         certificate_identity: None,
-        transport: TransportSettings::Https {
+        transport: Some(TransportSettings::Https {
             endpoint: endpoint.to_string(),
             ca: None,
             client_cert: None,
             client_key: None,
             timeout_secs: 5,
             allow_plaintext: true,
-        },
+        }),
         retry: RetryPolicy {
             min_delay_ms: 10,
             max_delay_ms: 200,
