@@ -34,12 +34,27 @@ pub struct Settings {
 }
 
 /// The state this gateway speaks for.
-#[derive(Clone, Debug, Deserialize, Default)]
+#[derive(Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct StateSettings {
     /// Our FIPS code, 7 digits (state 2, county 3, local office 2), e.g. `2700000`: the
     /// Local-FIPS of every CSENet transaction we send.
     pub fips: Option<String>,
+    /// Our office as the CSENet Case Data block gives it to partners: where to send
+    /// payments and whom to contact (`paymentMailAddressLine1`, `paymentCity`,
+    /// `paymentState`, `paymentZip1`, `contactNameLast`, `contactPhoneNum`, … — the block's
+    /// fields in camelCase). Case type, status and the nondisclosure finding come from each
+    /// case.
+    pub csenet_office: Option<ivd_csenet::CaseData>,
+}
+
+impl std::fmt::Debug for StateSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateSettings")
+            .field("fips", &self.fips)
+            .field("csenet_office", &self.csenet_office.is_some())
+            .finish()
+    }
 }
 
 /// Database settings.

@@ -45,6 +45,13 @@ fn partner_state(mock: &MockPartner) -> PartnerSettings {
 fn settings(t: &TestDb, mock: &MockPartner) -> Settings {
     let mut settings = gateway_settings(t, vec![partner_state(mock)]);
     settings.state.fips = Some(OUR_FIPS.to_string());
+    settings.state.csenet_office = Some(ivd_csenet::CaseData {
+        payment_mail_address_line_1: "PO BOX 64306".into(),
+        payment_city: "ST PAUL".into(),
+        payment_state: "MN".into(),
+        payment_zip_1: "55164".into(),
+        ..Default::default()
+    });
     settings
 }
 
@@ -155,6 +162,14 @@ async fn a_state_sends_an_enforcement_request_to_a_partner_state(t: TestDb) {
     assert_eq!(enf.header.local_fips.code(), OUR_FIPS);
     assert_eq!(enf.header.other_fips.code(), THEIR_FIPS);
     assert_eq!(enf.header.serial_number, 1);
+    let office = enf
+        .case_data
+        .as_ref()
+        .expect("an enforcement request carries case data");
+    assert_eq!(
+        office.payment_city, "ST PAUL",
+        "payments go where our configuration says"
+    );
     assert!(
         !enf.orders.is_empty(),
         "an enforcement request carries the order"

@@ -304,7 +304,12 @@ impl CsenetIntake {
         let context = AckContext {
             serial_number: serial,
             transaction_date: date,
-            case_data: ivd_csenet::CaseData::default(),
+            case_data: self
+                .settings
+                .state
+                .csenet_office
+                .clone()
+                .unwrap_or_default(),
         };
         let Some(ack) =
             acknowledgment::acknowledgment(&ours, AckDecision::NoFurtherInformation, &context)

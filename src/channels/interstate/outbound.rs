@@ -20,6 +20,7 @@ pub const CAUSE: &str = "transaction-request";
 #[derive(Debug, Clone)]
 pub struct CsenetRenderer {
     local_fips: FipsCode,
+    office: ivd_csenet::CaseData,
     partner_fips: HashMap<String, FipsCode>,
 }
 
@@ -37,6 +38,7 @@ impl CsenetRenderer {
             .collect();
         Some(CsenetRenderer {
             local_fips,
+            office: settings.state.csenet_office.clone().unwrap_or_default(),
             partner_fips,
         })
     }
@@ -121,7 +123,7 @@ impl Renderer for CsenetRenderer {
             serial_number: serial as u64,
             transaction_date: today,
             action_resolution_date: None,
-            office: ivd_csenet::CaseData::default(),
+            office: self.office.clone(),
             information: None,
             attachments: false,
             include_optional_blocks: false,
