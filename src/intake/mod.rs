@@ -102,7 +102,18 @@ pub async fn claim_message_id(
     if inserted == 1 {
         return Ok(None);
     }
-    let (original,): (String,) = on_tx!(tx, c => {
+    count_duplicate(tx, partner, message_id, now).await
+}
+
+/// Counts another arrival of a known message; returns its first receipt (`None` when the
+/// message is not known).
+async fn count_duplicate(
+    tx: &mut DbTx,
+    partner: &str,
+    message_id: &str,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    let original: Option<(String,)> = on_tx!(tx, c => {
         sqlx::query_as(
             "UPDATE inbound_dedup SET duplicates = duplicates + 1, last_seen_at = $1 \
              WHERE partner = $2 AND message_id = $3 RETURNING receipt_id",
@@ -110,10 +121,10 @@ pub async fn claim_message_id(
         .bind(now)
         .bind(partner)
         .bind(message_id)
-        .fetch_one(c)
+        .fetch_optional(c)
         .await?
     });
-    Ok(Some(original))
+    Ok(original.map(|(id,)| id))
 }
 
 /// Stores an inbound message's bytes (or recognises a duplicate) and commits.
@@ -189,19 +200,9 @@ async fn note_duplicate(
     now: i64,
 ) -> Result<Option<String>, StoreError> {
     let mut tx = db.begin().await?;
-    let original: Option<(String,)> = on_tx!(&mut tx, c => {
-        sqlx::query_as(
-            "UPDATE inbound_dedup SET duplicates = duplicates + 1, last_seen_at = $1 \
-             WHERE partner = $2 AND message_id = $3 RETURNING receipt_id",
-        )
-        .bind(now)
-        .bind(partner)
-        .bind(message_id)
-        .fetch_optional(c)
-        .await?
-    });
+    let original = count_duplicate(&mut tx, partner, message_id, now).await?;
     tx.commit().await?;
-    Ok(original.map(|(id,)| id))
+    Ok(original)
 }
 
 /// A stored receipt, as a processor sees it.

@@ -52,6 +52,14 @@ fn invalid(request: &RenderRequest<'_>, reason: String) -> RenderError {
     }
 }
 
+/// "FIELD CODE, FIELD CODE" for an error text: names and codes, never values.
+fn listed<'a>(fields: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    fields
+        .map(|(field, code)| format!("{field} {code}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The name under which a deadline kind is recorded.
 fn answer_kind(kind: DeadlineKind) -> Option<&'static str> {
     match kind {
@@ -129,28 +137,22 @@ impl Renderer for CsenetRenderer {
             include_optional_blocks: false,
         };
         let transaction = translate::from_case(&case, &outbound).map_err(|errors| {
-            let codes: Vec<String> = errors
-                .iter()
-                .map(|e| format!("{} {}", e.field, e.code))
-                .collect();
+            let fields = errors.iter().map(|e| (e.field.as_str(), e.code));
             invalid(
                 request,
                 format!(
                     "the case cannot be sent as this transaction: {}",
-                    codes.join(", ")
+                    listed(fields)
                 ),
             )
         })?;
         let mut payload = transaction.write(HeaderKind::Outbound).map_err(|errors| {
-            let codes: Vec<String> = errors
-                .iter()
-                .map(|e| format!("{} {}", e.field, e.code))
-                .collect();
+            let fields = errors.iter().map(|e| (e.field.as_ref(), e.code.as_str()));
             invalid(
                 request,
                 format!(
                     "the transaction breaks the CSENet rules: {}",
-                    codes.join(", ")
+                    listed(fields)
                 ),
             )
         })?;
