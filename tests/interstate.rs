@@ -500,6 +500,14 @@ async fn the_csenet_data_sets_carry_the_batch_exchange(t: TestDb) {
     let gateway = RunningGateway::start(settings)
         .await
         .expect("gateway starts");
+    // The collection names our case MN0000000006, which the state system has pushed.
+    let mut case: Value = serde_json::from_str(TANF).unwrap();
+    case["id"] = json!("MN0000000006");
+    let mut tx = t.db.begin().await.unwrap();
+    ivd_gateway::store::cases::put(&mut tx, "MN0000000006", &case.to_string(), now_ms())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
 
     std::fs::write(incoming.join("INCOMING.DAT"), sample("incoming-batch.txt")).unwrap();
     std::fs::write(invalid.join("INVALID.DAT"), sample("server-errors.txt")).unwrap();

@@ -76,7 +76,7 @@ filter = "info"
 id = "{other_name}"
 kind = "state"
 certificate_identity = "{other_name}"
-interstate = {{ fips = "{other_fips}", functions = ["ENF", "CSI"] }}
+interstate = {{ fips = "{other_fips}", functions = ["ENF", "CSI", "MSC"] }}
 transport = {{ type = "https", endpoint = "https://localhost:{other_partners}/partner/v1/csenet", ca = "{pki}/ca.pem", client_cert = "{cert}", client_key = "{key}", timeout_secs = 10 }}
 retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 20 }}
 "#,
@@ -182,7 +182,7 @@ async fn two_states_exchange_an_enforcement_request_over_mutual_tls() {
     let asked: Value = http
         .post(format!("http://127.0.0.1:{}/state/v1/cases/MN-0001234/transactions", a.api))
         .bearer_auth(&a_token)
-        .json(&json!({ "partner": "state-06", "format": "csenet", "function": "ENF", "action": "R", "reason": "ERWAG", "otherCaseId": "CA-5550001" }))
+        .json(&json!({ "partner": "state-06", "format": "csenet", "function": "ENF", "action": "R", "reason": "ERWAG" }))
         .send()
         .await
         .unwrap()
@@ -276,6 +276,41 @@ async fn two_states_exchange_an_enforcement_request_over_mutual_tls() {
         (Some("CSI"), Some("P"))
     );
 
+    // A request that names a case state 06 does not have is answered MSC P REJCT.
+    let wrong: Value = http
+        .post(format!("http://127.0.0.1:{}/state/v1/cases/MN-0001234/transactions", a.api))
+        .bearer_auth(&a_token)
+        .json(&json!({ "partner": "state-06", "format": "csenet", "function": "ENF", "action": "R", "reason": "ERARR", "otherCaseId": "CA-9999999" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(wrong["messageId"].is_i64(), "{wrong}");
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            feed(&a_db, "csenet.received").await.len() == 3
+        })
+        .await,
+        "state 27 received the rejection"
+    );
+    let rejection = &feed(&a_db, "csenet.received").await[2];
+    assert_eq!(
+        (
+            rejection["function"].as_str(),
+            rejection["action"].as_str(),
+            rejection["reason"].as_str()
+        ),
+        (Some("MSC"), Some("P"), Some("REJCT")),
+        "{rejection}"
+    );
+    assert_eq!(
+        feed(&b_db, "csenet.rejected").await.len(),
+        1,
+        "state 06's case system hears of it too"
+    );
+
     // The same transaction (same serial) sent again is recognised, not applied twice.
     ivd_gateway::outbox::operator::redeliver(
         &b_db,
@@ -297,7 +332,7 @@ async fn two_states_exchange_an_enforcement_request_over_mutual_tls() {
     assert!(dup, "state 27 recognised the second copy as a duplicate");
     assert_eq!(
         feed(&a_db, "csenet.received").await.len(),
-        2,
+        3,
         "and did not apply it again"
     );
     a_db.close().await;

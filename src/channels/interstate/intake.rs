@@ -28,7 +28,7 @@ use crate::intake::{self, Processor, Receipt};
 use crate::outbox::{self, NewMessage};
 use crate::reconcile::deadlines;
 use crate::store::events::{self, NewEvent};
-use crate::store::{DbTx, StoreError, serials};
+use crate::store::{DbTx, StoreError, cases, serials};
 
 /// The intake channel name of CSENet bodies.
 pub const CHANNEL: &str = "csenet";
@@ -195,6 +195,34 @@ impl CsenetIntake {
                 });
                 continue;
             }
+            if let Some(problem) = self.unknown_case(tx, &transaction).await? {
+                let ours = our_point_of_view(&transaction);
+                let rejection = self
+                    .reject_unknown_case(tx, (&partner, receipt, n), &ours, now)
+                    .await?;
+                events::append(
+                    tx,
+                    &NewEvent {
+                        kind: "csenet.rejected",
+                        partner: Some(&partner),
+                        case_id: None,
+                        receipt_id: Some(&receipt.receipt_id),
+                        payload: serde_json::json!({
+                            "record": n,
+                            "serialNumber": h.serial_number,
+                            "function": h.function.code(),
+                            "action": h.action.code(),
+                            "reason": h.reason,
+                            "code": problem.code,
+                            "rejectedWithSerial": rejection,
+                        }),
+                    },
+                    now,
+                )
+                .await?;
+                verdicts.push(rejected(vec![problem], Some(&transaction)));
+                continue;
+            }
             let answered = self
                 .note_answer(tx, &partner, receipt, &transaction, now)
                 .await?;
@@ -283,9 +311,9 @@ impl CsenetIntake {
         t: &Transaction,
         now: i64,
     ) -> Result<Option<u64>, StoreError> {
-        let Some(our_fips) = self.settings.state.fips.as_deref() else {
+        if self.settings.state.fips.is_none() {
             return Ok(None);
-        };
+        }
         let ours = our_point_of_view(t);
         let date = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
             .map(|d| d.date())
@@ -316,15 +344,101 @@ impl CsenetIntake {
         else {
             return Ok(None);
         };
-        let mut payload = match ack.write(HeaderKind::Outbound) {
+        let reply = Reply {
+            partner,
+            receipt,
+            record,
+            kind: "csenet-acknowledgment",
+            serial,
+        };
+        Ok(self
+            .enqueue_reply(tx, &reply, &ours, &ack, now)
+            .await?
+            .then_some(serial))
+    }
+
+    /// The problem when the transaction names, as ours, a case this state does not have
+    /// (LO1, MSC, ENF, EST, PAT and COL transactions; never an acknowledgment or a
+    /// rejection, which would only bounce back and forth).
+    async fn unknown_case(
+        &self,
+        tx: &mut DbTx,
+        t: &Transaction,
+    ) -> Result<Option<Problem>, StoreError> {
+        use ivd_csenet::{ActionCode, FunctionCode};
+        let h = &t.header;
+        let applies = matches!(
+            h.function,
+            FunctionCode::Lo1
+                | FunctionCode::Msc
+                | FunctionCode::Enf
+                | FunctionCode::Est
+                | FunctionCode::Pat
+                | FunctionCode::Col
+        ) && h.action != ActionCode::Acknowledge
+            && h.reason.trim() != "REJCT";
+        let ours = our_point_of_view(t);
+        let case_id = ours.header.case_id.trim();
+        if !applies || case_id.is_empty() || cases::get_in(tx, case_id).await?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(problem(
+            "CASE-ID",
+            "UNKNOWN_CASE",
+            "this state has no case with the id the transaction names; answered with MSC P REJCT",
+        )))
+    }
+
+    /// A transaction that names a case of ours we do not have is answered `MSC P REJCT`
+    /// (CSENet Release 04-01) instead of being applied. Returns the rejection's serial.
+    async fn reject_unknown_case(
+        &self,
+        tx: &mut DbTx,
+        reply_to: (&str, &Receipt, u64),
+        ours: &Transaction,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let (partner, receipt, record) = reply_to;
+        let date = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
+            .map(|d| d.date())
+            .unwrap_or(time::Date::MIN);
+        let serial = serials::next(tx, "csenet").await? as u64;
+        let rejection = acknowledgment::rejection(ours, serial, date);
+        let reply = Reply {
+            partner,
+            receipt,
+            record,
+            kind: "csenet-rejection",
+            serial,
+        };
+        Ok(self
+            .enqueue_reply(tx, &reply, ours, &rejection, now)
+            .await?
+            .then_some(serial))
+    }
+
+    /// Writes an answer to a received transaction and enqueues it to the sender; false
+    /// when it cannot be written (logged; the received transaction keeps its verdict).
+    async fn enqueue_reply(
+        &self,
+        tx: &mut DbTx,
+        reply: &Reply<'_>,
+        ours: &Transaction,
+        answer: &Transaction,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let Some(our_fips) = self.settings.state.fips.as_deref() else {
+            return Ok(false);
+        };
+        let mut payload = match answer.write(HeaderKind::Outbound) {
             Ok(bytes) => bytes,
             Err(errors) => {
-                tracing::warn!(partner, receipt_id = %receipt.receipt_id, record, errors = errors.len(), "An acknowledgment could not be written; the referral stays accepted without one.");
-                return Ok(None);
+                tracing::warn!(partner = reply.partner, receipt_id = %reply.receipt.receipt_id, record = reply.record, kind = reply.kind, errors = errors.len(), "An answer to a received transaction could not be written.");
+                return Ok(false);
             }
         };
         payload.push(b'\n');
-        let key = format!("csenet-{our_fips}-{serial:012}");
+        let key = format!("csenet-{our_fips}-{:012}", reply.serial);
         let case = ours.header.case_id.trim();
         let ordering_key = if case.is_empty() {
             format!(
@@ -338,24 +452,33 @@ impl CsenetIntake {
         outbox::enqueue(
             tx,
             &NewMessage {
-                partner: partner.to_string(),
+                partner: reply.partner.to_string(),
                 ordering_key,
                 file_name: format!("{key}.txt"),
                 idempotency_key: key,
-                kind: "csenet-acknowledgment".to_string(),
+                kind: reply.kind.to_string(),
                 content_type: "text/plain; charset=us-ascii".to_string(),
                 payload,
                 cause_kind: "csenet-received".to_string(),
-                cause_id: format!("{}#{record}", receipt.receipt_id),
-                max_attempts: self.settings.max_attempts_for(partner),
+                cause_id: format!("{}#{}", reply.receipt.receipt_id, reply.record),
+                max_attempts: self.settings.max_attempts_for(reply.partner),
                 run_at: now,
                 replay_of: None,
             },
             now,
         )
         .await?;
-        Ok(Some(serial))
+        Ok(true)
     }
+}
+
+/// Who an answer goes to and what it answers.
+struct Reply<'a> {
+    partner: &'a str,
+    receipt: &'a Receipt,
+    record: u64,
+    kind: &'static str,
+    serial: u64,
 }
 
 /// A placeholder context to ask whether a transaction needs an acknowledgment at all.

@@ -12,7 +12,11 @@
 //! Inbound: `POST /partner/v1/csenet` over mutual TLS takes one or more transactions; the
 //! body is stored first and every transaction gets a verdict — accepted (an event on the
 //! state system's feed), duplicate (same sender FIPS and serial) or rejected (with the
-//! reasons) — see [`intake`].
+//! reasons) — see [`intake`]. A referral (PAT, EST or ENF request) is acknowledged at
+//! once (`A ANOAD`); a transaction naming a case of ours we do not have is answered
+//! `MSC P REJCT`; a partner's acknowledgment or case-status answer satisfies our deadline
+//! for the case. Through the CSENet server the same happens with data sets: the outgoing
+//! one is appended to, the incoming and invalid ones are picked up.
 
 pub mod intake;
 pub mod outbound;
