@@ -80,6 +80,12 @@ impl Deadline {
     }
 }
 
+/// True when a received transaction must be acknowledged (a PAT, EST or ENF request),
+/// i.e. when [`acknowledgment`] returns one.
+pub fn needs_acknowledgment(received: &Transaction) -> bool {
+    is_referral(received)
+}
+
 fn is_referral(t: &Transaction) -> bool {
     matches!(
         t.header.function,

@@ -319,13 +319,7 @@ impl CsenetIntake {
             .map(|d| d.date())
             .unwrap_or(time::Date::MIN);
         // The serial is taken only when an acknowledgment is due, so none is wasted.
-        if acknowledgment::acknowledgment(
-            &ours,
-            AckDecision::NoFurtherInformation,
-            &probe_context(date),
-        )
-        .is_none()
-        {
+        if !acknowledgment::needs_acknowledgment(&ours) {
             return Ok(None);
         }
         let serial = serials::next(tx, "csenet").await? as u64;
@@ -479,15 +473,6 @@ struct Reply<'a> {
     record: u64,
     kind: &'static str,
     serial: u64,
-}
-
-/// A placeholder context to ask whether a transaction needs an acknowledgment at all.
-fn probe_context(date: time::Date) -> AckContext {
-    AckContext {
-        serial_number: 0,
-        transaction_date: date,
-        case_data: ivd_csenet::CaseData::default(),
-    }
 }
 
 /// The transaction as we see it: Local = us, Case-ID = our case id. A partner sending
