@@ -91,6 +91,53 @@ pub struct IssuedCertificate {
     pub key: PathBuf,
 }
 
+/// A lock file that serialises certificate generation across processes. It is removed
+/// when dropped; one left by a crashed process is taken over after a minute.
+struct GenerationLock {
+    path: std::path::PathBuf,
+}
+
+impl GenerationLock {
+    fn acquire(dir: &Path) -> Result<Self, TlsError> {
+        let path = dir.join(".generating.lock");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(_) => return Ok(GenerationLock { path }),
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let stale = fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|m| m.elapsed().ok())
+                        .is_some_and(|age| age > std::time::Duration::from_secs(60));
+                    if stale {
+                        let _ = fs::remove_file(&path);
+                        continue;
+                    }
+                    if std::time::Instant::now() > deadline {
+                        return Err(TlsError::Io {
+                            path,
+                            source: error,
+                        });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(source) => return Err(TlsError::Io { path, source }),
+            }
+        }
+    }
+}
+
+impl Drop for GenerationLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
 /// Makes the development PKI in `dir` where it is missing, and reuses what is there.
 ///
 /// Writes `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`, `dev-partner.pem` and
@@ -105,6 +152,9 @@ pub fn ensure_dev_certificates(dir: &Path) -> Result<DevCertificates, TlsError> 
             path: dir.to_owned(),
             source,
         })?;
+    // Several gateway processes may start at once on one directory; without the lock one
+    // could read a certificate whose key another is still rewriting.
+    let _lock = GenerationLock::acquire(dir)?;
     let files = DevCertificates::in_dir(dir);
     let now = OffsetDateTime::now_utc();
 

@@ -450,3 +450,35 @@ async fn shutdown_grace_bounds_a_connection_that_will_not_finish() {
         DeliveryOutcome::Retry { .. }
     ));
 }
+
+#[test]
+fn processes_starting_together_on_one_directory_get_one_consistent_pki() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tls");
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                crate::tls::ensure_dev_certificates(&path).expect("generated")
+            })
+        })
+        .collect();
+    let results: Vec<_> = threads
+        .into_iter()
+        .map(|t| t.join().expect("no panic"))
+        .collect();
+    let first = &results[0];
+    // Every caller sees the same, usable files: the server key matches its certificate.
+    crate::tls::server_config(&first.server_cert, &first.server_key, &first.ca_cert)
+        .expect("consistent server key");
+    let ca = std::fs::read(&first.ca_cert).unwrap();
+    assert!(
+        results
+            .iter()
+            .all(|r| std::fs::read(&r.ca_cert).unwrap() == ca)
+    );
+    assert!(
+        !path.join(".generating.lock").exists(),
+        "the lock is released"
+    );
+}
