@@ -190,7 +190,9 @@ impl DispositionReason {
             DispositionReason::EmployeeSuspended => "employee is suspended or in a no-pay status",
             DispositionReason::WrongFein => "employee is under another FEIN of this employer",
             DispositionReason::Duplicate => "duplicate income withholding order",
-            DispositionReason::MultipleStates => "income withholding orders received from several states",
+            DispositionReason::MultipleStates => {
+                "income withholding orders received from several states"
+            }
             DispositionReason::NoLongerEmployed => "no longer employed by this employer",
             DispositionReason::Other => "other reason",
             DispositionReason::NotKnown => "not known to this employer (never employed)",
