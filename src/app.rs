@@ -117,7 +117,11 @@ impl RunningGateway {
             },
             metrics.clone(),
         );
-        let processors = Arc::new(Processors::for_settings(&settings));
+        let lookup_key = settings
+            .privacy
+            .lookup_key()
+            .context("loading the look-up key (privacy.lookup_key or privacy.lookup_key_file)")?;
+        let processors = Arc::new(Processors::for_settings(&settings, &lookup_key));
         let state = AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -126,6 +130,7 @@ impl RunningGateway {
             channels: Arc::new(dispatcher.channels().to_vec()),
             dispatcher_wake: dispatcher.waker(),
             processors: processors.clone(),
+            lookup_key: lookup_key.clone(),
         };
 
         // Receipts stored before a crash are processed before new ones arrive.
@@ -137,8 +142,22 @@ impl RunningGateway {
             );
         }
 
+        // New-hire uploads interrupted by a crash continue from their checkpoint.
+        let new_hires = crate::channels::employers::newhire::NewHireIntake {
+            db: db.clone(),
+            settings: settings.clone(),
+            key: lookup_key.clone(),
+        };
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
+        // In the background: a million-record file must not hold the listeners back.
+        tasks.push(tokio::spawn(async move {
+            match new_hires.resume(now_ms()).await {
+                Ok(0) => {}
+                Ok(resumed) => tracing::info!(resumed, "Finished new-hire uploads left over from the last run."),
+                Err(error) => tracing::error!(error = %error, "Resuming a new-hire upload failed; it is retried at the next start."),
+            }
+        }));
 
         // Bind both listeners (and load the certificates) before serving either, so that
         // `/healthz` never answers while the partner port is not yet there.
@@ -192,6 +211,15 @@ impl RunningGateway {
                 Duration::from_secs(settings.outbox.purge_interval_secs.max(1)),
                 shutdown.clone(),
             )));
+        }
+
+        if settings.employers.ndnh_partner.is_some() {
+            let forwarder = crate::channels::employers::ndnh::NdnhForwarder {
+                db: db.clone(),
+                settings: settings.clone(),
+                dispatcher_wake: state.dispatcher_wake.clone(),
+            };
+            tasks.push(tokio::spawn(forwarder.run(shutdown.clone())));
         }
 
         for partner in &settings.partners {

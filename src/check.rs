@@ -27,7 +27,31 @@ pub trait CheckFormat: Sync {
 
 /// Every format `check` knows.
 pub fn formats() -> Vec<&'static dyn CheckFormat> {
-    vec![&CaseJsonLines, &CsenetTransactions, &CsenetServerErrors]
+    vec![
+        &CaseJsonLines,
+        &CsenetTransactions,
+        &CsenetServerErrors,
+        &EiwoAcknowledgments,
+    ]
+}
+
+/// Employers' e-IWO acknowledgment files (FHA, BHA, ACK…, BTA, FTA): the envelope and
+/// every acknowledgment record.
+#[derive(Debug)]
+pub struct EiwoAcknowledgments;
+
+impl CheckFormat for EiwoAcknowledgments {
+    fn name(&self) -> &'static str {
+        "eiwo-ack"
+    }
+
+    fn describe(&self) -> &'static str {
+        "e-IWO employer acknowledgment files (header, batches, ACK records, trailers)"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(ivd_eiwo::verdicts(bytes))
+    }
 }
 
 /// CSENet 2000 transactions, one per line; outgoing (127-byte header) and incoming
@@ -74,6 +98,10 @@ pub fn run(format: &str, file: &Path, json: bool) -> i32 {
         for f in formats() {
             eprintln!("  {:<12} {}", f.name(), f.describe());
         }
+        eprintln!(
+            "  {:<12} employers' new-hire files (W4, XX, CSV or XML; --format to name one)",
+            "newhire"
+        );
         return 2;
     };
     let bytes = match std::fs::read(file) {

@@ -56,14 +56,21 @@ pub enum Command {
     /// whole record). Exit status: 0 every record valid, 1 some record invalid, 2 the file
     /// cannot be read.
     Check {
-        /// The format (see the list printed for an unknown one).
+        /// The format (see the list printed for an unknown one); `newhire` for employers'
+        /// new-hire files.
         format: String,
         /// The file.
         file: PathBuf,
         /// One JSON object per record.
         #[arg(long)]
         json: bool,
+        /// For `newhire`: w4, xx, csv or xml (default: recognised from the content).
+        #[arg(long = "format", value_name = "VARIANT")]
+        variant: Option<String>,
     },
+    /// Write synthetic partner files for tests, demos and load runs.
+    #[command(subcommand)]
+    Generate(GenerateCommand),
     /// Convert a partner file to JSON lines, or JSON lines back to the partner format,
     /// without sending or storing anything.
     ///
@@ -83,11 +90,21 @@ pub enum Command {
     /// unknown. A canonical view that cannot be built is reported in its line's "errors"
     /// but does not fail the record. Output lines carry the file's personal data (names,
     /// SSNs): treat them as the file itself.
+    ///
+    /// For `newhire`: every valid record is written to stdout in the format --to names
+    /// (w4, xx, csv or xml; default xml), invalid ones reported on stderr as `check --json`
+    /// verdicts; the input format is recognised from the content or named with --format.
     Convert {
-        /// The format: csenet.
+        /// The format: csenet or newhire.
         format: String,
         /// The file.
         file: PathBuf,
+        /// For `newhire`: the input's format (w4, xx, csv, xml).
+        #[arg(long = "format", value_name = "VARIANT")]
+        variant: Option<String>,
+        /// For `newhire`: the output format (w4, xx, csv, xml).
+        #[arg(long, default_value = "xml")]
+        to: String,
         /// Read JSON lines and write the partner format.
         #[arg(long)]
         from_json: bool,
@@ -97,6 +114,30 @@ pub enum Command {
         /// With --from-json: write every record with the inbound (121-byte) header.
         #[arg(long, requires = "from_json")]
         inbound: bool,
+    },
+}
+
+/// What `generate` writes.
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// A synthetic new-hire file: random people (SSNs valid in form but random, never
+    /// drawn from a real record), valid FEINs, real dates; deterministic for a seed.
+    Newhire {
+        /// How many records.
+        #[arg(long)]
+        records: u64,
+        /// Seed of the random generator (the same seed gives the same file).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// w4, xx, csv or xml.
+        #[arg(long, default_value = "w4")]
+        format: String,
+        /// Share of records made invalid (0 to 1), each in a realistic way.
+        #[arg(long, default_value_t = 0.0)]
+        invalid_rate: f64,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -168,6 +209,10 @@ pub enum TokenCommand {
         /// What it may do.
         #[arg(long, value_enum)]
         role: Role,
+        /// For an employer or payroll agent token: a FEIN it may report for (repeat for
+        /// each employer an agent acts for).
+        #[arg(long = "fein", value_parser = parse_fein)]
+        feins: Vec<ivd_model::Fein>,
     },
     /// Revoke every token issued under a name.
     Revoke {
@@ -175,6 +220,10 @@ pub enum TokenCommand {
         #[arg(long)]
         name: String,
     },
+}
+
+fn parse_fein(text: &str) -> Result<ivd_model::Fein, String> {
+    ivd_model::Fein::parse(text).map_err(|e| format!("not a valid FEIN ({})", e.code()))
 }
 
 fn load_settings(path: Option<PathBuf>) -> anyhow::Result<Settings> {
@@ -194,8 +243,33 @@ fn cli_actor() -> String {
 
 /// Runs the command line; returns the process exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
-    if let Command::Check { format, file, json } = &cli.command {
+    if let Command::Check {
+        format,
+        file,
+        json,
+        variant,
+    } = &cli.command
+    {
+        if format == "newhire" {
+            return Ok(crate::newhire_files::check(file, variant.as_deref(), *json));
+        }
         return Ok(crate::check::run(format, file, *json));
+    }
+    if let Command::Generate(GenerateCommand::Newhire {
+        records,
+        seed,
+        format,
+        invalid_rate,
+        output,
+    }) = &cli.command
+    {
+        return Ok(crate::newhire_files::generate(
+            *records,
+            *seed,
+            format,
+            *invalid_rate,
+            output.as_deref(),
+        ));
     }
     if let Command::Convert {
         format,
@@ -203,8 +277,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         from_json,
         outbound,
         inbound,
+        variant,
+        to,
     } = &cli.command
     {
+        if format == "newhire" {
+            return Ok(crate::newhire_files::convert(file, variant.as_deref(), to));
+        }
         use crate::convert::Direction;
         let direction = match (*from_json, *outbound, *inbound) {
             (false, _, _) => Direction::ToJson,
@@ -250,9 +329,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
             }
         }
-        Command::Token(TokenCommand::Issue { name, role }) => {
+        Command::Token(TokenCommand::Issue { name, role, feins }) => {
+            if role == Role::Employer && feins.is_empty() {
+                anyhow::bail!("an employer token needs at least one --fein");
+            }
+            if role != Role::Employer && !feins.is_empty() {
+                anyhow::bail!("only employer tokens are scoped to FEINs");
+            }
             let db = app::open_database(&settings).await?;
-            let token = tokens::issue(&db, &name, role, now_ms()).await?;
+            let token = tokens::issue_scoped(&db, &name, role, &feins, now_ms()).await?;
             let mut tx = db.begin().await?;
             audit::append(
                 &mut tx,
@@ -261,7 +346,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     action: "token.issue",
                     subject: &format!("token:{name}"),
                     reason: None,
-                    details: serde_json::json!({ "role": role.as_str() }),
+                    details: serde_json::json!({
+                        "role": role.as_str(),
+                        "feins": feins.iter().map(|f| f.expose()).collect::<Vec<_>>(),
+                    }),
                 },
                 now_ms(),
             )
@@ -296,7 +384,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("{revoked} token(s) revoked.");
             Ok(0)
         }
-        Command::Check { .. } | Command::Convert { .. } => unreachable!("handled above"),
+        Command::Check { .. } | Command::Convert { .. } | Command::Generate(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 

@@ -31,6 +31,169 @@ pub struct Settings {
     pub state: StateSettings,
     /// The partners this gateway exchanges with.
     pub partners: Vec<PartnerSettings>,
+    /// Employers: new-hire intake, NDNH forwarding, income withholding orders.
+    pub employers: EmployerSettings,
+    /// Keys that protect personal data.
+    pub privacy: PrivacySettings,
+}
+
+/// Keys that protect personal data.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacySettings {
+    /// The key of the keyed SSN hash, as 64 hexadecimal digits (usually given as the
+    /// environment variable `IVD_PRIVACY__LOOKUP_KEY`). Takes precedence over the file.
+    pub lookup_key: Option<String>,
+    /// A file holding the key; created with a random key on first start when missing.
+    pub lookup_key_file: PathBuf,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            lookup_key: None,
+            lookup_key_file: PathBuf::from("data/keys/lookup.key"),
+        }
+    }
+}
+
+impl std::fmt::Debug for PrivacySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivacySettings")
+            .field("lookup_key", &self.lookup_key.as_ref().map(|_| "(set)"))
+            .field("lookup_key_file", &self.lookup_key_file)
+            .finish()
+    }
+}
+
+impl PrivacySettings {
+    /// The look-up key: the configured one, else the key file's (created when missing).
+    pub fn lookup_key(&self) -> Result<crate::privacy::LookupKey, crate::privacy::LookupKeyError> {
+        match &self.lookup_key {
+            Some(hex) => crate::privacy::LookupKey::from_hex(hex),
+            None => crate::privacy::LookupKey::load_or_create(&self.lookup_key_file),
+        }
+    }
+}
+
+/// Employers: new-hire intake, NDNH forwarding, income withholding orders.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmployerSettings {
+    /// Where uploaded files are written (and fsynced) before they are parsed.
+    pub spool_dir: PathBuf,
+    /// Largest new-hire upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Accept ITINs (9xx) in the SSN field (some states allow them for contractors).
+    pub allow_itin: bool,
+    /// A report of the same employee, FEIN and a hire date this many days or fewer from an
+    /// earlier accepted one is a duplicate, not forwarded twice.
+    pub duplicate_window_days: i64,
+    /// The partner (kind `federal`) new hires are forwarded to; unset: not forwarded.
+    pub ndnh_partner: Option<String>,
+    /// Most W4 records in one NDNH transmission file.
+    pub ndnh_batch_size: usize,
+    /// How often accepted reports are gathered into transmission files, in seconds.
+    pub forward_interval_secs: u64,
+    /// Character set of NDNH files: `ebcdic` (the federal rule) or `ascii`.
+    pub ndnh_encoding: FileEncoding,
+    /// Days an employer has to acknowledge an income withholding order.
+    pub iwo_ack_days: i64,
+    /// What the income withholding orders we issue say about us; unset: matches are
+    /// reported to the state system but no e-IWO is issued.
+    pub iwo: Option<IwoIssuerSettings>,
+}
+
+impl Default for EmployerSettings {
+    fn default() -> Self {
+        EmployerSettings {
+            spool_dir: PathBuf::from("data/spool"),
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            allow_itin: false,
+            duplicate_window_days: 60,
+            ndnh_partner: None,
+            ndnh_batch_size: 10_000,
+            forward_interval_secs: 300,
+            ndnh_encoding: FileEncoding::Ebcdic,
+            iwo_ack_days: 10,
+            iwo: None,
+        }
+    }
+}
+
+/// The character set of a federal file.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileEncoding {
+    /// EBCDIC code page 037.
+    Ebcdic,
+    /// ASCII.
+    Ascii,
+}
+
+impl FileEncoding {
+    /// The adapter encoding.
+    pub fn encoding(self) -> ivd_fixed::Encoding {
+        match self {
+            FileEncoding::Ebcdic => ivd_fixed::Encoding::Ebcdic037,
+            FileEncoding::Ascii => ivd_fixed::Encoding::Ascii,
+        }
+    }
+}
+
+/// The issuer of our income withholding orders: the agency, the State Disbursement Unit
+/// that receives payments, and the withholding terms.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IwoIssuerSettings {
+    /// Issuing state, tribe or territory, as printed (e.g. `MINNESOTA`).
+    pub issuing_state: String,
+    /// Issuing jurisdiction (county or agency).
+    pub issuing_jurisdiction: String,
+    /// The government official who signs.
+    pub official_name: String,
+    /// Their title.
+    pub official_title: String,
+    /// State Disbursement Unit: payee name.
+    pub payee_name: String,
+    /// SDU address line 1.
+    pub payee_address: String,
+    /// SDU city.
+    pub payee_city: String,
+    /// SDU state (USPS).
+    pub payee_state: String,
+    /// SDU ZIP (5 digits).
+    pub payee_zip: String,
+    /// SDU locator (FIPS) code sent with every payment.
+    pub remittance_fips: String,
+    /// Withholding begins no later than the first pay period this many days after the
+    /// order date.
+    #[serde(default = "default_begin_days")]
+    pub begin_within_days: u32,
+    /// Payments go out within this many working days of the pay date.
+    #[serde(default = "default_send_days")]
+    pub send_within_days: u32,
+    /// Percent of disposable income withheld when support cannot be paid in full.
+    #[serde(default = "default_ccpa")]
+    pub ccpa_percent: u32,
+    /// Contact for the employee's questions: name.
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    /// Contact phone (10 digits).
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+fn default_begin_days() -> u32 {
+    14
+}
+
+fn default_send_days() -> u32 {
+    7
+}
+
+fn default_ccpa() -> u32 {
+    50
 }
 
 /// The state this gateway speaks for.
@@ -232,6 +395,18 @@ pub struct PartnerSettings {
     /// exchange agreement.
     #[serde(default)]
     pub interstate: Option<InterstateSettings>,
+    /// For an employer or payroll processor receiving income withholding orders: the
+    /// FEINs it answers for.
+    #[serde(default)]
+    pub employer: Option<EmployerPartnerSettings>,
+}
+
+/// An employer partner: the FEINs whose withholding orders go to it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployerPartnerSettings {
+    /// FEINs, 9 digits (a payroll processor answers for many).
+    pub feins: Vec<String>,
 }
 
 /// A CSENet partner: who it is and what the exchange agreement covers.
@@ -496,6 +671,39 @@ impl Settings {
                 }
             }
         }
+        for partner in &self.partners {
+            if let Some(employer) = &partner.employer {
+                if partner.kind != PartnerKind::Employer {
+                    return invalid(format!(
+                        "partner {}: only an employer partner has FEINs",
+                        partner.id
+                    ));
+                }
+                if let Some(bad) = employer
+                    .feins
+                    .iter()
+                    .find(|f| ivd_model::Fein::parse(f).is_err())
+                {
+                    return invalid(format!(
+                        "partner {}: {bad:?} is not a valid FEIN",
+                        partner.id
+                    ));
+                }
+            }
+        }
+        if let Some(ndnh) = &self.employers.ndnh_partner
+            && self.partner(ndnh).is_none()
+        {
+            return invalid(format!(
+                "employers.ndnh_partner {ndnh:?} is not a configured partner"
+            ));
+        }
+        if self.employers.ndnh_batch_size == 0 || self.employers.forward_interval_secs == 0 {
+            return invalid(
+                "employers.ndnh_batch_size and employers.forward_interval_secs must be positive"
+                    .into(),
+            );
+        }
         if self.tls.cert.is_some() != self.tls.key.is_some()
             || (self.tls.cert.is_some() && self.tls.client_ca.is_none())
         {
@@ -507,6 +715,15 @@ impl Settings {
     /// The partner with this id.
     pub fn partner(&self, id: &str) -> Option<&PartnerSettings> {
         self.partners.iter().find(|p| p.id == id)
+    }
+
+    /// The employer partner that answers for `fein` (9 digits), if one is configured.
+    pub fn employer_partner(&self, fein: &str) -> Option<&PartnerSettings> {
+        self.partners.iter().find(|p| {
+            p.employer
+                .as_ref()
+                .is_some_and(|e| e.feins.iter().any(|f| f.replace('-', "") == fein))
+        })
     }
 
     /// Attempts a message to `partner` is allowed (the default policy's for a partner no

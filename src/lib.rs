@@ -12,6 +12,7 @@
 //! - [`outbox`]: the durable outbox (leases, fencing, per-key order, retries, dead
 //!   letters, redeliver and replay) and its transports;
 //! - [`channels`]: per kind of partner, how its messages are built and taken in;
+//! - [`privacy`]: keyed hashes that find a person without using the SSN as a key;
 //! - [`reconcile`]: working-day calendar and the deadlines of answers partners owe us;
 //! - [`audit`]: the hash-chained audit log;
 //! - [`web`]: the state-system, operator and partner HTTP APIs;
@@ -41,7 +42,9 @@ pub mod cli;
 pub mod config;
 pub mod convert;
 pub mod intake;
+pub mod newhire_files;
 pub mod outbox;
+pub mod privacy;
 pub mod reconcile;
 pub mod store;
 pub mod telemetry;

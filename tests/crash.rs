@@ -61,6 +61,8 @@ circuit = {{ failure_threshold = 1000, cooldown_secs = 1 }}
         .expect("write config");
         let log = std::fs::File::create(dir.join(format!("{worker}.log"))).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
+            // Relative defaults (the look-up key, the spool) land in the test's directory.
+            .current_dir(dir)
             .arg("--config")
             .arg(&config)
             .arg("serve")

@@ -95,6 +95,8 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 20 }}
     .unwrap();
     let log = std::fs::File::create(me.dir.join("gateway.log")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
+        // Relative defaults (the look-up key, the spool) land in the test's directory.
+        .current_dir(&me.dir)
         .arg("--config")
         .arg(&config)
         .arg("serve")

@@ -1,4 +1,5 @@
 //! Partner channels: one folder per kind of partner, each with the same shape — its
 //! configuration, how its messages are built (`outbound`) and taken in (`intake`).
 
+pub mod employers;
 pub mod interstate;

@@ -16,6 +16,7 @@
 //!   all.
 
 pub mod pickup;
+pub mod spool;
 
 use rand::RngCore;
 use serde::Serialize;
@@ -69,7 +70,7 @@ impl Received {
     }
 }
 
-fn new_receipt_id(now: i64) -> String {
+pub(crate) fn new_receipt_id(now: i64) -> String {
     let mut random = [0u8; 8];
     rand::rng().fill_bytes(&mut random);
     format!("R{now:013}-{}", hex::encode(random))
@@ -383,10 +384,29 @@ impl std::fmt::Debug for Processors {
 }
 
 impl Processors {
-    /// The processors the configuration calls for: CSENet bodies when the state's FIPS
-    /// code is set.
-    pub fn for_settings(settings: &std::sync::Arc<crate::config::Settings>) -> Self {
+    /// The processors the configuration calls for: NDNH returns and e-IWO
+    /// acknowledgments always, CSENet bodies when the state's FIPS code is set.
+    pub fn for_settings(
+        settings: &std::sync::Arc<crate::config::Settings>,
+        key: &crate::privacy::LookupKey,
+    ) -> Self {
+        use crate::channels::employers::{iwo, ndnh};
         let mut processors = Processors::default();
+        // Employers' acknowledgments and NDNH returns are always understood: a file that
+        // arrives is matched to what we sent, or reported as matching nothing.
+        processors.register(
+            ndnh::RETURNS_CHANNEL,
+            std::sync::Arc::new(ndnh::NdnhReturnIntake {
+                settings: settings.clone(),
+                key: key.clone(),
+            }),
+        );
+        processors.register(
+            iwo::ACK_CHANNEL,
+            std::sync::Arc::new(iwo::AcknowledgmentIntake {
+                settings: settings.clone(),
+            }),
+        );
         if settings.state.fips.is_some() {
             processors.register(
                 crate::channels::interstate::intake::CHANNEL,
@@ -421,7 +441,9 @@ impl ProcessorFor for Processors {
 /// the processor of its channel.
 pub async fn resume(db: &Db, processors: &dyn ProcessorFor, now: i64) -> Result<usize, StoreError> {
     let pending: Vec<(String, String)> = crate::on_read!(db, c => {
-        sqlx::query_as("SELECT receipt_id, channel FROM inbound_receipts WHERE state = 'stored' ORDER BY received_at")
+        // Spooled uploads are resumed by their own channel, which processes them in
+        // checkpointed chunks rather than one transaction.
+        sqlx::query_as("SELECT receipt_id, channel FROM inbound_receipts WHERE state = 'stored' AND spool_path IS NULL ORDER BY received_at")
             .fetch_all(c)
             .await?
     });

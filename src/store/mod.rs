@@ -80,6 +80,10 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored data could not be turned into what was asked for (a stored record that no
+    /// longer parses, a file that cannot be written).
+    #[error("stored data is inconsistent: {0}")]
+    Invalid(String),
     /// Creating the directory of the SQLite file failed.
     #[error("cannot create the database directory {path}: {source}")]
     Directory {

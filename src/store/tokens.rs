@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::store::{Db, StoreError};
-use crate::{on_db, on_read};
+use crate::{on_db, on_read, on_tx};
 
 /// What a token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -63,6 +63,15 @@ pub struct TokenHolder {
     pub name: String,
     /// What it may do.
     pub role: Role,
+    /// For an employer or payroll agent: the FEINs it may report for (9 digits each).
+    pub feins: Vec<String>,
+}
+
+impl TokenHolder {
+    /// True when this holder may act for the employer `fein` (9 digits).
+    pub fn may_act_for(&self, fein: &str) -> bool {
+        self.feins.iter().any(|f| f == fein)
+    }
 }
 
 fn hash_token(token: &str) -> String {
@@ -72,20 +81,43 @@ fn hash_token(token: &str) -> String {
 /// Issues a new token for `name` with `role`. The clear token is returned once and never
 /// stored.
 pub async fn issue(db: &Db, name: &str, role: Role, now: i64) -> Result<String, StoreError> {
+    issue_scoped(db, name, role, &[], now).await
+}
+
+/// Issues a token scoped to the employers `feins` (9 digits each; an employer or payroll
+/// agent token). The token and its scope are stored in one transaction.
+pub async fn issue_scoped(
+    db: &Db,
+    name: &str,
+    role: Role,
+    feins: &[ivd_model::Fein],
+    now: i64,
+) -> Result<String, StoreError> {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("ivd_{}", hex::encode(secret));
     let hash = hash_token(&token);
-    on_db!(db, c => {
-        sqlx::query("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)")
+    let mut tx = db.begin().await?;
+    let (id,): (i64,) = on_tx!(&mut tx, c => {
+        sqlx::query_as("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(name)
             .bind(role.as_str())
             .bind(&hash)
             .bind(now)
-            .execute(c)
+            .fetch_one(c)
             .await?
-            .rows_affected()
     });
+    for fein in feins {
+        on_tx!(&mut tx, c => {
+            sqlx::query("INSERT INTO token_feins (token_id, fein) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(fein.expose())
+                .execute(c)
+                .await?
+                .rows_affected()
+        });
+    }
+    tx.commit().await?;
     Ok(token)
 }
 
@@ -101,10 +133,24 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<TokenHolder
         .fetch_optional(c)
         .await?
     });
-    Ok(row.and_then(|(id, name, role, stored)| {
-        let same: bool = stored.as_bytes().ct_eq(hash.as_bytes()).into();
-        let role = Role::parse(&role)?;
-        same.then_some(TokenHolder { id, name, role })
+    let Some((id, name, role, stored)) = row else {
+        return Ok(None);
+    };
+    let same: bool = stored.as_bytes().ct_eq(hash.as_bytes()).into();
+    let Some(role) = Role::parse(&role).filter(|_| same) else {
+        return Ok(None);
+    };
+    let feins: Vec<(String,)> = on_read!(db, c => {
+        sqlx::query_as("SELECT fein FROM token_feins WHERE token_id = $1 ORDER BY fein")
+            .bind(id)
+            .fetch_all(c)
+            .await?
+    });
+    Ok(Some(TokenHolder {
+        id,
+        name,
+        role,
+        feins: feins.into_iter().map(|(f,)| f).collect(),
     }))
 }
 

@@ -5,6 +5,7 @@
 //! carries personal data. Tokens come as `Authorization: Bearer …`; each route names the
 //! roles it admits.
 
+pub mod employer;
 pub mod health;
 pub mod operator;
 pub mod partner;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub dispatcher_wake: Arc<Notify>,
     /// Inbound processors by channel.
     pub processors: Arc<crate::intake::Processors>,
+    /// The keyed hash of SSNs (matching, duplicates).
+    pub lookup_key: crate::privacy::LookupKey,
 }
 
 impl AppState {
@@ -218,6 +221,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(state::routes())
         .merge(operator::routes())
+        .merge(employer::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "api"),

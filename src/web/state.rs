@@ -71,6 +71,9 @@ async fn put_case(
     let now = now_ms();
     let mut tx = state.db.begin().await?;
     let (version, changed) = cases::put(&mut tx, &id, &canonical, now).await?;
+    if changed {
+        crate::channels::employers::matching::index_case(&mut tx, &state.lookup_key, &case).await?;
+    }
     tx.commit().await?;
     let status = if changed && version == 1 {
         StatusCode::CREATED

@@ -340,6 +340,7 @@ pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSetti
         },
         pickup: None,
         interstate: None,
+        employer: None,
     }
 }
 
@@ -355,6 +356,9 @@ pub fn gateway_settings(db: &TestDb, partners: Vec<PartnerSettings>) -> Settings
     settings.outbox.worker_id = Some(format!("test-{}", random_suffix()));
     settings.server.shutdown_grace_secs = 5;
     settings.partners = partners;
+    // Nothing a test gateway writes may land in the working tree.
+    settings.employers.spool_dir = db.scratch_dir().join("spool");
+    settings.privacy.lookup_key_file = db.scratch_dir().join("keys/lookup.key");
     settings
 }
 

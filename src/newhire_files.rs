@@ -1,0 +1,234 @@
+//! The new-hire file commands: `check newhire`, `convert newhire`, `generate newhire`.
+//!
+//! All three stream: a million-record file is read and written record by record, so
+//! memory does not grow with it. On a terminal a progress bar shows the records done
+//! (on stderr, so that it never mixes with the data or the verdicts on stdout).
+//!
+//! `check newhire FILE [--format w4|xx|csv|xml] [--json]` follows the `check` contract
+//! ([`crate::check`]): one verdict per record, exit 0 / 1 / 2. Warnings (for example an
+//! implausible date of birth, which is ignored) do not make a record invalid; with
+//! `--json` they are not printed, as the contract has errors only.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use ivd_newhire::{Format, Rules};
+
+/// How many bytes the format sniffing looks at.
+const SNIFF: usize = 4096;
+
+fn progress(total: Option<u64>, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{spinner} {msg} {pos} records ({per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Opens `file` and works out its format: the one named, else sniffed from its start.
+fn open(file: &Path, named: Option<&str>) -> Result<(Format, BufReader<File>), String> {
+    let format =
+        match named {
+            Some(name) => Some(name.parse::<Format>().map_err(|_| {
+                format!("Unknown new-hire format {name:?}: use w4, xx, csv or xml.")
+            })?),
+            None => None,
+        };
+    let mut handle =
+        File::open(file).map_err(|e| format!("Cannot read {}: {e}", file.display()))?;
+    let format = match format {
+        Some(format) => format,
+        None => {
+            let mut prefix = Vec::with_capacity(SNIFF);
+            (&mut handle)
+                .take(SNIFF as u64)
+                .read_to_end(&mut prefix)
+                .map_err(|e| format!("Cannot read {}: {e}", file.display()))?;
+            let format = Format::detect(&prefix).ok_or_else(|| {
+                format!(
+                    "Cannot tell the format of {}; name it with --format w4|xx|csv|xml.",
+                    file.display()
+                )
+            })?;
+            handle =
+                File::open(file).map_err(|e| format!("Cannot read {}: {e}", file.display()))?;
+            format
+        }
+    };
+    Ok((format, BufReader::with_capacity(1 << 20, handle)))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// `check newhire`; returns the exit status.
+pub fn check(file: &Path, named: Option<&str>, json: bool) -> i32 {
+    let (format, input) = match open(file, named) {
+        Ok(opened) => opened,
+        Err(message) => {
+            eprintln!("{message}");
+            return 2;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let bar = progress(None, "checking");
+    let (mut records, mut invalid) = (0u64, 0u64);
+    for outcome in ivd_newhire::read(format, input, &Rules::new(today())) {
+        records += 1;
+        let verdict = outcome.verdict();
+        if !verdict.is_valid() {
+            invalid += 1;
+        }
+        let written = if json {
+            writeln!(out, "{}", verdict.to_json_line())
+        } else {
+            writeln!(out, "{verdict}")
+        };
+        if written.is_err() {
+            return 2;
+        }
+        if records % 4096 == 0 {
+            bar.set_position(records);
+        }
+    }
+    bar.finish_and_clear();
+    if !json {
+        let _ = writeln!(
+            out,
+            "{records} record(s) ({}), {} valid, {invalid} invalid.",
+            format.name(),
+            records - invalid
+        );
+    }
+    if out.flush().is_err() {
+        return 2;
+    }
+    if invalid > 0 { 1 } else { 0 }
+}
+
+/// `convert newhire FILE --to FORMAT`: every valid record written in the other format on
+/// stdout; invalid ones reported on stderr as `check --json` verdicts. Exit 0 all
+/// converted, 1 some record invalid, 2 the file cannot be read or written.
+pub fn convert(file: &Path, named: Option<&str>, to: &str) -> i32 {
+    let Ok(target) = to.parse::<Format>() else {
+        eprintln!("Unknown target format {to:?}: use w4, xx, csv or xml.");
+        return 2;
+    };
+    let (format, input) = match open(file, named) {
+        Ok(opened) => opened,
+        Err(message) => {
+            eprintln!("{message}");
+            return 2;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut writer = ivd_newhire::writer(target, BufWriter::new(stdout.lock()));
+    let bar = progress(None, "converting");
+    let mut failed = 0u64;
+    for (n, outcome) in ivd_newhire::read(format, input, &Rules::new(today())).enumerate() {
+        match (&outcome.new_hire, outcome.is_valid()) {
+            (Some(new_hire), true) => {
+                if let Err(error) = writer.push(new_hire) {
+                    eprintln!(
+                        "record {}: cannot be written as {}: {error}",
+                        outcome.record,
+                        target.name()
+                    );
+                    failed += 1;
+                }
+            }
+            _ => {
+                eprintln!("{}", outcome.verdict().to_json_line());
+                failed += 1;
+            }
+        }
+        if n % 4096 == 0 {
+            bar.set_position(n as u64);
+        }
+    }
+    bar.finish_and_clear();
+    match writer.finish() {
+        Ok(mut out) => {
+            if out.flush().is_err() {
+                return 2;
+            }
+        }
+        Err(error) => {
+            eprintln!("Cannot write the output: {error}");
+            return 2;
+        }
+    }
+    if failed > 0 { 1 } else { 0 }
+}
+
+/// `generate newhire`: a synthetic file of `records` reports (random people, valid in
+/// form, never drawn from a real record), `invalid_rate` of them made invalid.
+pub fn generate(
+    records: u64,
+    seed: u64,
+    format: &str,
+    invalid_rate: f64,
+    output: Option<&Path>,
+) -> i32 {
+    let Ok(format) = format.parse::<Format>() else {
+        eprintln!("Unknown format {format:?}: use w4, xx, csv or xml.");
+        return 2;
+    };
+    if !(0.0..=1.0).contains(&invalid_rate) {
+        eprintln!("--invalid-rate must be between 0 and 1.");
+        return 2;
+    }
+    let out: Box<dyn Write> = match output {
+        Some(path) => match File::create(path) {
+            Ok(file) => Box::new(BufWriter::with_capacity(1 << 20, file)),
+            Err(error) => {
+                eprintln!("Cannot create {}: {error}", path.display());
+                return 2;
+            }
+        },
+        None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout())),
+    };
+    let bar = progress(Some(records), "generating");
+    let summary = ivd_newhire::generate::write_file(
+        format,
+        records,
+        seed,
+        invalid_rate,
+        today(),
+        out,
+        |done| bar.set_position(done),
+    );
+    bar.finish_and_clear();
+    match summary {
+        Ok(summary) => {
+            eprintln!(
+                "{records} record(s) written ({}): {} valid, {} invalid.",
+                format.name(),
+                summary.valid,
+                summary.invalid
+            );
+            0
+        }
+        Err(error) => {
+            eprintln!("Cannot write the file: {error}");
+            2
+        }
+    }
+}
