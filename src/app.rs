@@ -213,6 +213,14 @@ impl RunningGateway {
             )));
         }
 
+        tasks.push(tokio::spawn(
+            crate::channels::employers::newhire::run_retention(
+                db.clone(),
+                Duration::from_secs(settings.employers.retention_days * 86_400),
+                Duration::from_secs(settings.outbox.purge_interval_secs.max(1)),
+                shutdown.clone(),
+            ),
+        ));
         if settings.employers.ndnh_partner.is_some() {
             let forwarder = crate::channels::employers::ndnh::NdnhForwarder {
                 db: db.clone(),

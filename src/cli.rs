@@ -135,6 +135,9 @@ pub enum GenerateCommand {
         /// Share of records made invalid (0 to 1), each in a realistic way.
         #[arg(long, default_value_t = 0.0)]
         invalid_rate: f64,
+        /// Every record for this employer FEIN (default: random employers).
+        #[arg(long, value_parser = parse_fein)]
+        fein: Option<ivd_model::Fein>,
         /// Write here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -260,6 +263,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         seed,
         format,
         invalid_rate,
+        fein,
         output,
     }) = &cli.command
     {
@@ -268,6 +272,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             *seed,
             format,
             *invalid_rate,
+            fein.as_ref(),
             output.as_deref(),
         ));
     }

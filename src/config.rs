@@ -84,6 +84,9 @@ pub struct EmployerSettings {
     pub spool_dir: PathBuf,
     /// Largest new-hire upload accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// Uploaded files, and the W4 copies of records NDNH has taken, are kept this many
+    /// days after receipt, then deleted (the per-record verdicts stay).
+    pub retention_days: u64,
     /// Accept ITINs (9xx) in the SSN field (some states allow them for contractors).
     pub allow_itin: bool,
     /// A report of the same employee, FEIN and a hire date this many days or fewer from an
@@ -109,6 +112,7 @@ impl Default for EmployerSettings {
         EmployerSettings {
             spool_dir: PathBuf::from("data/spool"),
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            retention_days: 90,
             allow_itin: false,
             duplicate_window_days: 60,
             ndnh_partner: None,

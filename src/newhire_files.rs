@@ -185,6 +185,7 @@ pub fn generate(
     seed: u64,
     format: &str,
     invalid_rate: f64,
+    fein: Option<&ivd_model::Fein>,
     output: Option<&Path>,
 ) -> i32 {
     let Ok(format) = format.parse::<Format>() else {
@@ -206,12 +207,15 @@ pub fn generate(
         None => Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout())),
     };
     let bar = progress(Some(records), "generating");
-    let summary = ivd_newhire::generate::write_file(
+    let mut generator = ivd_newhire::generate::Generator::new(seed, today());
+    if let Some(fein) = fein {
+        generator = generator.with_fein(fein.clone());
+    }
+    let summary = ivd_newhire::generate::write_file_with(
+        generator,
         format,
         records,
-        seed,
         invalid_rate,
-        today(),
         out,
         |done| bar.set_position(done),
     );

@@ -509,6 +509,26 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
         .unwrap();
     assert!(return_deadline[0].satisfied_at.is_some());
 
+    // Past retention the raw upload goes; the verdicts stay.
+    let spooled = files_in(&t.scratch_dir().join("spool"));
+    assert_eq!(spooled.len(), 1, "{spooled:?}");
+    let purged = ivd_gateway::channels::employers::newhire::purge_before(&t.db, now_ms() + 1)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    assert!(files_in(&t.scratch_dir().join("spool")).is_empty());
+    let after: Value = session
+        .http
+        .get(session.url(&format!("/employer/v1/new-hires/{receipt_id}")))
+        .bearer_auth(&session.employer_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["records"].as_array().unwrap().len(), 6);
+
     session.gateway.stop().await;
     t.cleanup().await;
 }

@@ -97,6 +97,7 @@ pub struct Generator {
     today: Date,
     employer: Option<EmployerInfo>,
     left: u32,
+    fein: Option<Fein>,
 }
 
 impl Generator {
@@ -107,7 +108,16 @@ impl Generator {
             today,
             employer: None,
             left: 0,
+            fein: None,
         }
+    }
+
+    /// Every employer this generator makes reports for has `fein` (one company's
+    /// locations, or a payroll agent's test upload within its token's scope).
+    #[must_use]
+    pub fn with_fein(mut self, fein: Fein) -> Self {
+        self.fein = Some(fein);
+        self
     }
 
     fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
@@ -150,8 +160,12 @@ impl Generator {
     pub fn employer(&mut self) -> EmployerInfo {
         let prefix = FEIN_PREFIXES[self.rng.random_range(0..FEIN_PREFIXES.len())];
         let fein = format!("{prefix:02}{:07}", self.rng.random_range(0..10_000_000));
-        let fein =
-            Fein::parse(&fein).unwrap_or_else(|_| unreachable!("valid prefix by construction"));
+        let fein = match &self.fein {
+            Some(fixed) => fixed.clone(),
+            None => {
+                Fein::parse(&fein).unwrap_or_else(|_| unreachable!("valid prefix by construction"))
+            }
+        };
         let name = format!("{} {}", self.pick(COMPANY), self.pick(COMPANY_KIND));
         let address = self.address();
         let optional_address = self.chance(0.2).then(|| self.address());
@@ -325,6 +339,26 @@ pub fn write_file<W: Write>(
     invalid_rate: f64,
     today: Date,
     out: W,
+    progress: impl FnMut(u64),
+) -> std::io::Result<GenerateSummary> {
+    write_file_with(
+        Generator::new(seed, today),
+        format,
+        records,
+        invalid_rate,
+        out,
+        progress,
+    )
+}
+
+/// Like [`write_file`], with a generator set up by the caller (for example
+/// [`Generator::with_fein`]).
+pub fn write_file_with<W: Write>(
+    mut generator: Generator,
+    format: Format,
+    records: u64,
+    invalid_rate: f64,
+    out: W,
     mut progress: impl FnMut(u64),
 ) -> std::io::Result<GenerateSummary> {
     let rate = if invalid_rate.is_nan() {
@@ -332,7 +366,6 @@ pub fn write_file<W: Write>(
     } else {
         invalid_rate.clamp(0.0, 1.0)
     };
-    let mut generator = Generator::new(seed, today);
     let mut w = writer(format, out);
     let mut raw = RawOwned::new();
     let mut summary = GenerateSummary::default();

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# One employer file of N (default 1,000,000) synthetic W4 records, from upload to NDNH
+# transmission files, on the embedded default (SQLite). Prints the timings and the
+# gateway's peak resident memory (VmHWM). Usage: scripts/bench-newhire-intake.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+records="${1:-1000000}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/ivd-gateway"
+work="$(mktemp -d /var/tmp/ivd-bench-XXXXXX)"
+trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+mkdir -p "$work/ndnh-out"
+api_port="${API_PORT:-18480}"
+
+cat > "$work/gateway.toml" <<TOML
+[database]
+url = "sqlite://$work/gateway.db"
+[server]
+listen = "127.0.0.1:$api_port"
+partner_listen = "127.0.0.1:0"
+[tls]
+dir = "$work/tls"
+[state]
+fips = "2700000"
+[log]
+format = "json"
+filter = "warn"
+[employers]
+spool_dir = "$work/spool"
+ndnh_partner = "ndnh"
+ndnh_batch_size = 10000
+forward_interval_secs = 1
+ndnh_encoding = "ebcdic"
+[privacy]
+lookup_key_file = "$work/keys/lookup.key"
+[[partners]]
+id = "ndnh"
+kind = "federal"
+concurrency = 2
+transport = { type = "file-drop", directory = "$work/ndnh-out" }
+TOML
+
+now() { date +%s.%N; }
+t0=$(now)
+"$bin" generate newhire --records "$records" --seed 42 --fein 41-1234567 -o "$work/w4.dat" 2>/dev/null
+t1=$(now)
+size=$(stat -c %s "$work/w4.dat")
+
+"$bin" --config "$work/gateway.toml" migrate >/dev/null
+token=$("$bin" --config "$work/gateway.toml" token issue --name bench-employer --role employer --fein 41-1234567 2>/dev/null)
+"$bin" --config "$work/gateway.toml" serve 2>"$work/gateway.log" &
+pid=$!
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+t2=$(now)
+curl -fsS -X POST -T "$work/w4.dat" \
+  -H "Authorization: Bearer $token" -H "Content-Type: application/vnd.ivd.newhire-w4" \
+  "http://127.0.0.1:$api_port/employer/v1/new-hires" > "$work/receipt.json"
+t3=$(now)
+accepted=$(sed -E 's/.*"accepted":([0-9]+).*/\1/' "$work/receipt.json")
+
+# Every accepted record in a transmission file: (size / 801) - header - trailer, per file.
+forwarded=0
+while [ "$forwarded" -lt "$accepted" ]; do
+  sleep 0.2
+  forwarded=0
+  for f in "$work"/ndnh-out/*; do
+    [ -f "$f" ] || continue
+    forwarded=$(( forwarded + $(stat -c %s "$f") / 801 - 2 ))
+  done
+done
+t4=$(now)
+peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+files=$(ls "$work/ndnh-out" | wc -l)
+
+awk -v n="$records" -v size="$size" -v acc="$accepted" -v files="$files" -v peak="$peak_kb" \
+    -v gen="$(echo "$t1 - $t0" | bc)" -v up="$(echo "$t3 - $t2" | bc)" -v total="$(echo "$t4 - $t2" | bc)" 'BEGIN {
+  printf "records: %d (%.1f MB W4), accepted: %d\n", n, size / 1e6, acc
+  printf "generate file:                       %6.1f s\n", gen
+  printf "upload -> receipt (stored, judged):  %6.1f s  (%.0f records/s, %.1f MB/s)\n", up, n / up, size / 1e6 / up
+  printf "upload -> all in NDNH files:         %6.1f s  (%d transmission files)\n", total, files
+  printf "gateway peak RSS (VmHWM):            %6.1f MB\n", peak / 1024
+}'
