@@ -260,6 +260,23 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
     assert_eq!(summary["duplicate"], 1, "{receipt}");
     assert_eq!(summary["matched"], 1, "{receipt}");
     let receipt_id = receipt["receiptId"].as_str().unwrap().to_string();
+    let metrics = session
+        .http
+        .get(session.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "ivd_new_hire_records{status=\"accepted\"} 4",
+        "ivd_new_hire_records{status=\"invalid\"} 1",
+        "ivd_new_hires_awaiting_ndnh 4",
+        "ivd_withholding_orders{status=\"sent\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
 
     // The receipt names the bad record, its field, position and code — never the value.
     let report: Value = session

@@ -42,6 +42,13 @@ pub struct FailureLabels {
     pub outcome: String,
 }
 
+/// Label set: a status (of a new-hire record or a withholding order).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusLabel {
+    /// The status.
+    pub status: String,
+}
+
 /// Label set of HTTP requests.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
@@ -88,6 +95,12 @@ pub struct Metrics {
     pub inbound_duplicates: Family<PartnerLabel, Counter>,
     /// HTTP requests served.
     pub http_requests: Family<HttpLabels, Counter>,
+    /// New-hire records by verdict (read at scrape time).
+    pub new_hire_records: Family<StatusLabel, Gauge>,
+    /// Accepted new hires not yet in an NDNH transmission (read at scrape time).
+    pub new_hires_awaiting_ndnh: Gauge,
+    /// Income withholding orders by status (read at scrape time).
+    pub withholding_orders: Family<StatusLabel, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -119,6 +132,9 @@ impl Metrics {
             inbound_received: Family::default(),
             inbound_duplicates: Family::default(),
             http_requests: Family::default(),
+            new_hire_records: Family::default(),
+            new_hires_awaiting_ndnh: Gauge::default(),
+            withholding_orders: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -181,6 +197,21 @@ impl Metrics {
             "HTTP requests served",
             metrics.http_requests.clone(),
         );
+        registry.register(
+            "new_hire_records",
+            "New-hire records received, by verdict (accepted, invalid, duplicate, refused)",
+            metrics.new_hire_records.clone(),
+        );
+        registry.register(
+            "new_hires_awaiting_ndnh",
+            "Accepted new hires not yet written to an NDNH transmission",
+            metrics.new_hires_awaiting_ndnh.clone(),
+        );
+        registry.register(
+            "withholding_orders",
+            "Income withholding orders issued, by status (sent, accepted, rejected)",
+            metrics.withholding_orders.clone(),
+        );
         Metrics {
             registry,
             ..metrics
@@ -242,6 +273,32 @@ impl Metrics {
             self.oldest_live_age
                 .get_or_create(&PartnerLabel { partner })
                 .set(((now - created_at).max(0)) / 1000);
+        }
+        let employers = crate::channels::employers::stats(db).await?;
+        for status in ["accepted", "invalid", "duplicate", "refused"] {
+            let count = employers
+                .records
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            self.new_hire_records
+                .get_or_create(&StatusLabel {
+                    status: status.to_string(),
+                })
+                .set(count);
+        }
+        self.new_hires_awaiting_ndnh.set(employers.awaiting_ndnh);
+        for status in ["sent", "accepted", "rejected"] {
+            let count = employers
+                .orders
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            self.withholding_orders
+                .get_or_create(&StatusLabel {
+                    status: status.to_string(),
+                })
+                .set(count);
         }
         let mut text = String::new();
         encode(&mut text, &self.registry).map_err(|_| {

@@ -21,3 +21,44 @@ pub mod iwo;
 pub mod matching;
 pub mod ndnh;
 pub mod newhire;
+
+use crate::on_read;
+use crate::store::{Db, StoreError};
+
+/// Counts for the dashboard and the metrics.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmployerStats {
+    /// New-hire records by status.
+    pub records: Vec<(String, i64)>,
+    /// Accepted records not yet in an NDNH transmission.
+    pub awaiting_ndnh: i64,
+    /// Withholding orders by status.
+    pub orders: Vec<(String, i64)>,
+}
+
+/// Reads the counts.
+pub async fn stats(db: &Db) -> Result<EmployerStats, StoreError> {
+    let records: Vec<(String, i64)> = on_read!(db, c => {
+        sqlx::query_as("SELECT status, COUNT(*) FROM new_hire_records GROUP BY status")
+            .fetch_all(c)
+            .await?
+    });
+    let (awaiting_ndnh,): (i64,) = on_read!(db, c => {
+        sqlx::query_as(
+            "SELECT COUNT(*) FROM new_hire_records WHERE status = 'accepted' AND ndnh_batch IS NULL",
+        )
+        .fetch_one(c)
+        .await?
+    });
+    let orders: Vec<(String, i64)> = on_read!(db, c => {
+        sqlx::query_as("SELECT status, COUNT(*) FROM withholding_orders GROUP BY status")
+            .fetch_all(c)
+            .await?
+    });
+    Ok(EmployerStats {
+        records,
+        awaiting_ndnh,
+        orders,
+    })
+}
