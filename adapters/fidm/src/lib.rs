@@ -1,0 +1,1 @@
+//! ivd-fidm (being written)

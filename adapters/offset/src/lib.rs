@@ -1,0 +1,1 @@
+//! ivd-offset (being written)
