@@ -455,7 +455,14 @@ fn classify(bytes: &[u8], kind: FileKind) -> Result<LineKind, &'static str> {
     }
 }
 
-/// Reads and checks the envelope of `file`. Never panics, whatever the bytes.
+/// Envelope errors after which reading stops: the file is rejected whole at the first,
+/// and without a bound a file of millions of junk lines (or blank lines) would hold
+/// millions of errors — and one verdict per line — in memory.
+pub(crate) const MAX_ENVELOPE_ERRORS: usize = 1000;
+
+/// Reads and checks the envelope of `file`. Never panics, whatever the bytes. Stops at the
+/// line where the envelope errors exceed [`MAX_ENVELOPE_ERRORS`] (that line gets a `REC`
+/// error saying so); the lines after it are not read.
 pub(crate) fn read_envelope(file: &[u8], kind: FileKind) -> Envelope<'_> {
     let mut env = Envelope {
         header: None,
@@ -474,6 +481,15 @@ pub(crate) fn read_envelope(file: &[u8], kind: FileKind) -> Envelope<'_> {
     let errors = &mut env.errors;
     for (n, line) in lines(file) {
         env.line_count = n;
+        if errors.len() >= MAX_ENVELOPE_ERRORS {
+            errors.push(structure(
+                n,
+                format!(
+                    "more than {MAX_ENVELOPE_ERRORS} envelope errors: reading stops at this record"
+                ),
+            ));
+            break;
+        }
         let what = match classify(line, kind) {
             Ok(w) => w,
             Err(msg) => {

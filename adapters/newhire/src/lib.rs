@@ -63,6 +63,7 @@ mod fields;
 pub mod fixed;
 mod framing;
 pub mod generate;
+mod limit;
 pub mod ndnh;
 mod read;
 mod types;

@@ -10,6 +10,7 @@ use crate::codes;
 use crate::fields::{self as f, Locate};
 use crate::fixed::{self, FixedFormat, RECORD_LEN};
 use crate::framing::{Frame, Framer};
+use crate::limit::{Limited, MAX_TOKEN};
 use crate::validate::{Dialect, RecordOutcome, Rules, validate};
 use crate::xml::XmlSource;
 
@@ -179,7 +180,9 @@ impl Locate for CsvLoc {
 }
 
 pub(crate) struct CsvSource<R> {
-    rdr: csv::Reader<R>,
+    /// The input bounded per row (see [`crate::limit`]): one huge field is an error, not
+    /// a record buffer the size of the file.
+    rdr: csv::Reader<Limited<R>>,
     rec: csv::ByteRecord,
     /// Logical field of each column.
     cols: Vec<usize>,
@@ -194,7 +197,7 @@ impl<R: BufRead> CsvSource<R> {
         let rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(input);
+            .from_reader(Limited::new(input, MAX_TOKEN));
         Self {
             rdr,
             rec: csv::ByteRecord::new(),
@@ -212,7 +215,14 @@ impl<R: BufRead> CsvSource<R> {
     }
 
     fn read_row(&mut self) -> Result<bool, FieldError> {
+        self.rdr.get_mut().reset();
         self.rdr.read_byte_record(&mut self.rec).map_err(|e| {
+            if self.rdr.get_ref().tripped() {
+                return FieldError::record_level(
+                    codes::CSV_HEADER,
+                    format!("the CSV is not well-formed: a row longer than {MAX_TOKEN} bytes"),
+                );
+            }
             let msg = match e.kind() {
                 csv::ErrorKind::Io(io) => format!("reading the input failed: {}", io.kind()),
                 _ => "the CSV is not well-formed".to_owned(),

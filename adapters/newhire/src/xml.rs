@@ -13,6 +13,7 @@ use quick_xml::events::Event;
 
 use crate::codes;
 use crate::fields::{self as f, Locate, RawOwned, XML_ADDR, XML_PATHS, addr};
+use crate::limit::{Limited, MAX_TOKEN};
 use crate::validate::{Dialect, RecordOutcome, Rules, validate};
 
 /// The target namespace of `schemas/new-hire.xsd`.
@@ -20,6 +21,10 @@ pub const NAMESPACE: &str = "urn:ivd-gateway:new-hire:1";
 
 /// Longest text accepted in one element (the longest field is 45 characters).
 const MAX_TEXT: usize = 1024;
+
+/// Deepest element nesting accepted (the schema's is 5; a `Transmitter` may hold more).
+/// Bounds the reader's element stack: without it, memory grows with the nesting.
+const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
@@ -68,7 +73,9 @@ fn is_employee_field(i: usize) -> bool {
 }
 
 pub(crate) struct XmlSource<R> {
-    reader: quick_xml::Reader<R>,
+    /// The input bounded per event (see [`crate::limit`]): one huge text node, comment or
+    /// tag is an error, not a buffer the size of the file.
+    reader: quick_xml::Reader<Limited<R>>,
     buf: Vec<u8>,
     vals: RawOwned,
     stack: Vec<Ctx>,
@@ -83,7 +90,7 @@ fn fatal_err(code: ivd_fixed::ErrorCode, msg: impl Into<String>) -> FieldError {
 
 impl<R: BufRead> XmlSource<R> {
     pub(crate) fn new(input: R) -> Self {
-        let mut reader = quick_xml::Reader::from_reader(input);
+        let mut reader = quick_xml::Reader::from_reader(Limited::new(input, MAX_TOKEN));
         let cfg = reader.config_mut();
         cfg.trim_text(false);
         cfg.check_end_names = true;
@@ -211,10 +218,17 @@ impl<R: BufRead> XmlSource<R> {
         }
         loop {
             self.buf.clear();
+            self.reader.get_mut().reset();
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(ev) => ev.into_owned(),
                 Err(e) => {
                     let kind = match e {
+                        quick_xml::Error::Io(_) if self.reader.get_ref().tripped() => {
+                            let m = format!(
+                                "an XML text, comment or tag longer than {MAX_TOKEN} bytes"
+                            );
+                            return self.fatal(fatal_err(codes::XML_MALFORMED, m));
+                        }
                         quick_xml::Error::Io(ref io) => {
                             let m = format!("reading the input failed: {}", io.kind());
                             return self.fatal(fatal_err(codes::IO_ERROR, m));
@@ -236,6 +250,10 @@ impl<R: BufRead> XmlSource<R> {
                 Event::DocType(_) => Err(fatal_err(
                     codes::XML_DOCTYPE,
                     "a DOCTYPE (and so any entity declaration) is refused",
+                )),
+                Event::Start(_) if self.stack.len() >= MAX_DEPTH => Err(fatal_err(
+                    codes::XML_MALFORMED,
+                    format!("elements nested deeper than {MAX_DEPTH}"),
                 )),
                 Event::Start(e) => self.child(e.local_name().as_ref()).map(|c| {
                     self.stack.push(c);
