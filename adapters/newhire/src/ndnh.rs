@@ -171,6 +171,26 @@ impl<W: Write> TransmissionWriter<W> {
         self.emit()
     }
 
+    /// Writes a detail record made earlier by [`detail_record`] (801 ASCII bytes starting
+    /// `W4`) without building the report again: how a gateway that stored the record at
+    /// intake forwards it.
+    pub fn push_record(&mut self, record: &[u8]) -> Result<(), WriteError> {
+        if record.len() != LEN || !record.starts_with(b"W4") {
+            return Err(field_error(
+                self.count + 1,
+                FieldError::record_level(
+                    ivd_fixed::ErrorCode::LENGTH,
+                    "a stored detail record must be 801 bytes starting W4",
+                ),
+            ));
+        }
+        self.start()?;
+        self.count += 1;
+        self.buf.clear();
+        self.buf.extend_from_slice(record);
+        self.emit()
+    }
+
     /// Writes the trailer; returns the output and the number of detail records.
     pub fn finish(mut self) -> Result<(W, u64), WriteError> {
         self.start()?;
@@ -182,6 +202,18 @@ impl<W: Write> TransmissionWriter<W> {
         self.out.flush()?;
         Ok((self.out, self.count))
     }
+}
+
+/// The NDNH W4 detail record of a report: 801 ASCII bytes, no terminator (the record
+/// [`TransmissionWriter::push_record`] takes).
+pub fn detail_record(nh: &NewHire) -> Result<Vec<u8>, WriteError> {
+    let mut raw = RawOwned::new();
+    fill_raw(nh, &mut raw);
+    let mut buf = Vec::with_capacity(LEN);
+    W4_NDNH_FORMAT
+        .emit(&raw, &mut buf)
+        .map_err(|e| field_error(1, e))?;
+    Ok(buf)
 }
 
 /// A transmission as read back: its header, one outcome per W4 record, and file-level

@@ -333,3 +333,25 @@ fn the_generator_is_deterministic_and_its_invalid_share_is_what_readers_find() {
         assert_eq!(invalid, summary.invalid, "{format}");
     }
 }
+
+#[test]
+fn a_stored_detail_record_forwards_byte_for_byte_like_the_report_itself() {
+    use ivd_newhire::ndnh::{TransmissionHeader, TransmissionWriter, detail_record};
+    let today = time::macros::date!(2026 - 03 - 02);
+    let mut generator = ivd_newhire::generate::Generator::new(4, today);
+    let reports: Vec<_> = (0..5).map(|_| generator.new_hire()).collect();
+    let header = TransmissionHeader {
+        state_fips: 27,
+        batch_number: 9,
+        date: today,
+    };
+    let mut direct = TransmissionWriter::new(header, ivd_fixed::Encoding::Ebcdic037, Vec::new());
+    let mut stored = TransmissionWriter::new(header, ivd_fixed::Encoding::Ebcdic037, Vec::new());
+    for report in &reports {
+        direct.push(report).unwrap();
+        stored.push_record(&detail_record(report).unwrap()).unwrap();
+    }
+    assert_eq!(direct.finish().unwrap().0, stored.finish().unwrap().0);
+    let mut bad = TransmissionWriter::new(header, ivd_fixed::Encoding::Ascii, Vec::new());
+    assert!(bad.push_record(b"W4 too short").is_err());
+}

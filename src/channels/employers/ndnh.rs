@@ -16,7 +16,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ivd_newhire::Format;
 use ivd_newhire::ndnh::{TransmissionHeader, TransmissionWriter};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -133,20 +132,15 @@ impl NdnhForwarder {
         );
         let mut written = 0usize;
         for (w4,) in &records {
-            // The stored record is the normalised W4 written at intake; reading it back
-            // cannot fail, and a record that somehow does is left out rather than sent.
-            let Some(new_hire) = ivd_newhire::read(Format::W4, w4.as_slice(), &lenient_rules(now))
-                .next()
-                .and_then(|o| o.new_hire)
-            else {
+            // The NDNH detail record was written at intake; a stored record that is not
+            // one (which cannot happen short of tampering) is left out rather than sent.
+            if writer.push_record(w4).is_ok() {
+                written += 1;
+            } else {
                 tracing::error!(
                     batch_number,
-                    "A stored W4 record could not be read back; it was left out of the transmission."
+                    "A stored W4 record is malformed; it was left out of the transmission."
                 );
-                continue;
-            };
-            if writer.push(&new_hire).is_ok() {
-                written += 1;
             }
         }
         let (payload, _) = writer
@@ -230,11 +224,6 @@ impl NdnhForwarder {
             }
         }
     }
-}
-
-/// Rules for reading back our own stored records: dates are re-checked against no "today".
-fn lenient_rules(now: i64) -> ivd_newhire::Rules {
-    ivd_newhire::Rules::new(super::newhire::date_of(now)).allow_itin(true)
 }
 
 /// Takes in NDNH return files (R4 control record and returned error records).

@@ -311,13 +311,8 @@ impl NewHireIntake {
                 });
                 judged.status = "refused";
             } else {
-                let mut w4 = ivd_newhire::writer(Format::W4, Vec::with_capacity(803));
-                let written = w4.push(&new_hire).and_then(|_| w4.finish());
-                match written {
-                    Ok(mut bytes) => {
-                        while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                            bytes.pop();
-                        }
+                match ivd_newhire::ndnh::detail_record(&new_hire) {
+                    Ok(bytes) => {
                         judged.status = "accepted";
                         judged.ssn_hash =
                             Some(self.key.taxpayer_id_hash(new_hire.employee.ssn.expose()));
