@@ -1,4 +1,5 @@
-//! Protecting personal data inside the gateway: look-ups by keyed hash.
+//! Protecting personal data inside the gateway: look-ups by keyed hash, and values sealed
+//! at rest ([`sealed`]).
 //!
 //! An SSN is never a database key in clear. Where the gateway must find "the same person"
 //! (a new hire and the noncustodial parent of a case, two reports of one employee), it
@@ -7,5 +8,7 @@
 //! possible SSNs without the key.
 
 pub mod lookup;
+pub mod sealed;
 
 pub use lookup::{LookupKey, LookupKeyError};
+pub use sealed::{DataKeys, SealError};

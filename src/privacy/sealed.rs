@@ -1,0 +1,298 @@
+//! Encryption at rest: values sealed with AES-256-GCM under a named data key.
+//!
+//! A sealed value is text, `ivd1.<key id>.<nonce>.<ciphertext>` (nonce and ciphertext in
+//! unpadded URL-safe base64), so it fits a TEXT column on both backends and says which key
+//! opens it: keys can be rotated without a flag day, each value re-sealed under the new key
+//! while the old one still opens what has not been re-sealed yet.
+//!
+//! Every value is sealed with *associated data* naming where it lives (for example
+//! `offset:27:123456789:A`): a sealed value copied into another row does not open there.
+//!
+//! Keys are 32 random bytes, written as 64 hexadecimal digits, one file per key
+//! (`<dir>/<id>.key`, owner-only), or given in the environment. The newest key (the
+//! greatest id) seals; every key opens.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+
+const PREFIX: &str = "ivd1";
+
+/// A sealed value could not be opened, or keys could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    /// The text is not a sealed value.
+    #[error("not a sealed value")]
+    Malformed,
+    /// No key with the value's key id is loaded.
+    #[error("no data key {0} is loaded")]
+    UnknownKey(String),
+    /// The value was altered, or sealed for another place.
+    #[error("the sealed value does not authenticate (altered, or moved from another record)")]
+    Forged,
+    /// A key file could not be read or written.
+    #[error("data key file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A key is not 64 hexadecimal digits, or its id is not a plain name.
+    #[error("data key {0} is not 64 hexadecimal digits with a plain [A-Za-z0-9_-] id")]
+    BadKey(String),
+}
+
+/// The loaded data keys.
+#[derive(Clone)]
+pub struct DataKeys {
+    keys: BTreeMap<String, Aes256Gcm>,
+    current: String,
+}
+
+impl std::fmt::Debug for DataKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataKeys")
+            .field("ids", &self.keys.keys().collect::<Vec<_>>())
+            .field("current", &self.current)
+            .finish()
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn cipher(id: &str, hex_text: &str) -> Result<Aes256Gcm, SealError> {
+    let bytes = hex::decode(hex_text.trim()).map_err(|_| SealError::BadKey(id.to_string()))?;
+    if bytes.len() != 32 || !valid_id(id) {
+        return Err(SealError::BadKey(id.to_string()));
+    }
+    Aes256Gcm::new_from_slice(&bytes).map_err(|_| SealError::BadKey(id.to_string()))
+}
+
+impl DataKeys {
+    /// Keys given as `(id, 64 hex digits)`; the greatest id seals.
+    pub fn from_hex<'a>(
+        keys: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<DataKeys, SealError> {
+        let mut loaded = BTreeMap::new();
+        for (id, hex_text) in keys {
+            loaded.insert(id.to_string(), cipher(id, hex_text)?);
+        }
+        let current = loaded
+            .keys()
+            .next_back()
+            .cloned()
+            .ok_or_else(|| SealError::BadKey("(none)".into()))?;
+        Ok(DataKeys {
+            keys: loaded,
+            current,
+        })
+    }
+
+    /// Every `<id>.key` file of `dir`; when there is none, a first key `k0001` is created
+    /// (the embedded default's first start).
+    pub fn load_or_create(dir: &Path) -> Result<DataKeys, SealError> {
+        let io = |path: &Path, source| SealError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        if Self::read_dir(dir)?.is_empty() {
+            Self::create_key(dir, "k0001")?;
+        }
+        let files = Self::read_dir(dir)?;
+        DataKeys::from_hex(files.iter().map(|(id, text)| (id.as_str(), text.as_str())))
+    }
+
+    fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, SealError> {
+        let io = |source| SealError::Io {
+            path: dir.display().to_string(),
+            source,
+        };
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(io)? {
+            let path = entry.map_err(io)?.path();
+            let (Some(stem), Some("key")) = (
+                path.file_stem().and_then(|s| s.to_str()),
+                path.extension().and_then(|s| s.to_str()),
+            ) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(&path).map_err(|source| SealError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            found.push((stem.to_string(), text));
+        }
+        Ok(found)
+    }
+
+    /// Writes a new random key `<dir>/<id>.key` (owner-only); refuses to overwrite one.
+    pub fn create_key(dir: &Path, id: &str) -> Result<(), SealError> {
+        if !valid_id(id) {
+            return Err(SealError::BadKey(id.to_string()));
+        }
+        let path = dir.join(format!("{id}.key"));
+        let io = |source| SealError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(hex::encode(key).as_bytes()).map_err(io)?;
+                file.sync_all().map_err(io)
+            }
+            // Another instance created it at the same moment: theirs stands.
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(error) => Err(io(error)),
+        }
+    }
+
+    /// The id of the key that seals.
+    pub fn current(&self) -> &str {
+        &self.current
+    }
+
+    /// Seals `plaintext` for the place `context` names.
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> String {
+        let cipher = &self.keys[&self.current];
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+        format!(
+            "{PREFIX}.{}.{}.{}",
+            self.current,
+            URL_SAFE_NO_PAD.encode(nonce),
+            URL_SAFE_NO_PAD.encode(ciphertext)
+        )
+    }
+
+    /// Opens a sealed value for the place `context` names.
+    pub fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, SealError> {
+        let mut parts = sealed.split('.');
+        let (Some(PREFIX), Some(id), Some(nonce), Some(ciphertext), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(SealError::Malformed);
+        };
+        let cipher = self
+            .keys
+            .get(id)
+            .ok_or_else(|| SealError::UnknownKey(id.to_string()))?;
+        let nonce: [u8; 12] = URL_SAFE_NO_PAD
+            .decode(nonce)
+            .map_err(|_| SealError::Malformed)?
+            .try_into()
+            .map_err(|_| SealError::Malformed)?;
+        let ciphertext = URL_SAFE_NO_PAD
+            .decode(ciphertext)
+            .map_err(|_| SealError::Malformed)?;
+        cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .map_err(|_| SealError::Forged)
+    }
+
+    /// The key id a sealed value was sealed under.
+    pub fn key_id(sealed: &str) -> Option<&str> {
+        let mut parts = sealed.split('.');
+        (parts.next() == Some(PREFIX))
+            .then(|| parts.next())
+            .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> DataKeys {
+        DataKeys::from_hex([("k0001", "11".repeat(32).as_str())]).unwrap()
+    }
+
+    #[test]
+    fn a_sealed_value_opens_in_its_place_only() {
+        let keys = keys();
+        let sealed = keys.seal(b"123456789", "offset:27:A");
+        assert!(!sealed.contains("123456789"));
+        assert_eq!(keys.open(&sealed, "offset:27:A").unwrap(), b"123456789");
+        assert!(matches!(
+            keys.open(&sealed, "offset:27:N"),
+            Err(SealError::Forged)
+        ));
+        assert_ne!(
+            sealed,
+            keys.seal(b"123456789", "offset:27:A"),
+            "fresh nonce"
+        );
+    }
+
+    #[test]
+    fn an_altered_value_or_an_unknown_key_is_refused() {
+        let keys = keys();
+        let sealed = keys.seal(b"secret", "x");
+        let mut altered = sealed.clone().into_bytes();
+        let last = altered.len() - 2;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert!(keys.open(&altered, "x").is_err());
+        let other = DataKeys::from_hex([("k0002", "22".repeat(32).as_str())]).unwrap();
+        assert!(matches!(
+            other.open(&sealed, "x"),
+            Err(SealError::UnknownKey(_))
+        ));
+        assert!(matches!(
+            keys.open("plain text", "x"),
+            Err(SealError::Malformed)
+        ));
+    }
+
+    #[test]
+    fn after_rotation_the_new_key_seals_and_the_old_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DataKeys::load_or_create(dir.path()).unwrap();
+        let old = first.seal(b"v", "c");
+        DataKeys::create_key(dir.path(), "k0002").unwrap();
+        let rotated = DataKeys::load_or_create(dir.path()).unwrap();
+        assert_eq!(rotated.current(), "k0002");
+        assert_eq!(rotated.open(&old, "c").unwrap(), b"v");
+        assert_eq!(DataKeys::key_id(&rotated.seal(b"v", "c")), Some("k0002"));
+        assert_eq!(DataKeys::key_id(&old), Some("k0001"));
+    }
+}
