@@ -1,0 +1,462 @@
+//! Shared plumbing: reading fields while collecting every error, writing with the first
+//! error kept, the crate's [`WriteError`], value rules, file scanning and masking.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::fmt;
+
+use ivd_fixed::{
+    Encoding, ErrorCode, FieldError, Framing, Layout, Record, RecordVerdict, RecordWriter,
+    split_records,
+};
+use time::Date;
+
+use crate::codes::{Exclusion, error};
+use crate::layout::RECORD_LEN;
+use crate::ssn::OffsetSsn;
+
+/// Reads fields of one record, collecting every error: a bad field gives a default
+/// value and an error, and reading goes on.
+pub(crate) struct FieldReader<'a> {
+    rec: Record<'a>,
+    pub(crate) errors: Vec<FieldError>,
+}
+
+impl<'a> FieldReader<'a> {
+    pub(crate) fn new(rec: Record<'a>) -> Self {
+        FieldReader {
+            rec,
+            errors: Vec::new(),
+        }
+    }
+
+    pub(crate) fn fail(&mut self, name: &'static str, code: ErrorCode, message: impl Into<String>) {
+        self.errors
+            .push(at(self.rec.layout(), name, code, message.into()));
+    }
+
+    fn keep<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        r.map_err(|e| self.errors.push(e)).ok()
+    }
+
+    pub(crate) fn text(&mut self, name: &'static str) -> &'a str {
+        let r = self.rec.text(name);
+        self.keep(r).unwrap_or("")
+    }
+
+    pub(crate) fn string(&mut self, name: &'static str) -> String {
+        self.text(name).to_owned()
+    }
+
+    pub(crate) fn number(&mut self, name: &'static str) -> u64 {
+        let r = self.rec.number(name);
+        self.keep(r).unwrap_or(0)
+    }
+
+    /// An optional number; blank and zero are `None`.
+    pub(crate) fn number_opt(&mut self, name: &'static str) -> Option<u64> {
+        let r = self.rec.number_opt(name);
+        self.keep(r).flatten().filter(|&n| n != 0)
+    }
+
+    pub(crate) fn date(&mut self, name: &'static str) -> Option<Date> {
+        let r = self.rec.date(name);
+        self.keep(r).flatten()
+    }
+
+    pub(crate) fn amount(&mut self, name: &'static str) -> i64 {
+        let r = self.rec.amount(name);
+        self.keep(r).unwrap_or(0)
+    }
+
+    /// A year (`CCYY`) field; zero or blank is `None`; outside 1900–2999 is `BAD_YEAR`.
+    pub(crate) fn year(&mut self, name: &'static str) -> Option<u16> {
+        let y = self.number_opt(name)?;
+        match u16::try_from(y) {
+            Ok(y) if (1900..=2999).contains(&y) => Some(y),
+            _ => {
+                self.fail(
+                    name,
+                    error::BAD_YEAR,
+                    "year must be CCYY between 1900 and 2999",
+                );
+                None
+            }
+        }
+    }
+
+    /// A `Y`/`N` indicator; blank is `None`.
+    pub(crate) fn indicator(&mut self, name: &'static str) -> Option<bool> {
+        match self.text(name) {
+            "" => None,
+            "Y" => Some(true),
+            "N" => Some(false),
+            _ => {
+                self.fail(
+                    name,
+                    error::BAD_INDICATOR,
+                    "indicator must be Y, N or blank",
+                );
+                None
+            }
+        }
+    }
+
+    /// The 9 digits of an SSN field (any 9 digits: whether they are a valid SSN is the
+    /// caller's rule); `INVALID_SSN` otherwise.
+    pub(crate) fn ssn(&mut self, name: &'static str) -> Option<OffsetSsn> {
+        let before = self.errors.len();
+        let s = self.text(name);
+        if self.errors.len() > before {
+            return None;
+        }
+        match OffsetSsn::parse(s) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.fail(name, error::INVALID_SSN, "an SSN field is 9 digits");
+                None
+            }
+        }
+    }
+
+    /// A code looked up in its table; an unknown one is `code`.
+    pub(crate) fn code<T>(
+        &mut self,
+        name: &'static str,
+        lookup: impl FnOnce(&str) -> Option<T>,
+        code: ErrorCode,
+    ) -> Option<T> {
+        let before = self.errors.len();
+        let s = self.text(name);
+        if self.errors.len() > before {
+            return None;
+        }
+        let v = lookup(s);
+        if v.is_none() {
+            self.fail(name, code, "not a known code");
+        }
+        v
+    }
+
+    /// The comma-joined exclusion field.
+    pub(crate) fn exclusions(&mut self, name: &'static str) -> BTreeSet<Exclusion> {
+        let s = self.text(name);
+        match Exclusion::parse_list(s) {
+            Ok(set) => set,
+            Err((code, msg)) => {
+                self.fail(name, code, msg);
+                BTreeSet::new()
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Vec<FieldError> {
+        self.errors
+    }
+}
+
+/// An error on field `name` of `layout`, positioned from the table.
+pub(crate) fn at(
+    layout: &Layout,
+    name: &'static str,
+    code: ErrorCode,
+    message: String,
+) -> FieldError {
+    let position = layout.field(name).map_or(1, |f| f.start);
+    FieldError::new(code, name, position, message)
+}
+
+/// Writes one record, keeping the first error (a value that does not fit is an error,
+/// never truncated).
+pub(crate) struct FieldWriter<'l> {
+    w: RecordWriter<'l>,
+    error: Option<FieldError>,
+}
+
+impl<'l> FieldWriter<'l> {
+    pub(crate) fn new(layout: &'l Layout) -> Self {
+        FieldWriter {
+            w: RecordWriter::new(layout),
+            error: None,
+        }
+    }
+
+    fn keep(&mut self, r: Result<(), FieldError>) {
+        if let Err(e) = r
+            && self.error.is_none()
+        {
+            self.error = Some(e);
+        }
+    }
+
+    pub(crate) fn text(&mut self, name: &'static str, value: &str) -> &mut Self {
+        let r = self.w.text(name, value).map(|_| ());
+        self.keep(r);
+        self
+    }
+
+    pub(crate) fn number(&mut self, name: &'static str, value: u64) -> &mut Self {
+        let r = self.w.number(name, value).map(|_| ());
+        self.keep(r);
+        self
+    }
+
+    pub(crate) fn date(&mut self, name: &'static str, value: Option<Date>) -> &mut Self {
+        let r = self.w.date(name, value).map(|_| ());
+        self.keep(r);
+        self
+    }
+
+    pub(crate) fn amount(&mut self, name: &'static str, cents: i64) -> &mut Self {
+        let r = self.w.amount(name, cents).map(|_| ());
+        self.keep(r);
+        self
+    }
+
+    pub(crate) fn indicator(&mut self, name: &'static str, value: Option<bool>) -> &mut Self {
+        self.text(
+            name,
+            match value {
+                Some(true) => "Y",
+                Some(false) => "N",
+                None => "",
+            },
+        )
+    }
+
+    pub(crate) fn finish(self) -> Result<Vec<u8>, FieldError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.w.finish()),
+        }
+    }
+}
+
+/// Why a file could not be written: which record of the file (1-based, as the reader
+/// would number it), which field, a stable code and a message — never the value, which
+/// may be an SSN or a name.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+#[error("{}", self.render())]
+pub struct WriteError {
+    /// 1-based record number in the file being written.
+    pub record: u64,
+    /// Field name (as in the layout), or `"record"`.
+    pub field: Cow<'static, str>,
+    /// Stable code: an [`ivd_fixed::ErrorCode`] or one of [`crate::codes::error`].
+    pub code: ErrorCode,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl WriteError {
+    pub(crate) fn from_field(record: u64, e: FieldError) -> Self {
+        WriteError {
+            record,
+            field: e.field,
+            code: e.code,
+            message: e.message,
+        }
+    }
+
+    fn render(&self) -> String {
+        format!(
+            "record {}, {}: {}: {}",
+            self.record, self.field, self.code, self.message
+        )
+    }
+}
+
+impl fmt::Debug for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+/// Frames encoded records into a file: EBCDIC back to back (no terminators, as the
+/// federal host writes them), ASCII one record per `\n`-terminated line.
+pub(crate) fn frame(records: Vec<Vec<u8>>, encoding: Encoding) -> Vec<u8> {
+    let mut out = Vec::with_capacity(records.len() * (RECORD_LEN + 1));
+    for mut r in records {
+        encoding.encode_in_place(&mut r);
+        out.extend_from_slice(&r);
+        if encoding == Encoding::Ascii {
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// One record of a file as the scanner sees it.
+pub(crate) enum Scanned<'a> {
+    /// A record of the right length.
+    Record(u64, &'a [u8]),
+    /// A framing error (already numbered).
+    Broken(FieldError),
+}
+
+/// Decodes `bytes` and splits it into 245-byte records. Accepts records back to back,
+/// or `\n` / `\r\n` terminated lines (detected from the byte after the first record);
+/// in EBCDIC, NL (0x25) decodes to `\n` and is accepted the same way.
+pub(crate) fn scan(bytes: &[u8], encoding: Encoding) -> (Cow<'_, [u8]>, Framing) {
+    let decoded = encoding.decode(bytes);
+    let framing = match decoded.get(RECORD_LEN) {
+        Some(b'\n' | b'\r') => Framing::AnyNewline,
+        _ => Framing::Fixed,
+    };
+    (decoded, framing)
+}
+
+/// Iterates the records of a decoded buffer.
+pub(crate) fn records(decoded: &[u8], framing: Framing) -> impl Iterator<Item = Scanned<'_>> {
+    split_records(decoded, RECORD_LEN, framing).map(|r| match r {
+        Ok(raw) => Scanned::Record(raw.number, raw.bytes),
+        Err(e) => Scanned::Broken(e),
+    })
+}
+
+/// The parts every file reader shares: verdicts, the control record's place, file errors.
+pub(crate) struct FileCheck {
+    pub(crate) verdicts: Vec<RecordVerdict>,
+    pub(crate) errors: Vec<FieldError>,
+    /// Index in `verdicts` of the first control record.
+    pub(crate) control_at: Option<usize>,
+}
+
+impl FileCheck {
+    pub(crate) fn new() -> Self {
+        FileCheck {
+            verdicts: Vec::new(),
+            errors: Vec::new(),
+            control_at: None,
+        }
+    }
+
+    /// Records a control record's verdict; flags a second control record.
+    pub(crate) fn control(&mut self, number: u64, errors: Vec<FieldError>) -> bool {
+        let mut v = RecordVerdict::new(number, errors);
+        let first = self.control_at.is_none();
+        if first {
+            self.control_at = Some(self.verdicts.len());
+        } else {
+            let e = FieldError::record_level(
+                error::DUPLICATE_CONTROL,
+                "a second control record; only one is allowed",
+            );
+            v.push(e.clone());
+            self.errors.push(e.with_record(number));
+        }
+        self.verdicts.push(v);
+        first
+    }
+
+    pub(crate) fn detail(&mut self, number: u64, errors: Vec<FieldError>) -> usize {
+        self.verdicts.push(RecordVerdict::new(number, errors));
+        self.verdicts.len() - 1
+    }
+
+    pub(crate) fn broken(&mut self, e: FieldError) {
+        let number = e.record.unwrap_or(self.verdicts.len() as u64 + 1);
+        self.verdicts.push(RecordVerdict::new(number, vec![e]));
+    }
+
+    /// Adds an error to record `index`'s verdict.
+    pub(crate) fn flag(&mut self, index: usize, e: FieldError) {
+        self.verdicts[index].push(e);
+    }
+
+    /// An error of the control record: on its verdict and in the file errors.
+    pub(crate) fn control_error(&mut self, e: FieldError) {
+        if let Some(i) = self.control_at {
+            let number = self.verdicts[i].record;
+            self.verdicts[i].push(e.clone());
+            self.errors.push(e.with_record(number));
+        } else {
+            self.errors.push(e);
+        }
+    }
+
+    /// Missing control, or control not last.
+    pub(crate) fn finish_structure(&mut self, what: &str) {
+        match self.control_at {
+            None => self.errors.push(FieldError::record_level(
+                error::MISSING_CONTROL,
+                format!("the file has no {what} control record"),
+            )),
+            Some(i) if i + 1 != self.verdicts.len() => {
+                self.control_error(FieldError::record_level(
+                    error::CONTROL_NOT_LAST,
+                    "the control record must be the last record",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Compares one control total with the file's.
+    pub(crate) fn compare(
+        &mut self,
+        layout: &Layout,
+        field: &'static str,
+        code: ErrorCode,
+        control: impl Into<i128>,
+        counted: impl Into<i128>,
+    ) {
+        let (control, counted) = (control.into(), counted.into());
+        if control != counted {
+            self.control_error(at(
+                layout,
+                field,
+                code,
+                format!("control says {control}, the records give {counted}"),
+            ));
+        }
+    }
+}
+
+/// Whether positions 3–5 hold `CTL` (a control record of E, F-1/F-2 and F-4/F-5 files).
+pub(crate) fn is_ctl(record: &[u8]) -> bool {
+    record.get(2..5) == Some(b"CTL")
+}
+
+// ---- value rules -------------------------------------------------------------------
+
+/// No lower-case letter (alphabetic data is upper case, \[V\]).
+pub(crate) fn upper(s: &str) -> bool {
+    !s.bytes().any(|b| b.is_ascii_lowercase())
+}
+
+/// A code-like value: `A`–`Z`, `0`–`9`, `-`, and spaces not at the start.
+pub(crate) fn code_chars(s: &str) -> bool {
+    !s.starts_with(' ')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b' ')
+}
+
+/// The last-name rule \[V\]: its first 4 positions hold no space and no special character
+/// other than a hyphen (applied to the first `min(4, len)` characters of a shorter name,
+/// \[I\]).
+pub(crate) fn last_name_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .take(4)
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The first-name rule \[V\]: position 1 is a letter.
+pub(crate) fn first_name_ok(s: &str) -> bool {
+    s.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+}
+
+/// A 2-letter USPS state code.
+pub(crate) fn state_ok(s: &str) -> bool {
+    ivd_model::StateCode::parse(s).is_ok()
+}
+
+/// A name masked to its initial, for `Debug`.
+pub(crate) fn mask(s: &str) -> String {
+    match s.chars().next() {
+        Some(c) => format!("{c}***"),
+        None => String::new(),
+    }
+}
