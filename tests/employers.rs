@@ -354,9 +354,13 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].status, "sent");
     // Unanswered past its deadline, the order is what reconciliation reports.
-    let overdue = deadlines::overdue(&t.db, issued[0].ack_due_at + 1).await.unwrap();
+    let overdue = deadlines::overdue(&t.db, issued[0].ack_due_at + 1)
+        .await
+        .unwrap();
     assert!(
-        overdue.iter().any(|d| d.reference == tracking && d.kind == iwo::ACK_KIND),
+        overdue
+            .iter()
+            .any(|d| d.reference == tracking && d.kind == iwo::ACK_KIND),
         "{overdue:?}"
     );
 
