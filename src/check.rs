@@ -32,6 +32,13 @@ pub fn formats() -> Vec<&'static dyn CheckFormat> {
         &CsenetTransactions,
         &CsenetServerErrors,
         &EiwoAcknowledgments,
+        &crate::federal_files::FederalFormat::OffsetSubmission,
+        &crate::federal_files::FederalFormat::OffsetRejects,
+        &crate::federal_files::FederalFormat::OffsetCollections,
+        &crate::federal_files::FederalFormat::OffsetReconciliation,
+        &crate::federal_files::FederalFormat::FidmAccounts,
+        &crate::federal_files::FederalFormat::FidmInquiry,
+        &crate::federal_files::FederalFormat::FidmMatches,
     ]
 }
 

@@ -57,7 +57,14 @@ pub fn run(format: &str, file: &Path, direction: Direction) -> i32 {
     if !FORMATS.iter().any(|(name, _)| *name == format) {
         eprintln!("Unknown format {format:?}. Known formats:");
         for (name, describe) in FORMATS {
-            eprintln!("  {name:<12} {describe}");
+            eprintln!("  {name:<22} {describe}");
+        }
+        eprintln!(
+            "  {:<22} employers' new-hire files (W4, XX, CSV, XML), --to another",
+            "newhire"
+        );
+        for federal in crate::federal_files::FederalFormat::ALL {
+            eprintln!("  {:<22} {}", federal.name(), federal.describe());
         }
         return 2;
     }
