@@ -121,7 +121,29 @@ impl RunningGateway {
             .privacy
             .lookup_key()
             .context("loading the look-up key (privacy.lookup_key or privacy.lookup_key_file)")?;
-        let processors = Arc::new(Processors::for_settings(&settings, &lookup_key));
+        let data_keys = crate::privacy::DataKeys::load_or_create(&settings.privacy.data_key_dir)
+            .context("loading the data keys (privacy.data_key_dir)")?;
+        let offset = crate::channels::offset::OffsetExchange {
+            db: db.clone(),
+            settings: settings.clone(),
+            key: lookup_key.clone(),
+            sealer: data_keys.clone(),
+        };
+        let mut processors = Processors::for_settings(&settings, &lookup_key);
+        for channel in [
+            crate::channels::offset::REJECTS_CHANNEL,
+            crate::channels::offset::COLLECTIONS_CHANNEL,
+            crate::channels::offset::RECONCILIATION_CHANNEL,
+        ] {
+            processors.register(
+                channel,
+                Arc::new(crate::channels::offset::ReturnIntake {
+                    exchange: offset.clone(),
+                    channel,
+                }),
+            );
+        }
+        let processors = Arc::new(processors);
         let state = AppState {
             db: db.clone(),
             settings: settings.clone(),
@@ -131,6 +153,7 @@ impl RunningGateway {
             dispatcher_wake: dispatcher.waker(),
             processors: processors.clone(),
             lookup_key: lookup_key.clone(),
+            data_keys,
         };
 
         // Receipts stored before a crash are processed before new ones arrive.
@@ -221,6 +244,7 @@ impl RunningGateway {
                 shutdown.clone(),
             ),
         ));
+        tasks.push(tokio::spawn(offset.run(shutdown.clone())));
         if settings.employers.ndnh_partner.is_some() {
             let forwarder = crate::channels::employers::ndnh::NdnhForwarder {
                 db: db.clone(),
@@ -228,6 +252,31 @@ impl RunningGateway {
                 dispatcher_wake: state.dispatcher_wake.clone(),
             };
             tasks.push(tokio::spawn(forwarder.run(shutdown.clone())));
+        }
+        // FIDM: all-accounts files interrupted by a crash continue from their checkpoint;
+        // then the inquiry file is written on its schedule.
+        {
+            let accounts = crate::channels::fidm::accounts::AllAccountsIntake {
+                db: db.clone(),
+                settings: settings.clone(),
+                key: lookup_key.clone(),
+            };
+            let inquiry = crate::channels::fidm::inquiry::FidmInquiry {
+                db: db.clone(),
+                settings: settings.clone(),
+                key: lookup_key.clone(),
+            };
+            let fidm_shutdown = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                match accounts.resume(now_ms()).await {
+                    Ok(0) => {}
+                    Ok(resumed) => tracing::info!(resumed, "Finished FIDM all-accounts files left over from the last run."),
+                    Err(error) => tracing::error!(error = %error, "Resuming a FIDM all-accounts file failed; it is retried at the next start."),
+                }
+                if inquiry.settings.fidm.partner.is_some() {
+                    inquiry.run(fidm_shutdown).await;
+                }
+            }));
         }
 
         for partner in &settings.partners {

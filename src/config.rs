@@ -33,6 +33,11 @@ pub struct Settings {
     pub partners: Vec<PartnerSettings>,
     /// Employers: new-hire intake, NDNH forwarding, income withholding orders.
     pub employers: EmployerSettings,
+    /// Financial Institution Data Match: where inquiry files go, their character set and
+    /// how often they are written.
+    pub fidm: crate::channels::fidm::FidmSettings,
+    /// Federal tax refund offset: the certification cycle and OCSE's return files.
+    pub offset: crate::channels::offset::OffsetSettings,
     /// Keys that protect personal data.
     pub privacy: PrivacySettings,
 }
@@ -46,6 +51,10 @@ pub struct PrivacySettings {
     pub lookup_key: Option<String>,
     /// A file holding the key; created with a random key on first start when missing.
     pub lookup_key_file: PathBuf,
+    /// The data keys that seal federal tax information at rest, one `<id>.key` file each
+    /// (64 hexadecimal digits); the greatest id seals, every one opens. A first key is
+    /// created when the directory is empty.
+    pub data_key_dir: PathBuf,
 }
 
 impl Default for PrivacySettings {
@@ -53,6 +62,7 @@ impl Default for PrivacySettings {
         PrivacySettings {
             lookup_key: None,
             lookup_key_file: PathBuf::from("data/keys/lookup.key"),
+            data_key_dir: PathBuf::from("data/keys/data"),
         }
     }
 }
@@ -62,6 +72,7 @@ impl std::fmt::Debug for PrivacySettings {
         f.debug_struct("PrivacySettings")
             .field("lookup_key", &self.lookup_key.as_ref().map(|_| "(set)"))
             .field("lookup_key_file", &self.lookup_key_file)
+            .field("data_key_dir", &self.data_key_dir)
             .finish()
     }
 }
@@ -701,6 +712,26 @@ impl Settings {
             return invalid(format!(
                 "employers.ndnh_partner {ndnh:?} is not a configured partner"
             ));
+        }
+        if let Some(partner) = &self.fidm.partner
+            && self.partner(partner).is_none()
+        {
+            return invalid(format!(
+                "fidm.partner {partner:?} is not a configured partner"
+            ));
+        }
+        if let Some(partner) = &self.offset.partner {
+            if self.partner(partner).is_none() {
+                return invalid(format!(
+                    "offset.partner {partner:?} is not a configured partner"
+                ));
+            }
+            let code = &self.offset.state_code;
+            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                return invalid(
+                    "offset.state_code must be our 2-letter USPS state code (e.g. \"MN\")".into(),
+                );
+            }
         }
         if self.employers.ndnh_batch_size == 0 || self.employers.forward_interval_secs == 0 {
             return invalid(

@@ -2,4 +2,6 @@
 //! configuration, how its messages are built (`outbound`) and taken in (`intake`).
 
 pub mod employers;
+pub mod fidm;
 pub mod interstate;
+pub mod offset;

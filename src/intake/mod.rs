@@ -407,6 +407,21 @@ impl Processors {
                 settings: settings.clone(),
             }),
         );
+        // FIDM match files and (small) all-accounts files from a bank's directory.
+        processors.register(
+            crate::channels::fidm::matches::CHANNEL,
+            std::sync::Arc::new(crate::channels::fidm::matches::MatchFileIntake {
+                settings: settings.clone(),
+                key: key.clone(),
+            }),
+        );
+        processors.register(
+            crate::channels::fidm::accounts::CHANNEL,
+            std::sync::Arc::new(crate::channels::fidm::accounts::AccountsPickupIntake {
+                settings: settings.clone(),
+                key: key.clone(),
+            }),
+        );
         if settings.state.fips.is_some() {
             processors.register(
                 crate::channels::interstate::intake::CHANNEL,

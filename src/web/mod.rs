@@ -6,6 +6,7 @@
 //! roles it admits.
 
 pub mod employer;
+pub mod fti;
 pub mod health;
 pub mod operator;
 pub mod partner;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub processors: Arc<crate::intake::Processors>,
     /// The keyed hash of SSNs (matching, duplicates).
     pub lookup_key: crate::privacy::LookupKey,
+    /// Data keys sealing federal tax information at rest.
+    pub data_keys: crate::privacy::DataKeys,
 }
 
 impl AppState {
@@ -222,6 +225,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(state::routes())
         .merge(operator::routes())
         .merge(employer::routes())
+        .merge(fti::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "api"),

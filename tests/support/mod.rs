@@ -359,6 +359,7 @@ pub fn gateway_settings(db: &TestDb, partners: Vec<PartnerSettings>) -> Settings
     // Nothing a test gateway writes may land in the working tree.
     settings.employers.spool_dir = db.scratch_dir().join("spool");
     settings.privacy.lookup_key_file = db.scratch_dir().join("keys/lookup.key");
+    settings.privacy.data_key_dir = db.scratch_dir().join("keys/data");
     settings
 }
 

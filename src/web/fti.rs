@@ -1,0 +1,85 @@
+//! Federal tax information (tax refund offset data): readable only with the `fti-reader`
+//! role, and every read is in the audit trail — who, what, when — before the answer
+//! leaves.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::audit;
+use crate::channels::offset::OffsetExchange;
+use crate::store::now_ms;
+use crate::store::tokens::{Role, TokenHolder};
+use crate::web::{ApiError, AppState, authorize};
+
+const FTI_READER: &[Role] = &[Role::FtiReader];
+
+/// The FTI routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/fti/v1/offset/collections/{id}", get(get_collection))
+        .route(
+            "/fti/v1/offset/reconciliations/{run}",
+            get(get_reconciliation),
+        )
+}
+
+fn exchange(state: &AppState) -> OffsetExchange {
+    OffsetExchange {
+        db: state.db.clone(),
+        settings: state.settings.clone(),
+        key: state.lookup_key.clone(),
+        sealer: state.data_keys.clone(),
+    }
+}
+
+/// Records the read in the audit trail (committed before the data is answered).
+async fn audit_read(state: &AppState, holder: &TokenHolder, subject: &str) -> Result<(), ApiError> {
+    let mut tx = state.db.begin().await?;
+    audit::append(
+        &mut tx,
+        &audit::NewEntry {
+            actor: &format!("token:{}", holder.name),
+            action: "fti.read",
+            subject,
+            reason: None,
+            details: serde_json::json!({ "role": holder.role.as_str() }),
+        },
+        now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn get_collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, FTI_READER).await?;
+    let collection = exchange(&state)
+        .collection(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no offset collection {id}")))?;
+    audit_read(&state, &holder, &format!("offset-collection:{id}")).await?;
+    Ok(Json(collection))
+}
+
+async fn get_reconciliation(
+    State(state): State<AppState>,
+    Path(run): Path<i64>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, FTI_READER).await?;
+    let report = exchange(&state)
+        .reconciliation_report(run)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no offset reconciliation {run}")))?;
+    audit_read(&state, &holder, &format!("offset-reconciliation:{run}")).await?;
+    Ok(Json(
+        serde_json::json!({ "run": run, "differences": report }),
+    ))
+}
