@@ -1,0 +1,1 @@
+//! ivd-tribal (being written)
