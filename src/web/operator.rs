@@ -30,6 +30,101 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/v1/receipts", get(receipts))
         .route("/operator/v1/audit", get(audit_recent))
         .route("/operator/v1/audit/verify", get(audit_verify))
+        .route("/operator/v1/offset/cycle", post(run_offset_cycle))
+        .route("/operator/v1/fidm/inquiry", post(run_fidm_inquiry))
+}
+
+/// Records that an operator started a job by hand.
+async fn audit_job(
+    state: &AppState,
+    actor: &str,
+    job: &str,
+    outcome: serde_json::Value,
+) -> Result<(), ApiError> {
+    let mut tx = state.db.begin().await?;
+    audit::append(
+        &mut tx,
+        &audit::NewEntry {
+            actor,
+            action: "job.run",
+            subject: job,
+            reason: None,
+            details: outcome,
+        },
+        now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `POST /operator/v1/offset/cycle`: runs the tax refund offset certification cycle now
+/// (only the changes since the last one are sent; nothing when nothing changed).
+async fn run_offset_cycle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, OPERATORS).await?;
+    if state.settings.offset.partner.is_none() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "Not configured",
+            "no offset partner is configured",
+        ));
+    }
+    let exchange = crate::channels::offset::OffsetExchange {
+        db: state.db.clone(),
+        settings: state.settings.clone(),
+        key: state.lookup_key.clone(),
+        sealer: state.data_keys.clone(),
+    };
+    let report = exchange.run_cycle(now_ms()).await?;
+    state.dispatcher_wake.notify_waiters();
+    let outcome = serde_json::json!({ "cycle": report });
+    audit_job(
+        &state,
+        &format!("token:{}", holder.name),
+        "offset-cycle",
+        outcome.clone(),
+    )
+    .await?;
+    Ok(Json(outcome))
+}
+
+/// `POST /operator/v1/fidm/inquiry`: writes the FIDM inquiry file for the obligors with
+/// arrears now.
+async fn run_fidm_inquiry(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, OPERATORS).await?;
+    if state.settings.fidm.partner.is_none() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "Not configured",
+            "no FIDM partner is configured",
+        ));
+    }
+    let inquiry = crate::channels::fidm::inquiry::FidmInquiry {
+        db: state.db.clone(),
+        settings: state.settings.clone(),
+        key: state.lookup_key.clone(),
+    };
+    let run = inquiry.write_inquiry(now_ms()).await?;
+    state.dispatcher_wake.notify_waiters();
+    let outcome = serde_json::json!({
+        "run": run.as_ref().map(|r| serde_json::json!({
+            "runNumber": r.run_number, "yearMonth": r.year_month, "count": r.count, "messageId": r.message_id,
+        })),
+    });
+    audit_job(
+        &state,
+        &format!("token:{}", holder.name),
+        "fidm-inquiry",
+        outcome.clone(),
+    )
+    .await?;
+    Ok(Json(outcome))
 }
 
 #[derive(Deserialize)]
