@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
 cargo build --release --quiet
 bin="$CARGO_TARGET_DIR/release/ivd-gateway"
 work="$(mktemp -d /var/tmp/ivd-bench-XXXXXX)"
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill -INT "${pid:-0}" 2>/dev/null || true; sleep 2; rm -rf "$work"' EXIT
 mkdir -p "$work/ndnh-out"
 api_port="${API_PORT:-18480}"
 
@@ -50,8 +50,15 @@ size=$(stat -c %s "$work/w4.dat")
 
 "$bin" --config "$work/gateway.toml" migrate >/dev/null
 token=$("$bin" --config "$work/gateway.toml" token issue --name bench-employer --role employer --fein 41-1234567 2>/dev/null)
-"$bin" --config "$work/gateway.toml" serve 2>"$work/gateway.log" &
-pid=$!
+if [ -n "${PERF_OUT:-}" ]; then
+  # Profile the gateway: PERF_OUT=/tmp/newhire.perf scripts/bench-newhire-intake.sh 200000
+  perf record -F 499 -g -o "$PERF_OUT" -- "$bin" --config "$work/gateway.toml" serve 2>"$work/gateway.log" &
+  sleep 1
+  pid=$(pgrep -n -f "$bin --config $work/gateway.toml serve")
+else
+  "$bin" --config "$work/gateway.toml" serve 2>"$work/gateway.log" &
+  pid=$!
+fi
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
 t2=$(now)
