@@ -32,6 +32,7 @@ pub fn formats() -> Vec<&'static dyn CheckFormat> {
         &CsenetTransactions,
         &CsenetServerErrors,
         &EiwoAcknowledgments,
+        &TribalExchange,
         &crate::federal_files::FederalFormat::OffsetSubmission,
         &crate::federal_files::FederalFormat::OffsetRejects,
         &crate::federal_files::FederalFormat::OffsetCollections,
@@ -40,6 +41,25 @@ pub fn formats() -> Vec<&'static dyn CheckFormat> {
         &crate::federal_files::FederalFormat::FidmInquiry,
         &crate::federal_files::FederalFormat::FidmMatches,
     ]
+}
+
+/// A Tribal case-exchange document (`schemas/tribal-exchange.xsd`): one verdict for the
+/// document, errors named by element path.
+#[derive(Debug)]
+pub struct TribalExchange;
+
+impl CheckFormat for TribalExchange {
+    fn name(&self) -> &'static str {
+        "tribal"
+    }
+
+    fn describe(&self) -> &'static str {
+        "Tribal case-exchange XML document (request, response or acknowledgment)"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(ivd_tribal::verdicts(bytes))
+    }
 }
 
 /// Employers' e-IWO acknowledgment files (FHA, BHA, ACK…, BTA, FTA): the envelope and

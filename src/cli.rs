@@ -95,7 +95,8 @@ pub enum Command {
     /// (w4, xx, csv or xml; default xml), invalid ones reported on stderr as `check --json`
     /// verdicts; the input format is recognised from the content or named with --format.
     Convert {
-        /// The format: csenet, newhire, or a federal file (offset-submission,
+        /// The format: csenet, newhire, tribal (the document as JSON; --from-json back to
+        /// XML), or a federal file (offset-submission,
         /// offset-rejects, offset-collections, offset-reconciliation, fidm-accounts,
         /// fidm-inquiry, fidm-matches: one JSON object per record).
         format: String,
@@ -290,6 +291,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     {
         if format == "newhire" {
             return Ok(crate::newhire_files::convert(file, variant.as_deref(), to));
+        }
+        if format == "tribal" {
+            return Ok(crate::federal_files::convert_tribal(file, *from_json));
         }
         if let Some(federal) = crate::federal_files::FederalFormat::named(format) {
             return Ok(crate::federal_files::convert(federal, file));

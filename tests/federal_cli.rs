@@ -98,3 +98,52 @@ fn every_federal_format_is_listed_and_a_missing_file_exits_two() {
         assert_eq!(missing.status.code(), Some(2), "{name}");
     }
 }
+
+#[test]
+fn a_tribal_document_checks_and_converts_to_json_and_back_to_a_valid_document() {
+    let check = run(&[
+        "check",
+        "tribal",
+        "adapters/tribal/samples/csi-request.xml",
+        "--json",
+    ]);
+    assert_eq!(check.status.code(), Some(0), "{check:?}");
+    let json = run(&[
+        "convert",
+        "tribal",
+        "adapters/tribal/samples/csi-request.xml",
+    ]);
+    assert_eq!(json.status.code(), Some(0), "{json:?}");
+    let message: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(message["function"], "CSI");
+
+    let dir = tempfile::tempdir().unwrap();
+    let json_file = dir.path().join("message.json");
+    std::fs::write(&json_file, &json.stdout).unwrap();
+    let back = run(&[
+        "convert",
+        "tribal",
+        json_file.to_str().unwrap(),
+        "--from-json",
+    ]);
+    assert_eq!(back.status.code(), Some(0), "{back:?}");
+    let xml_file = dir.path().join("message.xml");
+    std::fs::write(&xml_file, &back.stdout).unwrap();
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/tribal-exchange.xsd");
+    let lint = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(&schema)
+        .arg(&xml_file)
+        .output()
+        .expect("xmllint is installed");
+    assert!(lint.status.success(), "{lint:?}");
+
+    let doctype = dir.path().join("doctype.xml");
+    std::fs::write(
+        &doctype,
+        "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e \"boom\">]><TribalExchange/>",
+    )
+    .unwrap();
+    let refused = run(&["check", "tribal", doctype.to_str().unwrap(), "--json"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+}
