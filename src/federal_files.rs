@@ -234,6 +234,56 @@ pub fn convert(format: FederalFormat, file: &Path) -> i32 {
     }
 }
 
+/// `convert tribal FILE`: the document as one JSON object; with `from_json`, a JSON object
+/// (as printed) written back as the XML document (redacted, checked against the reader).
+/// Exit 0 converted, 1 invalid, 2 unreadable.
+pub fn convert_tribal(file: &Path, from_json: bool) -> i32 {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("Cannot read {}: {error}", file.display());
+            return 2;
+        }
+    };
+    let result: Result<Vec<u8>, String> = if from_json {
+        match ivd_tribal::from_json(&String::from_utf8_lossy(&bytes)) {
+            Ok(message) => ivd_tribal::write(&message).map_err(|e| format!("{e:?}")),
+            Err(error) => Err(format!(
+                "not a Tribal exchange message in JSON: line {}, column {}",
+                error.line(),
+                error.column()
+            )),
+        }
+    } else {
+        match ivd_tribal::parse(&bytes) {
+            Ok(message) => ivd_tribal::to_json(&message)
+                .map(|mut json| {
+                    json.push('\n');
+                    json.into_bytes()
+                })
+                .map_err(|e| e.to_string()),
+            Err(_) => {
+                for verdict in ivd_tribal::verdicts(&bytes) {
+                    eprintln!("{}", verdict.to_json_line());
+                }
+                return 1;
+            }
+        }
+    };
+    match result {
+        Ok(out) => {
+            if std::io::stdout().write_all(&out).is_err() {
+                return 2;
+            }
+            0
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            1
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,55 +365,5 @@ mod tests {
         .unwrap();
         let got: Vec<String> = verdicts.iter().map(RecordVerdict::to_json_line).collect();
         assert_eq!(got, expected.lines().collect::<Vec<_>>());
-    }
-}
-
-/// `convert tribal FILE`: the document as one JSON object; with `from_json`, a JSON object
-/// (as printed) written back as the XML document (redacted, checked against the reader).
-/// Exit 0 converted, 1 invalid, 2 unreadable.
-pub fn convert_tribal(file: &Path, from_json: bool) -> i32 {
-    let bytes = match std::fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("Cannot read {}: {error}", file.display());
-            return 2;
-        }
-    };
-    let result: Result<Vec<u8>, String> = if from_json {
-        match ivd_tribal::from_json(&String::from_utf8_lossy(&bytes)) {
-            Ok(message) => ivd_tribal::write(&message).map_err(|e| format!("{e:?}")),
-            Err(error) => Err(format!(
-                "not a Tribal exchange message in JSON: line {}, column {}",
-                error.line(),
-                error.column()
-            )),
-        }
-    } else {
-        match ivd_tribal::parse(&bytes) {
-            Ok(message) => ivd_tribal::to_json(&message)
-                .map(|mut json| {
-                    json.push('\n');
-                    json.into_bytes()
-                })
-                .map_err(|e| e.to_string()),
-            Err(_) => {
-                for verdict in ivd_tribal::verdicts(&bytes) {
-                    eprintln!("{}", verdict.to_json_line());
-                }
-                return 1;
-            }
-        }
-    };
-    match result {
-        Ok(out) => {
-            if std::io::stdout().write_all(&out).is_err() {
-                return 2;
-            }
-            0
-        }
-        Err(message) => {
-            eprintln!("{message}");
-            1
-        }
     }
 }
