@@ -33,6 +33,7 @@ use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wa
 on_both_backends!(
     an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order,
     the_same_file_twice_is_one_receipt_and_another_employers_fein_is_refused,
+    an_upload_cut_off_by_a_crash_is_finished_at_the_next_start,
 );
 
 const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
@@ -644,5 +645,111 @@ async fn the_same_file_twice_is_one_receipt_and_another_employers_fein_is_refuse
     assert_eq!(status, 403);
 
     session.gateway.stop().await;
+    t.cleanup().await;
+}
+
+/// The gateway stored an upload (spooled, fsynced, receipt committed) and then died: half
+/// of its records were judged (a committed chunk and its checkpoint), the rest not. The
+/// next start finishes it from the checkpoint; nothing is judged twice or lost.
+async fn an_upload_cut_off_by_a_crash_is_finished_at_the_next_start(t: TestDb) {
+    use ivd_gateway::channels::employers::newhire::{self, NewHireIntake};
+    use ivd_gateway::intake::spool::{self, SpooledUpload};
+
+    let employer = MockPartner::start(Behaviour::default()).await;
+    let (settings, _, _) = settings(&t, &employer);
+    let batch = reports(3_000, usize::MAX, 21);
+    let file = w4_file(&batch);
+    let now = now_ms();
+    let stream = futures::stream::iter(
+        file.chunks(64 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(bytes::Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>(),
+    );
+    let spooled = spool::receive_stream(
+        &t.db,
+        &settings.employers.spool_dir,
+        &SpooledUpload {
+            partner: "acme-payroll",
+            channel: newhire::CHANNEL,
+            content_type: "application/vnd.ivd.newhire-w4",
+        },
+        stream,
+        u64::MAX,
+        now,
+    )
+    .await
+    .unwrap();
+    let receipt_id = spooled.received.receipt_id().to_string();
+    let intake = NewHireIntake {
+        db: t.db.clone(),
+        settings: std::sync::Arc::new(settings.clone()),
+        key: settings.privacy.lookup_key().unwrap(),
+    };
+    intake
+        .register(
+            &receipt_id,
+            "acme-payroll",
+            &[OUR_FEIN.to_string()],
+            Format::W4,
+            now,
+        )
+        .await
+        .unwrap();
+    // What a run that died after its first chunk left: 2,000 records judged and the
+    // checkpoint, the receipt still processing.
+    let first_chunk = w4_file(&batch[..2_000]);
+    let probe = spool::spool_path(&t.db, &receipt_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let full = std::fs::read(&probe).unwrap();
+    std::fs::write(&probe, &first_chunk).unwrap();
+    intake.process(&receipt_id, now).await.unwrap();
+    // Undo the "complete" so that the state is the one a crash leaves, and restore the file.
+    std::fs::write(&probe, &full).unwrap();
+    let mut tx = t.db.begin().await.unwrap();
+    for sql in [
+        "UPDATE new_hire_receipts SET state = 'processing', completed_at = NULL",
+        "UPDATE inbound_receipts SET state = 'stored', processed_at = NULL, outcome = NULL",
+        "DELETE FROM events WHERE kind = 'newhire.received'",
+    ] {
+        match &mut tx {
+            ivd_gateway::store::DbTx::Sqlite(c) => {
+                sqlx::query(sql).execute(&mut **c).await.unwrap();
+            }
+            ivd_gateway::store::DbTx::Postgres(c) => {
+                sqlx::query(sql).execute(&mut **c).await.unwrap();
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+    let before = newhire::summary(&t.db, &receipt_id).await.unwrap().unwrap();
+    assert_eq!(
+        (before.state.as_str(), before.records),
+        ("processing", 2_000)
+    );
+
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            newhire::summary(&t.db, &receipt_id)
+                .await
+                .unwrap()
+                .is_some_and(|s| s.state == "complete")
+        })
+        .await,
+        "the interrupted upload is finished at start"
+    );
+    let after = newhire::summary(&t.db, &receipt_id).await.unwrap().unwrap();
+    assert_eq!(after.records, 3_000);
+    assert_eq!(after.accepted + after.duplicate + after.invalid, 3_000);
+    let rows = newhire::records(&t.db, &receipt_id, 0, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3_000, "every record judged exactly once");
+    assert!(rows.iter().zip(1..).all(|(r, n)| r.record_no == n));
+    gateway.stop().await;
     t.cleanup().await;
 }
