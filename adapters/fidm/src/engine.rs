@@ -162,8 +162,8 @@ impl<R: BufRead, F: FileFormat> Engine<R, F> {
             }
             Frame::Record(n) => n,
         };
-        self.encoding.decode_in_place(&mut self.framer.buf);
-        let rec = &self.framer.buf[..];
+        self.encoding.decode_in_place(self.framer.record_mut());
+        let rec = self.framer.record();
         let record_type = rec.first().copied().unwrap_or(b' ');
         if self.trailer_seen {
             let mut s = Step::new(number, Kind::Other);

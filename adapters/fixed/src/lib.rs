@@ -26,6 +26,7 @@
 //! * [`RecordWriter`] — typed setters; values that do not fit are errors, never
 //!   truncated; unset fields are written as their blank, literals automatically.
 //! * [`Encoding`] — ASCII and EBCDIC code page 037, full 256-byte tables both ways.
+//! * [`RecordStream`] — records one at a time from any `BufRead`, in constant memory.
 //! * [`split_records`] — a file buffer as an iterator of records, with or without line
 //!   terminators, reporting a trailing partial record with its number.
 //! * [`FieldError`] (stable [`ErrorCode`]s) and [`RecordVerdict`] — the per-record report
@@ -95,6 +96,7 @@ mod error;
 mod layout;
 mod read;
 mod split;
+mod stream;
 mod verdict;
 mod write;
 
@@ -103,5 +105,6 @@ pub use error::{ErrorCode, FieldError};
 pub use layout::{DateBlank, Field, FieldId, FieldKind, Layout, LayoutError};
 pub use read::{Record, Value};
 pub use split::{Framing, RawRecord, Records, split_records};
+pub use stream::{RecordStream, StreamItem, StreamProblem};
 pub use verdict::RecordVerdict;
 pub use write::RecordWriter;

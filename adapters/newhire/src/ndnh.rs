@@ -265,7 +265,7 @@ pub fn read_transmission(bytes: &[u8], encoding: Encoding) -> Transmission {
             }
             Frame::Record(n) => n,
         };
-        let rec = &framer.buf[..];
+        let rec = framer.record();
         if trailer_seen {
             t.errors.push(
                 FieldError::record_level(codes::TRAILER_COUNT, "a record follows the trailer")
@@ -449,7 +449,7 @@ pub fn read_return(bytes: &[u8], encoding: Encoding) -> NdnhReturn {
             }
             Frame::Record(n) => n,
         };
-        let rec = &framer.buf[..];
+        let rec = framer.record();
         if n == 1 {
             match read_control(rec) {
                 Ok(c) => out.control = Some(c),

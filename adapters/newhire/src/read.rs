@@ -55,7 +55,7 @@ impl<R: BufRead> Iterator for Reader<R> {
                     Frame::End => return None,
                     Frame::Error(n, e) => return Some(RecordOutcome::failed(n, e)),
                     Frame::Record(n) => {
-                        let rec = &framer.buf[..];
+                        let rec = framer.record();
                         if format.dialect == Dialect::W4 && rec.starts_with(b"T4") {
                             // A Texas-style trailer: checked, not a report.
                             if let Some(e) = check_trailer(rec, *seen) {
