@@ -5,6 +5,9 @@
 //! - [`deadlines`]: the acknowledgments and responses partners owe us, with their due
 //!   dates; a received acknowledgment satisfies its deadline, and what is past due is
 //!   reported.
+//! - [`report`]: what a job finds ([`report::Findings`], [`report::Discrepancy`]) and the
+//!   [`report::Job`] contract every reconciliation job implements.
 
 pub mod calendar;
 pub mod deadlines;
+pub mod report;
