@@ -218,6 +218,9 @@ pub struct StateSettings {
     /// Our FIPS code, 7 digits (state 2, county 3, local office 2), e.g. `2700000`: the
     /// Local-FIPS of every CSENet transaction we send.
     pub fips: Option<String>,
+    /// When this gateway speaks for a Tribal IV-D program instead of a state: its 5-digit
+    /// tribal locator code (IRG), the sender of every Tribal exchange document it writes.
+    pub tribe_code: Option<String>,
     /// Our office as the CSENet Case Data block gives it to partners: where to send
     /// payments and whom to contact (`paymentMailAddressLine1`, `paymentCity`,
     /// `paymentState`, `paymentZip1`, `contactNameLast`, `contactPhoneNum`, … — the block's
@@ -230,6 +233,7 @@ impl std::fmt::Debug for StateSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StateSettings")
             .field("fips", &self.fips)
+            .field("tribe_code", &self.tribe_code)
             .field("csenet_office", &self.csenet_office.is_some())
             .finish()
     }
@@ -410,6 +414,11 @@ pub struct PartnerSettings {
     /// exchange agreement.
     #[serde(default)]
     pub interstate: Option<InterstateSettings>,
+    /// For a Tribal IV-D program (or, in a Tribe's own gateway, a state): the Tribal
+    /// exchange agreement — its locator, the functions it enables and whether it uses the
+    /// XML documents or CSENet transactions.
+    #[serde(default)]
+    pub tribal: Option<TribalAgreement>,
     /// For an employer or payroll processor receiving income withholding orders: the
     /// FEINs it answers for.
     #[serde(default)]
@@ -442,6 +451,67 @@ impl InterstateSettings {
         self.functions
             .iter()
             .any(|f| f.eq_ignore_ascii_case(function))
+    }
+}
+
+/// How a Tribal exchange agreement exchanges cases.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TribalFormat {
+    /// The gateway's XML documents (`schemas/tribal-exchange.xsd`) on
+    /// `POST /partner/v1/tribal`.
+    #[default]
+    Xml,
+    /// CSENet transactions on `POST /partner/v1/csenet`, the tribal locator in
+    /// positions 1–5 of the FIPS fields and 6–7 blank.
+    Csenet,
+}
+
+/// A Tribal exchange agreement.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TribalAgreement {
+    /// The partner's locator: a Tribe's 5-digit tribal locator code (IRG), or a state's
+    /// 7-digit FIPS code when this gateway speaks for a Tribe.
+    pub locator: String,
+    /// The functions the agreement enables (`LO1`, `CSI`, `ENF`, `EST`, `PAT`, `MSC`,
+    /// `COL`), with CSENet's meaning.
+    pub functions: Vec<String>,
+    /// XML documents (the default) or CSENet transactions.
+    #[serde(default)]
+    pub format: TribalFormat,
+}
+
+impl TribalAgreement {
+    /// True when the agreement covers `function`.
+    pub fn allows(&self, function: &str) -> bool {
+        self.functions
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(function))
+    }
+}
+
+impl PartnerSettings {
+    /// The CSENet exchange agreement: the `interstate` one, or a Tribal agreement whose
+    /// format is CSENet (the locator as a 7-character code, positions 6–7 blank).
+    pub fn csenet_agreement(&self) -> Option<std::borrow::Cow<'_, InterstateSettings>> {
+        if let Some(interstate) = &self.interstate {
+            return Some(std::borrow::Cow::Borrowed(interstate));
+        }
+        let tribal = self.tribal.as_ref()?;
+        (tribal.format == TribalFormat::Csenet).then(|| {
+            std::borrow::Cow::Owned(InterstateSettings {
+                fips: format!("{:<7}", tribal.locator),
+                functions: tribal.functions.clone(),
+            })
+        })
+    }
+
+    /// The Tribal XML exchange agreement, when the partner has one.
+    pub fn tribal_xml_agreement(&self) -> Option<&TribalAgreement> {
+        self.tribal
+            .as_ref()
+            .filter(|t| t.format == TribalFormat::Xml)
     }
 }
 
@@ -684,6 +754,70 @@ impl Settings {
                         partner.id
                     ));
                 }
+            }
+        }
+        if let Some(code) = &self.state.tribe_code {
+            if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return invalid(format!(
+                    "state.tribe_code {code:?} must be the 5-digit tribal locator code"
+                ));
+            }
+            if self.state.fips.is_some() {
+                return invalid(
+                    "set state.fips (a state's gateway) or state.tribe_code (a Tribe's), not both"
+                        .into(),
+                );
+            }
+        }
+        for partner in &self.partners {
+            let Some(tribal) = &partner.tribal else {
+                continue;
+            };
+            let id = &partner.id;
+            if partner.interstate.is_some() {
+                return invalid(format!(
+                    "partner {id}: one agreement per partner: interstate (CSENet) or tribal, not both"
+                ));
+            }
+            let digits = match partner.kind {
+                PartnerKind::Tribe => 5,
+                PartnerKind::State => 7,
+                _ => {
+                    return invalid(format!(
+                        "partner {id}: a tribal agreement is with a Tribe (or, for a Tribe's gateway, a state)"
+                    ));
+                }
+            };
+            if tribal.locator.len() != digits || !tribal.locator.bytes().all(|b| b.is_ascii_digit())
+            {
+                return invalid(format!(
+                    "partner {id}: tribal.locator must be {digits} digits for a {:?} partner",
+                    partner.kind
+                ));
+            }
+            if let Some(unknown) = tribal
+                .functions
+                .iter()
+                .find(|f| ivd_tribal::Function::from_code(&f.to_ascii_uppercase()).is_none())
+            {
+                return invalid(format!(
+                    "partner {id}: {unknown:?} is not a CSENet function"
+                ));
+            }
+            match tribal.format {
+                TribalFormat::Csenet if self.state.fips.is_none() => {
+                    return invalid(format!(
+                        "partner {id} exchanges CSENet: set state.fips, our own FIPS code"
+                    ));
+                }
+                TribalFormat::Xml
+                    if self.state.fips.is_none() && self.state.tribe_code.is_none() =>
+                {
+                    return invalid(format!(
+                        "partner {id} exchanges Tribal documents: set state.fips (or state.tribe_code for a Tribe's gateway)"
+                    ));
+                }
+                _ => {}
             }
         }
         for partner in &self.partners {

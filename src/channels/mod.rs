@@ -5,3 +5,4 @@ pub mod employers;
 pub mod fidm;
 pub mod interstate;
 pub mod offset;
+pub mod tribal;

@@ -434,6 +434,16 @@ impl Processors {
                 std::sync::Arc::new(crate::channels::interstate::intake::ServerErrorIntake),
             );
         }
+        // Tribal documents: always understood once we have an identity, so a document from
+        // a partner without an agreement gets a clear refusal rather than no verdict.
+        if crate::channels::tribal::our_party(settings).is_some() {
+            processors.register(
+                crate::channels::tribal::intake::CHANNEL,
+                std::sync::Arc::new(crate::channels::tribal::intake::TribalIntake::new(
+                    settings.clone(),
+                )),
+            );
+        }
         processors
     }
 

@@ -161,6 +161,11 @@ impl Renderers {
         {
             renderers.register(Arc::new(csenet));
         }
+        if let Some(tribal) =
+            crate::channels::tribal::outbound::TribalRenderer::from_settings(settings)
+        {
+            renderers.register(Arc::new(tribal));
+        }
         renderers
     }
 

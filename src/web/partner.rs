@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/partner/v1/messages", post(receive_message))
         .route("/partner/v1/csenet", post(receive_csenet))
+        .route("/partner/v1/tribal", post(receive_tribal))
         .route("/partner/v1/whoami", get(whoami))
 }
 
@@ -121,45 +122,16 @@ async fn receive_csenet(
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     use crate::channels::interstate::intake::{CHANNEL, TransactionVerdict};
-    use crate::intake::ProcessorFor;
     let partner = partner_for(&state, &peer)?;
-    if partner.interstate.is_none() {
+    if partner.csenet_agreement().is_none() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "No exchange agreement",
             "this partner has no CSENet exchange agreement",
         ));
     }
-    if body.is_empty() {
-        return Err(ApiError::bad_request("the body is empty"));
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("text/plain")
-        .to_string();
-    let now = now_ms();
-    let received = intake::receive(
-        &state.db,
-        &Inbound {
-            partner: &partner.id,
-            channel: CHANNEL,
-            message_id: None,
-            content_type: &content_type,
-            body: &body,
-        },
-        now,
-    )
-    .await?;
-    Metrics::partner(&state.metrics.inbound_received, &partner.id);
-    let receipt_id = received.receipt_id().to_string();
-    let outcome = intake::process_outcome(
-        &state.db,
-        state.processors.for_channel(CHANNEL),
-        &receipt_id,
-        now,
-    )
-    .await?;
+    let (receipt_id, outcome) =
+        store_and_process(&state, &partner.id, CHANNEL, &headers, "text/plain", &body).await?;
     let verdicts: Vec<TransactionVerdict> = outcome
         .as_deref()
         .and_then(|text| serde_json::from_str(text).ok())
@@ -176,5 +148,110 @@ async fn receive_csenet(
     Ok((
         StatusCode::OK,
         Json(serde_json::json!({ "receiptId": receipt_id, "transactions": verdicts })),
+    ))
+}
+
+/// Stores a partner's body as a receipt on `channel` (the bytes first), then gives it its
+/// verdicts. Returns the receipt id and the processor's outcome (`None` when another
+/// task, the resume loop, judged it first).
+async fn store_and_process(
+    state: &AppState,
+    partner: &str,
+    channel: &str,
+    headers: &HeaderMap,
+    default_content_type: &str,
+    body: &[u8],
+) -> Result<(String, Option<String>), ApiError> {
+    use crate::intake::ProcessorFor;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the body is empty"));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(default_content_type);
+    let now = now_ms();
+    let received = intake::receive(
+        &state.db,
+        &Inbound {
+            partner,
+            channel,
+            message_id: None,
+            content_type,
+            body,
+        },
+        now,
+    )
+    .await?;
+    Metrics::partner(&state.metrics.inbound_received, partner);
+    let receipt_id = received.receipt_id().to_string();
+    let outcome = intake::process_outcome(
+        &state.db,
+        state.processors.for_channel(channel),
+        &receipt_id,
+        now,
+    )
+    .await?;
+    Ok((receipt_id, outcome))
+}
+
+/// `POST /partner/v1/tribal`: one Tribal exchange document from a Tribe (or, on a Tribe's
+/// gateway, from the state). The body is stored first; the answer is the document's
+/// verdict: 200 when accepted or a duplicate, 422 when rejected (with every reason).
+async fn receive_tribal(
+    State(state): State<AppState>,
+    Extension(peer): Extension<PeerIdentity>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    use crate::channels::tribal::intake::{CHANNEL, DocumentVerdict};
+    let partner = partner_for(&state, &peer)?;
+    if partner.tribal_xml_agreement().is_none() {
+        let detail = if partner.csenet_agreement().is_some() {
+            "this partner's agreement exchanges CSENet transactions: use /partner/v1/csenet"
+        } else {
+            "this partner has no Tribal exchange agreement"
+        };
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "No exchange agreement",
+            detail,
+        ));
+    }
+    let (receipt_id, outcome) = store_and_process(
+        &state,
+        &partner.id,
+        CHANNEL,
+        &headers,
+        "application/xml",
+        &body,
+    )
+    .await?;
+    let Some(verdict) = outcome
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<DocumentVerdict>(text).ok())
+    else {
+        // Stored, and judged meanwhile by the resume loop: the partner knows its bytes
+        // are safe; the verdict is on the receipt and the event feed.
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "receiptId": receipt_id })),
+        ));
+    };
+    tracing::info!(
+        partner = %partner.id,
+        receipt_id,
+        status = %verdict.status,
+        transaction = verdict.transaction.as_deref().unwrap_or(""),
+        "Tribal document taken in."
+    );
+    let status = if verdict.status == "rejected" {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(serde_json::json!({ "receiptId": receipt_id, "document": verdict })),
     ))
 }

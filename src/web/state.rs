@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::channels::interstate::CsenetParameters;
 use crate::channels::interstate::outbound::{self, CsenetRenderer};
+use crate::channels::tribal::TribalParameters;
+use crate::channels::tribal::outbound::TribalRenderer;
 use crate::outbox::EnqueueOutcome;
 use crate::outbox::render::{RenderError, RenderRequest};
 use crate::store::events::{self, Event};
@@ -123,9 +125,85 @@ struct TransactionRequest {
     /// CSENet: reason code.
     #[serde(default)]
     reason: Option<String>,
-    /// CSENet: the partner's case id.
+    /// CSENet and Tribal: the partner's case id.
     #[serde(default)]
     other_case_id: Option<String>,
+    /// Tribal: the partner's message id a response or an acknowledgment answers.
+    #[serde(default)]
+    in_reply_to: Option<String>,
+}
+
+impl TransactionRequest {
+    /// The exchange parameters of a format that has them (CSENet, Tribal), checked against
+    /// the partner's agreement; `None` for a format without parameters.
+    fn parameters(
+        &self,
+        partner: &crate::config::PartnerSettings,
+    ) -> Result<Option<serde_json::Value>, ApiError> {
+        let refused = |rule: String| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Refused by the exchange rules",
+                rule,
+            )
+        };
+        let required = |value: &Option<String>, what: &str| {
+            value.clone().ok_or_else(|| {
+                ApiError::bad_request(format!("{what} is required for {}", self.format))
+            })
+        };
+        let parameters = match self.format.as_str() {
+            CsenetRenderer::KIND => {
+                let agreement = partner.csenet_agreement().ok_or_else(|| {
+                    ApiError::bad_request("this partner has no CSENet exchange agreement")
+                })?;
+                if self.in_reply_to.is_some() {
+                    return Err(ApiError::bad_request(
+                        "inReplyTo applies to the tribal format only",
+                    ));
+                }
+                let parameters = CsenetParameters {
+                    function: required(&self.function, "function")?,
+                    action: required(&self.action, "action")?,
+                    reason: self.reason.clone().unwrap_or_default(),
+                    other_case_id: self.other_case_id.clone(),
+                };
+                parameters.check(&agreement).map_err(refused)?;
+                serde_json::to_value(&parameters)
+            }
+            TribalRenderer::KIND => {
+                let agreement = partner.tribal_xml_agreement().ok_or_else(|| {
+                    ApiError::bad_request(
+                        "this partner has no Tribal exchange agreement for XML documents",
+                    )
+                })?;
+                let parameters = TribalParameters {
+                    function: required(&self.function, "function")?,
+                    action: required(&self.action, "action")?,
+                    reason: self.reason.clone().filter(|r| !r.trim().is_empty()),
+                    other_case_id: self.other_case_id.clone(),
+                    in_reply_to: self.in_reply_to.clone(),
+                };
+                parameters.check(agreement).map_err(refused)?;
+                serde_json::to_value(&parameters)
+            }
+            _ => {
+                if self.function.is_some()
+                    || self.action.is_some()
+                    || self.reason.is_some()
+                    || self.in_reply_to.is_some()
+                {
+                    return Err(ApiError::bad_request(
+                        "function, action, reason and inReplyTo apply to the csenet and tribal formats only",
+                    ));
+                }
+                return Ok(None);
+            }
+        };
+        parameters
+            .map(Some)
+            .map_err(|_| ApiError::bad_request("bad parameters"))
+    }
 }
 
 #[derive(Serialize)]
@@ -154,53 +232,19 @@ async fn post_transaction(
         .clone();
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    // CSENet requests carry parameters: they are checked against the agreement and the
-    // valid combinations, and stored as the cause a replay rebuilds from.
-    let (cause_kind, cause_id) = if request.format == CsenetRenderer::KIND {
-        let agreement = partner.interstate.as_ref().ok_or_else(|| {
-            ApiError::bad_request("this partner has no CSENet exchange agreement")
-        })?;
-        let parameters = CsenetParameters {
-            function: request
-                .function
-                .clone()
-                .ok_or_else(|| ApiError::bad_request("function is required for csenet"))?,
-            action: request
-                .action
-                .clone()
-                .ok_or_else(|| ApiError::bad_request("action is required for csenet"))?,
-            reason: request.reason.clone().unwrap_or_default(),
-            other_case_id: request.other_case_id.clone(),
-        };
-        parameters.check(agreement).map_err(|rule| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Refused by the exchange rules",
-                rule,
-            )
-        })?;
-        if cases::get_in(&mut tx, &id).await?.is_none() {
-            return Err(ApiError::not_found("no such case"));
+    // CSENet and Tribal requests carry parameters: they are checked against the agreement
+    // (and CSENet's valid combinations), and stored as the cause a replay rebuilds from.
+    let (cause_kind, cause_id) = match request.parameters(partner)? {
+        Some(parameters) => {
+            if cases::get_in(&mut tx, &id).await?.is_none() {
+                return Err(ApiError::not_found("no such case"));
+            }
+            let request_id =
+                requests::insert(&mut tx, &id, &partner.id, &request.format, &parameters, now)
+                    .await?;
+            (outbound::CAUSE, request_id.to_string())
         }
-        let parameters = serde_json::to_value(&parameters)
-            .map_err(|_| ApiError::bad_request("bad parameters"))?;
-        let request_id = requests::insert(
-            &mut tx,
-            &id,
-            &partner.id,
-            CsenetRenderer::KIND,
-            &parameters,
-            now,
-        )
-        .await?;
-        (outbound::CAUSE, request_id.to_string())
-    } else {
-        if request.function.is_some() || request.action.is_some() || request.reason.is_some() {
-            return Err(ApiError::bad_request(
-                "function, action and reason apply to the csenet format only",
-            ));
-        }
-        ("case", id.clone())
+        None => ("case", id.clone()),
     };
     let rendered = renderer
         .render(

@@ -340,6 +340,7 @@ pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSetti
         },
         pickup: None,
         interstate: None,
+        tribal: None,
         employer: None,
     }
 }

@@ -102,7 +102,7 @@ impl CsenetIntake {
         let direct = self
             .settings
             .partner(&receipt.partner)
-            .and_then(|p| p.interstate.as_ref().map(|a| (p.id.as_str(), a)));
+            .and_then(|p| p.csenet_agreement().map(|a| (p.id.as_str(), a)));
         let our_state = self
             .settings
             .state
@@ -135,16 +135,16 @@ impl CsenetIntake {
             // Sent directly, the sender is the partner whose certificate (or pick-up
             // directory) it came through; relayed by the CSENet server, it is the partner
             // state whose FIPS the transaction names.
-            let sender_partner = match direct {
+            let sender_partner = match &direct {
                 Some((id, agreement)) => {
                     if sender.state != agreement.fips[..2] {
                         problems.push(problem(sender_field, "SENDER_FIPS", "the transaction does not come from the state whose certificate sent it"));
                     }
-                    Some((id.to_string(), agreement))
+                    Some((id.to_string(), agreement.clone()))
                 }
                 None => {
                     let found = self.settings.partners.iter().find_map(|p| {
-                        let agreement = p.interstate.as_ref()?;
+                        let agreement = p.csenet_agreement()?;
                         (agreement.fips[..2] == sender.state).then(|| (p.id.clone(), agreement))
                     });
                     if found.is_none() {

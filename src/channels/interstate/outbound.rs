@@ -34,7 +34,7 @@ impl CsenetRenderer {
         let partner_fips = settings
             .partners
             .iter()
-            .filter_map(|p| Some((p.id.clone(), FipsCode::parse(&p.interstate.as_ref()?.fips)?)))
+            .filter_map(|p| Some((p.id.clone(), FipsCode::parse(&p.csenet_agreement()?.fips)?)))
             .collect();
         Some(CsenetRenderer {
             local_fips,

@@ -1,0 +1,147 @@
+//! Tribal IV-D programs: the Tribal exchange documents (`schemas/tribal-exchange.xsd`) over
+//! mutual TLS. A Tribe whose agreement says CSENet goes through [`super::interstate`]
+//! instead, with its tribal locator in the FIPS fields.
+//!
+//! A Tribe is configured like a partner state, with a Tribal agreement in place of the
+//! CSENet one: its 5-digit tribal locator, the functions the agreement enables, and the
+//! format (`xml`, the default, or `csenet`). A Tribe's own gateway is the same program with
+//! `state.tribe_code` set, and the state it exchanges with configured as a partner of kind
+//! `state` with a Tribal agreement (the state's 7-digit FIPS as the locator).
+//!
+//! Outbound: the state system asks for a message (`POST /state/v1/cases/{id}/transactions`
+//! with format `tribal`, function, action, reason, the partner's case id and, for a
+//! response, the message it answers). The request is stored as the cause, checked against
+//! the agreement, written from the current case with family-violence redaction (the
+//! adapter's writer applies it) under the next message id, and enqueued with the answers
+//! the partner owes, in one transaction ([`outbound::TribalRenderer`]).
+//!
+//! Inbound: `POST /partner/v1/tribal` takes one document. The body is stored first; then
+//! the document gets its verdict ([`intake`]): rejected (it does not parse, it does not
+//! come from the partner whose certificate sent it, it is not for us, its function is
+//! outside the agreement, or it names a case of ours we do not have), duplicate (same
+//! sender and message id) or accepted — an event `tribal.received` on the state system's
+//! feed. A request (`R`) is acknowledged at once; an acknowledgment or a response
+//! satisfies the deadline of the message it answers.
+
+pub mod intake;
+pub mod outbound;
+
+use ivd_tribal::{Function, MessageKind, Party, PartyKind};
+
+use crate::config::{PartnerKind, PartnerSettings, Settings, TribalAgreement};
+
+/// The parameters of a Tribal message request, stored with the request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TribalParameters {
+    /// Function code (`LO1`, `CSI`, `ENF`, `EST`, `PAT`, `COL`, `MSC`).
+    pub function: String,
+    /// Action code: `R`, `U`, `C`, `M` (requests), `P` (responses), `A` (acknowledgments).
+    pub action: String,
+    /// Reason code (5 upper-case letters), when the function and action have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The partner's case id, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_case_id: Option<String>,
+    /// For a response or an acknowledgment: the partner's message id it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+}
+
+impl TribalParameters {
+    /// The function, when the code is one.
+    pub fn function(&self) -> Option<Function> {
+        Function::from_code(&self.function.to_ascii_uppercase())
+    }
+
+    /// The message kind the action code makes.
+    pub fn kind(&self) -> Option<MessageKind> {
+        [
+            MessageKind::Request,
+            MessageKind::Response,
+            MessageKind::Acknowledgment,
+        ]
+        .into_iter()
+        .find(|kind| {
+            kind.actions()
+                .contains(&self.action.to_ascii_uppercase().as_str())
+        })
+    }
+
+    /// Checks the request against the agreement; the error says which rule it breaks.
+    /// (The rest — reason format, case content — is the adapter's, checked when the
+    /// document is written.)
+    pub fn check(&self, agreement: &TribalAgreement) -> Result<(), String> {
+        if self.function().is_none() {
+            return Err(format!("{} is not a function code", self.function));
+        }
+        if !agreement.allows(&self.function) {
+            return Err(format!(
+                "the exchange agreement with this partner does not cover the function {}",
+                self.function
+            ));
+        }
+        let Some(kind) = self.kind() else {
+            return Err(format!(
+                "{} is not an action code (R, U, C, M, P or A)",
+                self.action
+            ));
+        };
+        if kind != MessageKind::Request && self.in_reply_to.is_none() {
+            return Err(
+                "a response or an acknowledgment names the message it answers (inReplyTo)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Who this gateway is in the Tribal exchange: the Tribe (`state.tribe_code`) or the
+/// state (`state.fips`).
+pub fn our_party(settings: &Settings) -> Option<Party> {
+    if let Some(code) = &settings.state.tribe_code {
+        return Some(Party {
+            kind: PartyKind::Tribe,
+            locator: code.clone(),
+        });
+    }
+    settings.state.fips.as_ref().map(|fips| Party {
+        kind: PartyKind::State,
+        locator: fips.clone(),
+    })
+}
+
+/// Who the partner is in the Tribal exchange, when it has an XML agreement.
+pub fn partner_party(partner: &PartnerSettings) -> Option<Party> {
+    let agreement = partner.tribal_xml_agreement()?;
+    let kind = match partner.kind {
+        PartnerKind::Tribe => PartyKind::Tribe,
+        _ => PartyKind::State,
+    };
+    Some(Party {
+        kind,
+        locator: agreement.locator.clone(),
+    })
+}
+
+/// A message id of ours: our locator and a serial (`2712300-000000000042`), unique and
+/// within the schema's 50 characters.
+pub fn message_id(our: &Party, serial: i64) -> String {
+    format!("{}-{serial:012}", our.locator)
+}
+
+/// "CSI R FSINF": function, action and reason, for logs and verdicts.
+pub fn describe(function: Function, action: &str, reason: Option<&str>) -> String {
+    format!("{} {} {}", function.code(), action, reason.unwrap_or(""))
+        .trim_end()
+        .to_string()
+}
+
+/// The kind under which the answers a partner owes are recorded as deadlines.
+pub mod answers {
+    /// An acknowledgment of a request.
+    pub const ACKNOWLEDGMENT: &str = "tribal.acknowledgment";
+    /// A response to a case-status request.
+    pub const RESPONSE: &str = "tribal.response";
+}
