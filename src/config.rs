@@ -462,8 +462,9 @@ pub enum TribalFormat {
     /// `POST /partner/v1/tribal`.
     #[default]
     Xml,
-    /// CSENet transactions on `POST /partner/v1/csenet`, the tribal locator in
-    /// positions 1–5 of the FIPS fields and 6–7 blank.
+    /// CSENet transactions on `POST /partner/v1/csenet`. CSENet validates the state part
+    /// of every location code against the IRG, so the locator is then the 7-character
+    /// location code CSENet knows the Tribe by.
     Csenet,
 }
 
@@ -471,8 +472,9 @@ pub enum TribalFormat {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TribalAgreement {
-    /// The partner's locator: a Tribe's 5-digit tribal locator code (IRG), or a state's
-    /// 7-digit FIPS code when this gateway speaks for a Tribe.
+    /// The partner's locator: for the XML documents a Tribe's 5-digit tribal locator code
+    /// (IRG), or a state's 7-digit FIPS code when this gateway speaks for a Tribe; for
+    /// CSENet the 7-character location code CSENet routes to.
     pub locator: String,
     /// The functions the agreement enables (`LO1`, `CSI`, `ENF`, `EST`, `PAT`, `MSC`,
     /// `COL`), with CSENet's meaning.
@@ -493,7 +495,7 @@ impl TribalAgreement {
 
 impl PartnerSettings {
     /// The CSENet exchange agreement: the `interstate` one, or a Tribal agreement whose
-    /// format is CSENet (the locator as a 7-character code, positions 6–7 blank).
+    /// format is CSENet (its locator is then a CSENet location code).
     pub fn csenet_agreement(&self) -> Option<std::borrow::Cow<'_, InterstateSettings>> {
         if let Some(interstate) = &self.interstate {
             return Some(std::borrow::Cow::Borrowed(interstate));
@@ -501,7 +503,7 @@ impl PartnerSettings {
         let tribal = self.tribal.as_ref()?;
         (tribal.format == TribalFormat::Csenet).then(|| {
             std::borrow::Cow::Owned(InterstateSettings {
-                fips: format!("{:<7}", tribal.locator),
+                fips: tribal.locator.clone(),
                 functions: tribal.functions.clone(),
             })
         })
@@ -779,9 +781,9 @@ impl Settings {
                     "partner {id}: one agreement per partner: interstate (CSENet) or tribal, not both"
                 ));
             }
-            let digits = match partner.kind {
-                PartnerKind::Tribe => 5,
-                PartnerKind::State => 7,
+            let digits = match (partner.kind, tribal.format) {
+                (PartnerKind::Tribe, TribalFormat::Xml) => 5,
+                (PartnerKind::Tribe | PartnerKind::State, _) => 7,
                 _ => {
                     return invalid(format!(
                         "partner {id}: a tribal agreement is with a Tribe (or, for a Tribe's gateway, a state)"
@@ -791,8 +793,15 @@ impl Settings {
             if tribal.locator.len() != digits || !tribal.locator.bytes().all(|b| b.is_ascii_digit())
             {
                 return invalid(format!(
-                    "partner {id}: tribal.locator must be {digits} digits for a {:?} partner",
-                    partner.kind
+                    "partner {id}: tribal.locator must be {digits} digits for a {:?} partner exchanging {:?}",
+                    partner.kind, tribal.format
+                ));
+            }
+            if tribal.format == TribalFormat::Csenet
+                && ivd_model::StateFips::parse(&tribal.locator[..2]).is_err()
+            {
+                return invalid(format!(
+                    "partner {id}: tribal.locator must be a CSENet location code (a valid state FIPS in positions 1-2) when the format is csenet"
                 ));
             }
             if let Some(unknown) = tribal
@@ -965,6 +974,61 @@ mod tests {
         "#;
         let error = Settings::from_toml(text).unwrap_err().to_string();
         assert!(error.contains("lease_secs"), "{error}");
+    }
+
+    #[test]
+    fn a_tribal_agreement_names_the_tribe_by_its_locator() {
+        let tribe = |locator: &str, format: &str| {
+            format!(
+                r#"
+                [state]
+                fips = "2700000"
+                [[partners]]
+                id = "tribe"
+                kind = "tribe"
+                tribal = {{ locator = "{locator}", functions = ["CSI", "ENF"], format = "{format}" }}
+                "#
+            )
+        };
+        let settings = Settings::from_toml(&tribe("90830", "xml")).expect("a Tribe on XML");
+        let partner = settings.partner("tribe").unwrap();
+        assert!(partner.tribal_xml_agreement().is_some());
+        assert!(partner.csenet_agreement().is_none());
+        let settings = Settings::from_toml(&tribe("5599901", "csenet")).expect("a Tribe on CSENet");
+        let partner = settings.partner("tribe").unwrap();
+        assert_eq!(partner.csenet_agreement().unwrap().fips, "5599901");
+        assert!(partner.tribal_xml_agreement().is_none());
+        for (locator, format, expected) in [
+            ("9083", "xml", "5 digits"),
+            ("90830", "csenet", "7 digits"),
+            ("9990830", "csenet", "CSENet location code"),
+        ] {
+            let error = Settings::from_toml(&tribe(locator, format))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(expected), "{locator} {format}: {error}");
+        }
+        let error = Settings::from_toml(&tribe("90830", "xml").replace("\"ENF\"", "\"XYZ\""))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not a CSENet function"), "{error}");
+    }
+
+    #[test]
+    fn a_tribes_gateway_speaks_as_the_tribe() {
+        let text = r#"
+            [state]
+            tribe_code = "90830"
+            [[partners]]
+            id = "state-27"
+            kind = "state"
+            tribal = { locator = "2700000", functions = ["CSI"] }
+        "#;
+        let settings = Settings::from_toml(text).expect("a Tribe's gateway");
+        assert_eq!(settings.state.tribe_code.as_deref(), Some("90830"));
+        let both = text.replace("[state]", "[state]\nfips = \"2700000\"");
+        let error = Settings::from_toml(&both).unwrap_err().to_string();
+        assert!(error.contains("not both"), "{error}");
     }
 
     #[test]

@@ -6,24 +6,15 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use ivd_gateway::store::tokens::{self, Role};
 use ivd_gateway::store::{Db, events, now_ms};
 use ivd_gateway::tls::{ensure_dev_certificates, issue_client_certificate};
 use serde_json::{Value, json};
-use support::wait_until;
+use support::{GatewayProcess, free_port, wait_ready, wait_until};
 
 const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct State {
     name: &'static str,
@@ -39,21 +30,16 @@ impl State {
     }
 }
 
-/// A running gateway process, killed if the test ends early.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(me: &State, other: &State, pki: &Path, client_cert: &Path, client_key: &Path) -> Process {
-    let config = me.dir.join("gateway.toml");
-    std::fs::write(
-        &config,
-        format!(
+fn start(
+    me: &State,
+    other: &State,
+    pki: &Path,
+    client_cert: &Path,
+    client_key: &Path,
+) -> GatewayProcess {
+    GatewayProcess::start(
+        &me.dir,
+        &format!(
             r#"
 [database]
 url = "{db}"
@@ -92,20 +78,6 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 20 }}
             key = client_key.display(),
         ),
     )
-    .unwrap();
-    let log = std::fs::File::create(me.dir.join("gateway.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
-        // Relative defaults (the look-up key, the spool) land in the test's directory.
-        .current_dir(&me.dir)
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("gateway starts");
-    Process(child)
 }
 
 async fn feed(db: &Db, kind: &str) -> Vec<Value> {
@@ -158,14 +130,7 @@ async fn two_states_exchange_an_enforcement_request_over_mutual_tls() {
     let _b_process = start(&b, &a, &pki, &b_cert.cert, &b_cert.key);
     let http = reqwest::Client::new();
     for state in [&a, &b] {
-        let up = wait_until(Duration::from_secs(30), || async {
-            http.get(format!("http://127.0.0.1:{}/readyz", state.api))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-        .await;
-        assert!(up, "{} is ready", state.name);
+        assert!(wait_ready(state.api).await, "{} is ready", state.name);
     }
 
     // State 27's case system pushes the case and asks for an enforcement request.

@@ -445,3 +445,59 @@ pub fn mtls_client(
     }
     builder.build().expect("mTLS client")
 }
+
+/// A free loopback port (bound and released: good enough for a test's own processes).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A gateway running as its own process (`ivd-gateway --config FILE serve`), killed when
+/// the test ends, early or not.
+pub struct GatewayProcess(pub std::process::Child);
+
+impl GatewayProcess {
+    /// Writes `config` to `dir/gateway.toml` and starts the gateway in `dir` (relative
+    /// defaults such as the look-up key and the spool land there), its log in
+    /// `dir/gateway.log`.
+    pub fn start(dir: &std::path::Path, config: &str) -> GatewayProcess {
+        use std::process::{Command, Stdio};
+        std::fs::create_dir_all(dir).unwrap();
+        let file = dir.join("gateway.toml");
+        std::fs::write(&file, config).unwrap();
+        let log = std::fs::File::create(dir.join("gateway.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
+            .current_dir(dir)
+            .arg("--config")
+            .arg(&file)
+            .arg("serve")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("gateway starts");
+        GatewayProcess(child)
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until the gateway whose API listens on `api_port` answers `/readyz`.
+pub async fn wait_ready(api_port: u16) -> bool {
+    let http = reqwest::Client::new();
+    wait_until(Duration::from_secs(30), || async {
+        http.get(format!("http://127.0.0.1:{api_port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await
+}

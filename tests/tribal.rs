@@ -1,0 +1,763 @@
+//! A Tribal IV-D program exchanges cases with the state: documents of the Tribal exchange
+//! (`schemas/tribal-exchange.xsd`) over mutual TLS, each judged against the Tribe's
+//! exchange agreement, acknowledged, de-duplicated and answered through the outbox — first
+//! with one gateway and a mock Tribe (on both backends), then with two gateway processes,
+//! the state's and the Tribe's.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use ivd_gateway::app::RunningGateway;
+use ivd_gateway::config::{PartnerKind, PartnerSettings, Settings, TribalAgreement, TribalFormat};
+use ivd_gateway::reconcile::deadlines;
+use ivd_gateway::store::tokens::{self, Role};
+use ivd_gateway::store::{Db, events, now_ms};
+use ivd_gateway::tls::{ensure_dev_certificates, issue_client_certificate};
+use serde_json::{Value, json};
+use support::{
+    Behaviour, GatewayProcess, MockPartner, TestDb, free_port, gateway_settings, http_partner,
+    wait_ready, wait_until,
+};
+
+on_both_backends!(
+    a_tribe_sends_documents_and_each_gets_its_verdict,
+    the_state_system_sends_a_tribe_a_request_within_the_agreement_only,
+    a_tribe_whose_agreement_says_csenet_gets_csenet_transactions,
+);
+
+const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
+const PROTECTED: &str = include_str!("../schemas/samples/case-protected.json");
+const CSI_REQUEST: &str = include_str!("../adapters/tribal/samples/csi-request.xml");
+/// The sample request is addressed to FIPS 5500000 and names case WI-77001 as ours.
+const OUR_FIPS: &str = "5500000";
+const OUR_CASE: &str = "MN-0001234";
+
+fn tribe(mock: &MockPartner) -> PartnerSettings {
+    let mut partner = http_partner("tribe-90830", &mock.endpoint(), 3);
+    partner.kind = PartnerKind::Tribe;
+    partner.certificate_identity = Some("dev-partner".to_string());
+    partner.tribal = Some(TribalAgreement {
+        locator: "90830".to_string(),
+        functions: vec!["CSI".into(), "ENF".into(), "LO1".into()],
+        format: TribalFormat::Xml,
+    });
+    partner
+}
+
+fn settings(t: &TestDb, mock: &MockPartner) -> Settings {
+    let mut settings = gateway_settings(t, vec![tribe(mock)]);
+    settings.state.fips = Some(OUR_FIPS.to_string());
+    settings
+}
+
+/// Every document must validate against the published schema.
+fn assert_valid_against_xsd(document: &[u8], scratch: &Path) {
+    let file = scratch.join(format!("doc-{}.xml", now_ms()));
+    std::fs::write(&file, document).unwrap();
+    let lint = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schemas/tribal-exchange.xsd"
+        ))
+        .arg(&file)
+        .output()
+        .expect("xmllint is installed");
+    assert!(
+        lint.status.success(),
+        "the document validates against the XSD: {}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+}
+
+async fn put_case(api: &str, token: &str, id: &str, body: &str) {
+    let response = reqwest::Client::new()
+        .put(format!("{api}/state/v1/cases/{id}"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+async fn feed(db: &Db, kind: &str) -> Vec<Value> {
+    events::list_after(db, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.payload_json())
+        .collect()
+}
+
+async fn a_tribe_sends_documents_and_each_gets_its_verdict(t: TestDb) {
+    let mock = MockPartner::start(Behaviour::default()).await;
+    let settings = settings(&t, &mock);
+    let tls_dir = settings.tls.dir.clone();
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+    let api = format!("http://{}", gateway.api_addr);
+    let token = tokens::issue(
+        &gateway.state.db,
+        "case-system",
+        Role::StateSystem,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    put_case(&api, &token, OUR_CASE, TANF).await;
+    let certs = ensure_dev_certificates(&tls_dir).unwrap();
+    let tribe_client = support::mtls_client(
+        &certs.ca_cert,
+        Some((&certs.partner_cert, &certs.partner_key)),
+    );
+    let url = format!(
+        "https://localhost:{}/partner/v1/tribal",
+        gateway.partner_addr.port()
+    );
+    let post = |body: String| {
+        let request = tribe_client
+            .post(&url)
+            .header("content-type", "application/xml")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let request = CSI_REQUEST.replace("WI-77001", OUR_CASE);
+
+    // The Tribe asks for the status of our case: accepted, and acknowledged at once.
+    let (status, answer) = post(request.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["document"]["status"], "accepted");
+    assert_eq!(answer["document"]["transaction"], "CSI R FRINF");
+    let ack_id = answer["document"]["acknowledgedWith"]
+        .as_str()
+        .expect("acknowledged")
+        .to_string();
+    assert_eq!(ack_id, "5500000-000000000001");
+
+    // The acknowledgment reaches the Tribe: a valid document answering the request.
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            mock.applied_count() == 1
+        })
+        .await,
+        "the acknowledgment was delivered"
+    );
+    let delivered = mock.server.received_requests().await.unwrap_or_default();
+    let ack = ivd_tribal::parse(&delivered[0].body).expect("the Tribe gets a valid document");
+    assert_eq!(ack.kind, ivd_tribal::MessageKind::Acknowledgment);
+    assert_eq!(ack.in_reply_to.as_deref(), Some("T90830-2025-000017"));
+    assert_eq!(ack.sender_case_id, OUR_CASE);
+    assert_valid_against_xsd(&delivered[0].body, &t.scratch_dir());
+
+    // The same document again is a duplicate: not applied, not acknowledged twice.
+    let (status, answer) = post(request.clone()).await;
+    assert_eq!(
+        (status, answer["document"]["status"].as_str()),
+        (200, Some("duplicate")),
+        "{answer}"
+    );
+    assert!(answer["document"]["firstReceipt"].is_string());
+
+    // Refusals, each with the element path and a code, never a value.
+    let outside = request
+        .replace(
+            "<FunctionCode>CSI</FunctionCode>",
+            "<FunctionCode>PAT</FunctionCode>",
+        )
+        .replace("T90830-2025-000017", "T90830-2025-000018");
+    let impostor = request
+        .replace(
+            "<LocatorCode>90830</LocatorCode>",
+            "<LocatorCode>90831</LocatorCode>",
+        )
+        .replace("T90830-2025-000017", "T90830-2025-000019");
+    let unknown_case = request
+        .replace(OUR_CASE, "MN-7654321")
+        .replace("T90830-2025-000017", "T90830-2025-000020");
+    let not_for_us = request
+        .replace(OUR_FIPS, "2700000")
+        .replace("T90830-2025-000017", "T90830-2025-000021");
+    let doctype = request.replace(
+        "<TribalExchange",
+        "<!DOCTYPE TribalExchange [<!ENTITY x \"y\">]>\n<TribalExchange",
+    );
+    for (document, code, path) in [
+        (outside, "NOT_IN_AGREEMENT", "TribalExchange/Function"),
+        (impostor, "SENDER", "TribalExchange/Header/Sender"),
+        (
+            unknown_case,
+            "UNKNOWN_CASE",
+            "TribalExchange/Request/ReceiverCaseID",
+        ),
+        (not_for_us, "RECEIVER", "TribalExchange/Header/Receiver"),
+        (doctype, "XML_DOCTYPE", "document"),
+    ] {
+        let (status, answer) = post(document).await;
+        assert_eq!(status, 422, "{code}: {answer}");
+        let errors = answer["document"]["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{answer}");
+        assert_eq!(
+            (errors[0]["code"].as_str(), errors[0]["field"].as_str()),
+            (Some(code), Some(path))
+        );
+    }
+
+    // The state system's feed: one request received, five refusals (codes only).
+    let received = feed(&gateway.state.db, "tribal.received").await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["function"], "CSI");
+    assert_eq!(received[0]["acknowledgedWith"], ack_id.as_str());
+    assert_eq!(
+        received[0]["case"]["id"], "T0123-000045",
+        "the Tribe's case view"
+    );
+    let rejected = feed(&gateway.state.db, "tribal.rejected").await;
+    assert_eq!(rejected.len(), 5);
+    assert!(!rejected.iter().any(|r| r.to_string().contains("JOHNSON")));
+
+    // A certificate of a partner without a Tribal agreement, and no certificate at all.
+    let anonymous = support::mtls_client(&certs.ca_cert, None);
+    assert!(
+        anonymous
+            .post(&url)
+            .body(request.clone())
+            .send()
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        mock.applied_count(),
+        1,
+        "one acknowledgment, for the one accepted request"
+    );
+    gateway.stop().await;
+    t.cleanup().await;
+}
+
+async fn the_state_system_sends_a_tribe_a_request_within_the_agreement_only(t: TestDb) {
+    let mock = MockPartner::start(Behaviour::default()).await;
+    let settings = settings(&t, &mock);
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+    let api = format!("http://{}", gateway.api_addr);
+    let token = tokens::issue(
+        &gateway.state.db,
+        "case-system",
+        Role::StateSystem,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    put_case(&api, &token, OUR_CASE, TANF).await;
+    let protected: Value = serde_json::from_str(PROTECTED).unwrap();
+    let protected_id = protected["id"].as_str().unwrap().to_string();
+    put_case(&api, &token, &protected_id, PROTECTED).await;
+    let http = reqwest::Client::new();
+    let ask = |case: String, body: Value| {
+        let request = http
+            .post(format!("{api}/state/v1/cases/{case}/transactions"))
+            .bearer_auth(&token)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+
+    // Paternity is not in the agreement: refused before anything is queued.
+    let (status, refused) = ask(
+        OUR_CASE.to_string(),
+        json!({ "partner": "tribe-90830", "format": "tribal", "function": "PAT", "action": "R", "reason": "PICHS" }),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not cover the function PAT")
+    );
+    // A response must say what it answers.
+    let (status, _) = ask(
+        OUR_CASE.to_string(),
+        json!({ "partner": "tribe-90830", "format": "tribal", "function": "CSI", "action": "P" }),
+    )
+    .await;
+    assert_eq!(status, 422);
+
+    // Enforcement and a locate request about a protected family are sent.
+    let (status, queued) = ask(
+        OUR_CASE.to_string(),
+        json!({ "partner": "tribe-90830", "format": "tribal", "function": "ENF", "action": "R", "reason": "ERWAG", "otherCaseId": "T0123-000045" }),
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    assert_eq!(queued["idempotencyKey"], "5500000-000000000001");
+    let (status, _) = ask(
+        protected_id.clone(),
+        json!({ "partner": "tribe-90830", "format": "tribal", "function": "LO1", "action": "R", "reason": "LSADR" }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            mock.applied_count() == 2
+        })
+        .await,
+        "both delivered"
+    );
+    let delivered = mock.server.received_requests().await.unwrap_or_default();
+    for request in &delivered {
+        assert_valid_against_xsd(&request.body, &t.scratch_dir());
+        assert_eq!(
+            request
+                .headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("application/xml")
+        );
+    }
+    let enforcement = ivd_tribal::parse(&delivered[0].body).unwrap();
+    assert_eq!(enforcement.function, ivd_tribal::Function::Enforcement);
+    assert_eq!(enforcement.receiver.locator, "90830");
+    assert_eq!(
+        enforcement.receiver_case_id.as_deref(),
+        Some("T0123-000045")
+    );
+    // The protected family leaves without any address.
+    let locate = ivd_tribal::parse(&delivered[1].body).unwrap();
+    let case = locate.case.expect("the case travels");
+    let original = ivd_gateway::canonical::parse_case(PROTECTED.as_bytes()).unwrap();
+    for (sent, held) in case.participants.iter().zip(&original.participants) {
+        if held.person.family_violence.is_some() {
+            assert!(
+                sent.person.addresses.is_empty(),
+                "a protected person's address stays home"
+            );
+        }
+    }
+    assert!(
+        original
+            .participants
+            .iter()
+            .any(|p| p.person.family_violence.is_some())
+    );
+
+    // The Tribe owes an acknowledgment of each request, within 10 working days.
+    let owed = deadlines::for_reference(&gateway.state.db, "5500000-000000000001")
+        .await
+        .unwrap();
+    assert_eq!(owed.len(), 1);
+    assert_eq!(owed[0].kind, "tribal.acknowledgment");
+    assert!(owed[0].satisfied_at.is_none());
+    gateway.stop().await;
+    t.cleanup().await;
+}
+
+async fn a_tribe_whose_agreement_says_csenet_gets_csenet_transactions(t: TestDb) {
+    let mock = MockPartner::start(Behaviour::default()).await;
+    let mut partner = tribe(&mock);
+    if let Some(agreement) = partner.tribal.as_mut() {
+        // The (synthetic) location code CSENet routes to the Tribe by.
+        agreement.format = TribalFormat::Csenet;
+        agreement.locator = "5599901".to_string();
+    }
+    let mut settings = gateway_settings(&t, vec![partner]);
+    settings.state.fips = Some(OUR_FIPS.to_string());
+    let gateway = RunningGateway::start(settings)
+        .await
+        .expect("gateway starts");
+    let api = format!("http://{}", gateway.api_addr);
+    let token = tokens::issue(
+        &gateway.state.db,
+        "case-system",
+        Role::StateSystem,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    put_case(&api, &token, OUR_CASE, TANF).await;
+    let http = reqwest::Client::new();
+    let url = format!("{api}/state/v1/cases/{OUR_CASE}/transactions");
+    let xml = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "partner": "tribe-90830", "format": "tribal", "function": "ENF", "action": "R", "reason": "ERWAG" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        xml.status().as_u16(),
+        400,
+        "this Tribe does not take the XML documents"
+    );
+    let csenet = http
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "partner": "tribe-90830", "format": "csenet", "function": "ENF", "action": "R", "reason": "ERWAG", "otherCaseId": "T0123-000045" }))
+        .send()
+        .await
+        .unwrap();
+    let status = csenet.status().as_u16();
+    assert_eq!(status, 202, "{}", csenet.text().await.unwrap());
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            mock.applied_count() == 1
+        })
+        .await,
+        "delivered"
+    );
+    let delivered = mock.server.received_requests().await.unwrap_or_default();
+    let record = ivd_csenet::split_transactions(&delivered[0].body)
+        .next()
+        .unwrap();
+    let transaction = ivd_csenet::Transaction::parse(record).expect("valid CSENet");
+    assert_eq!(transaction.header.other_fips.code(), "5599901");
+    assert_eq!(transaction.header.local_fips.code(), OUR_FIPS);
+    gateway.stop().await;
+    t.cleanup().await;
+}
+
+/// One side of the two-process exchange.
+struct Side {
+    /// The partner id the other side knows it by (and its certificate's name).
+    name: &'static str,
+    /// `[state]` settings: `fips = ...` or `tribe_code = ...`.
+    identity: &'static str,
+    /// How the other side configures it: kind and locator.
+    kind: &'static str,
+    locator: &'static str,
+    /// The functions it accepts from the other side.
+    accepts: &'static str,
+    api: u16,
+    partners: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Side {
+    fn db_url(&self) -> String {
+        format!("sqlite://{}/gateway.db", self.dir.display())
+    }
+
+    fn start(&self, other: &Side, pki: &Path, cert: &Path, key: &Path) -> GatewayProcess {
+        GatewayProcess::start(
+            &self.dir,
+            &format!(
+                r#"
+[database]
+url = "{db}"
+[server]
+listen = "127.0.0.1:{api}"
+partner_listen = "127.0.0.1:{partners}"
+shutdown_grace_secs = 2
+[tls]
+cert = "{pki}/server.pem"
+key = "{pki}/server-key.pem"
+client_ca = "{pki}/ca.pem"
+[state]
+{identity}
+[outbox]
+poll_interval_ms = 50
+[log]
+format = "json"
+filter = "info"
+[[partners]]
+id = "{other_name}"
+kind = "{other_kind}"
+certificate_identity = "{other_name}"
+tribal = {{ locator = "{other_locator}", functions = [{accepts}], format = "xml" }}
+transport = {{ type = "https", endpoint = "https://localhost:{other_partners}/partner/v1/tribal", ca = "{pki}/ca.pem", client_cert = "{cert}", client_key = "{key}", timeout_secs = 10 }}
+retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 3 }}
+"#,
+                db = self.db_url(),
+                api = self.api,
+                partners = self.partners,
+                pki = pki.display(),
+                identity = self.identity,
+                other_name = other.name,
+                other_kind = other.kind,
+                other_locator = other.locator,
+                accepts = self.accepts,
+                other_partners = other.partners,
+                cert = cert.display(),
+                key = key.display(),
+            ),
+        )
+    }
+}
+
+async fn outbox_payloads(db: &Db) -> Vec<(String, Vec<u8>)> {
+    ivd_gateway::on_read!(db, c => {
+        sqlx::query_as("SELECT kind, payload FROM outbox_messages ORDER BY id")
+            .fetch_all(c)
+            .await
+            .unwrap()
+    })
+}
+
+async fn dead_letters(db: &Db) -> Vec<(String, Option<String>)> {
+    ivd_gateway::on_read!(db, c => {
+        sqlx::query_as("SELECT kind, last_error FROM outbox_messages WHERE state = 'dead' ORDER BY id")
+            .fetch_all(c)
+            .await
+            .unwrap()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
+    let root = tempfile::tempdir().unwrap();
+    let pki = root.path().join("pki");
+    let dev = ensure_dev_certificates(&pki).unwrap();
+    // The state takes case status, enforcement and locate from the Tribe; the Tribe's
+    // gateway believes collections are covered too, which the state's agreement denies.
+    let state = Side {
+        name: "state-55",
+        identity: "fips = \"5500000\"",
+        kind: "state",
+        locator: "5500000",
+        accepts: "\"CSI\", \"ENF\", \"LO1\"",
+        api: free_port(),
+        partners: free_port(),
+        dir: root.path().join("state"),
+    };
+    let tribe = Side {
+        name: "tribe-90830",
+        identity: "tribe_code = \"90830\"",
+        kind: "tribe",
+        locator: "90830",
+        accepts: "\"CSI\", \"ENF\", \"LO1\", \"COL\"",
+        api: free_port(),
+        partners: free_port(),
+        dir: root.path().join("tribe"),
+    };
+    std::fs::create_dir_all(&state.dir).unwrap();
+    std::fs::create_dir_all(&tribe.dir).unwrap();
+    let state_cert =
+        issue_client_certificate(&dev.ca_cert, &dev.ca_key, state.name, &state.dir).unwrap();
+    let tribe_cert =
+        issue_client_certificate(&dev.ca_cert, &dev.ca_key, tribe.name, &tribe.dir).unwrap();
+    let state_db = Db::connect(&state.db_url()).await.unwrap();
+    state_db.migrate().await.unwrap();
+    let tribe_db = Db::connect(&tribe.db_url()).await.unwrap();
+    tribe_db.migrate().await.unwrap();
+    let state_token = tokens::issue(&state_db, "case-system", Role::StateSystem, now_ms())
+        .await
+        .unwrap();
+    let tribe_token = tokens::issue(&tribe_db, "case-system", Role::StateSystem, now_ms())
+        .await
+        .unwrap();
+    let _state_process = state.start(&tribe, &pki, &state_cert.cert, &state_cert.key);
+    let _tribe_process = tribe.start(&state, &pki, &tribe_cert.cert, &tribe_cert.key);
+    for side in [&state, &tribe] {
+        assert!(wait_ready(side.api).await, "{} is ready", side.name);
+    }
+    let state_api = format!("http://127.0.0.1:{}", state.api);
+    let tribe_api = format!("http://127.0.0.1:{}", tribe.api);
+    let http = reqwest::Client::new();
+    let ask = |api: &str, token: &str, case: &str, body: Value| {
+        let request = http
+            .post(format!("{api}/state/v1/cases/{case}/transactions"))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+
+    // The state asks the Tribe for the status of its case.
+    put_case(&state_api, &state_token, OUR_CASE, TANF).await;
+    let (status, asked) = ask(
+        &state_api,
+        &state_token,
+        OUR_CASE,
+        json!({ "partner": "tribe-90830", "format": "tribal", "function": "CSI", "action": "R", "reason": "FRINF" }),
+    )
+    .await;
+    assert_eq!(status, 202, "{asked}");
+    let request_id = asked["idempotencyKey"].as_str().unwrap().to_string();
+    assert_eq!(request_id, "5500000-000000000001");
+
+    // The Tribe's case system sees the request; the Tribe acknowledged it at once.
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            !feed(&tribe_db, "tribal.received").await.is_empty()
+        })
+        .await,
+        "the Tribe received the request"
+    );
+    let request = &feed(&tribe_db, "tribal.received").await[0];
+    assert_eq!(
+        (request["function"].as_str(), request["action"].as_str()),
+        (Some("CSI"), Some("R"))
+    );
+    assert_eq!(request["messageId"], request_id.as_str());
+    assert_eq!(request["sender"]["locator"], "5500000");
+    assert_eq!(request["acknowledgedWith"], "90830-000000000001");
+
+    // The acknowledgment reaches the state and answers its deadline.
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            !feed(&state_db, "tribal.received").await.is_empty()
+        })
+        .await,
+        "the state received the acknowledgment"
+    );
+    let ack = &feed(&state_db, "tribal.received").await[0];
+    assert_eq!(ack["kind"], "acknowledgment");
+    assert_eq!(ack["answers"], request_id.as_str());
+    let owed = deadlines::for_reference(&state_db, &request_id)
+        .await
+        .unwrap();
+    let satisfied = |kind: &str| {
+        owed.iter()
+            .find(|d| d.kind == kind)
+            .unwrap()
+            .satisfied_at
+            .is_some()
+    };
+    assert!(satisfied("tribal.acknowledgment"));
+    assert!(
+        !satisfied("tribal.response"),
+        "the answer itself is still owed"
+    );
+
+    // The Tribe's case system answers with the case status.
+    put_case(&tribe_api, &tribe_token, OUR_CASE, TANF).await;
+    let (status, answered) = ask(
+        &tribe_api,
+        &tribe_token,
+        OUR_CASE,
+        json!({ "partner": "state-55", "format": "tribal", "function": "CSI", "action": "P", "reason": "FSINF", "otherCaseId": OUR_CASE, "inReplyTo": request_id }),
+    )
+    .await;
+    assert_eq!(status, 202, "{answered}");
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            feed(&state_db, "tribal.received").await.len() == 2
+        })
+        .await,
+        "the state received the response"
+    );
+    let response = &feed(&state_db, "tribal.received").await[1];
+    assert_eq!(
+        (response["kind"].as_str(), response["function"].as_str()),
+        (Some("response"), Some("CSI"))
+    );
+    assert_eq!(response["answers"], request_id.as_str());
+    assert_eq!(response["case"]["id"], OUR_CASE);
+    let owed = deadlines::for_reference(&state_db, &request_id)
+        .await
+        .unwrap();
+    assert!(
+        owed.iter().all(|d| d.satisfied_at.is_some()),
+        "nothing more is owed"
+    );
+
+    // Paternity is in neither agreement: the Tribe's own gateway refuses to send it.
+    let (status, refused) = ask(
+        &tribe_api,
+        &tribe_token,
+        OUR_CASE,
+        json!({ "partner": "state-55", "format": "tribal", "function": "PAT", "action": "R", "reason": "PICHS" }),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    // Collections are in the Tribe's configuration but not in the state's: the state
+    // refuses the document, and the Tribe's outbox keeps it as a dead letter with the reason.
+    let (status, _) = ask(
+        &tribe_api,
+        &tribe_token,
+        OUR_CASE,
+        json!({ "partner": "state-55", "format": "tribal", "function": "COL", "action": "R", "reason": "CITAX", "otherCaseId": OUR_CASE }),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            !dead_letters(&tribe_db).await.is_empty()
+        })
+        .await,
+        "the refused document is a dead letter at the Tribe"
+    );
+    let (kind, reason) = &dead_letters(&tribe_db).await[0];
+    assert_eq!(kind, "tribal");
+    assert!(
+        reason.as_deref().unwrap_or("").contains("422"),
+        "{reason:?}"
+    );
+    let refusals = feed(&state_db, "tribal.rejected").await;
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(refusals[0]["errors"][0]["code"], "NOT_IN_AGREEMENT");
+    assert_eq!(
+        feed(&state_db, "tribal.received").await.len(),
+        2,
+        "nothing applied"
+    );
+
+    // The Tribe's acknowledgment delivered again is recognised, not applied twice.
+    let ack_message: (i64,) = ivd_gateway::on_read!(&tribe_db, c => {
+        sqlx::query_as("SELECT id FROM outbox_messages WHERE kind = 'tribal-acknowledgment'")
+            .fetch_one(c)
+            .await
+            .unwrap()
+    });
+    ivd_gateway::outbox::operator::redeliver(
+        &tribe_db,
+        ack_message.0,
+        "test: send the same acknowledgment again",
+        "operator:test",
+        &|_| 5,
+        now_ms(),
+    )
+    .await
+    .unwrap();
+    let recognised = wait_until(Duration::from_secs(60), || async {
+        let rows: Vec<(i64,)> = ivd_gateway::on_read!(&state_db, c => {
+            sqlx::query_as("SELECT duplicates FROM inbound_dedup WHERE partner = 'tribe-90830' AND duplicates > 0")
+                .fetch_all(c)
+                .await
+                .unwrap()
+        });
+        !rows.is_empty()
+    })
+    .await;
+    assert!(recognised, "the state recognised the second copy");
+    assert_eq!(feed(&state_db, "tribal.received").await.len(), 2);
+
+    // Every document either side wrote validates against the published schema.
+    let mut documents = 0;
+    for db in [&state_db, &tribe_db] {
+        for (kind, payload) in outbox_payloads(db).await {
+            assert!(kind.starts_with("tribal"), "{kind}");
+            assert_valid_against_xsd(&payload, root.path());
+            documents += 1;
+        }
+    }
+    assert_eq!(
+        documents, 4,
+        "request, acknowledgment, response, refused collection"
+    );
+    state_db.close().await;
+    tribe_db.close().await;
+}
