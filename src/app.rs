@@ -117,6 +117,11 @@ impl RunningGateway {
             },
             metrics.clone(),
         );
+        // Partner down and back, dead letters (and, from reconciliation, overdue answers
+        // and discrepancies) become alerts: logged, and sent to the webhook partners.
+        let (alerts, alert_service) =
+            crate::alerts::AlertService::new(db.clone(), settings.clone(), dispatcher.waker());
+        let dispatcher = dispatcher.with_alerts(alerts.clone());
         let lookup_key = settings
             .privacy
             .lookup_key()
@@ -154,6 +159,7 @@ impl RunningGateway {
             processors: processors.clone(),
             lookup_key: lookup_key.clone(),
             data_keys,
+            alerts,
         };
 
         // Receipts stored before a crash are processed before new ones arrive.
@@ -173,6 +179,7 @@ impl RunningGateway {
         };
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(alert_service.run(shutdown.clone())));
         // In the background: a million-record file must not hold the listeners back.
         tasks.push(tokio::spawn(async move {
             match new_hires.resume(now_ms()).await {

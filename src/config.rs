@@ -40,6 +40,8 @@ pub struct Settings {
     pub offset: crate::channels::offset::OffsetSettings,
     /// Keys that protect personal data.
     pub privacy: PrivacySettings,
+    /// Where alerts go besides the log.
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 /// Keys that protect personal data.
@@ -854,6 +856,16 @@ impl Settings {
         {
             return invalid(format!(
                 "employers.ndnh_partner {ndnh:?} is not a configured partner"
+            ));
+        }
+        if let Some(sink) = self
+            .alerts
+            .webhook_partners
+            .iter()
+            .find(|id| self.partner(id).is_none_or(|p| p.transport.is_none()))
+        {
+            return invalid(format!(
+                "alerts.webhook_partners: {sink:?} is not a configured partner with a transport"
             ));
         }
         if let Some(partner) = &self.fidm.partner

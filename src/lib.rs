@@ -33,6 +33,7 @@
 //! # }
 //! ```
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod canonical;

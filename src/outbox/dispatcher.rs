@@ -19,6 +19,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::alerts::{Alerts, Signal};
 use crate::config::{PartnerSettings, TransportSettings};
 use crate::outbox::circuit::{CircuitBreaker, Transition};
 use crate::outbox::retry::RetryPolicy;
@@ -133,6 +134,7 @@ pub struct Dispatcher {
     config: DispatcherConfig,
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
+    alerts: Alerts,
 }
 
 impl Dispatcher {
@@ -152,7 +154,14 @@ impl Dispatcher {
             config,
             metrics,
             wake: Arc::new(Notify::new()),
+            alerts: Alerts::disabled(),
         }
+    }
+
+    /// Raises partner-down, partner-back and dead-letter alerts into `alerts`.
+    pub fn with_alerts(mut self, alerts: Alerts) -> Self {
+        self.alerts = alerts;
+        self
     }
 
     /// Wakes the loop now (e.g. after an enqueue) instead of at the next poll.
@@ -185,8 +194,9 @@ impl Dispatcher {
                     CircuitChanged {
                         partner: &channel.id,
                         transition,
+                        reason: "",
                     }
-                    .emit(&self.metrics);
+                    .emit(&self.metrics, &self.alerts);
                 }
                 if admitted == 0 {
                     continue;
@@ -219,6 +229,7 @@ impl Dispatcher {
                                 channel: channel.clone(),
                                 worker: self.config.worker_id.clone(),
                                 metrics: self.metrics.clone(),
+                                alerts: self.alerts.clone(),
                                 wake: self.wake.clone(),
                                 abort: abort.clone(),
                                 _permit: permit,
@@ -268,6 +279,7 @@ struct DeliveryTask {
     channel: Arc<PartnerChannel>,
     worker: String,
     metrics: Arc<Metrics>,
+    alerts: Alerts,
     wake: Arc<Notify>,
     abort: CancellationToken,
     _permit: OwnedSemaphorePermit,
@@ -358,8 +370,9 @@ impl DeliveryTask {
                             CircuitChanged {
                                 partner,
                                 transition: t,
+                                reason: &detail,
                             }
-                            .emit(&self.metrics);
+                            .emit(&self.metrics, &self.alerts);
                         }
                         tracing::debug!(
                             partner,
@@ -382,17 +395,19 @@ impl DeliveryTask {
                             CircuitChanged {
                                 partner,
                                 transition: t,
+                                reason: &detail,
                             }
-                            .emit(&self.metrics);
+                            .emit(&self.metrics, &self.alerts);
                         }
                         if decision == Decision::DeadAfterRetries {
                             DeadLettered {
                                 partner,
                                 message_id: message.id,
                                 attempts: message.attempt,
+                                kind: &message.kind,
                                 cause: "retries exhausted",
                             }
-                            .emit(&self.metrics);
+                            .emit(&self.metrics, &self.alerts);
                         } else {
                             Metrics::partner(&self.metrics.retries, partner);
                         }
@@ -410,16 +425,18 @@ impl DeliveryTask {
                             CircuitChanged {
                                 partner,
                                 transition: t,
+                                reason: &detail,
                             }
-                            .emit(&self.metrics);
+                            .emit(&self.metrics, &self.alerts);
                         }
                         DeadLettered {
                             partner,
                             message_id: message.id,
                             attempts: message.attempt,
+                            kind: &message.kind,
                             cause: "rejected by partner",
                         }
-                        .emit(&self.metrics);
+                        .emit(&self.metrics, &self.alerts);
                     }
                     _ => {
                         tracing::info!(
@@ -486,12 +503,22 @@ struct DeadLettered<'a> {
     partner: &'a str,
     message_id: i64,
     attempts: i64,
+    kind: &'a str,
     cause: &'static str,
 }
 
 impl DeadLettered<'_> {
-    fn emit(&self, metrics: &Metrics) {
+    fn emit(&self, metrics: &Metrics, alerts: &Alerts) {
         Metrics::partner(&metrics.dead_letters, self.partner);
+        // An alert that cannot be delivered is in the log; alerting about it would loop.
+        if self.kind != crate::alerts::ALERT_KIND {
+            alerts.raise(Signal::DeadLetter {
+                partner: self.partner.to_string(),
+                message_id: self.message_id,
+                kind: self.kind.to_string(),
+                cause: self.cause.to_string(),
+            });
+        }
         tracing::warn!(
             partner = self.partner,
             message_id = self.message_id,
@@ -506,11 +533,26 @@ impl DeadLettered<'_> {
 struct CircuitChanged<'a> {
     partner: &'a str,
     transition: Transition,
+    /// The failure that moved it (empty when none did).
+    reason: &'a str,
 }
 
 impl CircuitChanged<'_> {
-    fn emit(&self, metrics: &Metrics) {
+    fn emit(&self, metrics: &Metrics, alerts: &Alerts) {
+        use crate::outbox::circuit::CircuitState;
         metrics.set_circuit(self.partner, self.transition.to);
+        // Down when the circuit opens (a failed half-open probe re-raises the same alert,
+        // which is still firing and so not sent again); back when it closes.
+        match self.transition.to {
+            CircuitState::Open => alerts.raise(Signal::PartnerDown {
+                partner: self.partner.to_string(),
+                reason: self.reason.to_string(),
+            }),
+            CircuitState::Closed => alerts.raise(Signal::PartnerBack {
+                partner: self.partner.to_string(),
+            }),
+            CircuitState::HalfOpen => {}
+        }
         tracing::warn!(
             partner = self.partner,
             from = self.transition.from.as_str(),

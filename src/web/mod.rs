@@ -50,6 +50,8 @@ pub struct AppState {
     pub lookup_key: crate::privacy::LookupKey,
     /// Data keys sealing federal tax information at rest.
     pub data_keys: crate::privacy::DataKeys,
+    /// Raises alerts (partner down, dead letter, overdue answers, discrepancies).
+    pub alerts: crate::alerts::Alerts,
 }
 
 impl AppState {
