@@ -49,6 +49,13 @@ pub struct StatusLabel {
     pub status: String,
 }
 
+/// Label set: an alert kind.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabel {
+    /// `partner-down`, `dead-letter`, `ack-overdue`, `reconciliation-discrepancy`.
+    pub alert: String,
+}
+
 /// Label set of HTTP requests.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
@@ -101,6 +108,8 @@ pub struct Metrics {
     pub new_hires_awaiting_ndnh: Gauge,
     /// Income withholding orders by status (read at scrape time).
     pub withholding_orders: Family<StatusLabel, Gauge>,
+    /// Alerts firing now, by kind (read at scrape time).
+    pub alerts_firing: Family<AlertLabel, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -135,6 +144,7 @@ impl Metrics {
             new_hire_records: Family::default(),
             new_hires_awaiting_ndnh: Gauge::default(),
             withholding_orders: Family::default(),
+            alerts_firing: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -211,6 +221,11 @@ impl Metrics {
             "withholding_orders",
             "Income withholding orders issued, by status (sent, accepted, rejected)",
             metrics.withholding_orders.clone(),
+        );
+        registry.register(
+            "alerts_firing",
+            "Alerts firing now, by kind (partner-down, dead-letter, ack-overdue, reconciliation-discrepancy)",
+            metrics.alerts_firing.clone(),
         );
         Metrics {
             registry,
@@ -300,10 +315,48 @@ impl Metrics {
                 })
                 .set(count);
         }
+        let firing = crate::alerts::firing_by_kind(db).await?;
+        for kind in crate::alerts::KINDS {
+            let count = firing
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n);
+            self.alerts_firing
+                .get_or_create(&AlertLabel {
+                    alert: kind.to_string(),
+                })
+                .set(count);
+        }
         let mut text = String::new();
         encode(&mut text, &self.registry).map_err(|_| {
             StoreError::Sqlx(sqlx::Error::Protocol("metrics encoding failed".into()))
         })?;
         Ok(text)
     }
+}
+/// The classic Prometheus text format (0.0.4) of an OpenMetrics exposition: a counter's
+/// HELP and TYPE name its `_total` samples, and the OpenMetrics-only lines (`# EOF`,
+/// `# UNIT`) go. Every other line is the same in both formats.
+pub fn classic_text(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" counter"))
+        .collect();
+    let mut text = String::with_capacity(openmetrics.len() + 64);
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        text.push_str(renamed.as_deref().unwrap_or(line));
+        text.push('\n');
+    }
+    text
 }

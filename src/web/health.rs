@@ -45,7 +45,17 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `/metrics`: OpenMetrics to a scraper that asks for it (Prometheus does), the classic
+/// Prometheus text format (0.0.4) to everyone else, so `promtool check metrics` and plain
+/// `curl` see a consistent exposition.
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> impl IntoResponse {
+    let openmetrics = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/openmetrics-text"));
     for channel in state.channels.iter() {
         state
             .metrics
@@ -56,13 +66,22 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         .render(&state.db, &state.partner_ids(), now_ms())
         .await
     {
+        Ok(text) if openmetrics => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
         Ok(text) => (
             StatusCode::OK,
             [(
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            text,
+            crate::telemetry::metrics::classic_text(&text),
         )
             .into_response(),
         Err(error) => {
