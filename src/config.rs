@@ -269,6 +269,10 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long in-flight deliveries may run on after a shutdown signal, in seconds.
     pub shutdown_grace_secs: u64,
+    /// Mark the dashboard's session cookie `Secure`: set it when browsers reach the API
+    /// listener over HTTPS (a TLS-terminating proxy in front of it). Off by default, because
+    /// the embedded default listens on plain loopback HTTP.
+    pub secure_cookies: bool,
 }
 
 impl Default for ServerSettings {
@@ -278,6 +282,7 @@ impl Default for ServerSettings {
             partner_listen: "127.0.0.1:8443".parse().expect("valid address"),
             max_body_bytes: 64 * 1024 * 1024,
             shutdown_grace_secs: 10,
+            secure_cookies: false,
         }
     }
 }

@@ -5,11 +5,13 @@
 //! carries personal data. Tokens come as `Authorization: Bearer …`; each route names the
 //! roles it admits.
 
+pub mod dashboard;
 pub mod employer;
 pub mod fti;
 pub mod health;
 pub mod operator;
 pub mod partner;
+pub mod session;
 pub mod state;
 
 use std::sync::Arc;
@@ -228,6 +230,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(operator::routes())
         .merge(employer::routes())
         .merge(fti::routes())
+        .merge(dashboard::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "api"),

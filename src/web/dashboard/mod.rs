@@ -1,0 +1,721 @@
+//! The operator dashboard, served by the gateway at `/`: server-rendered HTML, its one
+//! stylesheet embedded in the binary, no script and no external asset, so it works offline
+//! and in any browser. Pages refresh themselves where the picture changes on its own.
+//!
+//! - **Exchange health** (`/`): alerts firing; each partner up, degraded or down with its
+//!   circuit, last success and last failure (with the reason); the outbox by partner and
+//!   state with the oldest waiting message; deliveries and failures over six hours.
+//! - **Dead letters** (`/dead-letters`): redeliver (same idempotency key) or replay
+//!   (rebuilt from its cause) each, with a reason, which goes to the audit trail.
+//! - **Inbound receipts** (`/receipts`, `/receipts/{id}`): what partners sent and the
+//!   verdict of each record.
+//! - **Audit trail** (`/audit?q=`): searchable.
+//!
+//! Sign-in is for operators and admins (name and token); see [`super::session`].
+
+mod data;
+mod view;
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::outbox::MessageState;
+use crate::outbox::circuit::CircuitState;
+use crate::outbox::operator::{self as actions, OperatorError};
+use crate::outbox::store::{self as outbox_store, ListFilter};
+use crate::store::tokens::{self, Role};
+use crate::web::session::{self, Session};
+use crate::web::{ApiError, AppState};
+use view::{Viewer, age, badge, page, when};
+
+const STYLESHEET: &str = include_str!("app.css");
+/// How often the health page reloads itself (seconds).
+const REFRESH_SECS: u32 = 5;
+/// The chart: 36 intervals of 10 minutes.
+const CHART_BUCKET_MS: i64 = 10 * 60 * 1000;
+const CHART_BUCKETS: usize = 36;
+/// A partner whose oldest waiting message is older than this is degraded.
+const DEGRADED_AFTER_SECS: i64 = 15 * 60;
+
+/// The dashboard's routes (on the API listener).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(health))
+        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/dead-letters", get(dead_letters))
+        .route("/dead-letters/{id}/redeliver", post(redeliver))
+        .route("/dead-letters/{id}/replay", post(replay))
+        .route("/receipts", get(receipts))
+        .route("/receipts/{id}", get(receipt))
+        .route("/audit", get(audit))
+        .route("/assets/app.css", get(stylesheet))
+}
+
+/// An HTML answer that is never cached (pages show personal-data-free but live state).
+fn html_page(status: StatusCode, markup: Markup) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        markup.into_string(),
+    )
+        .into_response()
+}
+
+/// The signed-in operator, or the way to the sign-in page.
+async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    match session::from_headers(&state.db, headers, data::now()).await {
+        Ok(Some(session)) if matches!(session.role, Role::Operator | Role::Admin) => Ok(session),
+        Ok(_) => Err(Redirect::to("/sign-in").into_response()),
+        Err(error) => Err(ApiError::from(error).into_response()),
+    }
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+async fn sign_in_form() -> Response {
+    html_page(StatusCode::OK, view::sign_in(None, ""))
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    name: String,
+    token: String,
+}
+
+async fn sign_in(State(state): State<AppState>, Form(form): Form<SignIn>) -> Response {
+    let now = data::now();
+    let name = form.name.trim();
+    let refused =
+        |message: &str| html_page(StatusCode::UNAUTHORIZED, view::sign_in(Some(message), name));
+    let outcome: Result<Response, crate::store::StoreError> = async {
+        if name.is_empty() || name.len() > 200 {
+            return Ok(refused("Enter your name and your token."));
+        }
+        if session::locked_out(&state.db, name, now).await? {
+            tracing::warn!("A sign-in was refused: too many failures for this name.");
+            return Ok(refused(
+                "Too many failed sign-ins for this name. Wait 15 minutes, then try again.",
+            ));
+        }
+        let holder = tokens::authenticate(&state.db, form.token.trim()).await?;
+        let Some(holder) =
+            holder.filter(|h| h.name == name && matches!(h.role, Role::Operator | Role::Admin))
+        else {
+            session::note_failure(&state.db, name, now).await?;
+            return Ok(refused(
+                "That name and token do not match an operator. Check both and try again.",
+            ));
+        };
+        session::clear_failures(&state.db, name).await?;
+        let id = session::start(&state.db, &holder.name, holder.role, now).await?;
+        tracing::info!(operator = %holder.name, "Operator signed in to the dashboard.");
+        let mut response = Redirect::to("/").into_response();
+        let cookie = session::set_cookie(&id, state.settings.server.secure_cookies);
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, value);
+        }
+        Ok(response)
+    }
+    .await;
+    outcome.unwrap_or_else(|error| ApiError::from(error).into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfOnly>,
+) -> Response {
+    let session = match operator(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    if let Err(error) = session::end(&state.db, &headers).await {
+        return ApiError::from(error).into_response();
+    }
+    let mut response = Redirect::to("/sign-in").into_response();
+    if let Ok(value) = HeaderValue::from_str(&session::clear_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn forbidden() -> Response {
+    html_page(
+        StatusCode::FORBIDDEN,
+        html! { p.error { "This form has expired. Go back, reload the page and try again." } },
+    )
+}
+
+/// Up, degraded or down, from the circuit, the latest outcomes and the oldest waiting
+/// message.
+fn health_of(
+    circuit: Option<CircuitState>,
+    activity: &data::Activity,
+    oldest_age: Option<i64>,
+) -> &'static str {
+    match circuit {
+        Some(CircuitState::Open | CircuitState::HalfOpen) => "down",
+        _ if activity.last_failure > activity.last_success
+            || activity.retrying > 0
+            || oldest_age.is_some_and(|age| age > DEGRADED_AFTER_SECS) =>
+        {
+            "degraded"
+        }
+        _ => "up",
+    }
+}
+
+async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match operator(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    match health_page(&state, &session).await {
+        Ok(markup) => html_page(StatusCode::OK, markup),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+async fn health_page(
+    state: &AppState,
+    session: &Session,
+) -> Result<Markup, crate::store::StoreError> {
+    let now = data::now();
+    let firing = crate::alerts::list(&state.db, Some("firing"), 50).await?;
+    let depth = outbox_store::depth(&state.db).await?;
+    let oldest = outbox_store::oldest_live(&state.db).await?;
+    let chart_from = (now / CHART_BUCKET_MS - CHART_BUCKETS as i64 + 1) * CHART_BUCKET_MS;
+    let buckets = data::throughput(&state.db, chart_from, CHART_BUCKET_MS).await?;
+    let mut partners = Vec::new();
+    for partner in &state.settings.partners {
+        let channel = state.channels.iter().find(|c| c.id == partner.id);
+        let activity = data::activity(&state.db, &partner.id).await?;
+        let oldest_age = oldest
+            .iter()
+            .find(|(p, _)| *p == partner.id)
+            .map(|(_, at)| (now - at) / 1000);
+        let circuit = channel.map(|c| c.circuit.state());
+        let health = if partner.transport.is_none() {
+            "receive only"
+        } else {
+            health_of(circuit, &activity, oldest_age)
+        };
+        partners.push((partner, health, circuit, activity, oldest_age));
+    }
+    let count = |partner: &str, state: MessageState| {
+        depth
+            .iter()
+            .find(|(p, s, _)| p == partner && s == state.as_str())
+            .map_or(0, |(_, _, n)| *n)
+    };
+    let viewer = Viewer {
+        name: &session.holder,
+        csrf: &session.csrf,
+    };
+    let content = html! {
+        p.muted { "Updated " (when(Some(now))) "; this page reloads every " (REFRESH_SECS) " seconds." }
+        h2 { "Alerts firing" }
+        @if firing.is_empty() {
+            p { "None." }
+        } @else {
+            table {
+                thead { tr { th { "Alert" } th { "Partner" } th { "Since" } th { "What" } } }
+                tbody {
+                    @for alert in &firing {
+                        tr { td { (alert.kind) } td { (alert.partner.as_deref().unwrap_or("—")) } td { (when(Some(alert.changed_at))) } td { (alert.summary) } }
+                    }
+                }
+            }
+        }
+        h2 { "Partners" }
+        table id="partners" {
+            thead { tr { th { "Partner" } th { "Kind" } th { "Health" } th { "Circuit" } th { "Last success" } th { "Last failure" } th { "Reason" } } }
+            tbody {
+                @for (partner, health, circuit, activity, _) in &partners {
+                    tr data-partner=(partner.id) {
+                        td { strong { (partner.id) } @if let Some(name) = &partner.name { br; span.muted { (name) } } }
+                        td { (format!("{:?}", partner.kind).to_lowercase()) }
+                        td { (badge(health)) }
+                        td { (circuit.map_or("—", |c| c.as_str())) }
+                        td { (when(activity.last_success)) }
+                        td { (when(activity.last_failure)) }
+                        td { (activity.last_failure_reason.as_deref().unwrap_or("—")) }
+                    }
+                }
+            }
+        }
+        h2 { "Outbox" }
+        table id="outbox" {
+            thead { tr {
+                th { "Partner" }
+                @for message_state in MessageState::ALL { th.num { (message_state.as_str()) } }
+                th.num { "Oldest waiting" }
+            } }
+            tbody {
+                @for (partner, _, _, _, oldest_age) in &partners {
+                    tr {
+                        td { (partner.id) }
+                        @for message_state in MessageState::ALL {
+                            td.num {
+                                @if message_state == MessageState::Dead && count(&partner.id, message_state) > 0 {
+                                    a href="/dead-letters" { (count(&partner.id, message_state)) }
+                                } @else {
+                                    (count(&partner.id, message_state))
+                                }
+                            }
+                        }
+                        td.num { (oldest_age.map_or("—".to_string(), age)) }
+                    }
+                }
+            }
+        }
+        h2 { "Deliveries and failures, last six hours" }
+        (view::throughput_chart(&buckets, chart_from, CHART_BUCKET_MS, CHART_BUCKETS))
+    };
+    Ok(page(
+        "Exchange health",
+        "/",
+        Some(&viewer),
+        Some(REFRESH_SECS),
+        content,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct Notice {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+async fn dead_letters(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(notice): Query<Notice>,
+) -> Response {
+    let session = match operator(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let message = notice.done.map(|done| (false, done));
+    match dead_letters_page(&state, &session, message).await {
+        Ok(markup) => html_page(StatusCode::OK, markup),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+/// `message`: (is an error, text).
+async fn dead_letters_page(
+    state: &AppState,
+    session: &Session,
+    message: Option<(bool, String)>,
+) -> Result<Markup, crate::store::StoreError> {
+    let dead = outbox_store::list(
+        &state.db,
+        &ListFilter {
+            partner: None,
+            state: Some(MessageState::Dead),
+            after_id: None,
+            limit: Some(500),
+        },
+    )
+    .await?;
+    let viewer = Viewer {
+        name: &session.holder,
+        csrf: &session.csrf,
+    };
+    let content = html! {
+        @if let Some((error, text)) = &message {
+            @if *error { p.error role="alert" { (text) } } @else { p.notice role="status" { (text) } }
+        }
+        p { "A dead letter is a message the gateway gave up on. " strong { "Redeliver" }
+            " sends the same message again under the same idempotency key (the partner de-duplicates it). "
+            strong { "Replay" } " rebuilds it from the current case as a new message. Both need a reason, which goes to the audit trail." }
+        @if dead.is_empty() {
+            p { "No dead letters." }
+        } @else {
+            table id="dead-letters" {
+                thead { tr { th.num { "Message" } th { "Partner" } th { "Kind" } th.num { "Attempts" } th { "Given up" } th { "Last error" } th { "Action" } } }
+                tbody {
+                    @for message in &dead {
+                        tr data-message=(message.id) {
+                            td.num { (message.id) }
+                            td { (message.partner) }
+                            td { (message.kind) }
+                            td.num { (message.attempt) " of " (message.max_attempts) }
+                            td { (when(message.finalized_at)) }
+                            td { (message.last_error.as_deref().unwrap_or("—")) }
+                            td {
+                                form.inline method="post" action=(format!("/dead-letters/{}/redeliver", message.id)) {
+                                    input type="hidden" name="csrf" value=(session.csrf);
+                                    label for=(format!("reason-{}", message.id)) { "Reason" }
+                                    input type="text" id=(format!("reason-{}", message.id)) name="reason" required maxlength="500";
+                                    button.action type="submit" { "Redeliver" }
+                                    button.action.secondary type="submit" formaction=(format!("/dead-letters/{}/replay", message.id)) { "Replay" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(
+        "Dead letters",
+        "/dead-letters",
+        Some(&viewer),
+        None,
+        content,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    csrf: String,
+    reason: String,
+}
+
+async fn redeliver(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(state, headers, id, form, false).await
+}
+
+async fn replay(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    act(state, headers, id, form, true).await
+}
+
+async fn act(
+    state: AppState,
+    headers: HeaderMap,
+    id: i64,
+    form: ActionForm,
+    replay: bool,
+) -> Response {
+    let session = match operator(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let actor = format!("operator:{}", session.holder);
+    let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
+    let now = data::now();
+    let outcome = if replay {
+        actions::replay(
+            &state.db,
+            &state.renderers,
+            id,
+            &form.reason,
+            &actor,
+            &attempts_for,
+            now,
+        )
+        .await
+        .map(|replayed| {
+            format!(
+                "Message {id} was replayed as message {}.",
+                replayed.replacement
+            )
+        })
+    } else {
+        actions::redeliver(&state.db, id, &form.reason, &actor, &attempts_for, now)
+            .await
+            .map(|()| format!("Message {id} will be delivered again."))
+    };
+    match outcome {
+        Ok(done) => {
+            state.dispatcher_wake.notify_one();
+            Redirect::to(&format!("/dead-letters?done={}", urlencode(&done))).into_response()
+        }
+        Err(error) => {
+            let (status, text) = match error {
+                OperatorError::ReasonRequired => (
+                    StatusCode::BAD_REQUEST,
+                    "Give a reason: it goes to the audit trail.".to_string(),
+                ),
+                OperatorError::NotFound(_) => {
+                    (StatusCode::NOT_FOUND, format!("There is no message {id}."))
+                }
+                OperatorError::StillLive { .. } => (
+                    StatusCode::CONFLICT,
+                    format!("Message {id} is not a dead letter any more."),
+                ),
+                OperatorError::Render(e) => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!("Message {id} cannot be rebuilt: {e}"),
+                ),
+                OperatorError::Store(e) => return ApiError::from(e).into_response(),
+            };
+            match dead_letters_page(&state, &session, Some((true, text))).await {
+                Ok(markup) => html_page(status, markup),
+                Err(error) => ApiError::from(error).into_response(),
+            }
+        }
+    }
+}
+
+/// Percent-encodes a notice for a query string.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn receipts(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let session = match operator(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let list = match crate::intake::recent(&state.db, 200).await {
+        Ok(list) => list,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let viewer = Viewer {
+        name: &session.holder,
+        csrf: &session.csrf,
+    };
+    let content = html! {
+        p { "What partners sent, newest first. Every body is stored before it is read; open a receipt for the verdict of each record." }
+        @if list.is_empty() {
+            p { "Nothing received yet." }
+        } @else {
+            table id="receipts" {
+                thead { tr { th { "Receipt" } th { "Partner" } th { "Channel" } th.num { "Bytes" } th { "State" } th { "Received" } } }
+                tbody {
+                    @for receipt in &list {
+                        tr {
+                            td { a href=(format!("/receipts/{}", receipt.receipt_id)) { code { (receipt.receipt_id) } } }
+                            td { (receipt.partner) }
+                            td { (receipt.channel) }
+                            td.num { (receipt.size_bytes) }
+                            td { (receipt.state) }
+                            td { (when(Some(receipt.received_at))) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html_page(
+        StatusCode::OK,
+        page(
+            "Inbound receipts",
+            "/receipts",
+            Some(&viewer),
+            None,
+            content,
+        ),
+    )
+}
+
+async fn receipt(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match operator(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let found = match data::receipt(&state.db, &id).await {
+        Ok(found) => found,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let viewer = Viewer {
+        name: &session.holder,
+        csrf: &session.csrf,
+    };
+    let Some(receipt) = found else {
+        let content = html! { p { "There is no receipt " code { (id) } "." } p { a href="/receipts" { "All receipts" } } };
+        return html_page(
+            StatusCode::NOT_FOUND,
+            page(
+                "Receipt not found",
+                "/receipts",
+                Some(&viewer),
+                None,
+                content,
+            ),
+        );
+    };
+    let verdicts = receipt
+        .outcome
+        .as_deref()
+        .map(verdict_rows)
+        .unwrap_or_default();
+    let content = html! {
+        table {
+            tbody {
+                tr { th { "Receipt" } td { code { (receipt.receipt_id) } } }
+                tr { th { "Partner" } td { (receipt.partner) } }
+                tr { th { "Channel" } td { (receipt.channel) } }
+                tr { th { "Partner's message id" } td { (receipt.message_id.as_deref().unwrap_or("—")) } }
+                tr { th { "Size" } td { (receipt.size_bytes) " bytes, SHA-256 " code { (receipt.sha256) } } }
+                tr { th { "Received" } td { (when(Some(receipt.received_at))) } }
+                tr { th { "Processed" } td { (when(receipt.processed_at)) " (" (receipt.state) ")" } }
+            }
+        }
+        h2 { "Verdict per record" }
+        @if verdicts.is_empty() {
+            p { (receipt.outcome.as_deref().unwrap_or("Not processed yet.")) }
+        } @else {
+            table id="verdicts" {
+                thead { tr { th.num { "Record" } th { "Verdict" } th { "Field" } th.num { "Position" } th { "Code" } th { "What is wrong" } } }
+                tbody {
+                    @for row in &verdicts {
+                        tr { td.num { (row.record) } td { (row.status) } td { (row.field) } td.num { (row.position) } td { (row.code) } td { (row.message) } }
+                    }
+                }
+            }
+        }
+        p { a href="/receipts" { "All receipts" } }
+    };
+    html_page(
+        StatusCode::OK,
+        page("Receipt", "/receipts", Some(&viewer), None, content),
+    )
+}
+
+/// One line of a per-record report.
+struct VerdictRow {
+    record: String,
+    status: String,
+    field: String,
+    position: String,
+    code: String,
+    message: String,
+}
+
+/// Reads a processor's outcome: a list of verdicts (CSENet), one verdict (Tribal), or
+/// anything else (counts), which is shown as text.
+fn verdict_rows(outcome: &str) -> Vec<VerdictRow> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(outcome) else {
+        return Vec::new();
+    };
+    let verdicts = match &value {
+        serde_json::Value::Array(items) => items.clone(),
+        serde_json::Value::Object(object) if object.contains_key("status") => vec![value.clone()],
+        _ => return Vec::new(),
+    };
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut rows = Vec::new();
+    for verdict in &verdicts {
+        let record = text(&verdict["record"]);
+        let status = text(&verdict["status"]);
+        let errors = verdict["errors"].as_array().cloned().unwrap_or_default();
+        if errors.is_empty() {
+            rows.push(VerdictRow {
+                record,
+                status,
+                field: String::new(),
+                position: String::new(),
+                code: String::new(),
+                message: String::new(),
+            });
+            continue;
+        }
+        for error in errors {
+            rows.push(VerdictRow {
+                record: record.clone(),
+                status: status.clone(),
+                field: text(&error["field"]),
+                position: text(&error["position"]),
+                code: text(&error["code"]),
+                message: text(&error["message"]),
+            });
+        }
+    }
+    rows
+}
+
+#[derive(Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<AuditQuery>,
+) -> Response {
+    let session = match operator(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let entries = match data::search_audit(&state.db, &query.q, 500).await {
+        Ok(entries) => entries,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let viewer = Viewer {
+        name: &session.holder,
+        csrf: &session.csrf,
+    };
+    let content = html! {
+        p { "Every operator action, every disclosure and every read of federal tax information, in a hash chain that shows any change." }
+        form.inline method="get" action="/audit" role="search" {
+            label for="q" { "Search" }
+            input type="search" id="q" name="q" value=(query.q) placeholder="actor, action, subject or reason";
+            button.action type="submit" { "Search" }
+        }
+        @if entries.is_empty() {
+            p { "No audit entries match." }
+        } @else {
+            table id="audit" {
+                thead { tr { th.num { "#" } th { "When" } th { "Who" } th { "Action" } th { "Subject" } th { "Reason" } } }
+                tbody {
+                    @for entry in &entries {
+                        tr { td.num { (entry.seq) } td { (when(Some(entry.at))) } td { (entry.actor) } td { (entry.action) } td { (entry.subject) } td { (entry.reason.as_deref().unwrap_or("—")) } }
+                    }
+                }
+            }
+        }
+    };
+    html_page(
+        StatusCode::OK,
+        page("Audit trail", "/audit", Some(&viewer), None, content),
+    )
+}
