@@ -36,6 +36,22 @@ pub enum Command {
     /// Run the gateway: API and partner listeners, outbox dispatcher, retention purge.
     /// Stops cleanly on SIGTERM or Ctrl-C (in-flight deliveries finish or are released).
     Serve,
+    /// Run the whole exchange on this machine with synthetic data: three gateways
+    /// (Minnesota, Wisconsin, a Tribe), an employer, a county, NDNH, OCSE and a bank on
+    /// loopback, traffic through every exchange (a dead letter and a partner outage
+    /// included), and Minnesota's dashboard left running until Ctrl-C.
+    Demo {
+        /// Where the demo keeps its databases, certificates and exchanged files; an earlier
+        /// demo's directory is wiped, any other non-empty directory is refused.
+        #[arg(long, default_value = "data/demo")]
+        dir: PathBuf,
+        /// Where Minnesota's dashboard and API listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// How long Wisconsin stays down during the outage, in seconds.
+        #[arg(long, default_value_t = 20)]
+        outage_secs: u64,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Inspect the outbox and act on its messages.
@@ -307,6 +323,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         };
         return Ok(crate::convert::run(format, file, direction));
     }
+    if let Command::Demo {
+        dir,
+        listen,
+        outage_secs,
+    } = &cli.command
+    {
+        // The demo prints its own story (alerts included); the gateways' logs say only
+        // what went wrong.
+        telemetry::init_logging(telemetry::LogFormat::Text, "error");
+        crate::demo::run(crate::demo::DemoOptions {
+            dir: dir.clone(),
+            listen: *listen,
+            outage: std::time::Duration::from_secs(*outage_secs),
+        })
+        .await?;
+        return Ok(0);
+    }
     let settings = load_settings(cli.config)?;
     telemetry::init_logging(settings.log.format, &settings.log.filter);
     match cli.command {
@@ -398,7 +431,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!("{revoked} token(s) revoked.");
             Ok(0)
         }
-        Command::Check { .. } | Command::Convert { .. } | Command::Generate(_) => {
+        Command::Check { .. }
+        | Command::Convert { .. }
+        | Command::Generate(_)
+        | Command::Demo { .. } => {
             unreachable!("handled above")
         }
     }

@@ -42,6 +42,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod demo;
 pub mod federal_files;
 pub mod intake;
 pub mod newhire_files;
