@@ -279,10 +279,8 @@ impl IcrRecord {
             errors.push(field_error(INVALID_CODE, "sex", "not M, F or O"));
         }
         let fips = text("fips");
-        if !fips.is_empty()
-            && !(fips.len() == 5 && fips.bytes().all(|b| b.is_ascii_digit()))
-            && !already(&errors, "fips")
-        {
+        let fips_ok = fips.len() == 5 && fips.bytes().all(|b| b.is_ascii_digit());
+        if !fips.is_empty() && !fips_ok && !already(&errors, "fips") {
             errors.push(field_error(INVALID_FIPS, "fips", "not 5 digits"));
         }
         let other_fips = text("other_state_fips");
