@@ -955,7 +955,7 @@ async fn interstate_cases_reports_every_icr_and_csi_mismatch_and_asks_for_the_mi
         ("MN-0008888", true, "678901234", None, true),
         // E: their extract's case id differs from the one their transactions use (02).
         ("MN-0004444", true, "789012345", None, true),
-        // F: closed here, open there (05).
+        // F: closed here, open there (05); they name the wrong county office (03).
         ("MN-0003333", false, "890123456", None, true),
         // Not interstate: never compared (clean).
         ("MN-0002222", true, "223344556", None, false),
@@ -1025,12 +1025,12 @@ async fn interstate_cases_reports_every_icr_and_csi_mismatch_and_asks_for_the_mi
 
     // The partner's extract, with a record about a third state and one that does not parse.
     let records = [
-        extract_record("CA-0001001", "MN-0001234", OUR_FIPS, true, NP, "234567890"),
+        extract_record("CA-0001001", "MN-0001234", "2712300", true, NP, "234567890"),
         extract_record("CA-0001001", "MN-0001234", OUR_FIPS, true, CP, "123456789"),
         extract_record("CA-0002002", "MN-0005555", OUR_FIPS, false, NP, "345678901"),
         extract_record("CA-0003003", "MN-9999999", OUR_FIPS, true, NP, "678901234"),
         extract_record("CA-0004004", "MN-0004444", OUR_FIPS, true, NP, "789012345"),
-        extract_record("CA-0005005", "MN-0003333", OUR_FIPS, true, NP, "890123456"),
+        extract_record("CA-0005005", "MN-0003333", "2799900", true, NP, "890123456"),
         extract_record("CA-0006006", "MN-0006666", OUR_FIPS, true, NP, "112233445"),
         extract_record("CA-0007007", "IA-0000001", "1900000", true, NP, "567890123"),
     ];
@@ -1059,6 +1059,7 @@ async fn interstate_cases_reports_every_icr_and_csi_mismatch_and_asks_for_the_mi
         row("02", "CA-0003003", "MN-0008888", ""),
         row("02", "CA-0004004", "MN-0004444", ""),
         row("05", "CA-0005005", "MN-0003333", ""),
+        row("03", "CA-0005005", "MN-0003333", ""),
         row("CASE_MISSING_AT_STATE", "CA-0006006", "MN-0006666", ""),
         row("ICR_EXTRACT_INVALID", &receipt, "", ""),
     ]

@@ -173,7 +173,7 @@ async fn inbound(
             Discrepancy::new(
                 "INBOUND_FILE_CONTROL",
                 format!(
-                    "A file received on {channel} does not agree with its own header or trailer: {}.",
+                    "A file received on {channel} fails its framing or control-total checks: {}.",
                     problems(&errors)
                 ),
                 "Ask the partner to send the file again; its records may be incomplete.",
@@ -256,7 +256,7 @@ async fn outbound(
                 Discrepancy::new(
                     "OUTBOUND_FILE_CONTROL",
                     format!(
-                        "A {kind} file we sent (message {id}) does not agree with its own header or trailer: {}.",
+                        "A {kind} file we sent (message {id}) fails its own framing or control-total checks: {}.",
                         problems(&errors)
                     ),
                     "Replay the message so the file is written again, and report the defect.",

@@ -26,6 +26,7 @@
 //! |---|---|
 //! | `01` | no matching case in the partner's extract (missing on their side) |
 //! | `02` | case id mismatch: found only through a participant in common, or the partner's case id differs from the one we hold |
+//! | `03` | the partner names another county office of ours than the one that owns the case |
 //! | `04` | our case is open; the partner's is closed |
 //! | `05` | our case is closed; the partner's is open |
 //! | `06` | a participant of ours is not on the partner's case |
@@ -121,6 +122,8 @@ struct OurCase {
     id: String,
     open: bool,
     partner: String,
+    /// State and county FIPS (5 digits) of the office that owns the case.
+    county: Option<String>,
     people: People,
 }
 
@@ -129,6 +132,8 @@ struct OurCase {
 struct TheirCase {
     id: String,
     names_ours: String,
+    /// Our FIPS as the partner holds it (7 characters).
+    our_fips: String,
     open: bool,
     people: People,
 }
@@ -255,6 +260,11 @@ async fn our_cases(
             id: case_id,
             open: case.status == CaseStatus::Open,
             partner: partner.id.clone(),
+            county: case
+                .county
+                .as_ref()
+                .and_then(|f| f.as_str().get(..5))
+                .map(str::to_string),
             people,
         });
     }
@@ -383,6 +393,7 @@ fn read_extract(
             });
         if case.names_ours.is_empty() {
             case.names_ours = record.other_case_id.clone();
+            case.our_fips = record.other_fips.clone();
         }
         case.open |= record.case_status == icr::CaseStatus::Open;
         if let Some(ssn) = &record.ssn {
@@ -401,7 +412,14 @@ fn compare(
     known: &BTreeMap<(String, String), Known>,
     findings: &mut Findings,
 ) {
-    let mut matched: BTreeSet<&str> = BTreeSet::new();
+    // A partner case that names one of ours belongs to it: matching through a person in
+    // common looks only at the others.
+    let ids: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    let mut matched: BTreeSet<&str> = theirs
+        .values()
+        .filter(|t| ids.contains(t.names_ours.as_str()))
+        .map(|t| t.id.as_str())
+        .collect();
     for case in cases {
         findings.count("casesCompared", 1);
         let by_id = theirs.values().find(|t| t.names_ours == case.id);
@@ -476,6 +494,24 @@ fn compare(
                         open_label(t.open)
                     ),
                     "Agree on the case status with the partner; close or reopen one side.",
+                )
+                .partner(partner)
+                .reference(&t.id)
+                .case_id(&case.id),
+            );
+        }
+        let their_county = t.our_fips.get(..5).filter(|f| f.get(2..) != Some("000"));
+        if let (Some(ours), Some(theirs)) = (&case.county, their_county)
+            && ours != theirs
+        {
+            findings.push(
+                Discrepancy::new(
+                    "03",
+                    format!(
+                        "The partner's case {} names our county office {theirs}; the case is {ours}'s (extract {receipt}).",
+                        t.id
+                    ),
+                    "Tell the partner the right office (CSENet MSC P GSCAS or a CSI P).",
                 )
                 .partner(partner)
                 .reference(&t.id)
