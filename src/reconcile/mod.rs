@@ -7,7 +7,9 @@
 //!   reported.
 //! - [`report`]: what a job finds ([`report::Findings`], [`report::Discrepancy`]) and the
 //!   [`report::Job`] contract every reconciliation job implements.
+//! - [`jobs`]: the jobs.
 
 pub mod calendar;
 pub mod deadlines;
+pub mod jobs;
 pub mod report;

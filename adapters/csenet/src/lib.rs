@@ -17,6 +17,8 @@
 //!   the blocks each one requires (§1.7).
 //! * [`verdicts`] / [`server_error_verdicts`] — the per-record `check` contract.
 //! * [`ServerError`] — the 145-byte records of the Invalid Transactions data set.
+//! * [`icr`] — the Interstate Case Reconciliation State Extract File record (one per
+//!   participant of an interstate case) and the ICR reason codes.
 //! * [`translate`] — inbound transactions to an [`translate::InterstateCase`] of model
 //!   values, and outbound transactions from an [`ivd_model::Case`], always redacted.
 //! * [`acknowledgment`] — which acknowledgment a received transaction calls for, and the
@@ -86,6 +88,7 @@ pub mod acknowledgment;
 mod check;
 mod codec;
 pub mod codes;
+pub mod icr;
 mod json;
 pub mod layout;
 mod server_error;
