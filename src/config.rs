@@ -273,6 +273,11 @@ pub struct ServerSettings {
     /// listener over HTTPS (a TLS-terminating proxy in front of it). Off by default, because
     /// the embedded default listens on plain loopback HTTP.
     pub secure_cookies: bool,
+    /// Requests a minute one partner certificate may make on the partner listener (0: no
+    /// limit).
+    pub partner_requests_per_minute: u32,
+    /// Requests a minute one bearer token may make on the API listener (0: no limit).
+    pub token_requests_per_minute: u32,
 }
 
 impl Default for ServerSettings {
@@ -283,6 +288,8 @@ impl Default for ServerSettings {
             max_body_bytes: 64 * 1024 * 1024,
             shutdown_grace_secs: 10,
             secure_cookies: false,
+            partner_requests_per_minute: 6000,
+            token_requests_per_minute: 6000,
         }
     }
 }

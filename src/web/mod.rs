@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod employer;
 pub mod fti;
 pub mod health;
+pub mod limits;
 pub mod operator;
 pub mod partner;
 pub mod session;
@@ -224,14 +225,25 @@ async fn count_requests(
 pub fn api_router(state: AppState) -> Router {
     let limit = state.settings.server.max_body_bytes;
     let metrics = state.metrics.clone();
-    Router::new()
+    let router = Router::new()
         .merge(health::routes())
         .merge(state::routes())
         .merge(operator::routes())
         .merge(employer::routes())
         .merge(fti::routes())
         .merge(dashboard::routes())
-        .with_state(state)
+        .with_state(state.clone());
+    let router = match limits::RequestLimit::per_minute(
+        state.settings.server.token_requests_per_minute,
+        "token",
+    ) {
+        Some(quota) => router.layer(axum::middleware::from_fn_with_state(
+            quota,
+            limits::per_token,
+        )),
+        None => router,
+    };
+    router
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "api"),
             count_requests,
@@ -243,9 +255,20 @@ pub fn api_router(state: AppState) -> Router {
 pub fn partner_router(state: AppState) -> Router {
     let limit = state.settings.server.max_body_bytes;
     let metrics = state.metrics.clone();
-    Router::new()
+    let router = Router::new()
         .merge(partner::routes())
-        .with_state(state)
+        .with_state(state.clone());
+    let router = match limits::RequestLimit::per_minute(
+        state.settings.server.partner_requests_per_minute,
+        "partner certificate",
+    ) {
+        Some(quota) => router.layer(axum::middleware::from_fn_with_state(
+            quota,
+            limits::per_partner,
+        )),
+        None => router,
+    };
+    router
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "partner"),
             count_requests,
