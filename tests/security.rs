@@ -643,9 +643,15 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 200, max_attempts = 5 }}
         .await
         .unwrap();
     let acme = ivd_model::Fein::parse("411234567").unwrap();
-    let employer = tokens::issue_scoped(&db, "acme", Role::Employer, &[acme.clone()], now_ms())
-        .await
-        .unwrap();
+    let employer = tokens::issue_scoped(
+        &db,
+        "acme",
+        Role::Employer,
+        std::slice::from_ref(&acme),
+        now_ms(),
+    )
+    .await
+    .unwrap();
     let process = GatewayProcess::start(&dir, &config);
     assert!(wait_ready(api_port).await, "the gateway is up");
     let api = format!("http://127.0.0.1:{api_port}");
