@@ -30,6 +30,69 @@ pub struct RenderRequest<'a> {
     pub now: i64,
 }
 
+impl RenderRequest<'_> {
+    /// The cause does not exist, or is not one this renderer builds from.
+    pub fn cause_not_found(&self) -> RenderError {
+        RenderError::CauseNotFound {
+            kind: self.cause_kind.to_string(),
+            id: self.cause_id.to_string(),
+        }
+    }
+
+    /// The stored cause cannot be built from; `reason` names what, never a value.
+    pub fn invalid_cause(&self, reason: impl Into<String>) -> RenderError {
+        RenderError::InvalidCause {
+            kind: self.cause_kind.to_string(),
+            id: self.cause_id.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The cause kind of messages built from a stored transaction request (CSENet, Tribal):
+/// the state system's request with its exchange parameters, kept so that a replay
+/// rebuilds the same request from the case as it is then.
+pub const TRANSACTION_REQUEST: &str = "transaction-request";
+
+/// The stored transaction request of `format` that `request` names, and its parameters.
+pub async fn transaction_request<P: serde::de::DeserializeOwned>(
+    tx: &mut DbTx,
+    request: &RenderRequest<'_>,
+    format: &str,
+) -> Result<(crate::store::requests::TransactionRequest, P), RenderError> {
+    if request.cause_kind != TRANSACTION_REQUEST {
+        return Err(request.cause_not_found());
+    }
+    let id: i64 = request
+        .cause_id
+        .parse()
+        .map_err(|_| request.cause_not_found())?;
+    let stored = crate::store::requests::get(tx, id)
+        .await?
+        .filter(|stored| stored.format == format)
+        .ok_or_else(|| request.cause_not_found())?;
+    let parameters = serde_json::from_str(&stored.parameters)
+        .map_err(|e| request.invalid_cause(format!("stored parameters: {e}")))?;
+    Ok((stored, parameters))
+}
+
+/// The latest snapshot of `case_id` as the canonical case.
+pub async fn current_case(
+    tx: &mut DbTx,
+    request: &RenderRequest<'_>,
+    case_id: &str,
+) -> Result<ivd_model::Case, RenderError> {
+    let row = cases::get_in(tx, case_id)
+        .await?
+        .ok_or_else(|| RenderError::CauseNotFound {
+            kind: "case".to_string(),
+            id: case_id.to_string(),
+        })?;
+    crate::canonical::parse_case(row.snapshot.as_bytes()).map_err(|errors| {
+        request.invalid_cause(format!("stored case: {} problem(s)", errors.len()))
+    })
+}
+
 /// Why a message could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

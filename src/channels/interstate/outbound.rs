@@ -9,12 +9,12 @@ use ivd_csenet::{ActionCode, FipsCode, FunctionCode, HeaderKind};
 use crate::channels::interstate::CsenetParameters;
 use crate::config::Settings;
 use crate::outbox::NewMessage;
-use crate::outbox::render::{ExpectedAnswer, RenderError, RenderRequest, Rendered, Renderer};
+use crate::outbox::render::{self, ExpectedAnswer, RenderError, RenderRequest, Rendered, Renderer};
 use crate::reconcile::deadlines::due_after_working_days;
-use crate::store::{DbTx, cases, requests, serials};
+use crate::store::{DbTx, serials};
 
 /// The cause kind of messages built from a stored transaction request.
-pub const CAUSE: &str = "transaction-request";
+pub const CAUSE: &str = render::TRANSACTION_REQUEST;
 
 /// Builds CSENet transactions for the partners that have an exchange agreement.
 #[derive(Debug, Clone)]
@@ -41,14 +41,6 @@ impl CsenetRenderer {
             office: settings.state.csenet_office.clone().unwrap_or_default(),
             partner_fips,
         })
-    }
-}
-
-fn invalid(request: &RenderRequest<'_>, reason: String) -> RenderError {
-    RenderError::InvalidCause {
-        kind: request.cause_kind.to_string(),
-        id: request.cause_id.to_string(),
-        reason,
     }
 }
 
@@ -84,43 +76,25 @@ impl Renderer for CsenetRenderer {
         tx: &mut DbTx,
         request: &RenderRequest<'_>,
     ) -> Result<Rendered, RenderError> {
-        let not_found = || RenderError::CauseNotFound {
-            kind: request.cause_kind.to_string(),
-            id: request.cause_id.to_string(),
-        };
-        if request.cause_kind != CAUSE {
-            return Err(not_found());
-        }
-        let id: i64 = request.cause_id.parse().map_err(|_| not_found())?;
-        let stored = requests::get(tx, id).await?.ok_or_else(not_found)?;
-        let parameters: CsenetParameters = serde_json::from_str(&stored.parameters)
-            .map_err(|e| invalid(request, format!("stored parameters: {e}")))?;
+        let (stored, parameters): (_, CsenetParameters) =
+            render::transaction_request(tx, request, Self::KIND).await?;
         let other_fips = self
             .partner_fips
             .get(&stored.partner)
             .cloned()
             .ok_or_else(|| {
-                invalid(
-                    request,
-                    format!("partner {} has no CSENet agreement", stored.partner),
-                )
+                request.invalid_cause(format!(
+                    "partner {} has no CSENet agreement",
+                    stored.partner
+                ))
             })?;
-        let case_row = cases::get_in(tx, &stored.case_id).await?.ok_or_else(|| {
-            RenderError::CauseNotFound {
-                kind: "case".to_string(),
-                id: stored.case_id.clone(),
-            }
-        })?;
-        let case =
-            crate::canonical::parse_case(case_row.snapshot.as_bytes()).map_err(|errors| {
-                invalid(request, format!("stored case: {} problem(s)", errors.len()))
-            })?;
+        let case = render::current_case(tx, request, &stored.case_id).await?;
 
         let serial = serials::next(tx, "csenet").await?;
         let today =
             time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(request.now) * 1_000_000)
                 .map(|t| t.date())
-                .map_err(|_| invalid(request, "time out of range".into()))?;
+                .map_err(|_| request.invalid_cause("time out of range"))?;
         let outbound = OutboundRequest {
             function: FunctionCode::parse(&parameters.function.to_ascii_uppercase()),
             action: ActionCode::parse(&parameters.action.to_ascii_uppercase()),
@@ -138,23 +112,17 @@ impl Renderer for CsenetRenderer {
         };
         let transaction = translate::from_case(&case, &outbound).map_err(|errors| {
             let fields = errors.iter().map(|e| (e.field.as_str(), e.code));
-            invalid(
-                request,
-                format!(
-                    "the case cannot be sent as this transaction: {}",
-                    listed(fields)
-                ),
-            )
+            request.invalid_cause(format!(
+                "the case cannot be sent as this transaction: {}",
+                listed(fields)
+            ))
         })?;
         let mut payload = transaction.write(HeaderKind::Outbound).map_err(|errors| {
             let fields = errors.iter().map(|e| (e.field.as_ref(), e.code.as_str()));
-            invalid(
-                request,
-                format!(
-                    "the transaction breaks the CSENet rules: {}",
-                    listed(fields)
-                ),
-            )
+            request.invalid_cause(format!(
+                "the transaction breaks the CSENet rules: {}",
+                listed(fields)
+            ))
         })?;
         payload.push(b'\n');
 

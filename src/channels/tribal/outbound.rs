@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use ivd_tribal::{MessageKind, Party, TribalMessage, WriteError};
 
 use super::{TribalParameters, answers, message_id, our_party, partner_party};
-use crate::channels::interstate::outbound::CAUSE;
 use crate::config::Settings;
 use crate::outbox::NewMessage;
-use crate::outbox::render::{ExpectedAnswer, RenderError, RenderRequest, Rendered, Renderer};
+use crate::outbox::render::TRANSACTION_REQUEST as CAUSE;
+use crate::outbox::render::{self, ExpectedAnswer, RenderError, RenderRequest, Rendered, Renderer};
 use crate::reconcile::deadlines::due_after_working_days;
-use crate::store::{DbTx, cases, requests, serials};
+use crate::store::{DbTx, serials};
 
 /// Working days a partner has to acknowledge a request (as for a CSENet referral).
 const ACKNOWLEDGE_WITHIN_WORKING_DAYS: u32 = 10;
@@ -46,14 +46,6 @@ impl TribalRenderer {
     }
 }
 
-fn invalid(request: &RenderRequest<'_>, reason: String) -> RenderError {
-    RenderError::InvalidCause {
-        kind: request.cause_kind.to_string(),
-        id: request.cause_id.to_string(),
-        reason,
-    }
-}
-
 #[async_trait::async_trait]
 impl Renderer for TribalRenderer {
     fn kind(&self) -> &'static str {
@@ -65,55 +57,27 @@ impl Renderer for TribalRenderer {
         tx: &mut DbTx,
         request: &RenderRequest<'_>,
     ) -> Result<Rendered, RenderError> {
-        let not_found = || RenderError::CauseNotFound {
-            kind: request.cause_kind.to_string(),
-            id: request.cause_id.to_string(),
-        };
-        if request.cause_kind != CAUSE {
-            return Err(not_found());
-        }
-        let id: i64 = request.cause_id.parse().map_err(|_| not_found())?;
-        let stored = requests::get(tx, id).await?.ok_or_else(not_found)?;
-        if stored.format != Self::KIND {
-            return Err(not_found());
-        }
-        let parameters: TribalParameters = serde_json::from_str(&stored.parameters)
-            .map_err(|e| invalid(request, format!("stored parameters: {e}")))?;
+        let (stored, parameters): (_, TribalParameters) =
+            render::transaction_request(tx, request, Self::KIND).await?;
         let receiver = self.partners.get(&stored.partner).cloned().ok_or_else(|| {
-            invalid(
-                request,
-                format!(
-                    "partner {} has no Tribal exchange agreement",
-                    stored.partner
-                ),
-            )
+            request.invalid_cause(format!(
+                "partner {} has no Tribal exchange agreement",
+                stored.partner
+            ))
         })?;
         let (Some(function), Some(kind)) = (parameters.function(), parameters.kind()) else {
-            return Err(invalid(
-                request,
-                "stored parameters: function or action".into(),
-            ));
+            return Err(request.invalid_cause("stored parameters: function or action"));
         };
         let case = if kind == MessageKind::Acknowledgment {
             None
         } else {
-            let row = cases::get_in(tx, &stored.case_id).await?.ok_or_else(|| {
-                RenderError::CauseNotFound {
-                    kind: "case".to_string(),
-                    id: stored.case_id.clone(),
-                }
-            })?;
-            Some(
-                crate::canonical::parse_case(row.snapshot.as_bytes()).map_err(|errors| {
-                    invalid(request, format!("stored case: {} problem(s)", errors.len()))
-                })?,
-            )
+            Some(render::current_case(tx, request, &stored.case_id).await?)
         };
         let serial = serials::next(tx, "tribal").await?;
         let id = message_id(&self.our, serial);
         let sent_at =
             time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(request.now) * 1_000_000)
-                .map_err(|_| invalid(request, "time out of range".into()))?;
+                .map_err(|_| request.invalid_cause("time out of range"))?;
         let action = parameters.action.to_ascii_uppercase();
         let message = TribalMessage {
             message_id: id.clone(),
@@ -132,18 +96,15 @@ impl Renderer for TribalRenderer {
         // The writer redacts for disclosure and re-reads what it wrote: what leaves is a
         // document the partner's reader (and the XSD) accepts.
         let payload = ivd_tribal::write(&message).map_err(|error| match error {
-            WriteError::Invalid(errors) => invalid(
-                request,
-                format!(
-                    "the message breaks the Tribal exchange rules: {}",
-                    errors
-                        .iter()
-                        .map(|e| format!("{} {}", e.path, e.code.as_str()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            other => invalid(request, other.to_string()),
+            WriteError::Invalid(errors) => request.invalid_cause(format!(
+                "the message breaks the Tribal exchange rules: {}",
+                errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.path, e.code.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            other => request.invalid_cause(other.to_string()),
         })?;
 
         let mut expectations = Vec::new();
