@@ -70,12 +70,24 @@ fn html_page(status: StatusCode, markup: Markup) -> Response {
         .into_response()
 }
 
-/// The signed-in operator, or the way to the sign-in page.
-async fn operator(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
-    match session::from_headers(&state.db, headers, data::now()).await {
-        Ok(Some(session)) if matches!(session.role, Role::Operator | Role::Admin) => Ok(session),
-        Ok(_) => Err(Redirect::to("/sign-in").into_response()),
-        Err(error) => Err(ApiError::from(error).into_response()),
+/// The signed-in operator (or admin) of a dashboard request; without one, the request is
+/// answered with the way to the sign-in page.
+struct Operator(Session);
+
+impl axum::extract::FromRequestParts<AppState> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match session::from_headers(&state.db, &parts.headers, data::now()).await {
+            Ok(Some(session)) if matches!(session.role, Role::Operator | Role::Admin) => {
+                Ok(Operator(session))
+            }
+            Ok(_) => Err(Redirect::to("/sign-in").into_response()),
+            Err(error) => Err(ApiError::from(error).into_response()),
+        }
     }
 }
 
@@ -144,13 +156,10 @@ struct CsrfOnly {
 
 async fn sign_out(
     State(state): State<AppState>,
+    Operator(session): Operator,
     headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    let session = match operator(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -190,11 +199,7 @@ fn health_of(
     }
 }
 
-async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match operator(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
+async fn health(State(state): State<AppState>, Operator(session): Operator) -> Response {
     match health_page(&state, &session).await {
         Ok(markup) => html_page(StatusCode::OK, markup),
         Err(error) => ApiError::from(error).into_response(),
@@ -314,13 +319,9 @@ struct Notice {
 
 async fn dead_letters(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Operator(session): Operator,
     Query(notice): Query<Notice>,
 ) -> Response {
-    let session = match operator(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let message = notice.done.map(|done| (false, done));
     match dead_letters_page(&state, &session, message).await {
         Ok(markup) => html_page(StatusCode::OK, markup),
@@ -401,33 +402,29 @@ struct ActionForm {
 
 async fn redeliver(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Operator(session): Operator,
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    act(state, headers, id, form, false).await
+    act(state, session, id, form, false).await
 }
 
 async fn replay(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Operator(session): Operator,
     Path(id): Path<i64>,
     Form(form): Form<ActionForm>,
 ) -> Response {
-    act(state, headers, id, form, true).await
+    act(state, session, id, form, true).await
 }
 
 async fn act(
     state: AppState,
-    headers: HeaderMap,
+    session: Session,
     id: i64,
     form: ActionForm,
     replay: bool,
 ) -> Response {
-    let session = match operator(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
@@ -500,11 +497,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-async fn receipts(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let session = match operator(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
+async fn receipts(State(state): State<AppState>, Operator(session): Operator) -> Response {
     let list = match crate::intake::recent(&state.db, 200).await {
         Ok(list) => list,
         Err(error) => return ApiError::from(error).into_response(),
@@ -549,13 +542,9 @@ async fn receipts(State(state): State<AppState>, headers: HeaderMap) -> Response
 
 async fn receipt(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Operator(session): Operator,
     Path(id): Path<String>,
 ) -> Response {
-    let session = match operator(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let found = match data::receipt(&state.db, &id).await {
         Ok(found) => found,
         Err(error) => return ApiError::from(error).into_response(),
@@ -679,13 +668,9 @@ struct AuditQuery {
 
 async fn audit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Operator(session): Operator,
     Query(query): Query<AuditQuery>,
 ) -> Response {
-    let session = match operator(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
     let entries = match data::search_audit(&state.db, &query.q, 500).await {
         Ok(entries) => entries,
         Err(error) => return ApiError::from(error).into_response(),
