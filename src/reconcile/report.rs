@@ -49,7 +49,11 @@ pub struct Discrepancy {
 impl Discrepancy {
     /// A discrepancy with a code, a description and a suggested action; the rest is set
     /// with the builder methods.
-    pub fn new(code: impl Into<String>, what: impl Into<String>, action: impl Into<String>) -> Self {
+    pub fn new(
+        code: impl Into<String>,
+        what: impl Into<String>,
+        action: impl Into<String>,
+    ) -> Self {
         Discrepancy {
             code: code.into(),
             what: what.into(),
