@@ -241,7 +241,7 @@ async fn tamper_with_first_audit_entry(db: &Db) {
             .await
             .unwrap()
             .rows_affected(),
-        Db::Postgres(pool) => sqlx::query(sql)
+        Db::Postgres(pool, _) => sqlx::query(sql)
             .execute(pool)
             .await
             .unwrap()

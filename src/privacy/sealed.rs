@@ -31,8 +31,11 @@ pub enum SealError {
     #[error("not a sealed value")]
     Malformed,
     /// No key with the value's key id is loaded.
-    #[error("no data key {0} is loaded")]
+    #[error("no data key {0} is loaded (its file <data_key_dir>/{0}.key is missing)")]
     UnknownKey(String),
+    /// No data keys are attached to the database handle that was asked to seal or open.
+    #[error("no data keys are attached (privacy.data_key_dir)")]
+    NoKeys,
     /// The value was altered, or sealed for another place.
     #[error("the sealed value does not authenticate (altered, or moved from another record)")]
     Forged,
@@ -165,6 +168,11 @@ impl DataKeys {
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
             Err(error) => Err(io(error)),
         }
+    }
+
+    /// The ids of every loaded key, in order (the last one seals).
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
     }
 
     /// The id of the key that seals.

@@ -399,7 +399,24 @@ impl NewHireIntake {
             count("duplicate"),
             count("refused"),
         );
-        for part in judged.chunks(INSERT_ROWS) {
+        // The NDNH detail record carries the SSN: sealed per row (one AES-GCM call per
+        // accepted record) under `new_hire_records:<receipt_id>:<record_no>`; the look-up
+        // columns hold only the keyed hash. `ndnh::forward` opens them.
+        let mut sealed_w4 = Vec::with_capacity(judged.len());
+        for record in &judged {
+            sealed_w4.push(match &record.w4 {
+                Some(w4) => Some(tx.sealer().seal_bytes(
+                    w4,
+                    &crate::store::sealing::place::new_hire(receipt_id, record.record_no),
+                )?),
+                None => None,
+            });
+        }
+        for (part, part_w4) in judged
+            .chunks(INSERT_ROWS)
+            .zip(sealed_w4.chunks(INSERT_ROWS))
+        {
+            let mut part_w4 = part_w4.iter();
             on_tx!(&mut tx, c => {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO new_hire_records (receipt_id, record_no, status, problems, fein, \
@@ -417,7 +434,7 @@ impl NewHireIntake {
                         .push_bind(record.ssn_hash.clone())
                         .push_bind(record.hire_date.map(|d| d.to_string()))
                         .push_bind(record.duplicate_of.clone())
-                        .push_bind(record.w4.clone())
+                        .push_bind(part_w4.next().cloned().flatten())
                         .push_bind(record.matched_case.clone());
                 });
                 insert.push(" ON CONFLICT (receipt_id, record_no) DO NOTHING");

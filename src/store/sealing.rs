@@ -1,0 +1,131 @@
+//! Values sealed at rest, at one choke point per table.
+//!
+//! Every column that can hold an SSN or federal tax information is sealed with the data
+//! keys ([`DataKeys`], AES-256-GCM) by the store function that writes it and opened by the
+//! store function that reads it; callers see clear values and never a key. The keys travel
+//! with the [`Db`](super::Db) ([`Db::with_data_keys`](super::Db::with_data_keys)) and with
+//! every transaction begun from it.
+//!
+//! | table . column              | associated data (the row's place)                   |
+//! |-----------------------------|------------------------------------------------------|
+//! | `cases.snapshot`            | `cases:<case_id>`                                    |
+//! | `events.payload`            | `events:<id>` (the id is taken before the insert)   |
+//! | `outbox_messages.payload`   | `outbox_messages:<partner>:<idempotency_key>`        |
+//! | `inbound_receipts.body`     | `inbound_receipts:<receipt_id>`                      |
+//! | `new_hire_records.w4`       | `new_hire_records:<receipt_id>:<record_no>`          |
+//! | `offset_*.sealed`           | see `channels::offset` (sealed there since 0007)     |
+//!
+//! The associated data names a stable key of the row, known before the row is written, so
+//! a sealed value copied into another row (or another table) does not open there: the
+//! read fails with [`StoreError::Sealed`] instead of returning another person's data.
+//!
+//! A sealed value is the text `ivd1.<key id>.<nonce>.<ciphertext>`; BLOB / BYTEA columns
+//! hold the same text as bytes. A stored value that does not start with `ivd1.` was
+//! written in clear before sealing existed (migration 0009): it is read as it is and
+//! sealed by the next `ivd-gateway keys rotate`. No partner format starts with `ivd1.`
+//! (CSENet and NDNH records start with digits, XML with `<`, JSON with `{`).
+//!
+//! Writing a sealed column through a [`Db`](super::Db) without data keys fails closed
+//! ([`SealError::NoKeys`]) rather than storing the value in clear.
+
+use std::sync::Arc;
+
+use crate::privacy::{DataKeys, SealError};
+use crate::store::StoreError;
+
+/// The start of every sealed value.
+pub const SEALED_PREFIX: &[u8] = b"ivd1.";
+
+/// The data keys a [`Db`](super::Db) seals and opens with (none until
+/// [`Db::with_data_keys`](super::Db::with_data_keys)).
+#[derive(Clone, Debug, Default)]
+pub struct Sealer(Option<Arc<DataKeys>>);
+
+/// True when `stored` is a sealed value (and not a value written in clear before 0009).
+pub fn is_sealed(stored: &[u8]) -> bool {
+    stored.starts_with(SEALED_PREFIX)
+}
+
+impl Sealer {
+    /// A sealer with `keys`.
+    pub fn new(keys: DataKeys) -> Sealer {
+        Sealer(Some(Arc::new(keys)))
+    }
+
+    /// The keys, when attached.
+    pub fn keys(&self) -> Option<&DataKeys> {
+        self.0.as_deref()
+    }
+
+    fn require(&self, place: &str) -> Result<&DataKeys, StoreError> {
+        self.keys().ok_or_else(|| StoreError::Sealed {
+            place: place.to_string(),
+            source: SealError::NoKeys,
+        })
+    }
+
+    /// Seals `clear` for `place`, as text.
+    pub fn seal(&self, clear: &[u8], place: &str) -> Result<String, StoreError> {
+        Ok(self.require(place)?.seal(clear, place))
+    }
+
+    /// Seals `clear` for `place`, as the bytes of a BLOB / BYTEA column.
+    pub fn seal_bytes(&self, clear: &[u8], place: &str) -> Result<Vec<u8>, StoreError> {
+        self.seal(clear, place).map(String::into_bytes)
+    }
+
+    /// Opens a stored value of `place`; a value stored in clear (before 0009) is returned
+    /// as it is.
+    pub fn open_bytes(&self, stored: Vec<u8>, place: &str) -> Result<Vec<u8>, StoreError> {
+        if !is_sealed(&stored) {
+            return Ok(stored);
+        }
+        let text = std::str::from_utf8(&stored).map_err(|_| StoreError::Sealed {
+            place: place.to_string(),
+            source: SealError::Malformed,
+        })?;
+        self.require(place)?
+            .open(text, place)
+            .map_err(|source| StoreError::Sealed {
+                place: place.to_string(),
+                source,
+            })
+    }
+
+    /// Opens a stored text value of `place` (see [`Sealer::open_bytes`]).
+    pub fn open_text(&self, stored: String, place: &str) -> Result<String, StoreError> {
+        if !is_sealed(stored.as_bytes()) {
+            return Ok(stored);
+        }
+        let clear = self.open_bytes(stored.into_bytes(), place)?;
+        String::from_utf8(clear).map_err(|_| StoreError::Sealed {
+            place: place.to_string(),
+            source: SealError::Malformed,
+        })
+    }
+}
+
+/// The associated data of each sealed column: one function per table, used by the store
+/// function that writes the column, the one that reads it, and `keys rotate`.
+pub mod place {
+    /// `cases.snapshot`.
+    pub fn case(case_id: &str) -> String {
+        format!("cases:{case_id}")
+    }
+    /// `events.payload`.
+    pub fn event(id: i64) -> String {
+        format!("events:{id}")
+    }
+    /// `outbox_messages.payload`.
+    pub fn outbox(partner: &str, idempotency_key: &str) -> String {
+        format!("outbox_messages:{partner}:{idempotency_key}")
+    }
+    /// `inbound_receipts.body`.
+    pub fn receipt(receipt_id: &str) -> String {
+        format!("inbound_receipts:{receipt_id}")
+    }
+    /// `new_hire_records.w4`.
+    pub fn new_hire(receipt_id: &str, record_no: i64) -> String {
+        format!("new_hire_records:{receipt_id}:{record_no}")
+    }
+}
