@@ -1,6 +1,6 @@
 //! Data at rest, on both backends: SSNs and the partner bytes that carry them are sealed
 //! (AES-256-GCM) in every table, so no SSN can be read in the database files; the API and
-//! the feed still serve them; `keys rotate` re-seals every value under a new key; a sealed
+//! the feed still serve them; spooled uploads are sealed on disk; `keys rotate` re-seals every value under a new key; a sealed
 //! value moved to another row does not open; a missing key is named, not a panic.
 
 mod support;
@@ -303,6 +303,19 @@ async fn no_ssn_is_readable_in_the_database_yet_the_api_and_the_feed_serve_them(
     );
 
     assert_no_ssn_in(&t, &needles(&hires)).await;
+    // The new-hire upload's spool file is sealed on disk too.
+    let spool_dir = t.scratch_dir().join("spool");
+    let spooled: Vec<PathBuf> = std::fs::read_dir(&spool_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!spooled.is_empty(), "the upload was spooled");
+    for path in spooled {
+        let bytes = std::fs::read(&path).unwrap();
+        for needle in needles(&hires) {
+            assert!(!find(&bytes, needle.as_bytes()), "an SSN in a spool file");
+        }
+    }
 
     // Sealed, not lost: the API serves the case, the feed the payloads.
     let case: Value = http

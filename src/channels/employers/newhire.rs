@@ -224,8 +224,11 @@ impl NewHireIntake {
                 Rules::new(date_of(received_at)).allow_itin(self.settings.employers.allow_itin);
 
             let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<RecordOutcome>>(2);
+            let keys = self.db.sealer().keys().cloned();
+            let spooled_id = receipt_id.to_string();
             let reader = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                let file = std::fs::File::open(&path)?;
+                // The spool file is sealed on disk; it is read as clear bytes.
+                let file = spool::open(&path, keys.as_ref(), &spooled_id)?;
                 let input = BufReader::with_capacity(1 << 20, file);
                 let mut chunk = Vec::with_capacity(CHUNK);
                 for outcome in ivd_newhire::read(format, input, &rules) {
