@@ -92,6 +92,21 @@ impl FrameSealer {
     }
 }
 
+/// `clear` as the bytes of a sealed spool file of `receipt_id` (for copies kept on disk,
+/// such as picked-up files moved to `processed/`); [`open`] reads it back.
+pub fn sealed_file_bytes(keys: &DataKeys, receipt_id: &str, clear: &[u8]) -> Vec<u8> {
+    let mut sealer = FrameSealer {
+        keys: keys.clone(),
+        receipt_id: receipt_id.to_string(),
+        pending: Vec::new(),
+        index: 0,
+    };
+    let mut bytes = sealer.header();
+    bytes.extend(sealer.push(clear));
+    bytes.extend(sealer.finish());
+    bytes
+}
+
 /// Reads a sealed spool file as clear bytes.
 struct SpoolReader {
     input: std::io::BufReader<std::fs::File>,
