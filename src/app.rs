@@ -79,8 +79,10 @@ pub fn partner_tls_files(settings: &Settings) -> anyhow::Result<PartnerTlsFiles>
 /// none), connects to the database with them (values at rest are sealed and opened by the
 /// store, see [`crate::store::sealing`]) and applies migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    let data_keys = crate::privacy::DataKeys::load_or_create(&settings.privacy.data_key_dir)
-        .context("loading the data keys (privacy.data_key_dir)")?;
+    let data_keys = settings
+        .privacy
+        .data_keys()
+        .context("loading the data keys (privacy.data_key_dir, privacy.data_keys)")?;
     let db = Db::connect(&settings.database.url)
         .await
         .context("connecting to the database")?

@@ -191,10 +191,15 @@ pub fn next_key_id(current: &str) -> String {
     }
 }
 
-/// Creates (or, when resuming, reuses) the key `new_key_id` in `dir` and returns the keys
-/// with it as the sealing key.
-pub fn prepare_key(dir: &Path, new_key_id: Option<&str>) -> Result<DataKeys, RotateError> {
-    let existing = DataKeys::load_or_create(dir)?;
+/// Creates (or, when resuming or when it was given in the environment, reuses) the key
+/// `new_key_id` in `dir` and returns the keys with it as the sealing key. `given` are the
+/// keys given in the environment (`privacy.data_keys`).
+pub fn prepare_key(
+    dir: &Path,
+    given: Option<&str>,
+    new_key_id: Option<&str>,
+) -> Result<DataKeys, RotateError> {
+    let existing = DataKeys::load_with(dir, given)?;
     let new = match new_key_id {
         Some(id) => id.to_string(),
         None => next_key_id(existing.current()),
@@ -205,10 +210,10 @@ pub fn prepare_key(dir: &Path, new_key_id: Option<&str>) -> Result<DataKeys, Rot
             newest: existing.current().to_string(),
         });
     }
-    DataKeys::create_key(dir, &new)?;
-    let keys = DataKeys::load_or_create(dir)?;
-    debug_assert_eq!(keys.current(), new);
-    Ok(keys)
+    if !existing.ids().any(|id| id == new) {
+        DataKeys::create_key(dir, &new)?;
+    }
+    Ok(DataKeys::load_with(dir, given)?)
 }
 
 fn select_sql(column: &SealedColumn, after: bool) -> String {

@@ -9,8 +9,9 @@
 //! `offset:27:123456789:A`): a sealed value copied into another row does not open there.
 //!
 //! Keys are 32 random bytes, written as 64 hexadecimal digits, one file per key
-//! (`<dir>/<id>.key`, owner-only), or given in the environment. The newest key (the
-//! greatest id) seals; every key opens.
+//! (`<dir>/<id>.key`, owner-only), or given in the environment
+//! (`IVD_PRIVACY__DATA_KEYS="k0002=<hex>,k0001=<hex>"`, see [`DataKeys::load_with`]). The
+//! newest key (the greatest id) seals; every key opens.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -117,6 +118,39 @@ impl DataKeys {
         }
         let files = Self::read_dir(dir)?;
         DataKeys::from_hex(files.iter().map(|(id, text)| (id.as_str(), text.as_str())))
+    }
+
+    /// The keys of `dir` together with keys given as text (`id=hex,id=hex`, usually the
+    /// environment variable `IVD_PRIVACY__DATA_KEYS`). A first key `k0001` is created in
+    /// `dir` only when neither has any. An id given both ways with different keys is
+    /// refused.
+    pub fn load_with(dir: &Path, given: Option<&str>) -> Result<DataKeys, SealError> {
+        let mut all: BTreeMap<String, String> = BTreeMap::new();
+        for pair in given.unwrap_or("").split(',').map(str::trim) {
+            if pair.is_empty() {
+                continue;
+            }
+            let (id, hex_text) = pair
+                .split_once('=')
+                .ok_or_else(|| SealError::BadKey("(given without an id=)".into()))?;
+            all.insert(id.trim().to_string(), hex_text.trim().to_string());
+        }
+        if all.is_empty() {
+            return DataKeys::load_or_create(dir);
+        }
+        if dir.is_dir() {
+            for (id, text) in Self::read_dir(dir)? {
+                match all.get(&id) {
+                    Some(other) if !other.eq_ignore_ascii_case(text.trim()) => {
+                        return Err(SealError::BadKey(id));
+                    }
+                    _ => {
+                        all.insert(id, text.trim().to_string());
+                    }
+                }
+            }
+        }
+        DataKeys::from_hex(all.iter().map(|(id, text)| (id.as_str(), text.as_str())))
     }
 
     fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, SealError> {
@@ -344,5 +378,32 @@ mod tests {
         assert_eq!(rotated.open(&old, "c").unwrap(), b"v");
         assert_eq!(DataKeys::key_id(&rotated.seal(b"v", "c")), Some("k0002"));
         assert_eq!(DataKeys::key_id(&old), Some("k0001"));
+    }
+}
+
+#[cfg(test)]
+mod given_keys {
+    use super::*;
+
+    #[test]
+    fn keys_given_in_the_environment_join_the_key_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let given = format!("k0002={}", "22".repeat(32));
+        let keys = DataKeys::load_with(dir.path(), Some(&given)).unwrap();
+        assert_eq!(
+            keys.ids().collect::<Vec<_>>(),
+            ["k0002"],
+            "no file key created"
+        );
+        DataKeys::create_key(dir.path(), "k0001").unwrap();
+        let keys = DataKeys::load_with(dir.path(), Some(&given)).unwrap();
+        assert_eq!(keys.ids().collect::<Vec<_>>(), ["k0001", "k0002"]);
+        assert_eq!(keys.current(), "k0002");
+        std::fs::write(dir.path().join("k0002.key"), "33".repeat(32)).unwrap();
+        assert!(matches!(
+            DataKeys::load_with(dir.path(), Some(&given)),
+            Err(SealError::BadKey(id)) if id == "k0002"
+        ));
+        assert!(DataKeys::load_with(dir.path(), Some("no-equals-sign")).is_err());
     }
 }
