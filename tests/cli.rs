@@ -257,7 +257,12 @@ async fn an_operator_redelivers_a_dead_letter_from_the_command_line_and_tamperin
 ) {
     let id = dead_letter(&t.db).await;
     let id_arg = id.to_string();
-    let config = Config::write(&t.url, &t.scratch_dir().join("tls"), "");
+    // The CLI opens the values sealed at rest with the same data keys as the test's handle.
+    let keys = format!(
+        "[privacy]\ndata_key_dir = {}\n",
+        toml_string(&t.scratch_dir().join("keys/data").display().to_string())
+    );
+    let config = Config::write(&t.url, &t.scratch_dir().join("tls"), &keys);
 
     let dead = config.run(&["outbox", "dead", "--json"]);
     assert_eq!(code(&dead), 0, "{}", describe(&dead));

@@ -38,7 +38,9 @@ pub enum SealError {
     #[error("no data keys are attached (privacy.data_key_dir)")]
     NoKeys,
     /// The value was altered, or sealed for another place.
-    #[error("the sealed value does not authenticate (altered, or moved from another record)")]
+    #[error(
+        "the sealed value does not authenticate (altered, moved from another record, or another key file under the same id)"
+    )]
     Forged,
     /// A key file could not be read or written.
     #[error("data key file {path}: {source}")]
