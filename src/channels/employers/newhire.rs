@@ -406,10 +406,11 @@ impl NewHireIntake {
         // accepted record) under `new_hire_records:<receipt_id>:<record_no>`; the look-up
         // columns hold only the keyed hash. `ndnh::forward` opens them.
         let mut sealed_w4 = Vec::with_capacity(judged.len());
-        for record in &judged {
-            sealed_w4.push(match &record.w4 {
+        for record in &mut judged {
+            // Taken, not copied: the clear record is not kept beside its sealed form.
+            sealed_w4.push(match record.w4.take() {
                 Some(w4) => Some(tx.sealer().seal_bytes(
-                    w4,
+                    &w4,
                     &crate::store::sealing::place::new_hire(receipt_id, record.record_no),
                 )?),
                 None => None,
