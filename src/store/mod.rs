@@ -13,6 +13,11 @@
 //! - integers are 64-bit on both sides; bytes are `BYTEA` / `BLOB`;
 //! - states are `TEXT` columns with a named `CHECK`, never a PostgreSQL enum.
 //!
+//! Values that can carry an SSN or federal tax information are sealed at rest by the
+//! store functions that write them and opened by those that read them ([`sealing`]); the
+//! data keys travel with the [`Db`] ([`Db::with_data_keys`]) and every [`DbTx`] begun
+//! from it.
+//!
 //! SQLite has one writer: the write pool holds a single connection, so transactions in
 //! this process queue in order instead of failing with `SQLITE_BUSY`; reads use a second
 //! pool, which WAL lets run beside the writer.
