@@ -26,7 +26,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::privacy::{DataKeys, SealError};
-use crate::store::sealing::place;
+use crate::store::sealing::{self, place};
 use crate::store::{Db, StoreError};
 use crate::{on_read, on_tx};
 
@@ -306,7 +306,7 @@ pub async fn reseal_column(db: &Db, column: &SealedColumn) -> Result<TableCount,
         place: column.table.to_string(),
         source: SealError::NoKeys,
     })?;
-    let current_prefix = format!("ivd1.{}.", keys.current());
+    let current_prefix = sealing::key_prefix(keys.current(), column.blob);
     let update = update_sql(column);
     let mut count = TableCount::default();
     let mut cursor: Option<Vec<KeyValue>> = None;
@@ -318,16 +318,20 @@ pub async fn reseal_column(db: &Db, column: &SealedColumn) -> Result<TableCount,
         for row in &rows {
             // Empty bodies (spooled uploads keep their bytes in the spool file) hold
             // nothing to seal.
-            if row.value.is_empty() || row.value.starts_with(current_prefix.as_bytes()) {
+            if row.value.is_empty() || row.value.starts_with(&current_prefix) {
                 count.skipped += 1;
                 continue;
             }
             let here = (column.place)(&row.place_parts);
             let clear = db.sealer().open_bytes(row.value.clone(), &here)?;
-            let sealed = keys.seal(&clear, &here);
+            let sealed = if column.blob {
+                sealing::seal_binary(keys, &clear, &here)
+            } else {
+                keys.seal(&clear, &here).into_bytes()
+            };
             let done = on_tx!(&mut tx, c => {
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(update.as_str()));
-                query = if column.blob { query.bind(sealed.clone().into_bytes()) } else { query.bind(sealed.clone()) };
+                query = if column.blob { query.bind(sealed.clone()) } else { query.bind(String::from_utf8_lossy(&sealed).into_owned()) };
                 for key in &row.keys {
                     query = match key {
                         KeyValue::Int(v) => query.bind(*v),
@@ -382,11 +386,11 @@ pub async fn census(db: &Db) -> Result<BTreeMap<String, BTreeMap<String, u64>>, 
         let prefix_sql = format!(
             "SELECT COUNT(*) FROM {table} WHERE {col} IS NOT NULL AND substr({col}, 1, $1) = $2"
         );
-        let count_prefix = async |prefix: String| -> Result<u64, StoreError> {
+        let count_prefix = async |prefix: Vec<u8>| -> Result<u64, StoreError> {
             let length = prefix.len() as i32;
             let (n,): (i64,) = on_read!(db, c => {
                 let query = sqlx::query_as(sqlx::AssertSqlSafe(prefix_sql.as_str())).bind(length);
-                let query = if column.blob { query.bind(prefix.into_bytes()) } else { query.bind(prefix) };
+                let query = if column.blob { query.bind(prefix) } else { query.bind(String::from_utf8_lossy(&prefix).into_owned()) };
                 query.fetch_one(c).await?
             });
             Ok(n as u64)
@@ -394,11 +398,12 @@ pub async fn census(db: &Db) -> Result<BTreeMap<String, BTreeMap<String, u64>>, 
         let (total,): (i64,) = on_read!(db, c => {
             sqlx::query_as(sqlx::AssertSqlSafe(total_sql.as_str())).fetch_one(c).await?
         });
-        let sealed = count_prefix("ivd1.".to_string()).await?;
+        // "ivd1" starts both the text ("ivd1.") and the binary ("ivd1b.") form.
+        let sealed = count_prefix(b"ivd1".to_vec()).await?;
         let mut per_key: BTreeMap<String, u64> = BTreeMap::new();
         let mut known = 0;
         for id in &ids {
-            let n = count_prefix(format!("ivd1.{id}.")).await?;
+            let n = count_prefix(sealing::key_prefix(id, column.blob)).await?;
             known += n;
             per_key.insert(id.clone(), n);
         }
