@@ -22,7 +22,7 @@
 //! A sealed value is the text `ivd1.<key id>.<nonce>.<ciphertext>` in TEXT columns; BLOB /
 //! BYTEA columns hold the binary form `ivd1b.<key id>.` + 12-byte nonce + ciphertext (no
 //! base64: they hold the large values). A stored value that does not start with `ivd1.` was
-//! written in clear before sealing existed (migration 0009): it is read as it is and
+//! written in clear before sealing existed: it is read as it is and
 //! sealed by the next `ivd-gateway keys rotate`. No partner format starts with `ivd1.`
 //! (CSENet and NDNH records start with digits, XML with `<`, JSON with `{`).
 //!
