@@ -12,7 +12,7 @@
 //! - **Never overwrites a newer write.** Each update is guarded by the value it re-sealed
 //!   (`AND column = <old value>`); a row a running gateway changed meanwhile is left as it
 //!   is (already sealed under whatever key that gateway holds) and counted as `changed`.
-//! - **Clear values from before sealing** (migration 0009) are sealed by the same pass.
+//! - **Clear values from before sealing** (read as they are until then) are sealed by the same pass.
 //! - **Old keys are kept**: backups may still need them. Retiring a key is deleting its
 //!   file once `keys list` shows no value under it (and no backup you keep needs it).
 //!

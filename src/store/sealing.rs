@@ -46,7 +46,7 @@ pub const SEALED_BINARY_PREFIX: &[u8] = b"ivd1b.";
 #[derive(Clone, Debug, Default)]
 pub struct Sealer(Option<Arc<DataKeys>>);
 
-/// True when `stored` is a sealed value (and not a value written in clear before 0009).
+/// True when `stored` is a sealed value (and not a value written in clear before sealing existed).
 pub fn is_sealed(stored: &[u8]) -> bool {
     stored.starts_with(SEALED_PREFIX) || stored.starts_with(SEALED_BINARY_PREFIX)
 }
@@ -89,7 +89,7 @@ impl Sealer {
         Ok(seal_binary(self.require(place)?, clear, place))
     }
 
-    /// Opens a stored value of `place`; a value stored in clear (before 0009) is returned
+    /// Opens a stored value of `place`; a value stored in clear (before sealing existed) is returned
     /// as it is.
     pub fn open_bytes(&self, stored: Vec<u8>, place: &str) -> Result<Vec<u8>, StoreError> {
         if stored.starts_with(SEALED_BINARY_PREFIX) {
