@@ -75,11 +75,18 @@ pub fn partner_tls_files(settings: &Settings) -> anyhow::Result<PartnerTlsFiles>
     }
 }
 
-/// Connects to the database and applies migrations.
+/// Loads the data keys (`privacy.data_key_dir`, a first key is created when there is
+/// none), connects to the database with them (values at rest are sealed and opened by the
+/// store, see [`crate::store::sealing`]) and applies migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let data_keys = settings
+        .privacy
+        .data_keys()
+        .context("loading the data keys (privacy.data_key_dir, privacy.data_keys)")?;
     let db = Db::connect(&settings.database.url)
         .await
-        .context("connecting to the database")?;
+        .context("connecting to the database")?
+        .with_data_keys(data_keys);
     db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
@@ -126,8 +133,11 @@ impl RunningGateway {
             .privacy
             .lookup_key()
             .context("loading the look-up key (privacy.lookup_key or privacy.lookup_key_file)")?;
-        let data_keys = crate::privacy::DataKeys::load_or_create(&settings.privacy.data_key_dir)
-            .context("loading the data keys (privacy.data_key_dir)")?;
+        let data_keys = db
+            .sealer()
+            .keys()
+            .cloned()
+            .context("the database has no data keys attached")?;
         let offset = crate::channels::offset::OffsetExchange {
             db: db.clone(),
             settings: settings.clone(),

@@ -57,6 +57,10 @@ pub struct PrivacySettings {
     /// (64 hexadecimal digits); the greatest id seals, every one opens. A first key is
     /// created when the directory is empty.
     pub data_key_dir: PathBuf,
+    /// Data keys given in the environment (`IVD_PRIVACY__DATA_KEYS`), `id=<64 hex>`
+    /// separated by commas, in addition to the files of `data_key_dir` (for deployments
+    /// that inject secrets as variables). When set, no first key file is created.
+    pub data_keys: Option<String>,
 }
 
 impl Default for PrivacySettings {
@@ -65,6 +69,7 @@ impl Default for PrivacySettings {
             lookup_key: None,
             lookup_key_file: PathBuf::from("data/keys/lookup.key"),
             data_key_dir: PathBuf::from("data/keys/data"),
+            data_keys: None,
         }
     }
 }
@@ -75,11 +80,17 @@ impl std::fmt::Debug for PrivacySettings {
             .field("lookup_key", &self.lookup_key.as_ref().map(|_| "(set)"))
             .field("lookup_key_file", &self.lookup_key_file)
             .field("data_key_dir", &self.data_key_dir)
+            .field("data_keys", &self.data_keys.as_ref().map(|_| "(set)"))
             .finish()
     }
 }
 
 impl PrivacySettings {
+    /// The data keys: the files of `data_key_dir` and any given in `data_keys`.
+    pub fn data_keys(&self) -> Result<crate::privacy::DataKeys, crate::privacy::SealError> {
+        crate::privacy::DataKeys::load_with(&self.data_key_dir, self.data_keys.as_deref())
+    }
+
     /// The look-up key: the configured one, else the key file's (created when missing).
     pub fn lookup_key(&self) -> Result<crate::privacy::LookupKey, crate::privacy::LookupKeyError> {
         match &self.lookup_key {

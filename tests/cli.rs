@@ -127,7 +127,9 @@ fn help_lists_every_command_and_every_outbox_action() {
     let help = bare(&["--help"]);
     assert_eq!(code(&help), 0, "{}", describe(&help));
     let text = stdout(&help);
-    for command in ["serve", "migrate", "outbox", "audit", "token", "check"] {
+    for command in [
+        "serve", "migrate", "outbox", "audit", "token", "keys", "check",
+    ] {
         assert!(
             text.lines()
                 .any(|l| l.trim_start().starts_with(&format!("{command} "))),
@@ -241,7 +243,7 @@ async fn tamper_with_first_audit_entry(db: &Db) {
             .await
             .unwrap()
             .rows_affected(),
-        Db::Postgres(pool) => sqlx::query(sql)
+        Db::Postgres(pool, _) => sqlx::query(sql)
             .execute(pool)
             .await
             .unwrap()
@@ -255,7 +257,12 @@ async fn an_operator_redelivers_a_dead_letter_from_the_command_line_and_tamperin
 ) {
     let id = dead_letter(&t.db).await;
     let id_arg = id.to_string();
-    let config = Config::write(&t.url, &t.scratch_dir().join("tls"), "");
+    // The CLI opens the values sealed at rest with the same data keys as the test's handle.
+    let keys = format!(
+        "[privacy]\ndata_key_dir = {}\n",
+        toml_string(&t.scratch_dir().join("keys/data").display().to_string())
+    );
+    let config = Config::write(&t.url, &t.scratch_dir().join("tls"), &keys);
 
     let dead = config.run(&["outbox", "dead", "--json"]);
     assert_eq!(code(&dead), 0, "{}", describe(&dead));
@@ -869,4 +876,49 @@ fn convert_of_a_missing_file_or_an_unknown_format_exits_two() {
     for word in ["--from-json", "--outbound", "--inbound", "Exit status"] {
         assert!(stdout(&help).contains(word), "{word}: {}", describe(&help));
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Data keys
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn keys_rotate_creates_a_sealing_key_reseals_and_is_audited() {
+    let config = Config::fresh_sqlite();
+    let migrated = config.run(&["migrate"]);
+    assert_eq!(code(&migrated), 0, "{}", describe(&migrated));
+    let listed = config.run(&["keys", "list", "--json"]);
+    assert_eq!(code(&listed), 0, "{}", describe(&listed));
+    let before: serde_json::Value = serde_json::from_str(stdout(&listed).trim()).unwrap();
+    assert_eq!(before["sealing"], "k0001", "{before}");
+
+    let rotated = config.run(&["keys", "rotate"]);
+    assert_eq!(code(&rotated), 0, "{}", describe(&rotated));
+    let text = stdout(&rotated);
+    assert!(text.contains("Sealing key: k0002"), "{text}");
+    assert!(text.contains("cases.snapshot: 0 re-sealed"), "{text}");
+    let key_file = config.dir.path().join("data/keys/data/k0002.key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "owner-only key file");
+    }
+    assert!(
+        config.dir.path().join("data/keys/data/k0001.key").exists(),
+        "old keys are kept"
+    );
+
+    let listed = config.run(&["keys", "list", "--json"]);
+    let after: serde_json::Value = serde_json::from_str(stdout(&listed).trim()).unwrap();
+    assert_eq!(after["sealing"], "k0002", "{after}");
+    assert_eq!(after["keys"], serde_json::json!(["k0001", "k0002"]));
+
+    // An id that would not seal is refused.
+    let refused = config.run(&["keys", "rotate", "--new-key-id", "k0000"]);
+    assert_ne!(code(&refused), 0, "{}", describe(&refused));
+    assert!(stderr(&refused).contains("k0000"), "{}", describe(&refused));
+
+    let verified = config.run(&["audit", "verify"]);
+    assert_eq!(code(&verified), 0, "{}", describe(&verified));
 }

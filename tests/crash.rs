@@ -47,6 +47,8 @@ worker_id = "{worker}"
 [log]
 format = "json"
 filter = "warn"
+[privacy]
+data_key_dir = "{keys}"
 [[partners]]
 id = "state-27"
 kind = "state"
@@ -55,7 +57,9 @@ transport = {{ type = "https", endpoint = "{endpoint}", allow_plaintext = true, 
 retry = {{ min_delay_ms = 10, max_delay_ms = 200, max_attempts = 100, max_age_secs = 3600 }}
 circuit = {{ failure_threshold = 1000, cooldown_secs = 1 }}
 "#,
-                tls = dir.join("tls").display()
+                tls = dir.join("tls").display(),
+                // The test's own handle (which enqueued the messages) seals with these.
+                keys = dir.parent().unwrap_or(dir).join("keys/data").display(),
             ),
         )
         .expect("write config");

@@ -714,10 +714,10 @@ async fn an_upload_cut_off_by_a_crash_is_finished_at_the_next_start(t: TestDb) {
         "DELETE FROM events WHERE kind = 'newhire.received'",
     ] {
         match &mut tx {
-            ivd_gateway::store::DbTx::Sqlite(c) => {
+            ivd_gateway::store::DbTx::Sqlite(c, _) => {
                 sqlx::query(sql).execute(&mut **c).await.unwrap();
             }
-            ivd_gateway::store::DbTx::Postgres(c) => {
+            ivd_gateway::store::DbTx::Postgres(c, _) => {
                 sqlx::query(sql).execute(&mut **c).await.unwrap();
             }
         }

@@ -212,7 +212,7 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
                 .await
                 .unwrap()
         }
-        ivd_gateway::store::Db::Postgres(pool) => {
+        ivd_gateway::store::Db::Postgres(pool, _) => {
             sqlx::query_as("SELECT sealed FROM offset_certified")
                 .fetch_all(pool)
                 .await

@@ -80,6 +80,20 @@ async fn a_partner_drops_three_files_and_each_is_taken_in_once(t: TestDb) {
             .all(|n| n.starts_with('R') && n.contains("-RETURN.")),
         "named by receipt: {processed:?}"
     );
+    // Kept sealed, not in clear; it reads back with the data keys.
+    for name in &processed {
+        let path = p.settings.directory.join("processed").join(name);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains("return file"));
+        let receipt_id = &name[..name.find("-RETURN").unwrap()];
+        let mut clear = String::new();
+        std::io::Read::read_to_string(
+            &mut ivd_gateway::intake::spool::open(&path, t.db.sealer().keys(), receipt_id).unwrap(),
+            &mut clear,
+        )
+        .unwrap();
+        assert!(clear.starts_with("return file "), "{clear}");
+    }
     let feed = events::list_after(&t.db, 0, 10).await.unwrap();
     assert_eq!(feed.len(), 3);
     assert!(

@@ -540,7 +540,16 @@ async fn raw_bytes_are_stored_first_and_duplicates_linked(t: TestDb) {
     let stored: (Vec<u8>, String) = ivd_gateway::on_read!(&t.db, c => {
         sqlx::query_as("SELECT body, state FROM inbound_receipts WHERE receipt_id = $1").bind(receipt_id).fetch_one(c).await.unwrap()
     });
-    assert_eq!(stored.0, body, "byte for byte");
+    assert!(
+        ivd_gateway::store::sealing::is_sealed(&stored.0),
+        "sealed at rest"
+    );
+    let here = ivd_gateway::store::sealing::place::receipt(receipt_id);
+    assert_eq!(
+        t.db.sealer().open_bytes(stored.0, &here).unwrap(),
+        body,
+        "byte for byte"
+    );
     assert_eq!(stored.1, "stored", "not yet processed");
     let (duplicates,): (i64,) = ivd_gateway::on_read!(&t.db, c => {
         sqlx::query_as("SELECT duplicates FROM inbound_dedup WHERE partner = 'state-27' AND message_id = 'MSG-1'").fetch_one(c).await.unwrap()

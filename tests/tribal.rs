@@ -503,12 +503,21 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 3 }}
 }
 
 async fn outbox_payloads(db: &Db) -> Vec<(String, Vec<u8>)> {
-    ivd_gateway::on_read!(db, c => {
-        sqlx::query_as("SELECT kind, payload FROM outbox_messages ORDER BY id")
-            .fetch_all(c)
-            .await
-            .unwrap()
-    })
+    let rows: Vec<(String, String, String, Vec<u8>)> = ivd_gateway::on_read!(db, c => {
+        sqlx::query_as(
+            "SELECT kind, partner, idempotency_key, payload FROM outbox_messages ORDER BY id",
+        )
+        .fetch_all(c)
+        .await
+        .unwrap()
+    });
+    // Payloads are sealed at rest: opened as the dispatcher opens them.
+    rows.into_iter()
+        .map(|(kind, partner, key, payload)| {
+            let here = ivd_gateway::store::sealing::place::outbox(&partner, &key);
+            (kind, db.sealer().open_bytes(payload, &here).unwrap())
+        })
+        .collect()
 }
 
 async fn dead_letters(db: &Db) -> Vec<(String, Option<String>)> {
@@ -553,9 +562,15 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
         issue_client_certificate(&dev.ca_cert, &dev.ca_key, state.name, &state.dir).unwrap();
     let tribe_cert =
         issue_client_certificate(&dev.ca_cert, &dev.ca_key, tribe.name, &tribe.dir).unwrap();
-    let state_db = Db::connect(&state.db_url()).await.unwrap();
+    let state_db = Db::connect(&state.db_url())
+        .await
+        .unwrap()
+        .with_data_keys(support::process_data_keys(&state.dir));
     state_db.migrate().await.unwrap();
-    let tribe_db = Db::connect(&tribe.db_url()).await.unwrap();
+    let tribe_db = Db::connect(&tribe.db_url())
+        .await
+        .unwrap()
+        .with_data_keys(support::process_data_keys(&tribe.dir));
     tribe_db.migrate().await.unwrap();
     let state_token = tokens::issue(&state_db, "case-system", Role::StateSystem, now_ms())
         .await

@@ -116,9 +116,15 @@ async fn two_states_exchange_an_enforcement_request_over_mutual_tls() {
     let a_cert = issue_client_certificate(&dev.ca_cert, &dev.ca_key, a.name, &a.dir).unwrap();
     let b_cert = issue_client_certificate(&dev.ca_cert, &dev.ca_key, b.name, &b.dir).unwrap();
     // Databases are created (and tokens issued) before the processes start.
-    let a_db = Db::connect(&a.db_url()).await.unwrap();
+    let a_db = Db::connect(&a.db_url())
+        .await
+        .unwrap()
+        .with_data_keys(support::process_data_keys(&a.dir));
     a_db.migrate().await.unwrap();
-    let b_db = Db::connect(&b.db_url()).await.unwrap();
+    let b_db = Db::connect(&b.db_url())
+        .await
+        .unwrap()
+        .with_data_keys(support::process_data_keys(&b.dir));
     b_db.migrate().await.unwrap();
     let a_token = tokens::issue(&a_db, "case-system", Role::StateSystem, now_ms())
         .await

@@ -14,6 +14,10 @@
 //! - **Processing is transactional.** A [`Processor`] turns a receipt into events in the
 //!   same transaction that marks it processed, so a receipt is processed once or not at
 //!   all.
+//! - **Sealed at rest.** The body is sealed under `inbound_receipts:<receipt_id>` (see
+//!   [`crate::store::sealing`]) by [`receive`] and opened by [`process_outcome`]; the
+//!   SHA-256 and size describe the clear bytes. Spooled uploads (`spool_path`) keep their
+//!   bytes in the spool file instead ([`spool`]).
 
 pub mod pickup;
 pub mod spool;
@@ -24,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::on_tx;
 use crate::store::events::{self, NewEvent};
+use crate::store::sealing::place;
 use crate::store::{Db, DbTx, StoreError};
 
 /// One inbound message or file.
@@ -140,6 +145,11 @@ pub async fn receive(db: &Db, inbound: &Inbound<'_>, now: i64) -> Result<Receive
     let receipt_id = new_receipt_id(now);
     let sha256 = hex::encode(Sha256::digest(inbound.body));
     let mut tx = db.begin().await?;
+    // Raw partner bytes carry SSNs: sealed at rest under the receipt id (see
+    // `store::sealing`). `sha256` and `size_bytes` describe the clear bytes.
+    let body = tx
+        .sealer()
+        .seal_bytes(inbound.body, &place::receipt(&receipt_id))?;
     on_tx!(&mut tx, c => {
         sqlx::query(
             "INSERT INTO inbound_receipts (receipt_id, partner, channel, message_id, content_type, \
@@ -151,7 +161,7 @@ pub async fn receive(db: &Db, inbound: &Inbound<'_>, now: i64) -> Result<Receive
         .bind(inbound.channel)
         .bind(inbound.message_id)
         .bind(inbound.content_type)
-        .bind(inbound.body)
+        .bind(&body)
         .bind(inbound.body.len() as i64)
         .bind(&sha256)
         .bind(now)
@@ -333,9 +343,13 @@ pub async fn process_outcome(
         .fetch_optional(c)
         .await?
     });
-    let Some(receipt) = receipt else {
+    let Some(mut receipt) = receipt else {
         return Ok(None);
     };
+    receipt.body = tx.sealer().open_bytes(
+        std::mem::take(&mut receipt.body),
+        &place::receipt(&receipt.receipt_id),
+    )?;
     let outcome = processor.process(&mut tx, &receipt, now).await?;
     let marked = on_tx!(&mut tx, c => {
         sqlx::query(

@@ -13,6 +13,9 @@
 //!   for `settle_secs`; transfer software that writes in place has that long to finish.
 //! - **Moves are durable.** After the rename the directory is fsynced, so a power cut
 //!   cannot bring back a file that was already taken in.
+//! - **No clear copy is kept.** What lands in `processed/` is the file sealed with the data
+//!   keys (the spool format, [`super::spool::open`] reads it back), not the partner's clear
+//!   bytes; the original is removed once the sealed copy is durable.
 //!
 //! Dotfiles (temporary names of transfers in progress) and subdirectories are ignored.
 
@@ -128,7 +131,7 @@ impl Pickup {
                     tracing::warn!(partner = %self.partner, receipt_id, error = %error, "Processing a picked-up file failed; it will be resumed.");
                 }
             }
-            self.move_to_processed(&path, received.receipt_id(), &name)
+            self.move_to_processed(db, &path, received.receipt_id(), &name, &body)
                 .await?;
             match received {
                 Received::New { receipt_id } => {
@@ -146,18 +149,38 @@ impl Pickup {
 
     async fn move_to_processed(
         &self,
+        db: &Db,
         path: &Path,
         receipt_id: &str,
         name: &str,
+        body: &[u8],
     ) -> Result<(), PickupError> {
         let target_dir = self.processed_dir();
         tokio::fs::create_dir_all(&target_dir)
             .await
             .map_err(|e| self.io(e))?;
         let target = target_dir.join(format!("{receipt_id}-{name}"));
-        tokio::fs::rename(path, &target)
+        let keys = db.sealer().keys().ok_or_else(|| StoreError::Sealed {
+            place: format!("processed:{receipt_id}"),
+            source: crate::privacy::SealError::NoKeys,
+        })?;
+        // A sealed copy, made durable, then the clear original removed.
+        let sealed = super::spool::sealed_file_bytes(keys, receipt_id, body);
+        let temporary = target_dir.join(format!(".{receipt_id}-{name}.part"));
+        let written = temporary.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&written)?;
+            file.write_all(&sealed)?;
+            file.sync_all()
+        })
+        .await
+        .map_err(|e| self.io(std::io::Error::other(e)))?
+        .map_err(|e| self.io(e))?;
+        tokio::fs::rename(&temporary, &target)
             .await
             .map_err(|e| self.io(e))?;
+        tokio::fs::remove_file(path).await.map_err(|e| self.io(e))?;
         let dirs = [self.settings.directory.clone(), target_dir];
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             for dir in dirs {

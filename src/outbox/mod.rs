@@ -164,6 +164,12 @@ pub async fn enqueue(
     if let Some((id,)) = existing {
         return Ok(EnqueueOutcome::Duplicate(id));
     }
+    // Partner bytes (CSENet records, NDNH W4 records, e-IWOs...) carry SSNs: sealed at rest
+    // under the message's unique (partner, idempotency key).
+    let payload = tx.sealer().seal_bytes(
+        &message.payload,
+        &crate::store::sealing::place::outbox(&message.partner, &message.idempotency_key),
+    )?;
     let (id,): (i64,) = on_tx!(tx, c => {
         sqlx::query_as(
             "INSERT INTO outbox_messages (partner, ordering_key, idempotency_key, kind, \
@@ -178,7 +184,7 @@ pub async fn enqueue(
         .bind(&message.kind)
         .bind(&message.content_type)
         .bind(&message.file_name)
-        .bind(&message.payload)
+        .bind(&payload)
         .bind(&message.cause_kind)
         .bind(&message.cause_id)
         .bind(message.replay_of)

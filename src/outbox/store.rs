@@ -4,10 +4,14 @@
 //! Every function takes "now" (ms since the epoch) from its caller. Each state change after
 //! a claim is fenced with `AND state = 'running' AND attempt = $n`; a change that matches no
 //! row means the caller's lease was taken over, and nothing is recorded.
+//!
+//! Payloads are sealed at rest by [`crate::outbox::enqueue`] under
+//! `outbox_messages:<partner>:<idempotency_key>`; [`claim`] and [`show`] open them.
 
 use serde::Serialize;
 
 use crate::outbox::MessageState;
+use crate::store::sealing::place;
 use crate::store::{Backend, Db, DbTx, StoreError};
 use crate::{on_db, on_read, on_tx};
 
@@ -115,6 +119,12 @@ pub async fn claim(
             .fetch_all(c)
             .await?
     });
+    for message in &mut claimed {
+        let here = place::outbox(&message.partner, &message.idempotency_key);
+        message.payload = tx
+            .sealer()
+            .open_bytes(std::mem::take(&mut message.payload), &here)?;
+    }
     tx.commit().await?;
     claimed.sort_by_key(|m| m.id);
     Ok(claimed)
@@ -415,7 +425,12 @@ pub async fn show(db: &Db, id: i64) -> Result<Option<MessageDetail>, StoreError>
     let row: Option<Row> = on_read!(db, c => {
         sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?
     });
-    let Some(row) = row else { return Ok(None) };
+    let Some(mut row) = row else { return Ok(None) };
+    // Size and digest are of the bytes the partner gets, not of their sealed form.
+    row.payload = db.sealer().open_bytes(
+        std::mem::take(&mut row.payload),
+        &place::outbox(&row.summary.partner, &row.summary.idempotency_key),
+    )?;
     let attempts: Vec<AttemptRow> = on_read!(db, c => {
         sqlx::query_as::<_, AttemptRow>(
             "SELECT attempt, worker, started_at, finished_at, outcome, status, detail \

@@ -8,6 +8,7 @@
 //! possible SSNs without the key.
 
 pub mod lookup;
+pub mod rotate;
 pub mod sealed;
 
 pub use lookup::{LookupKey, LookupKeyError};

@@ -9,8 +9,9 @@
 //! `offset:27:123456789:A`): a sealed value copied into another row does not open there.
 //!
 //! Keys are 32 random bytes, written as 64 hexadecimal digits, one file per key
-//! (`<dir>/<id>.key`, owner-only), or given in the environment. The newest key (the
-//! greatest id) seals; every key opens.
+//! (`<dir>/<id>.key`, owner-only), or given in the environment
+//! (`IVD_PRIVACY__DATA_KEYS="k0002=<hex>,k0001=<hex>"`, see [`DataKeys::load_with`]). The
+//! newest key (the greatest id) seals; every key opens.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,10 +32,15 @@ pub enum SealError {
     #[error("not a sealed value")]
     Malformed,
     /// No key with the value's key id is loaded.
-    #[error("no data key {0} is loaded")]
+    #[error("no data key {0} is loaded (its file <data_key_dir>/{0}.key is missing)")]
     UnknownKey(String),
+    /// No data keys are attached to the database handle that was asked to seal or open.
+    #[error("no data keys are attached (privacy.data_key_dir)")]
+    NoKeys,
     /// The value was altered, or sealed for another place.
-    #[error("the sealed value does not authenticate (altered, or moved from another record)")]
+    #[error(
+        "the sealed value does not authenticate (altered, moved from another record, or another key file under the same id)"
+    )]
     Forged,
     /// A key file could not be read or written.
     #[error("data key file {path}: {source}")]
@@ -116,6 +122,39 @@ impl DataKeys {
         DataKeys::from_hex(files.iter().map(|(id, text)| (id.as_str(), text.as_str())))
     }
 
+    /// The keys of `dir` together with keys given as text (`id=hex,id=hex`, usually the
+    /// environment variable `IVD_PRIVACY__DATA_KEYS`). A first key `k0001` is created in
+    /// `dir` only when neither has any. An id given both ways with different keys is
+    /// refused.
+    pub fn load_with(dir: &Path, given: Option<&str>) -> Result<DataKeys, SealError> {
+        let mut all: BTreeMap<String, String> = BTreeMap::new();
+        for pair in given.unwrap_or("").split(',').map(str::trim) {
+            if pair.is_empty() {
+                continue;
+            }
+            let (id, hex_text) = pair
+                .split_once('=')
+                .ok_or_else(|| SealError::BadKey("(given without an id=)".into()))?;
+            all.insert(id.trim().to_string(), hex_text.trim().to_string());
+        }
+        if all.is_empty() {
+            return DataKeys::load_or_create(dir);
+        }
+        if dir.is_dir() {
+            for (id, text) in Self::read_dir(dir)? {
+                match all.get(&id) {
+                    Some(other) if !other.eq_ignore_ascii_case(text.trim()) => {
+                        return Err(SealError::BadKey(id));
+                    }
+                    _ => {
+                        all.insert(id, text.trim().to_string());
+                    }
+                }
+            }
+        }
+        DataKeys::from_hex(all.iter().map(|(id, text)| (id.as_str(), text.as_str())))
+    }
+
     fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, SealError> {
         let io = |source| SealError::Io {
             path: dir.display().to_string(),
@@ -165,6 +204,11 @@ impl DataKeys {
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
             Err(error) => Err(io(error)),
         }
+    }
+
+    /// The ids of every loaded key, in order (the last one seals).
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
     }
 
     /// The id of the key that seals.
@@ -223,6 +267,48 @@ impl DataKeys {
                 &Nonce::from(nonce),
                 Payload {
                     msg: &ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .map_err(|_| SealError::Forged)
+    }
+
+    /// Seals `plaintext` for `context` under the sealing key, as binary: the random
+    /// nonce and the ciphertext with its tag (for files, where base64 would cost a third
+    /// more; the key id is written once in the file's header).
+    pub fn seal_binary(&self, plaintext: &[u8], context: &str) -> ([u8; 12], Vec<u8>) {
+        let cipher = &self.keys[&self.current];
+        let mut nonce = [0u8; 12];
+        rand::rng().fill_bytes(&mut nonce);
+        let ciphertext = cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+        (nonce, ciphertext)
+    }
+
+    /// Opens what [`DataKeys::seal_binary`] sealed under `key_id`.
+    pub fn open_binary(
+        &self,
+        key_id: &str,
+        nonce: &[u8; 12],
+        ciphertext: &[u8],
+        context: &str,
+    ) -> Result<Vec<u8>, SealError> {
+        let cipher = self
+            .keys
+            .get(key_id)
+            .ok_or_else(|| SealError::UnknownKey(key_id.to_string()))?;
+        cipher
+            .decrypt(
+                &Nonce::from(*nonce),
+                Payload {
+                    msg: ciphertext,
                     aad: context.as_bytes(),
                 },
             )
@@ -294,5 +380,32 @@ mod tests {
         assert_eq!(rotated.open(&old, "c").unwrap(), b"v");
         assert_eq!(DataKeys::key_id(&rotated.seal(b"v", "c")), Some("k0002"));
         assert_eq!(DataKeys::key_id(&old), Some("k0001"));
+    }
+}
+
+#[cfg(test)]
+mod given_keys {
+    use super::*;
+
+    #[test]
+    fn keys_given_in_the_environment_join_the_key_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let given = format!("k0002={}", "22".repeat(32));
+        let keys = DataKeys::load_with(dir.path(), Some(&given)).unwrap();
+        assert_eq!(
+            keys.ids().collect::<Vec<_>>(),
+            ["k0002"],
+            "no file key created"
+        );
+        DataKeys::create_key(dir.path(), "k0001").unwrap();
+        let keys = DataKeys::load_with(dir.path(), Some(&given)).unwrap();
+        assert_eq!(keys.ids().collect::<Vec<_>>(), ["k0001", "k0002"]);
+        assert_eq!(keys.current(), "k0002");
+        std::fs::write(dir.path().join("k0002.key"), "33".repeat(32)).unwrap();
+        assert!(matches!(
+            DataKeys::load_with(dir.path(), Some(&given)),
+            Err(SealError::BadKey(id)) if id == "k0002"
+        ));
+        assert!(DataKeys::load_with(dir.path(), Some("no-equals-sign")).is_err());
     }
 }

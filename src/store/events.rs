@@ -7,10 +7,17 @@
 //! [`DbTx::lock_ordered_log`]). Without that, on PostgreSQL a transaction holding id 7
 //! could commit after another holding id 8 had been read, and a client whose cursor had
 //! moved to 8 would never see 7.
+//!
+//! Payloads carry transactions and cases with full SSNs: each is sealed at rest under
+//! `events:<id>` (see [`super::sealing`]). The id is taken before the insert (the identity
+//! sequence on PostgreSQL, `sqlite_sequence` under SQLite's single writer), so one
+//! statement writes the row already sealed. [`list_after`] opens them: the feed serves
+//! clear payloads to the state system.
 
 use serde::Serialize;
 
-use crate::store::{Db, DbTx, OrderedLog, StoreError};
+use crate::store::sealing::place;
+use crate::store::{Backend, Db, DbTx, OrderedLog, StoreError};
 use crate::{on_read, on_tx};
 
 /// An event to append.
@@ -59,27 +66,49 @@ impl Event {
 /// Appends an event in the caller's transaction and returns its id.
 pub async fn append(tx: &mut DbTx, event: &NewEvent<'_>, now: i64) -> Result<i64, StoreError> {
     tx.lock_ordered_log(OrderedLog::Events).await?;
-    let payload = event.payload.to_string();
+    let next_id = match tx.backend() {
+        Backend::Postgres => "SELECT nextval(pg_get_serial_sequence('events', 'id'))",
+        // The write lock is held (BEGIN IMMEDIATE): nobody else takes this id. With
+        // AUTOINCREMENT, sqlite_sequence is never below the greatest id ever used.
+        Backend::Sqlite => {
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1"
+        }
+    };
     let (id,): (i64,) = on_tx!(tx, c => {
-        sqlx::query_as(
-            "INSERT INTO events (kind, partner, case_id, receipt_id, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
+        sqlx::query_as(next_id).fetch_one(c).await?
+    });
+    let payload = tx
+        .sealer()
+        .seal(event.payload.to_string().as_bytes(), &place::event(id))?;
+    let insert = match tx.backend() {
+        Backend::Postgres => {
+            "INSERT INTO events (id, kind, partner, case_id, receipt_id, payload, created_at) \
+             OVERRIDING SYSTEM VALUE VALUES ($7, $1, $2, $3, $4, $5, $6)"
+        }
+        Backend::Sqlite => {
+            "INSERT INTO events (id, kind, partner, case_id, receipt_id, payload, created_at) \
+             VALUES ($7, $1, $2, $3, $4, $5, $6)"
+        }
+    };
+    on_tx!(tx, c => {
+        sqlx::query(insert)
         .bind(event.kind)
         .bind(event.partner)
         .bind(event.case_id)
         .bind(event.receipt_id)
         .bind(&payload)
         .bind(now)
-        .fetch_one(c)
+        .bind(id)
+        .execute(c)
         .await?
+        .rows_affected()
     });
     Ok(id)
 }
 
 /// Events with an id greater than `after`, oldest first, at most `limit`.
 pub async fn list_after(db: &Db, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
-    Ok(on_read!(db, c => {
+    let rows: Vec<Event> = on_read!(db, c => {
         sqlx::query_as::<_, Event>(
             "SELECT id, kind, partner, case_id, receipt_id, payload, created_at FROM events \
              WHERE id > $1 ORDER BY id LIMIT $2",
@@ -88,5 +117,13 @@ pub async fn list_after(db: &Db, after: i64, limit: i64) -> Result<Vec<Event>, S
         .bind(limit)
         .fetch_all(c)
         .await?
-    }))
+    });
+    rows.into_iter()
+        .map(|mut event| {
+            event.payload = db
+                .sealer()
+                .open_text(event.payload, &place::event(event.id))?;
+            Ok(event)
+        })
+        .collect()
 }

@@ -13,6 +13,11 @@
 //! - integers are 64-bit on both sides; bytes are `BYTEA` / `BLOB`;
 //! - states are `TEXT` columns with a named `CHECK`, never a PostgreSQL enum.
 //!
+//! Values that can carry an SSN or federal tax information are sealed at rest by the
+//! store functions that write them and opened by those that read them ([`sealing`]); the
+//! data keys travel with the [`Db`] ([`Db::with_data_keys`]) and every [`DbTx`] begun
+//! from it.
+//!
 //! SQLite has one writer: the write pool holds a single connection, so transactions in
 //! this process queue in order instead of failing with `SQLITE_BUSY`; reads use a second
 //! pool, which WAL lets run beside the writer.
@@ -20,8 +25,12 @@
 pub mod cases;
 pub mod events;
 pub mod requests;
+pub mod sealing;
 pub mod serials;
 pub mod tokens;
+
+use crate::privacy::DataKeys;
+pub use sealing::Sealer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -45,18 +54,20 @@ pub enum Db {
         write: SqlitePool,
         /// Readers; WAL lets them run beside the writer.
         read: SqlitePool,
+        /// The data keys that seal and open values at rest ([`sealing`]).
+        keys: Sealer,
     },
-    /// A shared PostgreSQL server.
-    Postgres(PgPool),
+    /// A shared PostgreSQL server, and the data keys that seal and open values at rest.
+    Postgres(PgPool, Sealer),
 }
 
 /// An open transaction on either backend. Dropping it without [`DbTx::commit`] rolls back.
 #[derive(Debug)]
 pub enum DbTx {
-    /// SQLite transaction on the writer connection.
-    Sqlite(Transaction<'static, Sqlite>),
-    /// PostgreSQL transaction.
-    Postgres(Transaction<'static, Postgres>),
+    /// SQLite transaction on the writer connection, with the [`Db`]'s data keys.
+    Sqlite(Transaction<'static, Sqlite>, Sealer),
+    /// PostgreSQL transaction, with the [`Db`]'s data keys.
+    Postgres(Transaction<'static, Postgres>, Sealer),
 }
 
 /// Which backend a [`Db`] talks to.
@@ -84,6 +95,16 @@ pub enum StoreError {
     /// longer parses, a file that cannot be written).
     #[error("stored data is inconsistent: {0}")]
     Invalid(String),
+    /// A value sealed at rest could not be sealed or opened (no data keys attached, the
+    /// key it names is not loaded, or it was altered or moved from another row). The text
+    /// names the place and the key id, never the value.
+    #[error("sealed value at {place}: {source}")]
+    Sealed {
+        /// Where the value lives (table and row key).
+        place: String,
+        /// Why it did not open.
+        source: crate::privacy::SealError,
+    },
     /// Creating the directory of the SQLite file failed.
     #[error("cannot create the database directory {path}: {source}")]
     Directory {
@@ -100,7 +121,7 @@ macro_rules! on_db {
     ($db:expr, $c:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite { write: $c, .. } => $body,
-            $crate::store::Db::Postgres($c) => $body,
+            $crate::store::Db::Postgres($c, ..) => $body,
         }
     };
 }
@@ -111,7 +132,7 @@ macro_rules! on_read {
     ($db:expr, $c:ident => $body:expr) => {
         match $db {
             $crate::store::Db::Sqlite { read: $c, .. } => $body,
-            $crate::store::Db::Postgres($c) => $body,
+            $crate::store::Db::Postgres($c, ..) => $body,
         }
     };
 }
@@ -121,11 +142,11 @@ macro_rules! on_read {
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::store::DbTx::Sqlite(tx) => {
+            $crate::store::DbTx::Sqlite(tx, ..) => {
                 let $c = &mut **tx;
                 $body
             }
-            $crate::store::DbTx::Postgres(tx) => {
+            $crate::store::DbTx::Postgres(tx, ..) => {
                 let $c = &mut **tx;
                 $body
             }
@@ -163,7 +184,11 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(60))
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite { write, read })
+            Ok(Db::Sqlite {
+                write,
+                read,
+                keys: Sealer::default(),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -171,9 +196,26 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::Postgres(pool, Sealer::default()))
         } else {
             Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// This database with `keys` sealing and opening the values kept at rest (see
+    /// [`sealing`]). Every pool clone and every transaction begun from it carries them.
+    pub fn with_data_keys(self, keys: DataKeys) -> Db {
+        let keys = Sealer::new(keys);
+        match self {
+            Db::Sqlite { write, read, .. } => Db::Sqlite { write, read, keys },
+            Db::Postgres(pool, _) => Db::Postgres(pool, keys),
+        }
+    }
+
+    /// The data keys this database seals and opens with.
+    pub fn sealer(&self) -> &Sealer {
+        match self {
+            Db::Sqlite { keys, .. } | Db::Postgres(_, keys) => keys,
         }
     }
 
@@ -181,7 +223,7 @@ impl Db {
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -189,7 +231,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Db::Postgres(pool, _) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -225,19 +267,21 @@ impl Db {
     /// fail with `SQLITE_BUSY` without waiting, since its snapshot is stale.
     pub async fn begin(&self) -> Result<DbTx, StoreError> {
         Ok(match self {
-            Db::Sqlite { write, .. } => DbTx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => DbTx::Postgres(pool.begin().await?),
+            Db::Sqlite { write, keys, .. } => {
+                DbTx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?, keys.clone())
+            }
+            Db::Postgres(pool, keys) => DbTx::Postgres(pool.begin().await?, keys.clone()),
         })
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 write.close().await;
                 read.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres(pool, _) => pool.close().await,
         }
     }
 }
@@ -246,17 +290,24 @@ impl DbTx {
     /// Commits the transaction.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            DbTx::Sqlite(tx) => tx.commit().await?,
-            DbTx::Postgres(tx) => tx.commit().await?,
+            DbTx::Sqlite(tx, _) => tx.commit().await?,
+            DbTx::Postgres(tx, _) => tx.commit().await?,
         }
         Ok(())
+    }
+
+    /// The data keys this transaction seals and opens with.
+    pub fn sealer(&self) -> &Sealer {
+        match self {
+            DbTx::Sqlite(_, keys) | DbTx::Postgres(_, keys) => keys,
+        }
     }
 
     /// Which backend this transaction runs on.
     pub fn backend(&self) -> Backend {
         match self {
-            DbTx::Sqlite(_) => Backend::Sqlite,
-            DbTx::Postgres(_) => Backend::Postgres,
+            DbTx::Sqlite(..) => Backend::Sqlite,
+            DbTx::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -264,7 +315,7 @@ impl DbTx {
     /// transaction ends. PostgreSQL takes a transaction-scoped advisory lock; SQLite needs
     /// nothing, because its single writer already orders every transaction.
     pub async fn lock_ordered_log(&mut self, log: OrderedLog) -> Result<(), StoreError> {
-        if let DbTx::Postgres(tx) = self {
+        if let DbTx::Postgres(tx, _) = self {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(log as i64)
                 .execute(&mut **tx)

@@ -136,7 +136,9 @@ async fn upload_new_hires(
         None => {
             let path = spool::spool_path(&state.db, &receipt_id).await?;
             let prefix = match path {
-                Some(path) => read_prefix(&path).await,
+                Some(path) => {
+                    read_prefix(path, state.db.sealer().keys().cloned(), receipt_id.clone()).await
+                }
                 None => Vec::new(),
             };
             match Format::detect(&prefix) {
@@ -202,21 +204,30 @@ async fn upload_new_hires(
         .into_response())
 }
 
-async fn read_prefix(path: &std::path::Path) -> Vec<u8> {
-    use tokio::io::AsyncReadExt;
-    let mut prefix = vec![0u8; 4096];
-    let Ok(mut file) = tokio::fs::File::open(path).await else {
-        return Vec::new();
-    };
-    let mut filled = 0;
-    while filled < prefix.len() {
-        match file.read(&mut prefix[filled..]).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => filled += n,
+/// The first bytes of a spooled upload, clear (the spool file is sealed on disk).
+async fn read_prefix(
+    path: std::path::PathBuf,
+    keys: Option<crate::privacy::DataKeys>,
+    receipt_id: String,
+) -> Vec<u8> {
+    tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut prefix = vec![0u8; 4096];
+        let Ok(mut file) = spool::open(&path, keys.as_ref(), &receipt_id) else {
+            return Vec::new();
+        };
+        let mut filled = 0;
+        while filled < prefix.len() {
+            match file.read(&mut prefix[filled..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => filled += n,
+            }
         }
-    }
-    prefix.truncate(filled);
-    prefix
+        prefix.truncate(filled);
+        prefix
+    })
+    .await
+    .unwrap_or_default()
 }
 
 #[derive(Deserialize)]

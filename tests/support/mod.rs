@@ -84,6 +84,18 @@ impl TestDb {
             dir: Some(dir),
             pg_name: None,
         }
+        .with_gateway_keys()
+    }
+
+    /// The data keys of the gateway [`gateway_settings`] configures for this database
+    /// (created on first use), attached to this handle so that the test reads and writes
+    /// sealed values as the gateway does.
+    fn with_gateway_keys(mut self) -> TestDb {
+        let keys =
+            ivd_gateway::privacy::DataKeys::load_or_create(&self.scratch_dir().join("keys/data"))
+                .expect("test data keys");
+        self.db = self.db.with_data_keys(keys);
+        self
     }
 
     /// A new database on the PostgreSQL test server, or None (with a loud note) when no
@@ -94,7 +106,7 @@ impl TestDb {
         let admin = Db::connect(&server)
             .await
             .expect("the PostgreSQL test server answers");
-        if let Db::Postgres(pool) = &admin {
+        if let Db::Postgres(pool, _) = &admin {
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(pool)
                 .await
@@ -104,13 +116,16 @@ impl TestDb {
         let url = with_database(&server, &name);
         let db = Db::connect(&url).await.expect("test database connects");
         db.migrate().await.expect("postgres migrates");
-        Some(TestDb {
-            url,
-            db,
-            backend: Backend::Postgres,
-            dir: None,
-            pg_name: Some(name),
-        })
+        Some(
+            TestDb {
+                url,
+                db,
+                backend: Backend::Postgres,
+                dir: None,
+                pg_name: Some(name),
+            }
+            .with_gateway_keys(),
+        )
     }
 
     /// A new database of the given backend (None when PostgreSQL is not available).
@@ -142,7 +157,7 @@ impl TestDb {
         if let (Some(name), Some(server)) =
             (&self.pg_name, std::env::var("IVD_TEST_DATABASE_URL").ok())
         {
-            if let Ok(Db::Postgres(pool)) = Db::connect(&server).await {
+            if let Ok(Db::Postgres(pool, _)) = Db::connect(&server).await {
                 let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                 )))
@@ -500,4 +515,12 @@ pub async fn wait_ready(api_port: u16) -> bool {
             .is_ok_and(|r| r.status().is_success())
     })
     .await
+}
+
+/// The data keys of a [`GatewayProcess`] started in `dir` (its default
+/// `privacy.data_key_dir`, created on first use), to attach to a test's own handle on its
+/// database: values at rest are sealed.
+pub fn process_data_keys(dir: &std::path::Path) -> ivd_gateway::privacy::DataKeys {
+    ivd_gateway::privacy::DataKeys::load_or_create(&dir.join("data/keys/data"))
+        .expect("the gateway's data keys")
 }

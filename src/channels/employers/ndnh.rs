@@ -103,14 +103,21 @@ impl NdnhForwarder {
             // Rolled back: the counter keeps no gap for an empty batch.
             return Ok(None);
         }
-        let records: Vec<(Vec<u8>,)> = on_tx!(&mut tx, c => {
+        let rows: Vec<(String, i64, Vec<u8>)> = on_tx!(&mut tx, c => {
             sqlx::query_as(
-                "SELECT w4 FROM new_hire_records WHERE ndnh_batch = $1 ORDER BY receipt_id, record_no",
+                "SELECT receipt_id, record_no, w4 FROM new_hire_records WHERE ndnh_batch = $1 \
+                 ORDER BY receipt_id, record_no",
             )
             .bind(batch_number)
             .fetch_all(c)
             .await?
         });
+        // Sealed at intake (see `newhire`): opened here, in memory only for this batch.
+        let mut records = Vec::with_capacity(rows.len());
+        for (receipt_id, record_no, w4) in rows {
+            let here = crate::store::sealing::place::new_hire(&receipt_id, record_no);
+            records.push((tx.sealer().open_bytes(w4, &here)?,));
+        }
         let state_fips = self
             .settings
             .state

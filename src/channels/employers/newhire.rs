@@ -224,8 +224,11 @@ impl NewHireIntake {
                 Rules::new(date_of(received_at)).allow_itin(self.settings.employers.allow_itin);
 
             let (sender, mut chunks) = tokio::sync::mpsc::channel::<Vec<RecordOutcome>>(2);
+            let keys = self.db.sealer().keys().cloned();
+            let spooled_id = receipt_id.to_string();
             let reader = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                let file = std::fs::File::open(&path)?;
+                // The spool file is sealed on disk; it is read as clear bytes.
+                let file = spool::open(&path, keys.as_ref(), &spooled_id)?;
                 let input = BufReader::with_capacity(1 << 20, file);
                 let mut chunk = Vec::with_capacity(CHUNK);
                 for outcome in ivd_newhire::read(format, input, &rules) {
@@ -399,7 +402,25 @@ impl NewHireIntake {
             count("duplicate"),
             count("refused"),
         );
-        for part in judged.chunks(INSERT_ROWS) {
+        // The NDNH detail record carries the SSN: sealed per row (one AES-GCM call per
+        // accepted record) under `new_hire_records:<receipt_id>:<record_no>`; the look-up
+        // columns hold only the keyed hash. `ndnh::forward` opens them.
+        let mut sealed_w4 = Vec::with_capacity(judged.len());
+        for record in &mut judged {
+            // Taken, not copied: the clear record is not kept beside its sealed form.
+            sealed_w4.push(match record.w4.take() {
+                Some(w4) => Some(tx.sealer().seal_bytes(
+                    &w4,
+                    &crate::store::sealing::place::new_hire(receipt_id, record.record_no),
+                )?),
+                None => None,
+            });
+        }
+        for (part, part_w4) in judged
+            .chunks(INSERT_ROWS)
+            .zip(sealed_w4.chunks(INSERT_ROWS))
+        {
+            let mut part_w4 = part_w4.iter();
             on_tx!(&mut tx, c => {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO new_hire_records (receipt_id, record_no, status, problems, fein, \
@@ -417,7 +438,7 @@ impl NewHireIntake {
                         .push_bind(record.ssn_hash.clone())
                         .push_bind(record.hire_date.map(|d| d.to_string()))
                         .push_bind(record.duplicate_of.clone())
-                        .push_bind(record.w4.clone())
+                        .push_bind(part_w4.next().cloned().flatten())
                         .push_bind(record.matched_case.clone());
                 });
                 insert.push(" ON CONFLICT (receipt_id, record_no) DO NOTHING");

@@ -79,21 +79,14 @@ impl FidmInquiry {
         let mut inquiries = Vec::new();
         let mut after = String::new();
         loop {
-            let page: Vec<(String, String)> = on_read!(&self.db, c => {
-                sqlx::query_as(
-                    "SELECT case_id, snapshot FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2",
-                )
-                .bind(&after)
-                .bind(PAGE)
-                .fetch_all(c)
-                .await?
-            });
-            let Some((last, _)) = page.last() else {
+            let page = crate::store::cases::page_after(&self.db, &after, PAGE).await?;
+            let Some(last) = page.last() else {
                 break;
             };
-            after = last.clone();
-            for (case_id, snapshot) in &page {
-                let Ok(case) = serde_json::from_str::<Case>(snapshot) else {
+            after = last.case_id.clone();
+            for stored in &page {
+                let case_id = &stored.case_id;
+                let Ok(case) = serde_json::from_str::<Case>(&stored.snapshot) else {
                     tracing::warn!(
                         case_id,
                         "A stored case does not parse; left out of the FIDM inquiry."

@@ -185,15 +185,11 @@ impl OffsetExchange {
 
     /// What the state wants certified now, from every stored case.
     pub async fn desired(&self, tx: &mut DbTx) -> Result<Vec<Certification>, StoreError> {
-        let snapshots: Vec<(String,)> = on_tx!(tx, c => {
-            sqlx::query_as("SELECT snapshot FROM cases ORDER BY case_id")
-                .fetch_all(c)
-                .await?
-        });
+        let stored = crate::store::cases::all_in(tx).await?;
         let state = &self.settings.offset.state_code;
         let mut wanted = Vec::new();
-        for (snapshot,) in snapshots {
-            if let Ok(case) = serde_json::from_str::<ivd_model::Case>(&snapshot) {
+        for case in stored {
+            if let Ok(case) = serde_json::from_str::<ivd_model::Case>(&case.snapshot) {
                 wanted.extend(ivd_offset::certifications_from_case(&case, state));
             }
         }
