@@ -88,7 +88,7 @@ async fn exec(db: &Db, sql: &str, args: Vec<A>) {
     }
     match db {
         Db::Sqlite { write, .. } => run!(write),
-        Db::Postgres(pool) => run!(pool),
+        Db::Postgres(pool, _) => run!(pool),
     }
 }
 
@@ -98,7 +98,7 @@ async fn count(db: &Db, sql: &str) -> i64 {
             .fetch_one(read)
             .await
             .unwrap(),
-        Db::Postgres(pool) => sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+        Db::Postgres(pool, _) => sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
             .fetch_one(pool)
             .await
             .unwrap(),
@@ -559,20 +559,28 @@ async fn offset_runs_the_cycle_and_reports_rejects_federal_differences_and_colle
         key: c.lookup_key.clone(),
         sealer: c.data_keys.clone(),
     };
-    let (payload,): (Vec<u8>,) = match db {
-        Db::Sqlite { read, .. } => {
-            sqlx::query_as("SELECT payload FROM outbox_messages WHERE kind = 'offset-submission'")
-                .fetch_one(read)
-                .await
-                .unwrap()
-        }
-        Db::Postgres(pool) => {
-            sqlx::query_as("SELECT payload FROM outbox_messages WHERE kind = 'offset-submission'")
-                .fetch_one(pool)
-                .await
-                .unwrap()
-        }
+    let (payload, partner, key): (Vec<u8>, String, String) = match db {
+        Db::Sqlite { read, .. } => sqlx::query_as(
+            "SELECT payload, partner, idempotency_key FROM outbox_messages WHERE kind = 'offset-submission'",
+        )
+        .fetch_one(read)
+        .await
+        .unwrap(),
+        Db::Postgres(pool, _) => sqlx::query_as(
+            "SELECT payload, partner, idempotency_key FROM outbox_messages WHERE kind = 'offset-submission'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap(),
     };
+    // Payloads are sealed at rest.
+    let payload = db
+        .sealer()
+        .open_bytes(
+            payload,
+            &ivd_gateway::store::sealing::place::outbox(&partner, &key),
+        )
+        .unwrap();
     let file = ivd_offset::read_submission_file(&payload, Encoding::Ascii);
     let (seq, rejected) = file
         .submissions

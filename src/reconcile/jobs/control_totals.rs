@@ -163,6 +163,10 @@ async fn inbound(
                 .fetch_one(c)
                 .await?
         });
+        // Bodies are sealed at rest.
+        let body = db
+            .sealer()
+            .open_bytes(body, &crate::store::sealing::place::receipt(&receipt_id))?;
         let Some(errors) = inbound_problems(settings, &channel, &body) else {
             continue;
         };
@@ -242,12 +246,17 @@ async fn outbound(
     });
     findings.count("filesSent", ids.len() as i64);
     for (id, partner, kind, file_name, created_at, recorded) in ids {
-        let (payload,): (Vec<u8>,) = on_read!(db, c => {
-            sqlx::query_as("SELECT payload FROM outbox_messages WHERE id = $1")
+        let (payload, key): (Vec<u8>, String) = on_read!(db, c => {
+            sqlx::query_as("SELECT payload, idempotency_key FROM outbox_messages WHERE id = $1")
                 .bind(id)
                 .fetch_one(c)
                 .await?
         });
+        // Payloads are sealed at rest.
+        let payload = db.sealer().open_bytes(
+            payload,
+            &crate::store::sealing::place::outbox(&partner, &key),
+        )?;
         let Some((records, errors)) = outbound_contents(settings, &kind, &payload) else {
             continue;
         };

@@ -55,6 +55,7 @@ use crate::config::PartnerSettings;
 use crate::on_read;
 use crate::outbox::render::{RenderError, RenderRequest, Renderer};
 use crate::reconcile::report::{Discrepancy, Findings, Job, JobContext, JobError};
+use crate::store::sealing;
 use crate::store::{StoreError, requests};
 
 /// The intake channel of partners' ICR extract files.
@@ -229,6 +230,10 @@ async fn our_cases(
     });
     let mut out = Vec::new();
     for (case_id, snapshot) in rows {
+        let snapshot = context
+            .db
+            .sealer()
+            .open_text(snapshot, &sealing::place::case(&case_id))?;
         let Ok(case) = serde_json::from_str::<ivd_model::Case>(&snapshot) else {
             findings.count("casesUnreadable", 1);
             continue;
@@ -299,15 +304,19 @@ async fn transactions(
             entry.asked_at = Some(entry.asked_at.map_or(at, |a| a.max(at)));
         }
     }
-    let received: Vec<(String, String, String, i64, Option<String>)> = on_read!(&context.db, c => {
+    let received: Vec<(i64, String, String, String, i64, Option<String>)> = on_read!(&context.db, c => {
         sqlx::query_as(
-            "SELECT partner, case_id, payload, created_at, receipt_id FROM events \
+            "SELECT id, partner, case_id, payload, created_at, receipt_id FROM events \
              WHERE kind = 'csenet.received' AND partner IS NOT NULL AND case_id IS NOT NULL ORDER BY id",
         )
         .fetch_all(c)
         .await?
     });
-    for (partner, case_id, payload, at, receipt) in received {
+    for (id, partner, case_id, payload, at, receipt) in received {
+        let payload = context
+            .db
+            .sealer()
+            .open_text(payload, &sealing::place::event(id))?;
         let Ok(payload) = serde_json::from_str::<serde_json::Value>(&payload) else {
             continue;
         };
@@ -337,7 +346,7 @@ async fn latest_extract(
     partner: &str,
     settings: &InterstateCasesSettings,
 ) -> Result<Option<(String, Vec<u8>, i64)>, StoreError> {
-    Ok(on_read!(&context.db, c => {
+    let latest: Option<(String, Vec<u8>, i64)> = on_read!(&context.db, c => {
         sqlx::query_as(
             "SELECT receipt_id, body, received_at FROM inbound_receipts \
              WHERE partner = $1 AND channel = $2 ORDER BY received_at DESC, receipt_id DESC LIMIT 1",
@@ -346,7 +355,17 @@ async fn latest_extract(
         .bind(&settings.extract_channel)
         .fetch_optional(c)
         .await?
-    }))
+    });
+    // Bodies are sealed at rest.
+    latest
+        .map(|(receipt, body, at)| {
+            let body = context
+                .db
+                .sealer()
+                .open_bytes(body, &sealing::place::receipt(&receipt))?;
+            Ok((receipt, body, at))
+        })
+        .transpose()
 }
 
 /// The partner's cases about us, by its case id.
