@@ -62,6 +62,22 @@ pub struct HttpLabels {
     pub status: String,
 }
 
+/// Label set of reconciliation runs.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReconcileRunLabels {
+    /// Job name.
+    pub job: String,
+    /// How the run ended (`succeeded`, `failed`, `died`).
+    pub status: String,
+}
+
+/// Label set: one reconciliation job.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabel {
+    /// Job name.
+    pub job: String,
+}
+
 type DurationFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn delivery_buckets() -> Histogram {
@@ -101,6 +117,10 @@ pub struct Metrics {
     pub new_hires_awaiting_ndnh: Gauge,
     /// Income withholding orders by status (read at scrape time).
     pub withholding_orders: Family<StatusLabel, Gauge>,
+    /// Reconciliation runs finished in this process, by job and outcome.
+    pub reconcile_runs: Family<ReconcileRunLabels, Counter>,
+    /// Discrepancies found by the latest real run of each job (read at scrape time).
+    pub reconcile_discrepancies: Family<JobLabel, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -135,6 +155,8 @@ impl Metrics {
             new_hire_records: Family::default(),
             new_hires_awaiting_ndnh: Gauge::default(),
             withholding_orders: Family::default(),
+            reconcile_runs: Family::default(),
+            reconcile_discrepancies: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -211,6 +233,16 @@ impl Metrics {
             "withholding_orders",
             "Income withholding orders issued, by status (sent, accepted, rejected)",
             metrics.withholding_orders.clone(),
+        );
+        registry.register(
+            "reconcile_runs",
+            "Reconciliation runs finished by this instance, by job and status",
+            metrics.reconcile_runs.clone(),
+        );
+        registry.register(
+            "reconcile_open_discrepancies",
+            "Discrepancies found by the latest finished real run of each job",
+            metrics.reconcile_discrepancies.clone(),
         );
         Metrics {
             registry,
@@ -298,6 +330,12 @@ impl Metrics {
                 .get_or_create(&StatusLabel {
                     status: status.to_string(),
                 })
+                .set(count);
+        }
+        self.reconcile_discrepancies.clear();
+        for (job, count) in crate::reconcile::runs::open_discrepancies(db).await? {
+            self.reconcile_discrepancies
+                .get_or_create(&JobLabel { job })
                 .set(count);
         }
         let mut text = String::new();

@@ -226,6 +226,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(operator::routes())
         .merge(employer::routes())
         .merge(fti::routes())
+        .merge(crate::reconcile::web::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "api"),
