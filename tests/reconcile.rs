@@ -291,6 +291,14 @@ async fn the_ack_job_reports_exactly_the_overdue_answers_and_reminds_once(t: Tes
     assert_eq!(reminder.header.function, ivd_csenet::FunctionCode::Enf);
     assert_eq!(reminder.header.action, ivd_csenet::ActionCode::Reminder);
 
+    let audit = ivd_gateway::audit::recent(&t.db, 50).await.unwrap();
+    let reminders: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "reconcile.reminder")
+        .collect();
+    assert_eq!(reminders.len(), 1);
+    assert_eq!(reminders[0].subject, format!("message:{}", newest.id));
+
     // Run again: the same three, and no second reminder.
     let again = runner.run_now("ack-deadlines", false).await.unwrap();
     assert_eq!(found(&again), expected);

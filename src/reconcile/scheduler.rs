@@ -11,7 +11,9 @@
 //! While a job runs, its instance writes a heartbeat every `heartbeat_secs`. Every
 //! scheduler pass marks runs whose heartbeat is older than `dead_after_secs` as `died`
 //! ([`runs::mark_died`]). The next tick is claimed afresh by whichever instance is alive;
-//! the died run can be retried by hand ([`Runner::retry`]). A tick at which no instance was
+//! the died run can be retried by hand ([`Runner::retry`]). Heartbeats compare the clocks
+//! of different instances: keep them synchronised (NTP) well within `dead_after_secs`. A
+//! tick at which no instance was
 //! up is not run later: the next tick covers it (every job looks at the whole state, not
 //! at what changed since the last tick).
 //!
@@ -225,13 +227,19 @@ impl Runner {
             .collect();
         tracing::info!(jobs = scheduled.len(), worker = %self.worker, "Reconciliation scheduler started.");
         let poll = Duration::from_millis(self.settings.reconcile.poll_interval_ms.max(10));
+        // Looking for dead runs is a write: once a heartbeat interval is often enough.
+        let reap_every = (self.settings.reconcile.heartbeat_secs.max(1) as i64) * 1000;
+        let mut reaped_at = i64::MIN;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = tokio::time::sleep(poll) => {}
             }
-            if let Err(error) = self.reap_dead(now_ms()).await {
-                tracing::warn!(error = %error, "Looking for dead reconciliation runs failed.");
+            if now_ms().saturating_sub(reaped_at) >= reap_every {
+                reaped_at = now_ms();
+                if let Err(error) = self.reap_dead(reaped_at).await {
+                    tracing::warn!(error = %error, "Looking for dead reconciliation runs failed.");
+                }
             }
             for (index, (job, schedule)) in scheduled.iter().enumerate() {
                 let Some(tick) = next[index] else { continue };

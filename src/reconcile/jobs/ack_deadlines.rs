@@ -10,7 +10,8 @@
 //!   overdue CSENet answer the job rebuilds the original request's function with action
 //!   `M` from the current case, enqueues it with the next serial number, and records the
 //!   reminder (`reconcile_reminders`, one row per deadline) in the same transaction. A
-//!   later run reports the deadline again, saying a reminder was already sent.
+//!   later run reports the deadline again, saying a reminder was already sent. The
+//!   reminder is audited (`reconcile.reminder`) in the same transaction.
 //! - Any other function or format: the deadline is only reported, with the suggestion to
 //!   follow up with the partner.
 //!
@@ -335,6 +336,26 @@ async fn send_reminder(
             .unwrap_or(message);
         return Ok(Ok(Sent::AlreadySent(earlier)));
     }
+    // The reminder discloses the case to the partner: audited with the enqueue.
+    crate::audit::append(
+        &mut tx,
+        &crate::audit::NewEntry {
+            actor: "system",
+            action: "reconcile.reminder",
+            subject: &format!("message:{message}"),
+            reason: None,
+            details: serde_json::json!({
+                "job": NAME,
+                "deadline": deadline.id,
+                "partner": plan.partner,
+                "reference": deadline.reference,
+                "function": plan.parameters.function,
+                "action": "M",
+            }),
+        },
+        context.now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Ok(Sent::Enqueued(message)))
 }
