@@ -171,8 +171,16 @@ async fn the_ack_job_reports_exactly_the_overdue_answers_and_reminds_once(t: Tes
     let csi = csenet_request_sent_ago(&t.db, &settings, "CSI", "R", "FRINF", 20 * DAY).await;
     // A referral sent today: nothing is due yet.
     csenet_request_sent_ago(&t.db, &settings, "ENF", "R", "ERWAG", 0).await;
+    // A referral sent 25 days ago that went to dead letter: no reminder about a message
+    // the partner never had.
+    let undelivered =
+        csenet_request_sent_ago(&t.db, &settings, "ENF", "R", "ERWAG", 25 * DAY).await;
+    set_state(&t.db, enf, "delivered").await;
+    set_state(&t.db, csi, "delivered").await;
+    set_state(&t.db, undelivered, "dead").await;
     let enf_ref = deadlines_of(&t.db, enf).await;
     let csi_ref = deadlines_of(&t.db, csi).await;
+    let undelivered_ref = deadlines_of(&t.db, undelivered).await;
     // An employer's e-IWO acknowledgment, overdue: no reminder in that format.
     expect_answer(
         &t.db,
@@ -215,15 +223,19 @@ async fn the_ack_job_reports_exactly_the_overdue_answers_and_reminds_once(t: Tes
     );
     tx.commit().await.unwrap();
 
-    let expected: BTreeSet<(String, String)> =
-        [enf_ref.clone(), csi_ref.clone(), "IWO-0001".to_string()]
-            .into_iter()
-            .map(|r| ("ACK_OVERDUE".to_string(), r))
-            .collect();
+    let expected: BTreeSet<(String, String)> = [
+        enf_ref.clone(),
+        csi_ref.clone(),
+        undelivered_ref.clone(),
+        "IWO-0001".to_string(),
+    ]
+    .into_iter()
+    .map(|r| ("ACK_OVERDUE".to_string(), r))
+    .collect();
     let runner = runner(&t, settings);
     let messages_before = outbox_count(&t.db).await;
 
-    // A dry run reports the three and sends nothing.
+    // A dry run reports the four and sends nothing.
     let dry = runner.run_now("ack-deadlines", true).await.unwrap();
     assert_eq!(
         (dry.status.as_str(), dry.dry_run, dry.triggered_by.as_str()),
@@ -243,7 +255,7 @@ async fn the_ack_job_reports_exactly_the_overdue_answers_and_reminds_once(t: Tes
     let real = runner.run_now("ack-deadlines", false).await.unwrap();
     assert_eq!(found(&real), expected);
     let report = real.findings().unwrap();
-    assert_eq!(report.counts["overdue"], 3);
+    assert_eq!(report.counts["overdue"], 4);
     assert_eq!(report.counts["remindersEnqueued"], 1);
     let taken: Vec<_> = report
         .discrepancies
@@ -264,6 +276,16 @@ async fn the_ack_job_reports_exactly_the_overdue_answers_and_reminds_once(t: Tes
         csi_finding.action.contains("no reminder for function CSI"),
         "{}",
         csi_finding.action
+    );
+    let dead_finding = report
+        .discrepancies
+        .iter()
+        .find(|d| d.reference.as_deref() == Some(undelivered_ref.as_str()))
+        .unwrap();
+    assert!(
+        dead_finding.action.contains("dead letter") && !dead_finding.action_taken,
+        "{}",
+        dead_finding.action
     );
     assert_eq!(outbox_count(&t.db).await, messages_before + 1);
     let newest = outbox_store::list(
@@ -299,13 +321,26 @@ async fn the_ack_job_reports_exactly_the_overdue_answers_and_reminds_once(t: Tes
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].subject, format!("message:{}", newest.id));
 
-    // Run again: the same three, and no second reminder.
+    // Run again: the same four, and no second reminder.
     let again = runner.run_now("ack-deadlines", false).await.unwrap();
     assert_eq!(found(&again), expected);
     assert_eq!(again.findings().unwrap().counts["remindersEnqueued"], 0);
     assert_eq!(again.findings().unwrap().counts["remindersSentBefore"], 1);
     assert_eq!(outbox_count(&t.db).await, messages_before + 1);
     t.cleanup().await;
+}
+
+async fn set_state(db: &Db, id: i64, state: &str) {
+    ivd_gateway::on_db!(db, c => {
+        sqlx::query("UPDATE outbox_messages SET state = $1, finalized_at = $2 WHERE id = $3")
+            .bind(state)
+            .bind(now_ms())
+            .bind(id)
+            .execute(c)
+            .await
+            .unwrap()
+            .rows_affected()
+    });
 }
 
 async fn payload_of(db: &Db, id: i64) -> String {
@@ -934,20 +969,20 @@ async fn two_gateways_on_one_postgresql_run_each_tick_once_and_the_survivor_take
         "{taken_over:?}"
     );
     assert!(after.keys().any(|&tick| tick > latest));
-    // Every run ends as succeeded, or died if the kill caught one mid-run; none stays
-    // running past the dead-after limit.
-    let statuses: BTreeSet<String> = runs::list(&t.db, Some("outbox-health"), 10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.scheduled_for.is_some_and(|tick| tick < killed_at))
-        .map(|r| r.status)
-        .collect();
+    // The killed worker's runs all ended: succeeded, or died if the kill caught one
+    // mid-run (the survivor marks it once its heartbeat is older than dead_after_secs).
+    let killed_worker = worker.clone();
     assert!(
-        statuses
-            .iter()
-            .all(|s| s == "succeeded" || s == "died" || s == "running"),
-        "{statuses:?}"
+        wait_until(Duration::from_secs(30), || async {
+            runs::list(&t.db, Some("outbox-health"), 10_000)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.worker == killed_worker)
+                .all(|r| r.status == "succeeded" || r.status == "died")
+        })
+        .await,
+        "a run of the killed worker was left running"
     );
     drop(a);
     drop(b);

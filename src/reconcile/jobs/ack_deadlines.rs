@@ -7,7 +7,8 @@
 //!
 //! - CSENet has the action `M` ("reminder, response overdue"), valid only for some
 //!   functions (PAT, EST, ENF; checked with [`ivd_csenet::codes::is_valid_far`]). For an
-//!   overdue CSENet answer the job rebuilds the original request's function with action
+//!   overdue CSENet answer to a message the partner has (delivered; a dead letter is
+//!   reported with the advice to redeliver it instead) the job rebuilds the original request's function with action
 //!   `M` from the current case, enqueues it with the next serial number, and records the
 //!   reminder (`reconcile_reminders`, one row per deadline) in the same transaction. A
 //!   later run reports the deadline again, saying a reminder was already sent. The
@@ -212,15 +213,29 @@ async fn plan_reminder(
     let Some(message_id) = deadline.message_id else {
         return Ok(Err("the message that asked is no longer stored".into()));
     };
-    let cause: Option<(String, String)> = on_read!(&context.db, c => {
-        sqlx::query_as("SELECT cause_kind, cause_id FROM outbox_messages WHERE id = $1")
+    let cause: Option<(String, String, String)> = on_read!(&context.db, c => {
+        sqlx::query_as("SELECT cause_kind, cause_id, state FROM outbox_messages WHERE id = $1")
             .bind(message_id)
             .fetch_optional(c)
             .await?
     });
-    let Some((cause_kind, cause_id)) = cause else {
+    let Some((cause_kind, cause_id, state)) = cause else {
         return Ok(Err("the message that asked is no longer stored".into()));
     };
+    // A reminder about a message the partner never received makes no sense.
+    match state.as_str() {
+        "delivered" => {}
+        "dead" => {
+            return Ok(Err(format!(
+                "message {message_id} was never delivered: it is a dead letter; redeliver or replay it"
+            )));
+        }
+        _ => {
+            return Ok(Err(format!(
+                "message {message_id} is not delivered yet ({state})"
+            )));
+        }
+    }
     let Ok(request_id) = cause_id.parse::<i64>() else {
         return Ok(Err(
             "the message was not built from a transaction request".into()
