@@ -531,6 +531,13 @@ async fn a_run_whose_worker_died_is_marked_died_and_can_be_retried_once(t: TestD
     ));
     let last = runs::last_per_job(&t.db).await.unwrap();
     assert_eq!(last.len(), 2);
+    // Retention: finished runs go, the running one stays.
+    assert_eq!(runs::purge(&t.db, now_ms() + 1).await.unwrap(), 2);
+    assert_eq!(
+        runs::get(&t.db, live).await.unwrap().unwrap().status,
+        "running"
+    );
+    assert!(runs::get(&t.db, dead).await.unwrap().is_none());
     t.cleanup().await;
 }
 

@@ -273,3 +273,15 @@ pub async fn open_discrepancies(db: &Db) -> Result<Vec<(String, i64)>, StoreErro
         .await?
     }))
 }
+
+/// Deletes finished runs (with their reports) that ended before `cutoff`; running runs
+/// stay. Returns how many were deleted.
+pub async fn purge(db: &Db, cutoff: i64) -> Result<u64, StoreError> {
+    Ok(on_db!(db, c => {
+        sqlx::query("DELETE FROM reconcile_runs WHERE status <> 'running' AND finished_at < $1")
+            .bind(cutoff)
+            .execute(c)
+            .await?
+            .rows_affected()
+    }))
+}

@@ -17,6 +17,8 @@
 //! up is not run later: the next tick covers it (every job looks at the whole state, not
 //! at what changed since the last tick).
 //!
+//! Finished runs are deleted `retention_days` after they ended (checked hourly).
+//!
 //! Jobs run one at a time per instance; a job slower than its interval makes this
 //! instance skip the ticks it was busy for, which another instance may claim.
 
@@ -230,6 +232,7 @@ impl Runner {
         // Looking for dead runs is a write: once a heartbeat interval is often enough.
         let reap_every = (self.settings.reconcile.heartbeat_secs.max(1) as i64) * 1000;
         let mut reaped_at = i64::MIN;
+        let mut purged_at = i64::MIN;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
@@ -239,6 +242,20 @@ impl Runner {
                 reaped_at = now_ms();
                 if let Err(error) = self.reap_dead(reaped_at).await {
                     tracing::warn!(error = %error, "Looking for dead reconciliation runs failed.");
+                }
+            }
+            if now_ms().saturating_sub(purged_at) >= PURGE_EVERY_MS {
+                purged_at = now_ms();
+                let cutoff = purged_at
+                    - (self.settings.reconcile.retention_days as i64).saturating_mul(86_400_000);
+                match runs::purge(&self.db, cutoff).await {
+                    Ok(0) => {}
+                    Ok(purged) => {
+                        tracing::info!(purged, "Deleted reconciliation runs past their retention.")
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %error, "Deleting old reconciliation runs failed.")
+                    }
                 }
             }
             for (index, (job, schedule)) in scheduled.iter().enumerate() {
@@ -269,6 +286,9 @@ impl Runner {
         tracing::info!("Reconciliation scheduler stopped.");
     }
 }
+
+/// How often finished runs past their retention are deleted.
+const PURGE_EVERY_MS: i64 = 3_600_000;
 
 /// The first tick of `schedule` strictly after `after_ms` (ms since the epoch).
 pub fn next_tick(schedule: &cron::Schedule, after_ms: i64) -> Option<i64> {

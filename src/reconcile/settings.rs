@@ -5,6 +5,7 @@
 //! scheduler = true          # this instance takes part in running scheduled jobs
 //! heartbeat_secs = 10       # a running job's worker proves it is alive this often
 //! dead_after_secs = 60      # a run without a heartbeat for this long is marked died
+//! retention_days = 400      # finished runs and their reports are kept this long
 //!
 //! [reconcile.jobs.ack-deadlines]
 //! schedule = "0 0 6 * * Mon-Fri"   # sec min hour day-of-month month day-of-week (UTC)
@@ -36,6 +37,8 @@ pub struct ReconcileSettings {
     pub heartbeat_secs: u64,
     /// A run whose heartbeat is older than this is marked `died`, in seconds.
     pub dead_after_secs: u64,
+    /// Finished runs and their reports are kept this many days, then deleted.
+    pub retention_days: u64,
     /// Per job (by name): schedule, enabled, parameters.
     pub jobs: BTreeMap<String, JobSettings>,
 }
@@ -47,6 +50,7 @@ impl Default for ReconcileSettings {
             poll_interval_ms: 500,
             heartbeat_secs: 10,
             dead_after_secs: 60,
+            retention_days: 400,
             jobs: BTreeMap::new(),
         }
     }
