@@ -296,6 +296,12 @@ impl RunningGateway {
             }));
         }
 
+        // Reconciliation: scheduled jobs, one instance per tick (see reconcile::scheduler).
+        if settings.reconcile.scheduler {
+            let runner = crate::reconcile::web::runner(&state);
+            tasks.push(tokio::spawn(runner.run_scheduler(shutdown.clone())));
+        }
+
         for partner in &settings.partners {
             if let Some(pickup) = &partner.pickup {
                 let pickup = crate::intake::pickup::Pickup {

@@ -60,6 +60,32 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reconciliation: run a job now and print its report, or list the jobs.
+    ///
+    /// `reconcile JOB [--dry-run]` runs JOB once, stores the run (trigger manual; a dry run
+    /// is marked and changes nothing), and prints its report. `reconcile --list` shows every
+    /// job with its schedule, next tick and last run. `reconcile --retry RUN` runs a failed
+    /// or died run again. Runs are audited.
+    ///
+    /// Exit status: 0 the job ran and found nothing, 1 it ran and found discrepancies, 2 it
+    /// could not run (unknown job, the job failed, the database failed).
+    Reconcile {
+        /// The job (`ack-deadlines`, `outbox-health`, …; see --list).
+        #[arg(required_unless_present_any = ["list", "retry"], conflicts_with_all = ["list", "retry"])]
+        job: Option<String>,
+        /// List the jobs, their schedules and last runs.
+        #[arg(long, conflicts_with = "retry")]
+        list: bool,
+        /// Retry this failed or died run.
+        #[arg(long, value_name = "RUN")]
+        retry: Option<i64>,
+        /// Report only: enqueue nothing, change nothing.
+        #[arg(long, conflicts_with = "list")]
+        dry_run: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Issue and revoke API tokens (state system, operators).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -379,6 +405,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Outbox(command) => outbox(settings, command).await,
+        Command::Reconcile {
+            job,
+            list,
+            retry,
+            dry_run,
+            json,
+        } => {
+            use crate::reconcile::cli::Request;
+            let request = match (job, retry) {
+                (Some(job), _) => Request::Run { job, dry_run, json },
+                (None, Some(run)) => Request::Retry { run, json },
+                (None, None) if list => Request::List { json },
+                (None, None) => anyhow::bail!("name a job, or use --list"),
+            };
+            let db = app::open_database(&settings).await?;
+            let code =
+                crate::reconcile::cli::run(settings, db.clone(), &cli_actor(), request).await;
+            db.close().await;
+            code
+        }
         Command::Audit(AuditCommand::Verify) => {
             let db = app::open_database(&settings).await?;
             let verdict = audit::verify(&db).await?;

@@ -42,6 +42,8 @@ pub struct Settings {
     pub privacy: PrivacySettings,
     /// Where alerts go besides the log.
     pub alerts: crate::alerts::AlertSettings,
+    /// Reconciliation jobs: schedules and parameters.
+    pub reconcile: crate::reconcile::ReconcileSettings,
 }
 
 /// Keys that protect personal data.
@@ -922,6 +924,7 @@ impl Settings {
         {
             return invalid("tls.cert, tls.key and tls.client_ca are set together".into());
         }
+        self.reconcile.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 
@@ -958,6 +961,30 @@ mod tests {
         assert!(settings.database.url.starts_with("sqlite://"));
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.server.partner_listen.to_string(), "127.0.0.1:8443");
+        assert!(settings.reconcile.schedule_of("ack-deadlines").is_some());
+        assert!(settings.reconcile.schedule_of("outbox-health").is_some());
+    }
+
+    #[test]
+    fn reconcile_jobs_schedules_and_parameters_are_checked() {
+        let error = |text: &str| Settings::from_toml(text).unwrap_err().to_string();
+        let unknown = error("[reconcile.jobs.no-such-job]\nschedule = \"0 * * * * *\"\n");
+        assert!(unknown.contains("no such job"), "{unknown}");
+        let schedule = error("[reconcile.jobs.outbox-health]\nschedule = \"daily\"\n");
+        assert!(schedule.contains("not a cron schedule"), "{schedule}");
+        let parameter = error("[reconcile.jobs.outbox-health]\ndead_letter_dayz = 3\n");
+        assert!(parameter.contains("dead_letter_dayz"), "{parameter}");
+        let typed = error("[reconcile.jobs.outbox-health]\ndead_letter_days = \"x\"\n");
+        assert!(typed.contains("outbox-health"), "{typed}");
+        let ok = Settings::from_toml(
+            "[reconcile.jobs.outbox-health]\nschedule = \"*/5 * * * * *\"\nenabled = false\ndead_letter_days = 7\n",
+        )
+        .unwrap();
+        assert!(ok.reconcile.schedule_of("outbox-health").is_none());
+        assert_eq!(
+            ok.reconcile.job("outbox-health").parameters["dead_letter_days"],
+            7
+        );
     }
 
     #[test]

@@ -7,9 +7,23 @@
 //!   reported.
 //! - [`report`]: what a job finds ([`report::Findings`], [`report::Discrepancy`]) and the
 //!   [`report::Job`] contract every reconciliation job implements.
-//! - [`jobs`]: the jobs.
+//! - [`jobs`]: the registry of jobs (one line each) and the jobs themselves.
+//! - [`runs`]: the stored runs, with status, heartbeat, counts and report.
+//! - [`scheduler`]: running a job now or on its cron schedule, once per tick across
+//!   instances ([`scheduler::Runner`]).
+//! - [`settings`]: `[reconcile]` in the configuration.
+//! - [`cli`] and [`web`]: `ivd-gateway reconcile …` and `/operator/v1/reconcile/…`, with
+//!   reports as JSON and CSV ([`csv`]).
 
 pub mod calendar;
+pub mod cli;
+pub mod csv;
 pub mod deadlines;
 pub mod jobs;
 pub mod report;
+pub mod runs;
+pub mod scheduler;
+pub mod settings;
+pub mod web;
+
+pub use settings::ReconcileSettings;

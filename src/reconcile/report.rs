@@ -158,6 +158,16 @@ pub struct JobContext {
     pub dispatcher_wake: Option<Arc<tokio::sync::Notify>>,
 }
 
+impl JobContext {
+    /// The parameters of job `job` from the configuration, as the job's typed struct
+    /// (defaults for the ones not set).
+    pub fn parameters<T: serde::de::DeserializeOwned>(&self, job: &str) -> Result<T, JobError> {
+        let settings = self.settings.reconcile.job(job);
+        super::settings::parameters(&settings.parameters)
+            .map_err(|e| JobError::Failed(format!("reconcile.jobs.{job}: {e}")))
+    }
+}
+
 /// A reconciliation job.
 #[async_trait::async_trait]
 pub trait Job: Send + Sync + std::fmt::Debug {
@@ -169,4 +179,17 @@ pub trait Job: Send + Sync + std::fmt::Debug {
 
     /// Runs once. Honors `context.dry_run`: a dry run takes no action and changes nothing.
     async fn run(&self, context: &JobContext) -> Result<Findings, JobError>;
+
+    /// Checks the job's parameters from `[reconcile.jobs.NAME]` (everything beside
+    /// `schedule` and `enabled`) at start; the error names the parameter. The default
+    /// accepts none.
+    fn check_parameters(
+        &self,
+        parameters: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        match parameters.keys().next() {
+            None => Ok(()),
+            Some(unknown) => Err(format!("unknown parameter {unknown:?}")),
+        }
+    }
 }

@@ -69,6 +69,22 @@ pub struct HttpLabels {
     pub status: String,
 }
 
+/// Label set of reconciliation runs.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReconcileRunLabels {
+    /// Job name.
+    pub job: String,
+    /// How the run ended (`succeeded`, `failed`, `died`).
+    pub status: String,
+}
+
+/// Label set: one reconciliation job.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabel {
+    /// Job name.
+    pub job: String,
+}
+
 type DurationFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 fn delivery_buckets() -> Histogram {
@@ -110,6 +126,10 @@ pub struct Metrics {
     pub withholding_orders: Family<StatusLabel, Gauge>,
     /// Alerts firing now, by kind (read at scrape time).
     pub alerts_firing: Family<AlertLabel, Gauge>,
+    /// Reconciliation runs finished in this process, by job and outcome.
+    pub reconcile_runs: Family<ReconcileRunLabels, Counter>,
+    /// Discrepancies found by the latest real run of each job (read at scrape time).
+    pub reconcile_discrepancies: Family<JobLabel, Gauge>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -145,6 +165,8 @@ impl Metrics {
             new_hires_awaiting_ndnh: Gauge::default(),
             withholding_orders: Family::default(),
             alerts_firing: Family::default(),
+            reconcile_runs: Family::default(),
+            reconcile_discrepancies: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -226,6 +248,16 @@ impl Metrics {
             "alerts_firing",
             "Alerts firing now, by kind (partner-down, dead-letter, ack-overdue, reconciliation-discrepancy)",
             metrics.alerts_firing.clone(),
+        );
+        registry.register(
+            "reconcile_runs",
+            "Reconciliation runs finished by this instance, by job and status",
+            metrics.reconcile_runs.clone(),
+        );
+        registry.register(
+            "reconcile_open_discrepancies",
+            "Discrepancies found by the latest finished real run of each job",
+            metrics.reconcile_discrepancies.clone(),
         );
         Metrics {
             registry,
@@ -327,6 +359,12 @@ impl Metrics {
                 })
                 .set(count);
         }
+        self.reconcile_discrepancies.clear();
+        for (job, count) in crate::reconcile::runs::open_discrepancies(db).await? {
+            self.reconcile_discrepancies
+                .get_or_create(&JobLabel { job })
+                .set(count);
+        }
         let mut text = String::new();
         encode(&mut text, &self.registry).map_err(|_| {
             StoreError::Sqlx(sqlx::Error::Protocol("metrics encoding failed".into()))
@@ -334,6 +372,7 @@ impl Metrics {
         Ok(text)
     }
 }
+
 /// The classic Prometheus text format (0.0.4) of an OpenMetrics exposition: a counter's
 /// HELP and TYPE name its `_total` samples, and the OpenMetrics-only lines (`# EOF`,
 /// `# UNIT`) go. Every other line is the same in both formats.

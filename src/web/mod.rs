@@ -232,6 +232,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(employer::routes())
         .merge(fti::routes())
         .merge(dashboard::routes())
+        .merge(crate::reconcile::web::routes())
         .with_state(state.clone());
     let router = match limits::RequestLimit::per_minute(
         state.settings.server.token_requests_per_minute,

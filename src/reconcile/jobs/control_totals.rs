@@ -47,14 +47,6 @@ impl Default for ControlTotalsSettings {
     }
 }
 
-impl ControlTotalsSettings {
-    /// The settings from the gateway's settings. Until `Settings.reconcile` exists these
-    /// are the defaults; this is the one place to wire them.
-    pub fn from_settings(_settings: &Settings) -> Self {
-        ControlTotalsSettings::default()
-    }
-}
-
 /// The `control-totals` job.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ControlTotals;
@@ -69,8 +61,15 @@ impl Job for ControlTotals {
         "Every file received and sent: records against header and trailer, and the counts we recorded against the file."
     }
 
+    fn check_parameters(
+        &self,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        crate::reconcile::settings::parameters::<ControlTotalsSettings>(parameters).map(|_| ())
+    }
+
     async fn run(&self, context: &JobContext) -> Result<Findings, JobError> {
-        let settings = ControlTotalsSettings::from_settings(&context.settings);
+        let settings: ControlTotalsSettings = context.parameters(self.name())?;
         self.run_with(context, &settings).await
     }
 }

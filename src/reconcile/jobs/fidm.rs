@@ -45,14 +45,6 @@ impl Default for FidmJobSettings {
     }
 }
 
-impl FidmJobSettings {
-    /// The thresholds from the gateway's settings. Until `Settings.reconcile` exists these
-    /// are the defaults; this is the one place to wire them.
-    pub fn from_settings(_settings: &crate::config::Settings) -> Self {
-        FidmJobSettings::default()
-    }
-}
-
 /// The `fidm` job.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Fidm;
@@ -67,8 +59,15 @@ impl Job for Fidm {
         "Every FIDM inquiry file answered by a match file, every all-accounts file finished, every levy candidate about a case we hold."
     }
 
+    fn check_parameters(
+        &self,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        crate::reconcile::settings::parameters::<FidmJobSettings>(parameters).map(|_| ())
+    }
+
     async fn run(&self, context: &JobContext) -> Result<Findings, JobError> {
-        let settings = FidmJobSettings::from_settings(&context.settings);
+        let settings: FidmJobSettings = context.parameters(self.name())?;
         self.run_with(context, &settings).await
     }
 }

@@ -86,14 +86,6 @@ impl Default for InterstateCasesSettings {
     }
 }
 
-impl InterstateCasesSettings {
-    /// The settings from the gateway's settings. Until `Settings.reconcile` exists these
-    /// are the defaults; this is the one place to wire them.
-    pub fn from_settings(_settings: &crate::config::Settings) -> Self {
-        InterstateCasesSettings::default()
-    }
-}
-
 /// The `interstate-cases` job.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct InterstateCases;
@@ -108,8 +100,15 @@ impl Job for InterstateCases {
         "Our interstate cases against each partner state's ICR extract and its latest case-status answer (CSI); asks for the status where none came."
     }
 
+    fn check_parameters(
+        &self,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        crate::reconcile::settings::parameters::<InterstateCasesSettings>(parameters).map(|_| ())
+    }
+
     async fn run(&self, context: &JobContext) -> Result<Findings, JobError> {
-        let settings = InterstateCasesSettings::from_settings(&context.settings);
+        let settings: InterstateCasesSettings = context.parameters(self.name())?;
         self.run_with(context, &settings).await
     }
 }

@@ -42,14 +42,6 @@ impl Default for NewHiresSettings {
     }
 }
 
-impl NewHiresSettings {
-    /// The thresholds from the gateway's settings. Until `Settings.reconcile` exists these
-    /// are the defaults; this is the one place to wire them.
-    pub fn from_settings(_settings: &crate::config::Settings) -> Self {
-        NewHiresSettings::default()
-    }
-}
-
 /// The `new-hires` job.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NewHires;
@@ -64,8 +56,15 @@ impl Job for NewHires {
         "Every accepted new-hire report forwarded to NDNH exactly once, and every NDNH transmission answered with matching counts."
     }
 
+    fn check_parameters(
+        &self,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        crate::reconcile::settings::parameters::<NewHiresSettings>(parameters).map(|_| ())
+    }
+
     async fn run(&self, context: &JobContext) -> Result<Findings, JobError> {
-        let settings = NewHiresSettings::from_settings(&context.settings);
+        let settings: NewHiresSettings = context.parameters(self.name())?;
         self.run_with(context, &settings).await
     }
 }

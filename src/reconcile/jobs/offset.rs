@@ -47,14 +47,6 @@ impl Default for OffsetJobSettings {
     }
 }
 
-impl OffsetJobSettings {
-    /// The thresholds from the gateway's settings. Until `Settings.reconcile` exists these
-    /// are the defaults; this is the one place to wire them.
-    pub fn from_settings(_settings: &crate::config::Settings) -> Self {
-        OffsetJobSettings::default()
-    }
-}
-
 /// The `offset` job.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Offset;
@@ -69,8 +61,15 @@ impl Job for Offset {
         "Runs the tax refund offset certification cycle, then compares what was certified with OCSE's rejects, reconciliation file and collections."
     }
 
+    fn check_parameters(
+        &self,
+        parameters: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        crate::reconcile::settings::parameters::<OffsetJobSettings>(parameters).map(|_| ())
+    }
+
     async fn run(&self, context: &JobContext) -> Result<Findings, JobError> {
-        let settings = OffsetJobSettings::from_settings(&context.settings);
+        let settings: OffsetJobSettings = context.parameters(self.name())?;
         self.run_with(context, &settings).await
     }
 }

@@ -1,0 +1,290 @@
+//! The operator API of reconciliation: jobs with their schedules and last runs, runs with
+//! their reports (JSON, CSV), running a job now and retrying a failed or died run. Running
+//! and retrying are audited.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::audit;
+use crate::reconcile::jobs;
+use crate::reconcile::runs::{self, Run};
+use crate::reconcile::scheduler::{RunError, Runner, next_tick_of};
+use crate::store::now_ms;
+use crate::store::tokens::Role;
+use crate::web::{ApiError, AppState, authorize};
+
+const OPERATORS: &[Role] = &[Role::Operator, Role::Admin];
+
+/// The reconciliation routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/operator/v1/reconcile/jobs", get(list_jobs))
+        .route("/operator/v1/reconcile/jobs/{job}/run", post(run_job))
+        .route("/operator/v1/reconcile/runs", get(list_runs))
+        .route("/operator/v1/reconcile/runs/{id}", get(show_run))
+        .route(
+            "/operator/v1/reconcile/runs/{id}/report.csv",
+            get(report_csv),
+        )
+        .route("/operator/v1/reconcile/runs/{id}/retry", post(retry_run))
+}
+
+/// A runner for the API's manual runs.
+pub fn runner(state: &AppState) -> Runner {
+    Runner {
+        db: state.db.clone(),
+        settings: state.settings.clone(),
+        lookup_key: state.lookup_key.clone(),
+        data_keys: state.data_keys.clone(),
+        dispatcher_wake: Some(state.dispatcher_wake.clone()),
+        worker: state
+            .settings
+            .outbox
+            .worker_id
+            .clone()
+            .unwrap_or_else(crate::outbox::dispatcher::default_worker_id),
+        metrics: Some(state.metrics.clone()),
+    }
+}
+
+/// A job, its schedule and its last run.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobView {
+    /// Name.
+    pub name: &'static str,
+    /// What it compares.
+    pub description: &'static str,
+    /// Cron schedule, when scheduled.
+    pub schedule: Option<String>,
+    /// False when its schedule is switched off.
+    pub enabled: bool,
+    /// Next tick (ms since the epoch), when scheduled and enabled.
+    pub next_run_at: Option<i64>,
+    /// The latest run.
+    pub last_run: Option<Run>,
+}
+
+/// Every job with its schedule and last run.
+pub async fn job_views(
+    db: &crate::store::Db,
+    settings: &crate::config::Settings,
+) -> Result<Vec<JobView>, crate::store::StoreError> {
+    let last = runs::last_per_job(db).await?;
+    Ok(jobs::all()
+        .into_iter()
+        .map(|job| {
+            let configured = settings.reconcile.job(job.name());
+            JobView {
+                name: job.name(),
+                description: job.description(),
+                schedule: configured.schedule.clone(),
+                enabled: configured.enabled,
+                next_run_at: next_tick_of(settings, job.name()),
+                last_run: last.iter().find(|r| r.job == job.name()).cloned(),
+            }
+        })
+        .collect())
+}
+
+/// A run with its report.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    /// The run.
+    #[serde(flatten)]
+    pub run: Run,
+    /// Counts and discrepancies, when it finished.
+    pub report: Option<crate::reconcile::report::Findings>,
+}
+
+impl From<Run> for RunView {
+    fn from(run: Run) -> Self {
+        RunView {
+            report: run.findings(),
+            run,
+        }
+    }
+}
+
+async fn list_jobs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    Ok(Json(job_views(&state.db, &state.settings).await?))
+}
+
+#[derive(Deserialize)]
+struct RunsQuery {
+    job: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_runs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<RunsQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 1000);
+    Ok(Json(
+        runs::list(&state.db, query.job.as_deref(), limit).await?,
+    ))
+}
+
+async fn find_run(state: &AppState, id: i64) -> Result<Run, ApiError> {
+    runs::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such run"))
+}
+
+async fn show_run(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    Ok(Json(RunView::from(find_run(&state, id).await?)))
+}
+
+async fn report_csv(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers, OPERATORS).await?;
+    let run = find_run(&state, id).await?;
+    let findings = run.findings().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "No report",
+            format!("run {id} has no report (status {})", run.status),
+        )
+    })?;
+    let body = super::csv::report_csv(&run, &findings).map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Report not written",
+            "the report could not be written as CSV",
+        )
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"reconcile-{}-run-{id}.csv\"",
+                    run.job
+                ),
+            ),
+        ],
+        body,
+    ))
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RunRequest {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+fn run_error(error: RunError) -> ApiError {
+    match error {
+        RunError::UnknownJob(_) => ApiError::not_found("no such job"),
+        RunError::UnknownRun(_) => ApiError::not_found("no such run"),
+        RunError::NotRetryable(_) => {
+            ApiError::new(StatusCode::CONFLICT, "Not retryable", error.to_string())
+        }
+        RunError::Store(e) => e.into(),
+    }
+}
+
+async fn audit_run(
+    state: &AppState,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    run: &Run,
+) -> Result<(), ApiError> {
+    let mut tx = state.db.begin().await?;
+    audit::append(
+        &mut tx,
+        &audit::NewEntry {
+            actor,
+            action,
+            subject,
+            reason: None,
+            details: serde_json::json!({
+                "run": run.id,
+                "job": run.job,
+                "dryRun": run.dry_run,
+                "status": run.status,
+                "discrepancies": run.discrepancies,
+                "retryOf": run.retry_of,
+            }),
+        },
+        now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `POST /operator/v1/reconcile/jobs/{job}/run` with an optional `{"dryRun": true}`:
+/// runs the job now and answers with the run and its report.
+async fn run_job(
+    State(state): State<AppState>,
+    Path(job): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, OPERATORS).await?;
+    let request: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RunRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|_| ApiError::bad_request("the body must be {\"dryRun\": true|false}"))?
+    };
+    if jobs::by_name(&job).is_none() {
+        return Err(ApiError::not_found("no such job"));
+    }
+    let run = runner(&state)
+        .run_now(&job, request.dry_run)
+        .await
+        .map_err(run_error)?;
+    audit_run(
+        &state,
+        &format!("operator:{}", holder.name),
+        "reconcile.run",
+        &format!("job:{job}"),
+        &run,
+    )
+    .await?;
+    Ok(Json(RunView::from(run)))
+}
+
+/// `POST /operator/v1/reconcile/runs/{id}/retry`: runs a failed or died run's job again.
+async fn retry_run(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let holder = authorize(&state, &headers, OPERATORS).await?;
+    let run = runner(&state).retry(id).await.map_err(run_error)?;
+    audit_run(
+        &state,
+        &format!("operator:{}", holder.name),
+        "reconcile.retry",
+        &format!("run:{id}"),
+        &run,
+    )
+    .await?;
+    Ok(Json(RunView::from(run)))
+}
