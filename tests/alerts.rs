@@ -20,6 +20,7 @@ use support::{
 on_both_backends!(
     a_partner_outage_is_one_alert_down_and_one_back,
     the_same_condition_raised_twice_is_sent_once,
+    an_overdue_answer_alerts_once_and_resolves_when_it_arrives,
 );
 
 /// The alerts the webhook received, in order: (alert, state, key).
@@ -281,5 +282,94 @@ async fn the_same_condition_raised_twice_is_sent_once(t: TestDb) {
             .is_some()
     );
     db.close().await;
+    t.cleanup().await;
+}
+
+async fn an_overdue_answer_alerts_once_and_resolves_when_it_arrives(t: TestDb) {
+    use ivd_gateway::reconcile::deadlines::{self, Expectation};
+    use ivd_gateway::reconcile::scheduler::Runner;
+    let webhook = MockPartner::start(Behaviour::default()).await;
+    let mut settings = gateway_settings(
+        &t,
+        vec![http_partner("ops-alerts", &webhook.endpoint(), 10)],
+    );
+    settings.alerts.webhook_partners = vec!["ops-alerts".to_string()];
+    settings.outbox.enabled = false;
+    let dir = t.scratch_dir();
+    let runner = Runner {
+        db: t.db.clone(),
+        settings: Arc::new(settings),
+        lookup_key: ivd_gateway::privacy::LookupKey::load_or_create(&dir.join("keys/lookup.key"))
+            .unwrap(),
+        data_keys: ivd_gateway::privacy::DataKeys::load_or_create(&dir.join("keys/data")).unwrap(),
+        dispatcher_wake: None,
+        worker: "test".to_string(),
+        metrics: None,
+    };
+    // Acme Payroll owed an e-IWO acknowledgment yesterday.
+    let now = now_ms();
+    let mut tx = t.db.begin().await.unwrap();
+    deadlines::expect(
+        &mut tx,
+        &Expectation {
+            partner: "employer-acme",
+            message_id: None,
+            reference: "TRK-000042",
+            kind: "eiwo.employer-ack",
+            due_at: now - 86_400_000,
+            case_id: None,
+        },
+        now - 10 * 86_400_000,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let sent = || async {
+        let rows: Vec<(String,)> = ivd_gateway::on_read!(&t.db, c => {
+            sqlx::query_as("SELECT idempotency_key FROM outbox_messages WHERE kind = 'alert' ORDER BY id")
+                .fetch_all(c)
+                .await
+                .unwrap()
+        });
+        rows.into_iter().map(|(k,)| k).collect::<Vec<_>>()
+    };
+    // A dry run alerts nobody; two real runs alert once (and the job's alert fires once).
+    runner.run_now("ack-deadlines", true).await.unwrap();
+    assert!(sent().await.is_empty());
+    runner.run_now("ack-deadlines", false).await.unwrap();
+    runner.run_now("ack-deadlines", false).await.unwrap();
+    let overdue = "alert:ack-overdue:employer-acme:eiwo.employer-ack:TRK-000042";
+    assert_eq!(
+        sent().await,
+        vec![
+            format!("{overdue}:1"),
+            "alert:reconciliation:ack-deadlines:1".to_string()
+        ]
+    );
+    // The acknowledgment arrives: the next run resolves both alerts.
+    let mut tx = t.db.begin().await.unwrap();
+    assert!(
+        deadlines::satisfy(
+            &mut tx,
+            "employer-acme",
+            "TRK-000042",
+            "eiwo.employer-ack",
+            "R-1",
+            now
+        )
+        .await
+        .unwrap()
+    );
+    tx.commit().await.unwrap();
+    runner.run_now("ack-deadlines", false).await.unwrap();
+    assert_eq!(
+        sent().await,
+        vec![
+            format!("{overdue}:1"),
+            "alert:reconciliation:ack-deadlines:1".to_string(),
+            format!("{overdue}:2"),
+            "alert:reconciliation:ack-deadlines:2".to_string(),
+        ]
+    );
     t.cleanup().await;
 }

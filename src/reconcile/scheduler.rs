@@ -180,6 +180,28 @@ impl Runner {
                 "The run had been declared dead; its outcome was not recorded."
             );
         }
+        // A real run with discrepancies fires the job's alert; a clean one resolves it.
+        if let Ok(findings) = &outcome
+            && recorded
+            && !dry_run
+        {
+            let signal = crate::alerts::Signal::Reconciliation {
+                job: job.name().to_string(),
+                run: id.to_string(),
+                discrepancies: findings.discrepancies.len(),
+            };
+            match crate::alerts::apply(&self.db, &self.settings, &signal, now_ms()).await {
+                Ok(Some(_)) => {
+                    if let Some(wake) = &self.dispatcher_wake {
+                        wake.notify_one();
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(job = job.name(), run = id, error = %error, "The reconciliation alert could not be recorded.");
+                }
+            }
+        }
         if let Some(metrics) = &self.metrics {
             metrics
                 .reconcile_runs

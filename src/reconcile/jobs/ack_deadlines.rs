@@ -92,6 +92,9 @@ impl Job for AckDeadlines {
         findings.count("remindersEnqueued", 0);
         findings.count("remindersSentBefore", 0);
         let overdue = deadlines::overdue(&context.db, context.now).await?;
+        if !context.dry_run {
+            raise_alerts(context, &overdue).await?;
+        }
         for deadline in overdue {
             findings.count("overdue", 1);
             let mut discrepancy = Discrepancy::new(
@@ -187,6 +190,52 @@ impl Job for AckDeadlines {
         }
         Ok(findings)
     }
+}
+
+/// An overdue answer is an alert (sent once, however many runs find it); an alert whose
+/// answer has since arrived is resolved.
+async fn raise_alerts(
+    context: &JobContext,
+    overdue: &[deadlines::Deadline],
+) -> Result<(), StoreError> {
+    use crate::alerts::{self, Signal};
+    for deadline in overdue {
+        let signal = Signal::AckOverdue {
+            partner: deadline.partner.clone(),
+            reference: deadline.reference.clone(),
+            kind: deadline.kind.clone(),
+        };
+        alerts::apply(&context.db, &context.settings, &signal, context.now).await?;
+    }
+    for alert in alerts::list(&context.db, Some("firing"), 10_000).await? {
+        // Keys are `ack-overdue:<partner>:<kind>:<reference>`; partner ids and kinds hold
+        // no colon, a reference may.
+        let Some(rest) = alert.key.strip_prefix("ack-overdue:") else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, ':');
+        let (Some(partner), Some(kind), Some(reference)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let answered = deadlines::for_reference(&context.db, reference)
+            .await?
+            .iter()
+            .any(|d| d.partner == partner && d.kind == kind && d.satisfied_at.is_some());
+        if answered {
+            let signal = Signal::AckReceived {
+                partner: partner.to_string(),
+                reference: reference.to_string(),
+                kind: kind.to_string(),
+            };
+            alerts::apply(&context.db, &context.settings, &signal, context.now).await?;
+        }
+    }
+    if let Some(wake) = &context.dispatcher_wake {
+        wake.notify_one();
+    }
+    Ok(())
 }
 
 fn with_action(mut discrepancy: Discrepancy, action: impl Into<String>) -> Discrepancy {
