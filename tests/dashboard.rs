@@ -355,6 +355,48 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
     assert_eq!(rows.lines().count(), 1, "only the matching entry: {rows}");
     screenshot(&browser, "7-audit").await;
 
+    // Reconciliation: a job run now shows with its report, downloadable as CSV.
+    let ran: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{api}/operator/v1/reconcile/jobs/outbox-health/run"
+        ))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "dryRun": false }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let run_id = ran["id"].as_i64().expect("a stored run");
+    browser
+        .goto(&format!("{api}/reconciliation"))
+        .await
+        .unwrap();
+    let jobs = text_of(&browser, "#jobs").await;
+    for job in [
+        "ack-deadlines",
+        "outbox-health",
+        "interstate-cases",
+        "new-hires",
+        "offset",
+        "control-totals",
+        "fidm",
+    ] {
+        assert!(jobs.contains(job), "{job} is listed: {jobs}");
+    }
+    screenshot(&browser, "8-reconciliation").await;
+    browser
+        .goto(&format!("{api}/reconciliation/runs/{run_id}"))
+        .await
+        .unwrap();
+    let report = page_text(&browser).await;
+    assert!(
+        report.contains("outbox-health") && report.contains("succeeded"),
+        "{report}"
+    );
+    screenshot(&browser, "9-reconciliation-run").await;
+
     // Signing out ends the session: the dashboard asks to sign in again.
     browser.goto(&format!("{api}/")).await.unwrap();
     browser

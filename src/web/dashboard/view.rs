@@ -5,10 +5,11 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
 /// The pages of the navigation bar.
-pub const NAV: [(&str, &str); 4] = [
+pub const NAV: [(&str, &str); 5] = [
     ("/", "Exchange health"),
     ("/dead-letters", "Dead letters"),
     ("/receipts", "Inbound receipts"),
+    ("/reconciliation", "Reconciliation"),
     ("/audit", "Audit trail"),
 ];
 
