@@ -166,3 +166,19 @@ pub async fn revoke(db: &Db, name: &str, now: i64) -> Result<u64, StoreError> {
     });
     Ok(done)
 }
+
+/// The FEINs the live employer tokens issued under `name` may act for (none when every
+/// such token is revoked). The employer pages read the scope here at each request rather
+/// than trusting anything the session or a form carries.
+pub async fn employer_feins(db: &Db, name: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = on_read!(db, c => {
+        sqlx::query_as(
+            "SELECT DISTINCT f.fein FROM token_feins f JOIN api_tokens t ON t.id = f.token_id \
+             WHERE t.name = $1 AND t.role = 'employer' AND t.revoked_at IS NULL ORDER BY f.fein",
+        )
+        .bind(name)
+        .fetch_all(c)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(f,)| f).collect())
+}

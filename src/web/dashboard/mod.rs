@@ -31,7 +31,8 @@ use crate::outbox::store::{self as outbox_store, ListFilter};
 use crate::store::tokens::{self, Role};
 use crate::web::session::{self, Session};
 use crate::web::{ApiError, AppState};
-use view::{Viewer, age, badge, page, when};
+pub(crate) use view::when;
+use view::{Viewer, age, badge, page};
 
 const STYLESHEET: &str = include_str!("app.css");
 /// How often the health page reloads itself (seconds).
