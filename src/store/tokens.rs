@@ -93,12 +93,26 @@ pub async fn issue_scoped(
     feins: &[ivd_model::Fein],
     now: i64,
 ) -> Result<String, StoreError> {
+    let mut tx = db.begin().await?;
+    let token = issue_scoped_in(&mut tx, name, role, feins, now).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// [`issue_scoped`] in the caller's transaction (an approval and the token it issues
+/// commit together).
+pub async fn issue_scoped_in(
+    tx: &mut crate::store::DbTx,
+    name: &str,
+    role: Role,
+    feins: &[ivd_model::Fein],
+    now: i64,
+) -> Result<String, StoreError> {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("ivd_{}", hex::encode(secret));
     let hash = hash_token(&token);
-    let mut tx = db.begin().await?;
-    let (id,): (i64,) = on_tx!(&mut tx, c => {
+    let (id,): (i64,) = on_tx!(tx, c => {
         sqlx::query_as("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(name)
             .bind(role.as_str())
@@ -108,7 +122,7 @@ pub async fn issue_scoped(
             .await?
     });
     for fein in feins {
-        on_tx!(&mut tx, c => {
+        on_tx!(tx, c => {
             sqlx::query("INSERT INTO token_feins (token_id, fein) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(id)
                 .bind(fein.expose())
@@ -117,7 +131,6 @@ pub async fn issue_scoped(
                 .rows_affected()
         });
     }
-    tx.commit().await?;
     Ok(token)
 }
 

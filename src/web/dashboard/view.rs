@@ -5,11 +5,12 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
 /// The pages of the navigation bar.
-pub const NAV: [(&str, &str); 4] = [
+pub const NAV: [(&str, &str); 5] = [
     ("/", "Exchange health"),
     ("/dead-letters", "Dead letters"),
     ("/receipts", "Inbound receipts"),
     ("/audit", "Audit trail"),
+    ("/employer-accounts", "Employer accounts"),
 ];
 
 /// Who is signed in, for the page header.

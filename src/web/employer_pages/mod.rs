@@ -6,6 +6,8 @@
 //!   and lock-out as the operator dashboard ([`super::session`]). The FEINs an account may
 //!   act for are read from its live tokens at every request, never from the session or a
 //!   form: a revoked token ends what the session may do at once.
+//! - **Asking for an account** (`/employer/register`): a request waits for an operator,
+//!   who approves it on the dashboard (`/employer-accounts`), which issues the token.
 //! - **One new hire** (`/employer/new-hire`): the form is turned into a one-row CSV file
 //!   and judged by the adapter's own reader (`ivd_newhire::read` with `Rules`), so the
 //!   rules and messages are those of a file; a valid report goes through the same intake
@@ -55,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/employer", get(home))
         .route("/employer/sign-in", get(sign_in_form).post(sign_in))
         .route("/employer/sign-out", post(sign_out))
+        .route("/employer/register", get(register_form).post(register))
         .route(
             "/employer/new-hire",
             get(new_hire_form).post(new_hire_submit),
@@ -201,7 +204,7 @@ fn sign_in_page(error: Option<&str>, name: &str) -> Markup {
                 }
                 button.action type="submit" { "Sign in" }
             }
-            p.muted { "No account yet? Ask the state's employer services desk for one. "
+            p { "No account yet? " a href="/employer/register" { "Ask for an account" } ". "
                 "A payroll agent gets one account for all the employers it reports for." }
         }
     };
@@ -281,6 +284,212 @@ async fn sign_out(
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     response
+}
+
+// ----- asking for an account -----
+
+/// The cookie that pairs the registration form with its post (there is no session yet).
+const REGISTER_COOKIE: &str = "ivd_register";
+
+fn register_page(
+    token: &str,
+    values: &std::collections::BTreeMap<String, String>,
+    errors: &[FormError],
+) -> Markup {
+    let value = |id: &str| values.get(id).map(String::as_str).unwrap_or("");
+    let input = |id: &'static str,
+                 label: &'static str,
+                 hint: Option<&'static str>,
+                 autocomplete: &'static str,
+                 maxlength: u32| {
+        text_input(
+            &Input {
+                id,
+                label,
+                hint,
+                value: value(id),
+                required: true,
+                rule: None,
+                autocomplete,
+                inputmode: None,
+                maxlength,
+            },
+            errors,
+        )
+    };
+    let content = html! {
+        (error_summary(errors))
+        p { "Ask for an account to report new hires and answer withholding orders on this site. "
+            "The state checks every request with the business before it opens an account, then sends you an access code." }
+        form method="post" action="/employer/register" novalidate {
+            input type="hidden" name="form_token" value=(token);
+            (input("business_name", "Business name", None, "organization", 100))
+            (input("account_name", "Account name you want", Some("You sign in with it. 3 to 60 letters, digits, dots, dashes or underscores, for example acme-payroll."), "username", 60))
+            (input("feins", "FEIN of each employer you report for", Some("9 digits each. A payroll agent lists every client, separated by commas."), "off", 400))
+            (input("contact_email", "Email address for our answer", None, "email", 254))
+            button.action type="submit" { "Send my request" }
+        }
+    };
+    page("Ask for an employer account", "", None, content)
+}
+
+fn with_register_cookie(mut response: Response, token: &str, secure: bool) -> Response {
+    let cookie = format!(
+        "{REGISTER_COOKIE}={token}; Path=/employer/register; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        if secure { "; Secure" } else { "" }
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn register_form(State(state): State<AppState>) -> Response {
+    use rand::RngCore;
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    with_register_cookie(
+        html_page(
+            StatusCode::OK,
+            register_page(&token, &Default::default(), &[]),
+        ),
+        &token,
+        state.settings.server.secure_cookies,
+    )
+}
+
+/// The registration form's problems, or the parsed FEINs.
+fn check_registration(
+    values: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<Fein>, Vec<FormError>> {
+    let value = |id: &str| values.get(id).map(|v| v.trim()).unwrap_or("");
+    let mut errors = Vec::new();
+    let mut error = |field: &str, message: &str| {
+        errors.push(FormError {
+            field: field.into(),
+            message: message.into(),
+        })
+    };
+    if value("business_name").is_empty() || value("business_name").len() > 100 {
+        error(
+            "business_name",
+            "Enter the business name (at most 100 characters)",
+        );
+    }
+    let name = value("account_name");
+    if !(3..=60).contains(&name.len())
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        error(
+            "account_name",
+            "Choose an account name of 3 to 60 letters, digits, dots, dashes or underscores",
+        );
+    }
+    let feins: Vec<&str> = value("feins")
+        .split([',', ' ', ';', '\n'])
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    let parsed: Vec<Fein> = feins
+        .iter()
+        .filter_map(|f| Fein::parse(&f.replace('-', "")).ok())
+        .collect();
+    if feins.is_empty() || parsed.len() != feins.len() || parsed.len() > 50 {
+        error(
+            "feins",
+            "Enter each FEIN as 9 digits, for example 41-1234567, separated by commas",
+        );
+    }
+    let email = value("contact_email");
+    if email.len() > 254 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        error(
+            "contact_email",
+            "Enter an email address, for example payroll@example.com",
+        );
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errors)
+    }
+}
+
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(values): Form<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    let posted = values.get("form_token").map(String::as_str).unwrap_or("");
+    let paired = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(key, value)| {
+            key == REGISTER_COOKIE
+                && !posted.is_empty()
+                && subtle::ConstantTimeEq::ct_eq(value.as_bytes(), posted.as_bytes()).into()
+        });
+    if !paired {
+        return expired();
+    }
+    let secure = state.settings.server.secure_cookies;
+    let feins = match check_registration(&values) {
+        Ok(feins) => feins,
+        Err(errors) => {
+            return with_register_cookie(
+                html_page(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    register_page(posted, &values, &errors),
+                ),
+                posted,
+                secure,
+            );
+        }
+    };
+    let value = |id: &str| values.get(id).map(|v| v.trim()).unwrap_or("").to_string();
+    let account = value("account_name");
+    let outcome: Result<Response, crate::store::StoreError> = async {
+        if crate::store::employer_accounts::name_taken(&state.db, &account).await? {
+            let errors = [FormError {
+                field: "account_name".into(),
+                message: "That account name is taken. Choose another".into(),
+            }];
+            return Ok(with_register_cookie(
+                html_page(StatusCode::UNPROCESSABLE_ENTITY, register_page(posted, &values, &errors)),
+                posted,
+                secure,
+            ));
+        }
+        crate::store::employer_accounts::request(
+            &state.db,
+            &account,
+            &value("business_name"),
+            &feins,
+            &value("contact_email"),
+            now_ms(),
+        )
+        .await?;
+        tracing::info!("An employer asked for an account on the employer pages.");
+        Ok(html_page(
+            StatusCode::OK,
+            page(
+                "Your request was received",
+                "",
+                None,
+                html! {
+                    p.notice role="status" { "Thank you. We will check your request with your business and answer at the email address you gave." }
+                    p { "When your account is ready you will get an access code. Then " a href="/employer/sign-in" { "sign in" } "." }
+                },
+            ),
+        ))
+    }
+    .await;
+    outcome.unwrap_or_else(|error| ApiError::from(error).into_response())
 }
 
 // ----- home -----
