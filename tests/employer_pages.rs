@@ -26,7 +26,10 @@ use ivd_newhire::Format;
 use ivd_newhire::generate::Generator;
 use support::{TestDb, free_port, gateway_settings, wait_until};
 
-on_both_backends!(an_employer_uses_every_page_without_javascript_and_sees_only_its_own);
+on_both_backends!(
+    an_employer_uses_every_page_without_javascript_and_sees_only_its_own,
+    an_employer_asks_for_an_account_and_an_operator_approves_it,
+);
 
 const OUR_FEIN: &str = "411234567";
 const OTHER_FEIN: &str = "527654321";
@@ -502,6 +505,129 @@ async fn an_employer_uses_every_page_without_javascript_and_sees_only_its_own(t:
     t.cleanup().await;
 }
 
+async fn an_employer_asks_for_an_account_and_an_operator_approves_it(t: TestDb) {
+    let pages = Pages::start(&t).await;
+
+    // The form pairs with a cookie: a post from elsewhere is refused.
+    let form = pages
+        .http
+        .get(pages.url("/employer/register"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status().as_u16(), 200);
+    let cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = form.text().await.unwrap();
+    let marker = "name=\"form_token\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    let token = html[at..at + html[at..].find('"').unwrap()].to_string();
+    let request = [
+        ("form_token", token.as_str()),
+        ("business_name", "Northwind Payroll"),
+        ("account_name", "northwind-payroll"),
+        ("feins", "41-1234567, 527654321"),
+        ("contact_email", "payroll@northwind.example"),
+    ];
+    let (status, _) = pages.post_form("", "/employer/register", &request).await;
+    assert_eq!(status, 403, "no form cookie, no request");
+
+    // A bad FEIN is tied to its field.
+    let mut bad = request;
+    bad[3] = ("feins", "41-123");
+    let (status, body) = pages.post_form(&cookie, "/employer/register", &bad).await;
+    assert_eq!(status, 422);
+    assert!(body.contains("href=\"#feins\""), "{body}");
+    let (status, body) = pages
+        .post_form(&cookie, "/employer/register", &request)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Your request was received"), "{body}");
+    // The name is now taken; a pending request grants nothing.
+    let (status, body) = pages
+        .post_form(&cookie, "/employer/register", &request)
+        .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("That account name is taken"), "{body}");
+
+    // An operator approves it on the dashboard; the token is shown once.
+    let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
+        .await
+        .unwrap();
+    let response = pages
+        .http
+        .post(pages.url("/sign-in"))
+        .form(&[("name", "ops"), ("token", operator.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    let ops = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, list) = pages.get(&ops, "/employer-accounts").await;
+    assert_eq!(status, 200);
+    assert!(
+        list.contains("northwind-payroll") && list.contains("411234567, 527654321"),
+        "{list}"
+    );
+    let marker = "action=\"";
+    let at = list.find("action=\"/employer-accounts/").unwrap() + marker.len();
+    let action = list[at..at + list[at..].find('"').unwrap()].to_string();
+    let ops_csrf = csrf_of(&list);
+    let (status, _) = pages
+        .post_form(&ops, &action, &[("csrf", "wrong"), ("decision", "approve")])
+        .await;
+    assert_eq!(status, 403);
+    let (status, approved) = pages
+        .post_form(
+            &ops,
+            &action,
+            &[("csrf", &ops_csrf), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(status, 200, "{approved}");
+    let marker = "id=\"issued-token\">";
+    let at = approved.find(marker).unwrap() + marker.len();
+    let issued = approved[at..at + approved[at..].find('<').unwrap()].to_string();
+    assert!(issued.starts_with("ivd_"), "{issued}");
+    let (_, again) = pages
+        .post_form(
+            &ops,
+            &action,
+            &[("csrf", &ops_csrf), ("decision", "approve")],
+        )
+        .await;
+    assert!(again.contains("already decided"), "{again}");
+    let (_, audit) = pages.get(&ops, "/audit?q=employer_account").await;
+    assert!(audit.contains("employer_account.approve"), "{audit}");
+
+    // The agent signs in and may act for both FEINs.
+    let agent = pages.sign_in("northwind-payroll", &issued).await;
+    let (_, home) = pages.get(&agent, "/employer").await;
+    assert!(
+        home.contains("41-1234567") && home.contains("52-7654321"),
+        "{home}"
+    );
+    let (_, orders) = pages.get(&agent, "/employer/orders").await;
+    assert!(
+        orders.contains(OUR_ORDER) && orders.contains(OTHER_ORDER),
+        "{orders}"
+    );
+
+    pages.gateway.stop().await;
+    t.cleanup().await;
+}
+
 // ----- in a browser -----
 
 /// chromedriver on a free port, stopped with the test.
@@ -641,6 +767,15 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
     let driver = Chromedriver::start().await;
     let browser = driver.browser(true).await;
     let base = pages.url("");
+
+    // Asking for an account.
+    browser
+        .goto(&format!("{base}/employer/register"))
+        .await
+        .unwrap();
+    page_showing(&browser, "Ask for an account").await;
+    accessible(&browser, &axe, "register").await;
+    screenshot(&browser, "00-register").await;
 
     // Sign in.
     browser
