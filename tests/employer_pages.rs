@@ -493,6 +493,30 @@ async fn an_employer_uses_every_page_without_javascript_and_sees_only_its_own(t:
     let (status, _) = pages.get(&theirs, "/employer").await;
     assert_eq!(status, 303);
 
+    // Five failed sign-ins lock the name out, even with the right token after them.
+    for _ in 0..5 {
+        let (status, _) = pages
+            .post_form(
+                "",
+                "/employer/sign-in",
+                &[("name", "acme-payroll"), ("token", "ivd_wrong")],
+            )
+            .await;
+        assert_eq!(status, 401);
+    }
+    let (status, body) = pages
+        .post_form(
+            "",
+            "/employer/sign-in",
+            &[
+                ("name", "acme-payroll"),
+                ("token", pages.our_token.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(body.contains("Too many failed sign-ins"), "{body}");
+
     // Signing out ends the session.
     let (status, _) = pages
         .post_form(&ours, "/employer/sign-out", &[("csrf", &csrf)])

@@ -1726,18 +1726,27 @@ fn acknowledgment_of(
 fn acknowledgment_file(ack: Acknowledgment, now: i64) -> Result<Vec<u8>, String> {
     let fein = ack.fein.clone();
     let prefix = fein.expose().get(..2).unwrap_or("00").to_string();
+    // The control numbers make the file unique (a second copy is a duplicate): the time and
+    // the order's number, so two answers sent in the same millisecond stay apart.
+    let digits: String = ack
+        .tracking_number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let order = digits.get(digits.len().saturating_sub(6)..).unwrap_or("");
+    let unique = format!("{:013}{order:0>6}", now.max(0) % 10_000_000_000_000);
     let created = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
         .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
     ivd_eiwo::write_acknowledgments(
         &FileHeaderInfo {
-            control_number: format!("{prefix}A{:019}", now.max(0)),
+            control_number: format!("{prefix}A{unique}"),
             state_fips: None,
             ein: fein.clone(),
             primary_ein: None,
             created: time::PrimitiveDateTime::new(created.date(), created.time()),
         },
         &[AckBatch {
-            control_number: format!("{prefix}B{:019}", now.max(0)),
+            control_number: format!("{prefix}B{unique}"),
             fein,
             acknowledgments: vec![ack],
         }],
