@@ -23,6 +23,7 @@
 //! pool, which WAL lets run beside the writer.
 
 pub mod cases;
+pub mod employer_accounts;
 pub mod events;
 pub mod requests;
 pub mod sealing;

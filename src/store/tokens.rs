@@ -93,12 +93,26 @@ pub async fn issue_scoped(
     feins: &[ivd_model::Fein],
     now: i64,
 ) -> Result<String, StoreError> {
+    let mut tx = db.begin().await?;
+    let token = issue_scoped_in(&mut tx, name, role, feins, now).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// [`issue_scoped`] in the caller's transaction (an approval and the token it issues
+/// commit together).
+pub async fn issue_scoped_in(
+    tx: &mut crate::store::DbTx,
+    name: &str,
+    role: Role,
+    feins: &[ivd_model::Fein],
+    now: i64,
+) -> Result<String, StoreError> {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("ivd_{}", hex::encode(secret));
     let hash = hash_token(&token);
-    let mut tx = db.begin().await?;
-    let (id,): (i64,) = on_tx!(&mut tx, c => {
+    let (id,): (i64,) = on_tx!(tx, c => {
         sqlx::query_as("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(name)
             .bind(role.as_str())
@@ -108,7 +122,7 @@ pub async fn issue_scoped(
             .await?
     });
     for fein in feins {
-        on_tx!(&mut tx, c => {
+        on_tx!(tx, c => {
             sqlx::query("INSERT INTO token_feins (token_id, fein) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(id)
                 .bind(fein.expose())
@@ -117,7 +131,6 @@ pub async fn issue_scoped(
                 .rows_affected()
         });
     }
-    tx.commit().await?;
     Ok(token)
 }
 
@@ -165,4 +178,20 @@ pub async fn revoke(db: &Db, name: &str, now: i64) -> Result<u64, StoreError> {
             .rows_affected()
     });
     Ok(done)
+}
+
+/// The FEINs the live employer tokens issued under `name` may act for (none when every
+/// such token is revoked). The employer pages read the scope here at each request rather
+/// than trusting anything the session or a form carries.
+pub async fn employer_feins(db: &Db, name: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = on_read!(db, c => {
+        sqlx::query_as(
+            "SELECT DISTINCT f.fein FROM token_feins f JOIN api_tokens t ON t.id = f.token_id \
+             WHERE t.name = $1 AND t.role = 'employer' AND t.revoked_at IS NULL ORDER BY f.fein",
+        )
+        .bind(name)
+        .fetch_all(c)
+        .await?
+    });
+    Ok(rows.into_iter().map(|(f,)| f).collect())
 }

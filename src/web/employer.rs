@@ -44,7 +44,7 @@ struct UploadQuery {
     format: Option<String>,
 }
 
-fn new_hire_intake(state: &AppState) -> NewHireIntake {
+pub(crate) fn new_hire_intake(state: &AppState) -> NewHireIntake {
     NewHireIntake {
         db: state.db.clone(),
         settings: state.settings.clone(),
@@ -52,15 +52,43 @@ fn new_hire_intake(state: &AppState) -> NewHireIntake {
     }
 }
 
-/// `POST /employer/v1/new-hires`: a new-hire file. Answers with the receipt id and the
-/// totals; the per-record report is at `GET /employer/v1/new-hires/{receipt}`.
-async fn upload_new_hires(
-    State(state): State<AppState>,
-    Query(query): Query<UploadQuery>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let holder = authorize(&state, &headers, EMPLOYER).await?;
+/// What became of a new-hire file handed to the intake.
+pub(crate) enum UploadOutcome {
+    /// The same bytes were received before; nothing was applied again.
+    Duplicate {
+        /// The earlier receipt.
+        receipt_id: String,
+        /// Its totals.
+        summary: Option<Summary>,
+    },
+    /// Stored; processing stopped and will be resumed.
+    Processing {
+        /// The receipt.
+        receipt_id: String,
+    },
+    /// Stored and judged record by record.
+    Received {
+        /// The receipt.
+        receipt_id: String,
+        /// The totals.
+        summary: Summary,
+    },
+}
+
+/// Spools, registers and processes a new-hire file sent by `holder`: the one path every
+/// upload takes, from the API or from the employer pages. `named` is the format the
+/// sender named; otherwise it is taken from the content.
+pub(crate) async fn receive_new_hires<S, E>(
+    state: &AppState,
+    holder: &TokenHolder,
+    content_type: &str,
+    named: Option<Format>,
+    body: S,
+) -> Result<UploadOutcome, ApiError>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
     if holder.feins.is_empty() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -68,18 +96,6 @@ async fn upload_new_hires(
             "this token is not scoped to any FEIN",
         ));
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_string();
-    let named = match &query.format {
-        Some(name) => Some(
-            name.parse::<Format>()
-                .map_err(|_| ApiError::bad_request("format must be one of w4, xx, csv, xml"))?,
-        ),
-        None => Format::from_media_type(&content_type),
-    };
     let now = now_ms();
     let settings = &state.settings.employers;
     let spooled = spool::receive_stream(
@@ -88,9 +104,9 @@ async fn upload_new_hires(
         &SpooledUpload {
             partner: &holder.name,
             channel: CHANNEL,
-            content_type: &content_type,
+            content_type,
         },
-        body.into_data_stream(),
+        body,
         settings.max_upload_bytes,
         now,
     )
@@ -117,19 +133,13 @@ async fn upload_new_hires(
     })?;
     crate::telemetry::metrics::Metrics::partner(&state.metrics.inbound_received, "employers");
     let receipt_id = spooled.received.receipt_id().to_string();
-    let intake = new_hire_intake(&state);
+    let intake = new_hire_intake(state);
     if let Received::Duplicate { .. } = spooled.received {
         let summary = newhire::summary(&state.db, &receipt_id).await?;
-        return Ok((
-            StatusCode::OK,
-            Json(serde_json::json!({
-                "status": "duplicate",
-                "receiptId": receipt_id,
-                "detail": "this file was received before; nothing was applied again",
-                "summary": summary,
-            })),
-        )
-            .into_response());
+        return Ok(UploadOutcome::Duplicate {
+            receipt_id,
+            summary,
+        });
     }
     let format = match named {
         Some(format) => format,
@@ -167,6 +177,67 @@ async fn upload_new_hires(
         Ok(summary) => summary,
         Err(error) => {
             tracing::warn!(receipt_id, error = %error, "Processing a new-hire upload stopped; it will be resumed.");
+            return Ok(UploadOutcome::Processing { receipt_id });
+        }
+    };
+    tracing::info!(
+        receipt_id,
+        records = summary.records,
+        accepted = summary.accepted,
+        "New-hire file received."
+    );
+    Ok(UploadOutcome::Received {
+        receipt_id,
+        summary,
+    })
+}
+
+/// `POST /employer/v1/new-hires`: a new-hire file. Answers with the receipt id and the
+/// totals; the per-record report is at `GET /employer/v1/new-hires/{receipt}`.
+async fn upload_new_hires(
+    State(state): State<AppState>,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let holder = authorize(&state, &headers, EMPLOYER).await?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let named = match &query.format {
+        Some(name) => Some(
+            name.parse::<Format>()
+                .map_err(|_| ApiError::bad_request("format must be one of w4, xx, csv, xml"))?,
+        ),
+        None => Format::from_media_type(&content_type),
+    };
+    let outcome = receive_new_hires(
+        &state,
+        &holder,
+        &content_type,
+        named,
+        body.into_data_stream(),
+    )
+    .await?;
+    let (receipt_id, summary) = match outcome {
+        UploadOutcome::Duplicate {
+            receipt_id,
+            summary,
+        } => {
+            return Ok((
+                StatusCode::OK,
+                Json(serde_json::json!({
+                    "status": "duplicate",
+                    "receiptId": receipt_id,
+                    "detail": "this file was received before; nothing was applied again",
+                    "summary": summary,
+                })),
+            )
+                .into_response());
+        }
+        UploadOutcome::Processing { receipt_id } => {
             return Ok((
                 StatusCode::ACCEPTED,
                 Json(serde_json::json!({
@@ -177,13 +248,11 @@ async fn upload_new_hires(
             )
                 .into_response());
         }
+        UploadOutcome::Received {
+            receipt_id,
+            summary,
+        } => (receipt_id, summary),
     };
-    tracing::info!(
-        receipt_id,
-        records = summary.records,
-        accepted = summary.accepted,
-        "New-hire file received."
-    );
     if summary.records > 0 && summary.refused == summary.records {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -300,7 +369,7 @@ async fn get_receipt(
 /// The whole report as CSV, streamed page by page so a million-record receipt never sits
 /// in memory: `record,status,field,position,code,severity,message,duplicate_of,ndnh_status`,
 /// one line per problem (one line with empty problem columns for a clean record).
-fn csv_report(state: AppState, receipt_id: String) -> Response {
+pub(crate) fn csv_report(state: AppState, receipt_id: String) -> Response {
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
         let header = csv_lines(|out| {
@@ -403,18 +472,35 @@ fn csv_lines(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -
     bytes::Bytes::from(out.into_inner().unwrap_or_default())
 }
 
-/// `POST /employer/v1/iwo-acknowledgments`: an e-IWO acknowledgment file (FHA … FTA).
-/// Every acknowledgment must be for a FEIN the token may act for.
-async fn post_acknowledgments(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    let holder = authorize(&state, &headers, EMPLOYER).await?;
+/// What became of an acknowledgment file.
+pub(crate) enum AckOutcome {
+    /// Received now and applied.
+    Received {
+        /// The receipt.
+        receipt_id: String,
+        /// The processor's outcome text.
+        outcome: Option<String>,
+        /// The file as read (verdicts, envelope errors).
+        file: Box<ivd_eiwo::AckFile>,
+    },
+    /// The same file was received before; nothing was applied again.
+    Duplicate {
+        /// The earlier receipt.
+        receipt_id: String,
+    },
+}
+
+/// Receives and applies an e-IWO acknowledgment file from `holder`: the one path every
+/// answer takes, a file posted to the API or a form filled in on the employer pages.
+pub(crate) async fn receive_acknowledgments(
+    state: &AppState,
+    holder: &TokenHolder,
+    body: &[u8],
+) -> Result<AckOutcome, ApiError> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the file is empty"));
     }
-    let file = ivd_eiwo::read_acknowledgments(&body);
+    let file = ivd_eiwo::read_acknowledgments(body);
     if let Some(outside) = iwo::feins_outside_scope(&file, &holder.feins) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -425,7 +511,7 @@ async fn post_acknowledgments(
         ));
     }
     let now = now_ms();
-    let message_id = iwo::ack_message_id(&file, &body);
+    let message_id = iwo::ack_message_id(&file, body);
     let received = intake::receive(
         &state.db,
         &Inbound {
@@ -433,21 +519,45 @@ async fn post_acknowledgments(
             channel: ACK_CHANNEL,
             message_id: Some(&message_id),
             content_type: "text/plain",
-            body: &body,
+            body,
         },
         now,
     )
     .await?;
-    let verdicts: Vec<serde_json::Value> = file
-        .verdicts
-        .iter()
-        .map(|v| serde_json::from_str(&v.to_json_line()).unwrap_or_default())
-        .collect();
-    match &received {
+    match received {
         Received::New { receipt_id } => {
             let processor =
                 crate::intake::ProcessorFor::for_channel(state.processors.as_ref(), ACK_CHANNEL);
-            let outcome = intake::process_outcome(&state.db, processor, receipt_id, now).await?;
+            let outcome = intake::process_outcome(&state.db, processor, &receipt_id, now).await?;
+            Ok(AckOutcome::Received {
+                receipt_id,
+                outcome,
+                file: Box::new(file),
+            })
+        }
+        Received::Duplicate { receipt_id } => Ok(AckOutcome::Duplicate { receipt_id }),
+    }
+}
+
+/// `POST /employer/v1/iwo-acknowledgments`: an e-IWO acknowledgment file (FHA … FTA).
+/// Every acknowledgment must be for a FEIN the token may act for.
+async fn post_acknowledgments(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let holder = authorize(&state, &headers, EMPLOYER).await?;
+    match receive_acknowledgments(&state, &holder, &body).await? {
+        AckOutcome::Received {
+            receipt_id,
+            outcome,
+            file,
+        } => {
+            let verdicts: Vec<serde_json::Value> = file
+                .verdicts
+                .iter()
+                .map(|v| serde_json::from_str(&v.to_json_line()).unwrap_or_default())
+                .collect();
             Ok((
                 StatusCode::CREATED,
                 Json(serde_json::json!({
@@ -462,7 +572,7 @@ async fn post_acknowledgments(
             )
                 .into_response())
         }
-        Received::Duplicate { receipt_id } => Ok((
+        AckOutcome::Duplicate { receipt_id } => Ok((
             StatusCode::OK,
             Json(serde_json::json!({
                 "status": "duplicate",

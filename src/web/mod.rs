@@ -7,6 +7,7 @@
 
 pub mod dashboard;
 pub mod employer;
+pub mod employer_pages;
 pub mod fti;
 pub mod health;
 pub mod limits;
@@ -111,6 +112,11 @@ impl ApiError {
     /// 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "Not found", detail)
+    }
+
+    /// The status and the detail, for a page that shows the problem in words.
+    pub fn parts(&self) -> (StatusCode, &str) {
+        (self.status, &self.detail)
     }
 
     /// 400.
@@ -233,6 +239,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(fti::routes())
         .merge(dashboard::routes())
         .merge(crate::reconcile::web::routes())
+        .merge(employer_pages::routes())
         .with_state(state.clone());
     let router = match limits::RequestLimit::per_minute(
         state.settings.server.token_requests_per_minute,

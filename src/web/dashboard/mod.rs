@@ -12,6 +12,8 @@
 //! - **Reconciliation** (`/reconciliation`, `/reconciliation/runs/{id}`): each job with its
 //!   schedule and last run; every run's report, discrepancy by discrepancy, and as CSV.
 //! - **Audit trail** (`/audit?q=`): searchable.
+//! - **Employer accounts** (`/employer-accounts`): employers' requests for an account on the
+//!   employer pages; approving one issues its token, shown once to hand over.
 //!
 //! Sign-in is for operators and admins (name and token); see [`super::session`].
 
@@ -33,7 +35,8 @@ use crate::outbox::store::{self as outbox_store, ListFilter};
 use crate::store::tokens::{self, Role};
 use crate::web::session::{self, Session};
 use crate::web::{ApiError, AppState};
-use view::{Viewer, age, badge, page, when};
+pub(crate) use view::when;
+use view::{Viewer, age, badge, page};
 
 const STYLESHEET: &str = include_str!("app.css");
 /// How often the health page reloads itself (seconds).
@@ -62,6 +65,8 @@ pub fn routes() -> Router<AppState> {
             get(reconciliation_csv),
         )
         .route("/audit", get(audit))
+        .route("/employer-accounts", get(employer_accounts))
+        .route("/employer-accounts/{id}", post(decide_employer_account))
         .route("/assets/app.css", get(stylesheet))
 }
 
@@ -893,4 +898,117 @@ async fn reconciliation_csv(
         )
         .into_response(),
     }
+}
+
+async fn employer_accounts(State(state): State<AppState>, Operator(session): Operator) -> Response {
+    let requests = match crate::store::employer_accounts::pending(&state.db).await {
+        Ok(requests) => requests,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let viewer = Viewer {
+        name: &session.holder,
+        csrf: &session.csrf,
+    };
+    let content = html! {
+        p { "Employers ask for an account on the employer pages at " code { "/employer/register" } ". "
+            "Check each request with the business (by phone or mail, using the contact details you have on file) before approving it. "
+            "Approving issues the account's token, shown once: hand it to the employer by a safe route." }
+        @if requests.is_empty() {
+            p { "No requests are waiting." }
+        } @else {
+            table id="employer-requests" {
+                thead { tr { th { "Asked" } th { "Account" } th { "Business" } th { "FEINs" } th { "Contact" } th { "Decision" } } }
+                tbody {
+                    @for request in &requests {
+                        tr data-request=(request.id) {
+                            td { (when(Some(request.requested_at))) }
+                            td { (request.account_name) }
+                            td { (request.business_name) }
+                            td { (request.feins.replace(',', ", ")) }
+                            td { (request.contact_email) }
+                            td {
+                                form.inline method="post" action=(format!("/employer-accounts/{}", request.id)) {
+                                    input type="hidden" name="csrf" value=(session.csrf);
+                                    button.action type="submit" name="decision" value="approve" { "Approve" }
+                                    button.action.secondary type="submit" name="decision" value="refuse" { "Refuse" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html_page(
+        StatusCode::OK,
+        page(
+            "Employer accounts",
+            "/employer-accounts",
+            Some(&viewer),
+            None,
+            content,
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct Decision {
+    csrf: String,
+    decision: String,
+}
+
+async fn decide_employer_account(
+    State(state): State<AppState>,
+    Operator(session): Operator,
+    Path(id): Path<i64>,
+    Form(form): Form<Decision>,
+) -> Response {
+    use crate::store::employer_accounts::{self, Decided};
+    if !session.csrf_matches(&form.csrf) {
+        return forbidden();
+    }
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        _ => return forbidden(),
+    };
+    let actor = format!("operator:{}", session.holder);
+    let decided = match employer_accounts::decide(&state.db, id, approve, &actor, data::now()).await
+    {
+        Ok(decided) => decided,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let viewer = Viewer {
+        name: &session.holder,
+        csrf: &session.csrf,
+    };
+    let content = match decided {
+        Decided::Approved {
+            account_name,
+            token,
+        } => html! {
+            p.notice role="status" { "Approved. The account " strong { (account_name) } " may sign in at " code { "/employer/sign-in" } " with this token:" }
+            pre id="issued-token" { (token) }
+            p { "It is shown only now and stored only as a hash. Hand it to the employer by a safe route." }
+            p { a href="/employer-accounts" { "Back to the requests" } }
+        },
+        Decided::Refused => html! {
+            p.notice role="status" { "Refused. No account was made." }
+            p { a href="/employer-accounts" { "Back to the requests" } }
+        },
+        Decided::NotPending => html! {
+            p.error role="alert" { "This request was already decided." }
+            p { a href="/employer-accounts" { "Back to the requests" } }
+        },
+    };
+    html_page(
+        StatusCode::OK,
+        page(
+            "Employer accounts",
+            "/employer-accounts",
+            Some(&viewer),
+            None,
+            content,
+        ),
+    )
 }

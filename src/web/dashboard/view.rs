@@ -5,12 +5,13 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
 /// The pages of the navigation bar.
-pub const NAV: [(&str, &str); 5] = [
+pub const NAV: [(&str, &str); 6] = [
     ("/", "Exchange health"),
     ("/dead-letters", "Dead letters"),
     ("/receipts", "Inbound receipts"),
     ("/reconciliation", "Reconciliation"),
     ("/audit", "Audit trail"),
+    ("/employer-accounts", "Employer accounts"),
 ];
 
 /// Who is signed in, for the page header.
