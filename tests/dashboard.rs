@@ -5,84 +5,20 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use ivd_gateway::app::RunningGateway;
 use ivd_gateway::outbox;
 use ivd_gateway::store::now_ms;
 use ivd_gateway::store::tokens::{self, Role};
+use support::browser::{Chromedriver, page_showing, screenshot, text_of};
 use support::{
-    Behaviour, MockPartner, TestDb, free_port, gateway_settings, http_partner, test_message,
-    wait_until,
+    Behaviour, MockPartner, TestDb, gateway_settings, http_partner, test_message, wait_until,
 };
 
 on_both_backends!(sign_in_is_for_operators_and_every_form_needs_its_session_token);
-
-/// chromedriver on a free port, stopped with the test.
-struct Chromedriver {
-    process: Child,
-    port: u16,
-}
-
-impl Chromedriver {
-    async fn start() -> Chromedriver {
-        let port = free_port();
-        let process = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed (Debian packages chromium and chromium-driver)");
-        let up = wait_until(Duration::from_secs(20), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
-        assert!(up, "chromedriver listens");
-        Chromedriver { process, port }
-    }
-
-    async fn browser(&self) -> Client {
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".to_string(),
-            serde_json::json!({
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000"],
-            }),
-        );
-        // chromedriver speaks plain HTTP on loopback: no TLS stack is needed to reach it.
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a browser session")
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn screenshot(browser: &Client, name: &str) {
-    let png = browser.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG");
-    std::fs::write(screenshots().join(format!("dashboard-{name}.png")), png).unwrap();
-}
 
 /// The health badge of `partner` on the health page, reloaded.
 async fn health_of(browser: &Client, api: &str, partner: &str) -> String {
@@ -96,37 +32,6 @@ async fn health_of(browser: &Client, api: &str, partner: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-/// The text of the first element matching `css`, once the page holding it has loaded (a
-/// click that navigates returns before the next page is there).
-async fn text_of(browser: &Client, css: &str) -> String {
-    for _ in 0..100 {
-        if let Ok(element) = browser.find(Locator::Css(css)).await
-            && let Ok(text) = element.text().await
-        {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {css} on the page");
-}
-
-async fn page_text(browser: &Client) -> String {
-    text_of(browser, "main").await
-}
-
-/// Waits until the page's text contains `expected` (the navigation a click started has
-/// arrived); returns the text.
-async fn page_showing(browser: &Client, expected: &str) -> String {
-    for _ in 0..100 {
-        let text = page_text(browser).await;
-        if text.contains(expected) {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    page_text(browser).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,7 +77,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
     };
 
     let chromedriver = Chromedriver::start().await;
-    let browser = chromedriver.browser().await;
+    let browser = chromedriver.browser(true).await;
 
     // Not signed in: the dashboard sends the operator to sign in.
     browser.goto(&format!("{api}/")).await.unwrap();
@@ -184,7 +89,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
             .path()
             .ends_with("/sign-in")
     );
-    screenshot(&browser, "1-sign-in").await;
+    screenshot(&browser, "dashboard-1-sign-in").await;
     // A wrong token is refused in plain words.
     browser
         .find(Locator::Id("name"))
@@ -239,7 +144,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
         .await
     );
     assert_eq!(health_of(&browser, &api, "state-27").await, "up");
-    screenshot(&browser, "2-partner-up").await;
+    screenshot(&browser, "dashboard-2-partner-up").await;
 
     // An outage: every attempt fails; the circuit opens and the dashboard shows it down.
     state_27.set_behaviour(Behaviour {
@@ -264,7 +169,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
         row.contains("503"),
         "the reason of the last failure is shown: {row}"
     );
-    screenshot(&browser, "3-partner-down").await;
+    screenshot(&browser, "dashboard-3-partner-down").await;
 
     // The outage ends: everything waiting is delivered and the partner is up again.
     state_27.set_behaviour(Behaviour::default());
@@ -273,7 +178,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
     })
     .await;
     assert!(back, "the dashboard shows state 27 back up");
-    screenshot(&browser, "4-partner-back").await;
+    screenshot(&browser, "dashboard-4-partner-back").await;
 
     // A county rejects a message: a dead letter, redelivered with a reason.
     enqueue("county-9", "case-9", 0).await;
@@ -286,7 +191,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
     })
     .await;
     assert!(dead, "the dead letter is listed");
-    screenshot(&browser, "5-dead-letter").await;
+    screenshot(&browser, "dashboard-5-dead-letter").await;
     let message_id = browser
         .find(Locator::Css("#dead-letters tr[data-message]"))
         .await
@@ -320,7 +225,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
     let done = format!("Message {message_id} will be delivered again.");
     let text = page_showing(&browser, &done).await;
     assert!(text.contains(&done), "{text}");
-    screenshot(&browser, "6-redelivered").await;
+    screenshot(&browser, "dashboard-6-redelivered").await;
 
     // The action is on the audit page, with its reason, found by searching.
     browser.goto(&format!("{api}/audit")).await.unwrap();
@@ -353,7 +258,7 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
         "{rows}"
     );
     assert_eq!(rows.lines().count(), 1, "only the matching entry: {rows}");
-    screenshot(&browser, "7-audit").await;
+    screenshot(&browser, "dashboard-7-audit").await;
 
     // Reconciliation: a job run now shows with its report, downloadable as CSV.
     let ran: serde_json::Value = reqwest::Client::new()
@@ -385,17 +290,17 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
     ] {
         assert!(jobs.contains(job), "{job} is listed: {jobs}");
     }
-    screenshot(&browser, "8-reconciliation").await;
+    screenshot(&browser, "dashboard-8-reconciliation").await;
     browser
         .goto(&format!("{api}/reconciliation/runs/{run_id}"))
         .await
         .unwrap();
-    let report = page_text(&browser).await;
+    let report = text_of(&browser, "main").await;
     assert!(
         report.contains("outbox-health") && report.contains("succeeded"),
         "{report}"
     );
-    screenshot(&browser, "9-reconciliation-run").await;
+    screenshot(&browser, "dashboard-9-reconciliation-run").await;
 
     // Signing out ends the session: the dashboard asks to sign in again.
     browser.goto(&format!("{api}/")).await.unwrap();

@@ -12,10 +12,9 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::employers::iwo;
 use ivd_gateway::store::Db;
@@ -24,7 +23,8 @@ use ivd_gateway::store::tokens::{self, Role};
 use ivd_model::Fein;
 use ivd_newhire::Format;
 use ivd_newhire::generate::Generator;
-use support::{TestDb, free_port, gateway_settings, wait_until};
+use support::browser::{Chromedriver, page_showing, screenshot};
+use support::{TestDb, gateway_settings};
 
 on_both_backends!(
     an_employer_uses_every_page_without_javascript_and_sees_only_its_own,
@@ -654,69 +654,6 @@ async fn an_employer_asks_for_an_account_and_an_operator_approves_it(t: TestDb) 
 
 // ----- in a browser -----
 
-/// chromedriver on a free port, stopped with the test.
-struct Chromedriver {
-    process: Child,
-    port: u16,
-}
-
-impl Chromedriver {
-    async fn start() -> Chromedriver {
-        let port = free_port();
-        let process = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver is installed (Debian packages chromium and chromium-driver)");
-        let up = wait_until(Duration::from_secs(20), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
-        assert!(up, "chromedriver listens");
-        Chromedriver { process, port }
-    }
-
-    async fn browser(&self, javascript: bool) -> Client {
-        let mut capabilities = serde_json::Map::new();
-        let mut options = serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1000"],
-        });
-        if !javascript {
-            options["prefs"] =
-                serde_json::json!({ "profile.managed_default_content_settings.javascript": 2 });
-        }
-        capabilities.insert("goog:chromeOptions".to_string(), options);
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a browser session")
-    }
-}
-
-impl Drop for Chromedriver {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-fn screenshots() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn screenshot(browser: &Client, name: &str) {
-    let png = browser.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "a PNG");
-    std::fs::write(screenshots().join(format!("employer-{name}.png")), png).unwrap();
-}
-
 /// axe-core, installed from npm into the test's target directory once.
 fn axe_source() -> String {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("axe");
@@ -760,23 +697,6 @@ async fn accessible(browser: &Client, axe: &str, page: &str) {
     println!("axe: {page}: no serious or critical violations");
 }
 
-/// Waits until the main content contains `expected`; returns it.
-async fn page_showing(browser: &Client, expected: &str) -> String {
-    let mut text = String::new();
-    for _ in 0..100 {
-        if let Ok(main) = browser.find(Locator::Css("main")).await
-            && let Ok(found) = main.text().await
-        {
-            text = found;
-            if text.contains(expected) {
-                return text;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {expected:?} on the page: {text}");
-}
-
 async fn fill(browser: &Client, id: &str, value: &str) {
     let input = browser.find(Locator::Id(id)).await.unwrap();
     input.clear().await.unwrap();
@@ -799,7 +719,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "Ask for an account").await;
     accessible(&browser, &axe, "register").await;
-    screenshot(&browser, "00-register").await;
+    screenshot(&browser, "employer-00-register").await;
 
     // Sign in.
     browser
@@ -808,7 +728,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "access code").await;
     accessible(&browser, &axe, "sign-in").await;
-    screenshot(&browser, "01-sign-in").await;
+    screenshot(&browser, "employer-01-sign-in").await;
     fill(&browser, "name", "acme-payroll").await;
     fill(&browser, "token", &pages.our_token).await;
     browser
@@ -820,7 +740,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "What do you want to do?").await;
     accessible(&browser, &axe, "home").await;
-    screenshot(&browser, "02-home").await;
+    screenshot(&browser, "employer-02-home").await;
 
     // One new hire: the SSN is checked as it is typed, with the file intake's words.
     browser
@@ -857,7 +777,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         live.contains("SSN area 000, 666 and 900-999 are never issued"),
         "{live}"
     );
-    screenshot(&browser, "03-new-hire-typing").await;
+    screenshot(&browser, "employer-03-new-hire-typing").await;
     // Sent anyway, the server says the same, tied to the field, with a summary.
     browser
         .find(Locator::Css("main form button[type=submit]"))
@@ -868,7 +788,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "There is a problem").await;
     accessible(&browser, &axe, "new-hire errors").await;
-    screenshot(&browser, "04-new-hire-errors").await;
+    screenshot(&browser, "employer-04-new-hire-errors").await;
     fill(&browser, "employee_ssn", "123-45-6789").await;
     browser
         .find(Locator::Css("main form button[type=submit]"))
@@ -879,7 +799,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "Waiting to be sent").await;
     accessible(&browser, &axe, "new-hire confirmation").await;
-    screenshot(&browser, "05-new-hire-receipt").await;
+    screenshot(&browser, "employer-05-new-hire-receipt").await;
 
     // A file: check it, then send it.
     let file_path = t.scratch_dir().join("hires.w4");
@@ -909,7 +829,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
     let checked = page_showing(&browser, "Records to fix").await;
     assert!(checked.contains("1 record(s) need fixing"), "{checked}");
     accessible(&browser, &axe, "file check").await;
-    screenshot(&browser, "06-file-check").await;
+    screenshot(&browser, "employer-06-file-check").await;
     browser
         .find(Locator::Id("file"))
         .await
@@ -926,7 +846,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "Your file was received").await;
     accessible(&browser, &axe, "file receipt").await;
-    screenshot(&browser, "07-file-receipt").await;
+    screenshot(&browser, "employer-07-file-receipt").await;
 
     // History.
     browser
@@ -938,7 +858,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "Everything you sent").await;
     accessible(&browser, &axe, "history").await;
-    screenshot(&browser, "08-history").await;
+    screenshot(&browser, "employer-08-history").await;
 
     // Orders: accept ours.
     browser
@@ -950,7 +870,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, OUR_ORDER).await;
     accessible(&browser, &axe, "orders").await;
-    screenshot(&browser, "09-orders").await;
+    screenshot(&browser, "employer-09-orders").await;
     browser
         .find(Locator::LinkText(OUR_ORDER))
         .await
@@ -978,7 +898,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .unwrap();
     page_showing(&browser, "Your answer was received").await;
     accessible(&browser, &axe, "order answered").await;
-    screenshot(&browser, "10-order-answered").await;
+    screenshot(&browser, "employer-10-order-answered").await;
     assert_eq!(
         iwo::orders_for_case(&t.db, OUR_CASE).await.unwrap()[0].status,
         "accepted"
@@ -1020,7 +940,7 @@ async fn an_employer_walks_every_path_in_a_browser_and_every_page_is_accessible(
         .await
         .unwrap();
     page_showing(&plain, "Your new hire report was received").await;
-    screenshot(&plain, "11-no-javascript-receipt").await;
+    screenshot(&plain, "employer-11-no-javascript-receipt").await;
     plain.close().await.unwrap();
 
     pages.gateway.stop().await;

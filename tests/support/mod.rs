@@ -2,6 +2,8 @@
 //! they apply, and a gateway started in-process on free ports.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
