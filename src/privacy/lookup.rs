@@ -57,16 +57,23 @@ impl LookupKey {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(io)?;
                 }
+                // Written whole to a private temporary file, then linked into place: an
+                // instance starting at the same moment reads no file or a complete one.
+                let mut nonce = [0u8; 8];
+                rand::rng().fill_bytes(&mut nonce);
+                let temporary = path.with_extension(format!("{}.tmp", hex::encode(nonce)));
                 let mut options = std::fs::OpenOptions::new();
                 options.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                match options.open(path) {
-                    Ok(mut file) => {
-                        file.write_all(hex::encode(key).as_bytes()).map_err(io)?;
-                        file.sync_all().map_err(io)?;
-                        Ok(LookupKey(key))
-                    }
+                let written = options.open(&temporary).and_then(|mut file| {
+                    file.write_all(hex::encode(key).as_bytes())?;
+                    file.sync_all()
+                });
+                let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
+                let _ = std::fs::remove_file(&temporary);
+                match linked {
+                    Ok(()) => Ok(LookupKey(key)),
                     // Another instance created it first: use theirs.
                     Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
                         let text = std::fs::read_to_string(path).map_err(io)?;
@@ -98,6 +105,32 @@ impl LookupKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instances_starting_together_share_one_key() {
+        let ssn: ivd_model::Ssn = "123-45-6789".parse().unwrap();
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("keys/lookup.key");
+            let hashes: Vec<String> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..8)
+                    .map(|_| scope.spawn(|| LookupKey::load_or_create(&path)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| {
+                        w.join()
+                            .unwrap()
+                            .expect("every instance loads the key")
+                            .ssn_hash(&ssn)
+                    })
+                    .collect()
+            });
+            assert!(hashes.iter().all(|h| *h == hashes[0]));
+            let files = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+            assert_eq!(files, 1, "one key file, no temporary left behind");
+        }
+    }
 
     #[test]
     fn equal_ssns_meet_and_different_keys_do_not() {

@@ -191,15 +191,24 @@ impl DataKeys {
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
+        // The key is written whole to a private temporary file, then linked into place: a
+        // gateway starting at the same moment sees either no key file or a complete one,
+        // never a half-written one.
+        let mut nonce = [0u8; 8];
+        rand::rng().fill_bytes(&mut nonce);
+        let temporary = dir.join(format!(".{id}.{}.tmp", hex::encode(nonce)));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                file.write_all(hex::encode(key).as_bytes()).map_err(io)?;
-                file.sync_all().map_err(io)
-            }
+        let written = options.open(&temporary).and_then(|mut file| {
+            file.write_all(hex::encode(key).as_bytes())?;
+            file.sync_all()
+        });
+        let linked = written.and_then(|()| std::fs::hard_link(&temporary, &path));
+        let _ = std::fs::remove_file(&temporary);
+        match linked {
+            Ok(()) => Ok(()),
             // Another instance created it at the same moment: theirs stands.
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
             Err(error) => Err(io(error)),
@@ -386,6 +395,29 @@ mod tests {
 #[cfg(test)]
 mod given_keys {
     use super::*;
+
+    #[test]
+    fn instances_starting_together_create_one_key_and_all_read_it_whole() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let loaded: Vec<DataKeys> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..8)
+                    .map(|_| scope.spawn(|| DataKeys::load_or_create(dir.path())))
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap().expect("every instance loads the key"))
+                    .collect()
+            });
+            let sealed = loaded[0].seal(b"synthetic", "test:1");
+            for keys in &loaded {
+                assert_eq!(keys.current(), "k0001");
+                assert_eq!(keys.open(&sealed, "test:1").unwrap(), b"synthetic");
+            }
+            let files = std::fs::read_dir(dir.path()).unwrap().count();
+            assert_eq!(files, 1, "one key file, no temporary left behind");
+        }
+    }
 
     #[test]
     fn keys_given_in_the_environment_join_the_key_files() {
