@@ -1024,6 +1024,31 @@ fn file_and_format(posted: &PostedFile) -> Result<Format, FormError> {
         })
 }
 
+/// The file and format a files form posted, its CSRF token checked; otherwise the files
+/// page with the problem tied to the file field (or the expired-form page).
+async fn posted_file(
+    employer: &Employer,
+    form: Multipart,
+) -> Result<(PostedFile, Format), Response> {
+    let posted = read_file_form(form).await.map_err(|message| {
+        let errors = [FormError {
+            field: "file".into(),
+            message,
+        }];
+        html_page(StatusCode::BAD_REQUEST, files_page(employer, &errors, None))
+    })?;
+    if !employer.session.csrf_matches(&posted.csrf) {
+        return Err(expired());
+    }
+    let format = file_and_format(&posted).map_err(|error| {
+        html_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            files_page(employer, &[error], None),
+        )
+    })?;
+    Ok((posted, format))
+}
+
 async fn files_check(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1033,30 +1058,9 @@ async fn files_check(
         Ok(employer) => employer,
         Err(response) => return response,
     };
-    let posted = match read_file_form(form).await {
-        Ok(posted) => posted,
-        Err(message) => {
-            let errors = [FormError {
-                field: "file".into(),
-                message,
-            }];
-            return html_page(
-                StatusCode::BAD_REQUEST,
-                files_page(&employer, &errors, None),
-            );
-        }
-    };
-    if !employer.session.csrf_matches(&posted.csrf) {
-        return expired();
-    }
-    let format = match file_and_format(&posted) {
-        Ok(format) => format,
-        Err(error) => {
-            return html_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                files_page(&employer, &[error], None),
-            );
-        }
+    let (posted, format) = match posted_file(&employer, form).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     // The adapter's reader and rules, as the intake uses them; nothing is stored.
     let rules = rules(&state);
@@ -1131,30 +1135,9 @@ async fn files_submit(
         Ok(employer) => employer,
         Err(response) => return response,
     };
-    let posted = match read_file_form(form).await {
-        Ok(posted) => posted,
-        Err(message) => {
-            let errors = [FormError {
-                field: "file".into(),
-                message,
-            }];
-            return html_page(
-                StatusCode::BAD_REQUEST,
-                files_page(&employer, &errors, None),
-            );
-        }
-    };
-    if !employer.session.csrf_matches(&posted.csrf) {
-        return expired();
-    }
-    let format = match file_and_format(&posted) {
-        Ok(format) => format,
-        Err(error) => {
-            return html_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                files_page(&employer, &[error], None),
-            );
-        }
+    let (posted, format) = match posted_file(&employer, form).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let body = futures::stream::iter([Ok::<_, std::io::Error>(posted.bytes.clone())]);
     match employer::receive_new_hires(
