@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Every number in BENCHMARKS.md, in one run on this machine: the adapters (criterion), the
+# outbox alone (SQLite, PostgreSQL with one and two instances), the outbox side by side
+# with graphile-worker and pgqueuer, the 1,000,000-record new-hire intake, and the FIDM
+# all-accounts match. Each part prints its own table; the machine is printed first.
+#
+# Usage: scripts/bench-all.sh            (full sizes; about half an hour)
+#        QUICK=1 scripts/bench-all.sh    (smaller inputs, to check the scripts work)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== machine"
+date -u +%Y-%m-%dT%H:%M:%SZ
+nproc
+grep -m1 'model name' /proc/cpuinfo || true
+free -g | sed -n 2p
+uptime
+rustc --version
+
+if [ -n "${QUICK:-}" ]; then
+  intake=100000 accounts=100000
+else
+  intake=1000000 accounts=1000000
+fi
+
+echo "== adapters: parse + validate and write (criterion)"
+scripts/bench-adapters.sh
+echo "== outbox: durable deliveries and latency"
+scripts/bench-outbox.sh
+echo "== side by side: graphile-worker, pgqueuer"
+scripts/bench-queues.sh
+echo "== new-hire intake: $intake W4 records to NDNH files"
+scripts/bench-newhire-intake.sh "$intake"
+echo "== FIDM: $accounts accounts matched"
+scripts/bench-fidm-accounts.sh "$accounts"
