@@ -11,8 +11,12 @@
 
 use std::hint::black_box;
 
+#[path = "../../bench_support/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_csenet::{Transaction, icr, split_transactions, translate};
+use thread_cpu::ThreadCpuTime;
 
 const TRANSACTIONS: usize = 10_000;
 const ICR_RECORDS: usize = 10_000;
@@ -63,7 +67,7 @@ fn throughput(elements: usize, bytes: usize) -> Throughput {
     }
 }
 
-fn bench_transactions(c: &mut Criterion) {
+fn bench_transactions(c: &mut Criterion<ThreadCpuTime>) {
     let file = incoming_file();
     // Every sample transaction is valid and translatable: the bench times the
     // success path, not early rejections.
@@ -90,7 +94,7 @@ fn bench_transactions(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_icr(c: &mut Criterion) {
+fn bench_icr(c: &mut Criterion<ThreadCpuTime>) {
     let sample = icr::read_extract(include_bytes!("../samples/icr-extract-inbound.txt"));
     assert!(sample.is_valid());
     let records: Vec<&icr::IcrRecord> = sample
@@ -112,5 +116,9 @@ fn bench_icr(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_transactions, bench_icr);
+criterion_group! {
+    name = benches;
+    config = thread_cpu::config();
+    targets = bench_transactions, bench_icr
+}
 criterion_main!(benches);

@@ -10,10 +10,14 @@
 
 use std::hint::black_box;
 
+#[path = "../../bench_support/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_eiwo::{
     AckBatch, IwoBatch, read_acknowledgments, read_iwo_file, write_acknowledgments, write_iwo_file,
 };
+use thread_cpu::ThreadCpuTime;
 
 const RECORDS: usize = 10_000;
 
@@ -24,7 +28,7 @@ fn throughput(bytes: usize) -> Throughput {
     }
 }
 
-fn bench_acknowledgments(c: &mut Criterion) {
+fn bench_acknowledgments(c: &mut Criterion<ThreadCpuTime>) {
     let sample = read_acknowledgments(include_bytes!("../samples/ack-accepts-and-rejects.txt"));
     assert!(sample.is_envelope_valid());
     let header = sample.header.clone().expect("the sample's header is valid");
@@ -56,7 +60,7 @@ fn bench_acknowledgments(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_iwo_file(c: &mut Criterion) {
+fn bench_iwo_file(c: &mut Criterion<ThreadCpuTime>) {
     let sample = read_iwo_file(include_bytes!("../samples/iwo-file.txt"));
     assert!(sample.envelope_errors.is_empty());
     let header = sample.header.clone().expect("the sample's header is valid");
@@ -80,5 +84,9 @@ fn bench_iwo_file(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_acknowledgments, bench_iwo_file);
+criterion_group! {
+    name = benches;
+    config = thread_cpu::config();
+    targets = bench_acknowledgments, bench_iwo_file
+}
 criterion_main!(benches);

@@ -9,12 +9,16 @@
 
 use std::hint::black_box;
 
+#[path = "../../bench_support/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_fidm::generate::{AccountGenerator, institution, write_all_accounts};
 use ivd_fidm::{
     Account, Encoding, read_accounts, read_inquiry_file, read_match_file, write_accounts,
     write_inquiry_file, write_match_file,
 };
+use thread_cpu::ThreadCpuTime;
 
 const RECORDS: usize = 10_000;
 const SEED: u64 = 20_260_301;
@@ -36,7 +40,7 @@ fn read_all(file: &[u8]) -> usize {
         .count()
 }
 
-fn bench_all_accounts(c: &mut Criterion) {
+fn bench_all_accounts(c: &mut Criterion<ThreadCpuTime>) {
     let mut file = Vec::new();
     write_all_accounts(RECORDS as u64, SEED, &[], ENCODING, &mut file, |_| {})
         .expect("writing to memory cannot fail");
@@ -61,7 +65,7 @@ fn bench_all_accounts(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_method2(c: &mut Criterion) {
+fn bench_method2(c: &mut Criterion<ThreadCpuTime>) {
     let inquiry_sample =
         read_inquiry_file(include_bytes!("../samples/inquiry.txt"), Encoding::Ascii);
     let year_month = inquiry_sample
@@ -121,5 +125,9 @@ fn bench_method2(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_all_accounts, bench_method2);
+criterion_group! {
+    name = benches;
+    config = thread_cpu::config();
+    targets = bench_all_accounts, bench_method2
+}
 criterion_main!(benches);

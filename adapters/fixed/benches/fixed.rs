@@ -12,10 +12,14 @@
 
 use std::hint::black_box;
 
+#[path = "../../bench_support/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_fixed::{
     DateBlank, Encoding, Field, FieldKind, Layout, RecordStream, RecordWriter, StreamItem,
 };
+use thread_cpu::ThreadCpuTime;
 use time::{Date, Duration, macros::date};
 
 const RECORDS: usize = 10_000;
@@ -129,7 +133,7 @@ fn typed_read(bytes: &[u8]) -> i64 {
         + text("transaction")
 }
 
-fn bench_fixed(c: &mut Criterion) {
+fn bench_fixed(c: &mut Criterion<ThreadCpuTime>) {
     let records: Vec<Vec<u8>> = (0..RECORDS).map(record).collect();
     let ascii: Vec<u8> = records.concat();
     let ebcdic = Encoding::Ebcdic037.encode(&ascii).into_owned();
@@ -184,5 +188,9 @@ fn bench_fixed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_fixed);
+criterion_group! {
+    name = benches;
+    config = thread_cpu::config();
+    targets = bench_fixed
+}
 criterion_main!(benches);

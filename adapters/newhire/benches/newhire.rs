@@ -9,11 +9,15 @@
 
 use std::hint::black_box;
 
+#[path = "../../bench_support/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_fixed::Encoding;
 use ivd_newhire::generate::{Generator, write_file};
 use ivd_newhire::ndnh::{TransmissionHeader, TransmissionWriter, read_transmission};
 use ivd_newhire::{FORMATS, Format, NewHire, Rules, read, writer};
+use thread_cpu::ThreadCpuTime;
 use time::Date;
 use time::macros::date;
 
@@ -47,7 +51,7 @@ fn throughput(bytes: usize) -> Throughput {
     }
 }
 
-fn bench_parse(c: &mut Criterion) {
+fn bench_parse(c: &mut Criterion<ThreadCpuTime>) {
     let rules = Rules::new(TODAY);
     let mut group = c.benchmark_group("newhire/parse+validate");
     for format in FORMATS {
@@ -67,7 +71,7 @@ fn reports() -> Vec<NewHire> {
     (0..RECORDS).map(|_| generator.new_hire()).collect()
 }
 
-fn bench_write(c: &mut Criterion) {
+fn bench_write(c: &mut Criterion<ThreadCpuTime>) {
     let hires = reports();
     let mut group = c.benchmark_group("newhire/write");
     for format in FORMATS {
@@ -85,7 +89,7 @@ fn bench_write(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_ndnh(c: &mut Criterion) {
+fn bench_ndnh(c: &mut Criterion<ThreadCpuTime>) {
     let hires = reports();
     let header = TransmissionHeader {
         state_fips: 20,
@@ -115,5 +119,9 @@ fn bench_ndnh(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_parse, bench_write, bench_ndnh);
+criterion_group! {
+    name = benches;
+    config = thread_cpu::config();
+    targets = bench_parse, bench_write, bench_ndnh
+}
 criterion_main!(benches);

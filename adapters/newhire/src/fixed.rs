@@ -225,7 +225,13 @@ impl Locate for FixedFormat {
 fn trim(b: &[u8]) -> &str {
     // Callers check the record is printable ASCII first; anything else reads as blank
     // here and is reported by that check.
-    std::str::from_utf8(b).unwrap_or("").trim_matches(' ')
+    // Spaces are trimmed as bytes first: `str::trim_matches(' ')` decodes char by char
+    // and was the single biggest cost of reading a W4 record (a third of the time). A
+    // space byte is never part of a multi-byte sequence, so trimming before the UTF-8
+    // check gives the same result and checks fewer bytes.
+    let start = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b' ').map_or(start, |p| p + 1);
+    std::str::from_utf8(&b[start..end]).unwrap_or("")
 }
 
 impl FixedFormat {

@@ -11,11 +11,15 @@
 
 use std::hint::black_box;
 
+#[path = "../../bench_support/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_offset::{
     DEFAULT_ENCODING, Encoding, read_collections, read_submission_file, write_collections,
     write_submission_file,
 };
+use thread_cpu::ThreadCpuTime;
 
 const RECORDS: usize = 10_000;
 const STATE: &str = "KS";
@@ -27,7 +31,7 @@ fn throughput(bytes: usize) -> Throughput {
     }
 }
 
-fn bench_submission(c: &mut Criterion) {
+fn bench_submission(c: &mut Criterion<ThreadCpuTime>) {
     let sample = read_submission_file(include_bytes!("../samples/submission.txt"), Encoding::Ascii);
     assert!(sample.is_valid());
     let submissions: Vec<_> = sample
@@ -54,7 +58,7 @@ fn bench_submission(c: &mut Criterion) {
     group.finish();
 }
 
-fn bench_collections(c: &mut Criterion) {
+fn bench_collections(c: &mut Criterion<ThreadCpuTime>) {
     let sample = read_collections(
         include_bytes!("../samples/collections.txt"),
         Encoding::Ascii,
@@ -84,5 +88,9 @@ fn bench_collections(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_submission, bench_collections);
+criterion_group! {
+    name = benches;
+    config = thread_cpu::config();
+    targets = bench_submission, bench_collections
+}
 criterion_main!(benches);

@@ -11,8 +11,12 @@
 
 use std::hint::black_box;
 
+#[path = "../../bench_support/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_tribal::{TribalMessage, parse, write};
+use thread_cpu::ThreadCpuTime;
 
 const SAMPLES: [&[u8]; 3] = [
     include_bytes!("../samples/csi-request.xml"),
@@ -20,7 +24,7 @@ const SAMPLES: [&[u8]; 3] = [
     include_bytes!("../samples/csi-acknowledgment.xml"),
 ];
 
-fn bench_documents(c: &mut Criterion) {
+fn bench_documents(c: &mut Criterion<ThreadCpuTime>) {
     let messages: Vec<TribalMessage> = SAMPLES
         .iter()
         .map(|doc| parse(doc).expect("the samples are valid"))
@@ -49,5 +53,9 @@ fn bench_documents(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_documents);
+criterion_group! {
+    name = benches;
+    config = thread_cpu::config();
+    targets = bench_documents
+}
 criterion_main!(benches);
