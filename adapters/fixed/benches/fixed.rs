@@ -84,14 +84,14 @@ fn record(n: usize) -> Vec<u8> {
         .and_then(|w| w.number("ssn", 100_000_000 + n as u64 * 37 % 800_000_000))
         .and_then(|w| w.text("case_id", &format!("KS-{n:07}")))
         .and_then(|w| w.text("last_name", LAST_NAMES[n % LAST_NAMES.len()]))
-        .and_then(|w| w.text("first_name", if n % 5 == 0 { "" } else { "ALEX" }))
+        .and_then(|w| w.text("first_name", if n.is_multiple_of(5) { "" } else { "ALEX" }))
         .and_then(|w| w.text("address", "1200 EXAMPLE AVENUE APT 4"))
         .and_then(|w| w.text("city", "TOPEKA"))
         .and_then(|w| w.number("zip", 666_030_000 + n as u64 % 10_000))
         .and_then(|w| {
             w.date(
                 "birth_date",
-                (n % 7 != 0).then(|| day(date!(1970 - 01 - 01), n)),
+                (!n.is_multiple_of(7)).then(|| day(date!(1970 - 01 - 01), n)),
             )
         })
         .and_then(|w| w.date("certified_on", Some(day(date!(2020 - 01 - 01), n))))
