@@ -7,7 +7,7 @@
 #   e.g. scripts/bench-adapters.sh parse      (only the parse benches)
 # Environment: CARGO_TARGET_DIR (criterion writes $CARGO_TARGET_DIR/criterion/...),
 #   MEASURE_SECONDS (default 3), WARMUP_SECONDS (default 1).
-# Takes about five minutes after the build on a 2-vCPU machine.
+# Takes about six minutes (build check included) on a 2-vCPU machine.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
