@@ -72,10 +72,8 @@ impl Codec for Digits {
     fn read(rec: &Record<'_>, i: usize) -> Result<String, FieldError> {
         match rec.number_opt(i)? {
             None => Ok(String::new()),
-            Some(_) => {
-                let raw = rec.raw(i)?;
-                Ok(raw.iter().map(|&b| char::from(b)).collect())
-            }
+            // Checked digits, so ASCII: one exact-size allocation, no per-char push.
+            Some(_) => Ok(String::from_utf8_lossy(rec.raw(i)?).into_owned()),
         }
     }
     fn write(w: &mut RecordWriter<'_>, i: usize, v: &String) -> Result<(), FieldError> {
@@ -286,7 +284,14 @@ impl Codec for LongDigits {
 
 /// Moves a block-relative error to its place in the whole record: the field is prefixed
 /// with the block (`PARTICIPANT[2].SSN`) and the position shifted by the block's offset.
-pub(crate) fn relocate(mut e: FieldError, block: &str, offset: usize) -> FieldError {
+///
+/// `block` is formatted only here, on the error path: a valid record never builds its
+/// `PARTICIPANT[n]` labels.
+pub(crate) fn relocate(
+    mut e: FieldError,
+    block: impl std::fmt::Display,
+    offset: usize,
+) -> FieldError {
     e.field = format!("{block}.{}", e.field).into();
     e.position = e.position.map(|p| p + offset);
     e
@@ -348,7 +353,7 @@ macro_rules! block {
             #[allow(unused_assignments)]
             pub(crate) fn read_block(
                 bytes: &[u8],
-                label: &str,
+                label: impl std::fmt::Display + Copy,
                 offset: usize,
                 errors: &mut Vec<ivd_fixed::FieldError>,
             ) -> Self {

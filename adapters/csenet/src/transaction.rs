@@ -643,23 +643,35 @@ impl Transaction {
         let ncp_locate = has(BlockKind::NcpLocate)
             .then(|| next(BlockKind::NcpLocate))
             .map(|(b, o)| NcpLocate::read_block(b, "NCP_LOCATE", o, &mut errors));
-        let mut participants = Vec::new();
+        let mut participants = Vec::with_capacity(counts[BlockKind::Participant.index()]);
         for n in 1..=counts[BlockKind::Participant.index()] {
             let (b, o) = next(BlockKind::Participant);
-            let label = format!("PARTICIPANT[{n}]");
-            participants.push(Participant::read_block(b, &label, o, &mut errors));
+            participants.push(Participant::read_block(
+                b,
+                format_args!("PARTICIPANT[{n}]"),
+                o,
+                &mut errors,
+            ));
         }
-        let mut orders = Vec::new();
+        let mut orders = Vec::with_capacity(counts[BlockKind::Order.index()]);
         for n in 1..=counts[BlockKind::Order.index()] {
             let (b, o) = next(BlockKind::Order);
-            let label = format!("ORDER[{n}]");
-            orders.push(Order::read_block(b, &label, o, &mut errors));
+            orders.push(Order::read_block(
+                b,
+                format_args!("ORDER[{n}]"),
+                o,
+                &mut errors,
+            ));
         }
-        let mut collections = Vec::new();
+        let mut collections = Vec::with_capacity(counts[BlockKind::Collection.index()]);
         for n in 1..=counts[BlockKind::Collection.index()] {
             let (b, o) = next(BlockKind::Collection);
-            let label = format!("COLLECTION[{n}]");
-            collections.push(Collection::read_block(b, &label, o, &mut errors));
+            collections.push(Collection::read_block(
+                b,
+                format_args!("COLLECTION[{n}]"),
+                o,
+                &mut errors,
+            ));
         }
         let information = (counts[BlockKind::Information.index()] == 1).then(|| {
             let (b, o) = next(BlockKind::Information);

@@ -307,6 +307,22 @@ fn amount_digits(f: &Field, digit_bytes: &[u8], field_bytes: &[u8]) -> Result<i6
     }
 }
 
+/// Length of `b` without its trailing spaces. Text fields are mostly padding (and often
+/// wholly blank), so the padding is skipped eight bytes at a time before the last few
+/// are looked at one by one.
+#[inline]
+fn end_without_trailing_spaces(b: &[u8]) -> usize {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    let mut end = b.len();
+    while end >= 8 && b[end - 8..end].try_into().ok().map(u64::from_ne_bytes) == Some(SPACES) {
+        end -= 8;
+    }
+    while end > 0 && b[end - 1] == b' ' {
+        end -= 1;
+    }
+    end
+}
+
 fn is_all(bytes: &[u8], c: u8) -> bool {
     bytes.iter().all(|&b| b == c)
 }
@@ -337,7 +353,7 @@ pub(crate) fn decode<'a>(f: &Field, b: &'a [u8]) -> Result<Value<'a>, FieldError
                     b,
                 ));
             }
-            let end = b.iter().rposition(|&c| c != b' ').map_or(0, |p| p + 1);
+            let end = end_without_trailing_spaces(b);
             if required && end == 0 {
                 return Err(field_err(
                     f,
@@ -483,6 +499,21 @@ fn parse_date(b: &[u8]) -> Result<Date, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trailing_spaces_are_cut_whatever_their_length() {
+        for text in ["", "A", "AB CD", " LEADING", "X".repeat(17).as_str()] {
+            for pad in 0..20 {
+                let field = format!("{text}{}", " ".repeat(pad));
+                assert_eq!(
+                    end_without_trailing_spaces(field.as_bytes()),
+                    text.len(),
+                    "{field:?}"
+                );
+            }
+        }
+        assert_eq!(end_without_trailing_spaces(b"        A        "), 9);
+    }
     use crate::layout::Field;
     use time::macros::date;
 

@@ -121,7 +121,12 @@ pub(crate) fn fixed_record(
         );
     }
     let mut not_text = Vec::new();
-    if !rec.iter().all(|&b| (0x20..=0x7E).contains(&b)) {
+    // Branch-free over the whole record (vectorises); which field is at fault is looked
+    // up only when this fails.
+    let printable = rec
+        .iter()
+        .fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5F));
+    if !printable {
         for fd in format.layout.fields {
             if let Some(at) = rec[fd.range()]
                 .iter()
