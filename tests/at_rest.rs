@@ -452,7 +452,7 @@ async fn keys_rotate_reseals_every_value_under_the_new_key(t: TestDb) {
     let counts = rotate::reseal_all(&db).await.unwrap();
     assert_eq!(counts["cases.snapshot"].resealed, 2, "{counts:?}");
     assert_eq!(counts["events.payload"].resealed, 1);
-    assert_eq!(counts["outbox_messages.payload"].resealed, 1);
+    assert_eq!(counts["outbox_payloads.payload"].resealed, 1);
     assert_eq!(counts["inbound_receipts.body"].resealed, 1);
     let after = rotate::census(&db).await.unwrap();
     assert_eq!(under(&after, "k0002"), 5, "{after:?}");

@@ -345,7 +345,7 @@ async fn set_state(db: &Db, id: i64, state: &str) {
 
 async fn payload_of(db: &Db, id: i64) -> String {
     let (payload, partner, key): (Vec<u8>, String, String) = ivd_gateway::on_read!(db, c => {
-        sqlx::query_as("SELECT payload, partner, idempotency_key FROM outbox_messages WHERE id = $1").bind(id).fetch_one(c).await.unwrap()
+        sqlx::query_as("SELECT payload, partner, idempotency_key FROM outbox_payloads WHERE message_id = $1").bind(id).fetch_one(c).await.unwrap()
     });
     // Payloads are sealed at rest.
     let payload = db

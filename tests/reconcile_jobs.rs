@@ -561,13 +561,15 @@ async fn offset_runs_the_cycle_and_reports_rejects_federal_differences_and_colle
     };
     let (payload, partner, key): (Vec<u8>, String, String) = match db {
         Db::Sqlite { read, .. } => sqlx::query_as(
-            "SELECT payload, partner, idempotency_key FROM outbox_messages WHERE kind = 'offset-submission'",
+            "SELECT p.payload, p.partner, p.idempotency_key FROM outbox_messages m \
+             JOIN outbox_payloads p ON p.message_id = m.id WHERE m.kind = 'offset-submission'",
         )
         .fetch_one(read)
         .await
         .unwrap(),
         Db::Postgres(pool, _) => sqlx::query_as(
-            "SELECT payload, partner, idempotency_key FROM outbox_messages WHERE kind = 'offset-submission'",
+            "SELECT p.payload, p.partner, p.idempotency_key FROM outbox_messages m \
+             JOIN outbox_payloads p ON p.message_id = m.id WHERE m.kind = 'offset-submission'",
         )
         .fetch_one(pool)
         .await

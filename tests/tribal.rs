@@ -505,7 +505,8 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 3 }}
 async fn outbox_payloads(db: &Db) -> Vec<(String, Vec<u8>)> {
     let rows: Vec<(String, String, String, Vec<u8>)> = ivd_gateway::on_read!(db, c => {
         sqlx::query_as(
-            "SELECT kind, partner, idempotency_key, payload FROM outbox_messages ORDER BY id",
+            "SELECT m.kind, m.partner, m.idempotency_key, p.payload FROM outbox_messages m \
+             JOIN outbox_payloads p ON p.message_id = m.id ORDER BY m.id",
         )
         .fetch_all(c)
         .await

@@ -173,9 +173,9 @@ pub async fn enqueue(
     let (id,): (i64,) = on_tx!(tx, c => {
         sqlx::query_as(
             "INSERT INTO outbox_messages (partner, ordering_key, idempotency_key, kind, \
-             content_type, file_name, payload, cause_kind, cause_id, replay_of, state, attempt, \
+             content_type, file_name, cause_kind, cause_id, replay_of, state, attempt, \
              max_attempts, run_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11, $12, $13, $13) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $11, $12, $12) \
              RETURNING id",
         )
         .bind(&message.partner)
@@ -184,7 +184,6 @@ pub async fn enqueue(
         .bind(&message.kind)
         .bind(&message.content_type)
         .bind(&message.file_name)
-        .bind(&payload)
         .bind(&message.cause_kind)
         .bind(&message.cause_id)
         .bind(message.replay_of)
@@ -193,6 +192,21 @@ pub async fn enqueue(
         .bind(now)
         .fetch_one(c)
         .await?
+    });
+    // The bytes go in their own row: the message row is updated at every claim and result,
+    // and SQLite would rewrite a large payload each time.
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO outbox_payloads (message_id, partner, idempotency_key, payload) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(&message.partner)
+        .bind(&message.idempotency_key)
+        .bind(&payload)
+        .execute(c)
+        .await?
+        .rows_affected()
     });
     Ok(EnqueueOutcome::Enqueued(id))
 }

@@ -32,7 +32,8 @@ pub struct Claimed {
     pub content_type: String,
     /// File name for file drops.
     pub file_name: String,
-    /// The bytes.
+    /// The bytes (read from `outbox_payloads` after the claim).
+    #[sqlx(skip)]
     pub payload: Vec<u8>,
     /// This attempt's number: the fencing token.
     pub attempt: i64,
@@ -67,7 +68,7 @@ impl From<sqlx::Error> for FenceError {
 }
 
 const CLAIMED_COLUMNS: &str = "id, partner, ordering_key, idempotency_key, kind, content_type, \
-     file_name, payload, attempt, max_attempts, created_at, lease_expires_at";
+     file_name, attempt, max_attempts, created_at, lease_expires_at";
 
 /// Claims up to `limit` due messages of `partner` for `worker`, each the oldest live
 /// message of its ordering key, with a lease until `now + lease_ms`. Expired leases of the
@@ -105,7 +106,7 @@ pub async fn claim(
              lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
              FROM due WHERE o.id = due.id AND o.state IN ('pending', 'retry') \
              RETURNING o.id, o.partner, o.ordering_key, o.idempotency_key, o.kind, \
-             o.content_type, o.file_name, o.payload, o.attempt, o.max_attempts, \
+             o.content_type, o.file_name, o.attempt, o.max_attempts, \
              o.created_at, o.lease_expires_at"
         ),
     };
@@ -120,10 +121,14 @@ pub async fn claim(
             .await?
     });
     for message in &mut claimed {
+        let (sealed,): (Vec<u8>,) = on_tx!(&mut tx, c => {
+            sqlx::query_as("SELECT payload FROM outbox_payloads WHERE message_id = $1")
+                .bind(message.id)
+                .fetch_one(c)
+                .await?
+        });
         let here = place::outbox(&message.partner, &message.idempotency_key);
-        message.payload = tx
-            .sealer()
-            .open_bytes(std::mem::take(&mut message.payload), &here)?;
+        message.payload = tx.sealer().open_bytes(sealed, &here)?;
     }
     tx.commit().await?;
     claimed.sort_by_key(|m| m.id);
@@ -412,7 +417,9 @@ pub async fn list(db: &Db, filter: &ListFilter) -> Result<Vec<MessageSummary>, S
 /// One message with its attempt history.
 pub async fn show(db: &Db, id: i64) -> Result<Option<MessageDetail>, StoreError> {
     let sql = format!(
-        "SELECT {SUMMARY_COLUMNS}, content_type, file_name, payload FROM outbox_messages WHERE id = $1"
+        "SELECT {SUMMARY_COLUMNS}, content_type, file_name, \
+         (SELECT p.payload FROM outbox_payloads p WHERE p.message_id = outbox_messages.id) AS payload \
+         FROM outbox_messages WHERE id = $1"
     );
     #[derive(sqlx::FromRow)]
     struct Row {

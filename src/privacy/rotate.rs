@@ -92,10 +92,10 @@ pub static SEALED_COLUMNS: &[SealedColumn] = &[
         place: |k| format!("events:{}", k[0]),
     },
     SealedColumn {
-        table: "outbox_messages",
+        table: "outbox_payloads",
         column: "payload",
         blob: true,
-        keys: &[("id", Int)],
+        keys: &[("message_id", Int)],
         extra: &["partner", "idempotency_key"],
         place: |k| place::outbox(&k[1], &k[2]),
     },

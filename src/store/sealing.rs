@@ -10,7 +10,7 @@
 //! |-----------------------------|------------------------------------------------------|
 //! | `cases.snapshot`            | `cases:<case_id>`                                    |
 //! | `events.payload`            | `events:<id>` (the id is taken before the insert)   |
-//! | `outbox_messages.payload`   | `outbox_messages:<partner>:<idempotency_key>`        |
+//! | `outbox_payloads.payload`   | `outbox_messages:<partner>:<idempotency_key>`        |
 //! | `inbound_receipts.body`     | `inbound_receipts:<receipt_id>`                      |
 //! | `new_hire_records.w4`       | `new_hire_records:<receipt_id>:<record_no>`          |
 //! | `offset_*.sealed`           | see `channels::offset` (sealed there since 0007)     |
@@ -165,7 +165,7 @@ pub mod place {
     pub fn event(id: i64) -> String {
         format!("events:{id}")
     }
-    /// `outbox_messages.payload`.
+    /// `outbox_payloads.payload`.
     pub fn outbox(partner: &str, idempotency_key: &str) -> String {
         format!("outbox_messages:{partner}:{idempotency_key}")
     }

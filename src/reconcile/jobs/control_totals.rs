@@ -246,7 +246,7 @@ async fn outbound(
     findings.count("filesSent", ids.len() as i64);
     for (id, partner, kind, file_name, created_at, recorded) in ids {
         let (payload, key): (Vec<u8>, String) = on_read!(db, c => {
-            sqlx::query_as("SELECT payload, idempotency_key FROM outbox_messages WHERE id = $1")
+            sqlx::query_as("SELECT payload, idempotency_key FROM outbox_payloads WHERE message_id = $1")
                 .bind(id)
                 .fetch_one(c)
                 .await?
