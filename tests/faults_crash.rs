@@ -1,5 +1,5 @@
 //! Fault suite: the gateway process is SIGKILLed in the middle of delivery twenty times in
-//! a row (eight at CI scale), restarted after each kill, while the state system keeps
+//! a row (ten at CI scale), restarted after each kill, while the state system keeps
 //! enqueueing. The partner de-duplicates on the idempotency key as the outbox contract
 //! asks; the test checks that every message is applied exactly once, in per-case order,
 //! that only messages in flight at a kill were posted twice, and that no lease is left.
@@ -14,8 +14,9 @@ use support::faults::{
 };
 use support::{Backend, TestDb, wait_until};
 
-/// Short, so that the leases of a killed process come back within the run.
-const LEASE_SECS: u64 = 3;
+/// Short (the shortest the gateway accepts with a 1 s partner time-out), so that the leases
+/// of a killed process come back within the run.
+const LEASE_SECS: u64 = 6;
 
 async fn running(db: &ivd_gateway::store::Db) -> i64 {
     support::faults::states(db, "state-27")
@@ -30,7 +31,9 @@ async fn killed_again_and_again_mid_delivery_loses_nothing(backend: Backend) {
         return;
     };
     let scale = Scale::from_env();
-    let kills = scale.pick(8, 20);
+    let kills = scale.pick(10, 20);
+    // Deliveries between two kills: the full run pushes thousands of messages through.
+    let per_round = scale.pick(15, 120);
     let scratch = t.scratch_dir();
     let dir = procs_dir(&scratch);
     // Slow enough that deliveries are in flight whenever the process dies.
@@ -44,12 +47,12 @@ async fn killed_again_and_again_mid_delivery_loses_nothing(backend: Backend) {
             &state_partner_toml("state-27", &partner.endpoint()),
         )
     };
-    // About 100 messages a second, over 25 cases, for as long as the kills go on.
+    // About 100 (full: 200) messages a second, over 25 cases, for as long as the kills go on.
     let load = Load::start(
         t.db.clone(),
         "state-27",
         25,
-        5,
+        scale.pick(5, 10),
         Duration::from_millis(50),
         50_000,
     );
@@ -58,7 +61,7 @@ async fn killed_again_and_again_mid_delivery_loses_nothing(backend: Backend) {
     for round in 0..kills {
         let gateway = Proc::start(&dir, &format!("gw-{round}"), &config(&format!("gw-{round}")));
         // Kill only once this process has delivered something: it is mid-delivery.
-        let target = partner.applied_count() + 15;
+        let target = partner.applied_count() + per_round;
         wait_applied(
             || partner.applied_count(),
             target,

@@ -77,7 +77,7 @@ async fn postgres_restarted_mid_run_under_load_loses_nothing() {
             &scratch,
             &gateway_url(&t),
             "gw",
-            5,
+            6,
             &state_partner_toml("state-27", &partner.endpoint()),
         ),
     );
@@ -156,7 +156,7 @@ async fn the_gateways_connections_killed_again_and_again_lose_nothing() {
             &scratch,
             &gateway_url(&t),
             "gw",
-            5,
+            6,
             &state_partner_toml("state-27", &partner.endpoint()),
         ),
     );

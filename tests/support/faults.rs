@@ -522,6 +522,7 @@ data_key_dir = "{keys}"
 /// A gateway process from the real binary, SIGKILLed when dropped.
 pub struct Proc {
     child: std::process::Child,
+    log: PathBuf,
 }
 
 impl Proc {
@@ -531,7 +532,8 @@ impl Proc {
         std::fs::create_dir_all(dir).unwrap();
         let file = dir.join(format!("{name}.toml"));
         std::fs::write(&file, config).unwrap();
-        let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+        let log_path = dir.join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
             .current_dir(dir)
             .arg("--config")
@@ -542,7 +544,10 @@ impl Proc {
             .stderr(log)
             .spawn()
             .expect("the gateway binary starts");
-        Proc { child }
+        Proc {
+            child,
+            log: log_path,
+        }
     }
 
     pub fn id(&self) -> u32 {
@@ -580,6 +585,16 @@ impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test's scratch directory is deleted with it: show what the gateway said.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(20).collect();
+            eprintln!(
+                "--- last lines of {}:\n{}",
+                self.log.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
     }
 }
 
