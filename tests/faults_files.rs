@@ -223,6 +223,8 @@ pickup = {{ directory = "{}", channel = "files", interval_secs = 1, settle_secs 
 }
 
 const OUR_FEIN: &str = "411234567";
+/// The employer's token holder: uploads are received under its name.
+const EMPLOYER: &str = "acme-payroll";
 
 fn new_hire_file(seed: u64) -> Vec<u8> {
     let today = time::OffsetDateTime::now_utc().date();
@@ -251,7 +253,7 @@ async fn the_same_new_hire_file_sent_twice_at_once_is_one_receipt(t: TestDb) {
         .expect("gateway starts");
     let token = tokens::issue_scoped(
         &t.db,
-        "acme-payroll",
+        EMPLOYER,
         Role::Employer,
         &[Fein::parse(OUR_FEIN).unwrap()],
         now_ms(),
@@ -295,7 +297,7 @@ async fn the_same_new_hire_file_sent_twice_at_once_is_one_receipt(t: TestDb) {
         count(
             &t.db,
             "SELECT COUNT(*) FROM inbound_receipts WHERE partner = $1",
-            "employer-acme"
+            EMPLOYER
         )
         .await,
         files as i64,
@@ -305,7 +307,7 @@ async fn the_same_new_hire_file_sent_twice_at_once_is_one_receipt(t: TestDb) {
         count(
             &t.db,
             "SELECT CAST(COALESCE(SUM(duplicates), 0) AS BIGINT) FROM inbound_dedup WHERE partner = $1",
-            "employer-acme"
+            EMPLOYER
         )
         .await,
         files as i64 + 1,
