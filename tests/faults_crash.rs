@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use support::faults::{
-    FaultPartner, Load, Mode, Proc, Scale, assert_exactly_once, delivered, procs_dir,
-    process_config, state_partner_toml, stuck_leases, wait_applied,
+    FaultPartner, Load, Mode, Proc, Scale, assert_exactly_once, delivered, process_config,
+    procs_dir, state_partner_toml, stuck_leases, wait_applied,
 };
 use support::{Backend, TestDb, wait_until};
 
@@ -59,7 +59,11 @@ async fn killed_again_and_again_mid_delivery_loses_nothing(backend: Backend) {
 
     let mut in_flight_at_kills = 0;
     for round in 0..kills {
-        let gateway = Proc::start(&dir, &format!("gw-{round}"), &config(&format!("gw-{round}")));
+        let gateway = Proc::start(
+            &dir,
+            &format!("gw-{round}"),
+            &config(&format!("gw-{round}")),
+        );
         // Kill only once this process has delivered something: it is mid-delivery.
         let target = partner.applied_count() + per_round;
         wait_applied(

@@ -21,7 +21,7 @@ use ivd_model::Fein;
 use ivd_newhire::Format;
 use ivd_newhire::generate::Generator;
 use support::faults::{
-    Load, Proc, Scale, delivered, load_key, partner_down_changes, procs_dir, process_config,
+    Load, Proc, Scale, delivered, load_key, partner_down_changes, process_config, procs_dir,
     stuck_leases, wait_alert_changes,
 };
 use support::{TestDb, gateway_settings, http_partner, wait_until};
@@ -123,7 +123,11 @@ pickup = {{ directory = "{}", channel = "files", interval_secs = 1, settle_secs 
 
     let processed = incoming.join("processed");
     for round in 0..kills {
-        let gateway = Proc::start(&dir, &format!("gw-{round}"), &config(&format!("gw-{round}")));
+        let gateway = Proc::start(
+            &dir,
+            &format!("gw-{round}"),
+            &config(&format!("gw-{round}")),
+        );
         let before = files_in(&processed).len();
         let target = before + 20 + rand::random_range(0..40);
         let reached = wait_until(Duration::from_secs(120), || async {
@@ -313,6 +317,17 @@ async fn the_same_new_hire_file_sent_twice_at_once_is_one_receipt(t: TestDb) {
         files as i64 + 1,
         "every second copy counted as a duplicate"
     );
+    assert_eq!(
+        count(
+            &t.db,
+            "SELECT COUNT(*) FROM new_hire_records r JOIN inbound_receipts i ON i.receipt_id = r.receipt_id \
+             WHERE i.partner = $1 AND r.status = 'accepted'",
+            EMPLOYER
+        )
+        .await,
+        3 * files as i64,
+        "each new hire accepted once"
+    );
     eprintln!(
         "FAULTS new-hire-twice {:?} scale={}: {files} files each sent twice at once, one receipt each",
         t.backend,
@@ -487,7 +502,10 @@ async fn a_drop_directory_that_cannot_be_written_keeps_messages_until_it_can(t: 
         names.len() as u64,
         total,
         "one file per message, nothing else: {:?}",
-        names.iter().filter(|n| n.starts_with('.')).collect::<Vec<_>>()
+        names
+            .iter()
+            .filter(|n| n.starts_with('.'))
+            .collect::<Vec<_>>()
     );
     let names: HashSet<String> = names.into_iter().collect();
     for index in 0..total {
@@ -496,7 +514,11 @@ async fn a_drop_directory_that_cannot_be_written_keeps_messages_until_it_can(t: 
         assert!(names.contains(&name), "{name} written");
         let body: serde_json::Value =
             serde_json::from_slice(&std::fs::read(drop_dir.join(&name)).unwrap()).unwrap();
-        assert_eq!(body["seq"].as_u64(), Some(index / KEYS), "{name} holds its message");
+        assert_eq!(
+            body["seq"].as_u64(),
+            Some(index / KEYS),
+            "{name} holds its message"
+        );
     }
     // Per case, no message was attempted before the one ahead of it was delivered.
     let attempts: Vec<(String, String, i64, i64, String)> = ivd_gateway::on_read!(&t.db, c => {

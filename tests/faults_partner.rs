@@ -38,7 +38,10 @@ async fn a_partner_that_fails_in_every_way_gets_everything_once_and_one_alert_pe
     state_27.circuit.cooldown_secs = 1;
     let mut settings = gateway_settings(
         &t,
-        vec![state_27, http_partner("ops-alerts", &webhook.endpoint(), 100)],
+        vec![
+            state_27,
+            http_partner("ops-alerts", &webhook.endpoint(), 100),
+        ],
     );
     settings.alerts.webhook_partners = vec!["ops-alerts".to_string()];
     let gateway = RunningGateway::start(settings)

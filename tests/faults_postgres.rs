@@ -14,8 +14,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::faults::{
-    FaultPartner, Load, Mode, Proc, Scale, assert_exactly_once, delivered, procs_dir,
-    process_config, state_partner_toml, wait_applied,
+    FaultPartner, Load, Mode, Proc, Scale, assert_exactly_once, delivered, process_config,
+    procs_dir, state_partner_toml, wait_applied,
 };
 use support::{TestDb, wait_until};
 
@@ -38,7 +38,13 @@ fn cluster_version() -> String {
 
 fn pg_ctl(action: &str) -> bool {
     Command::new("pg_ctlcluster")
-        .args(["--skip-systemctl-redirect", &cluster_version(), "main", action])
+        .args([
+            "--skip-systemctl-redirect",
+            &cluster_version(),
+            "main",
+            action,
+        ])
+        .stdout(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }

@@ -73,7 +73,9 @@ pub struct FaultPartner {
 
 impl FaultPartner {
     pub async fn start(mode: Mode) -> FaultPartner {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind partner");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind partner");
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(PartnerLog::default()));
         let (sender, receiver) = watch::channel(mode);
@@ -223,7 +225,11 @@ async fn answer(stream: &mut TcpStream, status: &str) {
     let _ = stream.shutdown().await;
 }
 
-async fn handle(mut stream: TcpStream, log: Arc<Mutex<PartnerLog>>, mut mode: watch::Receiver<Mode>) {
+async fn handle(
+    mut stream: TcpStream,
+    log: Arc<Mutex<PartnerLog>>,
+    mut mode: watch::Receiver<Mode>,
+) {
     let Some((key, body)) = read_request(&mut stream).await else {
         return;
     };
@@ -337,7 +343,13 @@ async fn enqueue_batch(
     for index in first..first + count {
         outbox::enqueue(
             &mut tx,
-            &test_message(partner, &load_case(index, keys), index / keys, 100_000, now_ms()),
+            &test_message(
+                partner,
+                &load_case(index, keys),
+                index / keys,
+                100_000,
+                now_ms(),
+            ),
             now_ms(),
         )
         .await?;
@@ -492,7 +504,13 @@ circuit = {{ failure_threshold = 5, cooldown_secs = 1 }}
 
 /// The configuration of a gateway process over `db_url` that shares the test's data keys
 /// (the test enqueues sealed messages the gateway must open), plus `extra` TOML (partners).
-pub fn process_config(scratch: &Path, db_url: &str, worker: &str, lease_secs: u64, extra: &str) -> String {
+pub fn process_config(
+    scratch: &Path,
+    db_url: &str,
+    worker: &str,
+    lease_secs: u64,
+    extra: &str,
+) -> String {
     format!(
         r#"
 [database]
