@@ -453,16 +453,21 @@ pub async fn partner_down_changes(db: &Db, partner: &str) -> (i64, Option<String
         .unwrap_or((0, None))
 }
 
-/// Waits (bounded) until the partner-down alert of `partner` has changed `changes` times.
+/// Waits (bounded) until the partner-down alert of `partner` has changed `changes` times,
+/// and checks it did not change more often: one "down" and one "back" per outage.
 pub async fn wait_alert_changes(db: &Db, partner: &str, changes: i64, what: &str) {
     let reached = wait_until(Duration::from_secs(90), || async {
         partner_down_changes(db, partner).await.0 >= changes
     })
     .await;
+    let now = partner_down_changes(db, partner).await;
     assert!(
         reached,
-        "{what}: the partner-down alert changed {:?} times, expected {changes}",
-        partner_down_changes(db, partner).await
+        "{what}: the partner-down alert changed {now:?} times, expected {changes}"
+    );
+    assert_eq!(
+        now.0, changes,
+        "{what}: the partner-down alert changed more often than once per outage edge"
     );
 }
 
@@ -554,6 +559,8 @@ impl Proc {
         let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
             .current_dir(dir)
+            // The gateway reads `IVD_*` variables as settings; the suite's own is not one.
+            .env_remove("IVD_FAULT_SCALE")
             .arg("--config")
             .arg(&file)
             .arg("serve")
