@@ -4,7 +4,8 @@
 //! circuit opens: nothing of that partner is claimed until the cool-down has passed. Then
 //! it is half-open: one message is let through as a probe; its success closes the
 //! circuit, its failure opens it again. A rejection (the partner answered and refused the
-//! message) says the partner is up, so it counts as a success here.
+//! message) says the partner is up, so it counts as a success here. While open, results of
+//! deliveries admitted before it opened change nothing: only the probe decides.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -132,11 +133,16 @@ impl CircuitBreaker {
     }
 
     /// The partner took a message (or answered and refused it).
+    ///
+    /// While the circuit is open nothing is admitted, so a success then is a delivery that
+    /// was already in flight when the failures opened it: stale news that must not close
+    /// the circuit (that would send "partner back" and, at the next failures, a second
+    /// "partner down" for one outage). Only the half-open probe decides.
     pub fn on_success(&self) -> Option<Transition> {
         let mut inner = self.lock();
         let from = match &*inner {
             Inner::Closed { .. } => None,
-            Inner::Open { .. } => Some(CircuitState::Open),
+            Inner::Open { .. } => return None,
             Inner::HalfOpen { .. } => Some(CircuitState::HalfOpen),
         };
         *inner = Inner::Closed {
@@ -216,6 +222,28 @@ mod tests {
         assert_eq!(breaker.admit(4).0, 1);
         assert_eq!(breaker.on_failure().map(|t| t.to), Some(CircuitState::Open));
         assert_eq!(breaker.admit(4).0, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_success_in_flight_when_the_circuit_opened_does_not_close_it() {
+        // Found by the fault suite (tests/faults_partner.rs): a delivery answered just
+        // before the partner went down finished after the failures had opened the circuit,
+        // closed it, and one outage became "down, back, down".
+        let breaker = CircuitBreaker::new(2, Duration::from_secs(10));
+        assert_eq!(breaker.admit(8), (8, None));
+        breaker.on_failure();
+        assert_eq!(breaker.on_failure().map(|t| t.to), Some(CircuitState::Open));
+        assert_eq!(breaker.on_success(), None, "stale success ignored");
+        assert_eq!(breaker.state(), CircuitState::Open);
+        assert_eq!(breaker.admit(8), (0, None), "still nothing admitted");
+
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert_eq!(breaker.admit(8).0, 1, "the probe");
+        assert_eq!(
+            breaker.on_success().map(|t| t.to),
+            Some(CircuitState::Closed),
+            "the probe's success closes it"
+        );
     }
 
     #[tokio::test(start_paused = true)]
