@@ -15,7 +15,10 @@ use crate::validate::{Dialect, RecordOutcome, Rules, validate};
 use crate::xml::XmlSource;
 
 /// Reads `input` in `format`, validating each record with `rules`. See [`Reader`].
-pub fn read<R: BufRead>(format: Format, input: R, rules: &Rules) -> Reader<R> {
+pub fn read<R: BufRead>(format: Format, mut input: R, rules: &Rules) -> Reader<R> {
+    if matches!(format, Format::W4 | Format::Xx) {
+        skip_byte_order_mark(&mut input);
+    }
     let inner = match format {
         Format::W4 => Inner::Fixed(Framer::new(input, RECORD_LEN), &fixed::W4_FORMAT, 0),
         Format::Xx => Inner::Fixed(Framer::new(input, RECORD_LEN), &fixed::XX_FORMAT, 0),
@@ -25,6 +28,17 @@ pub fn read<R: BufRead>(format: Format, input: R, rules: &Rules) -> Reader<R> {
     Reader {
         inner,
         rules: rules.clone(),
+    }
+}
+
+/// Skips a UTF-8 byte-order mark before the first fixed-width record. Editors on Windows
+/// add one; [`Format::detect`] looks past it (and so calls such a file W4 or XX), and the
+/// CSV and XML readers ignore it, so the fixed-width readers must too: read as data, it
+/// made record 1 three bytes too long and cost it, plus a `LENGTH` verdict for the spill.
+fn skip_byte_order_mark<R: BufRead>(input: &mut R) {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if input.fill_buf().is_ok_and(|head| head.starts_with(BOM)) {
+        input.consume(BOM.len());
     }
 }
 

@@ -108,3 +108,38 @@ fn moderately_nested_transmitter_content_is_ignored() {
     assert!(!plain.is_empty());
     assert_eq!(plain, nested);
 }
+
+/// Found by the gateway's bad-input corpus (`tests/corpus/w4/bom-then-records.w4`): a
+/// byte-order mark before a W4 or XX file was read as data, so record 1 was refused
+/// (`RECORD_ID`) and its last three bytes became a second, `LENGTH`, verdict — although
+/// `Format::detect` sniffs such a file as W4 or XX.
+#[test]
+fn a_byte_order_mark_before_fixed_width_records_is_skipped() {
+    for (format, sample) in [
+        (Format::W4, &include_bytes!("../samples/valid.w4")[..]),
+        (Format::Xx, &include_bytes!("../samples/valid.xx")[..]),
+    ] {
+        let mut input = b"\xEF\xBB\xBF".to_vec();
+        input.extend_from_slice(sample);
+        assert_eq!(Format::detect(&input), Some(format));
+        let with_bom = outcomes(format, &input);
+        let without = outcomes(format, sample);
+        assert_eq!(with_bom.len(), without.len(), "{format:?}");
+        assert!(with_bom.iter().all(RecordOutcome::is_valid), "{format:?}");
+        let hires = |o: &[RecordOutcome]| o.iter().map(|o| o.new_hire.clone()).collect::<Vec<_>>();
+        assert_eq!(hires(&with_bom), hires(&without), "{format:?}");
+    }
+}
+
+/// A byte-order mark anywhere else is data, and refused as such.
+#[test]
+fn a_byte_order_mark_inside_a_fixed_width_file_is_not_skipped() {
+    let sample = include_bytes!("../samples/valid.w4");
+    let first_line = sample.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut input = sample[..first_line].to_vec();
+    input.extend_from_slice(b"\xEF\xBB\xBF");
+    input.extend_from_slice(&sample[first_line..]);
+    let out = outcomes(Format::W4, &input);
+    assert!(out[0].is_valid());
+    assert!(!out[1].is_valid());
+}

@@ -382,9 +382,11 @@ pub fn read_collections(bytes: &[u8], encoding: Encoding) -> CollectionFile {
 }
 
 /// The per-record verdicts of a collection file (`ivd-gateway check offset-collections`).
+/// A missing control record is a verdict of its own after the last record.
 pub fn collection_verdicts(
     bytes: &[u8],
     encoding: Encoding,
 ) -> impl Iterator<Item = RecordVerdict> {
-    read_collections(bytes, encoding).verdicts.into_iter()
+    let file = read_collections(bytes, encoding);
+    crate::fields::check_verdicts(file.verdicts, &file.errors).into_iter()
 }

@@ -296,12 +296,20 @@ pub(crate) enum Scanned<'a> {
 }
 
 /// Decodes `bytes` and splits it into 245-byte records. Accepts records back to back,
-/// or `\n` / `\r\n` terminated lines (detected from the byte after the first record);
-/// in EBCDIC, NL (0x25) decodes to `\n` and is accepted the same way.
+/// or `\n` / `\r\n` terminated lines; in EBCDIC, NL (0x25) decodes to `\n` and is
+/// accepted the same way.
+///
+/// The file is line-framed when a line end follows the first record, or when one comes
+/// anywhere within the first two records' worth of bytes: a first line that is too short
+/// or too long must cost that line alone (a `LENGTH` verdict, resynchronised at the next
+/// line end), not shift every later record by its error and hide the line end inside
+/// record 1. Records are text, so a back-to-back file holds no line end.
 pub(crate) fn scan(bytes: &[u8], encoding: Encoding) -> (Cow<'_, [u8]>, Framing) {
     let decoded = encoding.decode(bytes);
+    let window = &decoded[..decoded.len().min(2 * RECORD_LEN + 2)];
     let framing = match decoded.get(RECORD_LEN) {
         Some(b'\n' | b'\r') => Framing::AnyNewline,
+        _ if window.contains(&b'\n') => Framing::AnyNewline,
         _ => Framing::Fixed,
     };
     (decoded, framing)
@@ -313,6 +321,26 @@ pub(crate) fn records(decoded: &[u8], framing: Framing) -> impl Iterator<Item = 
         Ok(raw) => Scanned::Record(raw.number, raw.bytes),
         Err(e) => Scanned::Broken(e),
     })
+}
+
+/// The verdicts `check` prints: every record's own, then, when the file has errors that
+/// belong to no record (it has no control record at all), one more verdict after the last
+/// record carrying them. Without it a file that lost its control record, or an empty
+/// file, would be reported as entirely valid.
+pub(crate) fn check_verdicts(
+    mut verdicts: Vec<RecordVerdict>,
+    errors: &[FieldError],
+) -> Vec<RecordVerdict> {
+    let number = verdicts.last().map_or(1, |v| v.record + 1);
+    let loose: Vec<FieldError> = errors
+        .iter()
+        .filter(|e| e.record.is_none())
+        .map(|e| e.clone().with_record(number))
+        .collect();
+    if !loose.is_empty() {
+        verdicts.push(RecordVerdict::new(number, loose));
+    }
+    verdicts
 }
 
 /// The parts every file reader shares: verdicts, the control record's place, file errors.

@@ -373,11 +373,13 @@ pub fn read_reconciliation(bytes: &[u8], encoding: Encoding) -> ReconFile {
 }
 
 /// The per-record verdicts of a reconciliation file.
+/// A missing control record is a verdict of its own after the last record.
 pub fn reconciliation_verdicts(
     bytes: &[u8],
     encoding: Encoding,
 ) -> impl Iterator<Item = RecordVerdict> {
-    read_reconciliation(bytes, encoding).verdicts.into_iter()
+    let file = read_reconciliation(bytes, encoding);
+    crate::fields::check_verdicts(file.verdicts, &file.errors).into_iter()
 }
 
 /// What differs between the state's record of a certification and OCSE's.

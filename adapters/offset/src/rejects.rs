@@ -435,6 +435,8 @@ pub fn read_rejects(bytes: &[u8], encoding: Encoding) -> RejectFile {
 }
 
 /// The per-record verdicts of a reject file (`ivd-gateway check offset-rejects`).
+/// A missing control record is a verdict of its own after the last record.
 pub fn reject_verdicts(bytes: &[u8], encoding: Encoding) -> impl Iterator<Item = RecordVerdict> {
-    read_rejects(bytes, encoding).verdicts.into_iter()
+    let file = read_rejects(bytes, encoding);
+    crate::fields::check_verdicts(file.verdicts, &file.errors).into_iter()
 }

@@ -824,9 +824,11 @@ fn tally_raw(c: &mut SubmissionControl, rec: &[u8]) {
 
 /// The per-record verdicts of a submission file (`ivd-gateway check offset-submission`),
 /// control-total errors on the control record's verdict.
+/// A missing control record is a verdict of its own after the last record.
 pub fn submission_verdicts(
     bytes: &[u8],
     encoding: Encoding,
 ) -> impl Iterator<Item = RecordVerdict> {
-    read_submission_file(bytes, encoding).verdicts.into_iter()
+    let file = read_submission_file(bytes, encoding);
+    crate::fields::check_verdicts(file.verdicts, &file.errors).into_iter()
 }

@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
         let file = read_collections(data, enc);
         for c in &file.collections {
             let record = c.to_record().expect("a valid collection writes");
-            assert_eq!(&Collection::from_record(c.record, &record).expect("reads back"), c);
+            assert_eq!(
+                &Collection::from_record(c.record, &record).expect("reads back"),
+                c
+            );
         }
         for v in collection_verdicts(data, enc) {
             let _ = v.to_json_line();

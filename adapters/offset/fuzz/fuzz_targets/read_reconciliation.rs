@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
         let file = read_reconciliation(data, enc);
         for r in &file.records {
             let record = r.to_record().expect("a valid record writes");
-            assert_eq!(&ReconRecord::from_record(r.record, &record).expect("reads back"), r);
+            assert_eq!(
+                &ReconRecord::from_record(r.record, &record).expect("reads back"),
+                r
+            );
         }
         let _ = reconcile(&[], &file.records);
         for v in reconciliation_verdicts(data, enc) {

@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
         let file = read_rejects(data, enc);
         for r in &file.rejects {
             if let Ok(record) = r.to_record() {
-                assert_eq!(&Reject::from_record(r.record, &record).expect("reads back"), r);
+                assert_eq!(
+                    &Reject::from_record(r.record, &record).expect("reads back"),
+                    r
+                );
             }
         }
         for v in reject_verdicts(data, enc) {
