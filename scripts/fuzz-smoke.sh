@@ -2,7 +2,7 @@
 # Fuzz smoke test for CI: builds every cargo-fuzz target of the project (model/fuzz and
 # adapters/*/fuzz) and runs each for a few seconds from its committed seed corpus. Fails
 # on any crash, timeout or out-of-memory a target finds, and on any target that does not
-# build. Long runs are done by hand (docs/reliability-fuzzing.md); this only proves that
+# build. Long runs are done by hand (RELIABILITY.md, "Fuzzing"); this only proves that
 # every target still builds and survives its seeds plus a few seconds of mutation.
 #
 #   scripts/fuzz-smoke.sh                          # every target, 10 s each
@@ -17,6 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds=${FUZZ_SMOKE_SECONDS:-10}
+# Fuzz builds go outside the clone, one directory per fuzz workspace (each has its own
+# lock file), so CI's fresh clones stay warm; a new machine just builds them once.
+fuzz_target_root=${FUZZ_TARGET_DIR:-/var/tmp/ivd-fuzz-target}
 
 if ! command -v rustup >/dev/null 2>&1 || ! rustup toolchain list | grep -q '^nightly'; then
     echo "=================================================================="
@@ -50,7 +53,8 @@ for fuzz_dir in "${fuzz_dirs[@]}"; do
     fi
     crate_dir=$(dirname "$fuzz_dir")
     echo "--- building fuzz targets of $crate_dir"
-    if ! (cd "$crate_dir" && cargo +nightly fuzz build); then
+    target_dir="$fuzz_target_root/${crate_dir//\//-}"
+    if ! (cd "$crate_dir" && cargo +nightly fuzz build --target-dir "$target_dir"); then
         failed+=("$crate_dir (build)")
         continue
     fi
@@ -61,7 +65,7 @@ for fuzz_dir in "${fuzz_dirs[@]}"; do
         [ -d "$root/$fuzz_dir/corpus/$target" ] && seeds=("$root/$fuzz_dir/corpus/$target")
         echo "--- $crate_dir $target: ${seconds}s"
         log="$scratch/$target.log"
-        if ! (cd "$crate_dir" && cargo +nightly fuzz run "$target" "$corpus" "${seeds[@]}" -- \
+        if ! (cd "$crate_dir" && cargo +nightly fuzz run --target-dir "$target_dir" "$target" "$corpus" "${seeds[@]}" -- \
             -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
             >"$log" 2>&1); then
             failed+=("$crate_dir $target")
