@@ -82,7 +82,12 @@ pub async fn claim(
 ) -> Result<Vec<Claimed>, StoreError> {
     let mut tx = db.begin().await?;
     reap_expired(&mut tx, partner, now).await?;
-    let predicate = "m.partner = $4 AND m.state IN ('pending', 'retry') AND m.run_at <= $2 \
+    // The first state term repeats the partial index `outbox_live_by_partner`'s condition
+    // word for word: SQLite uses a partial index only when the query states its WHERE, and
+    // without it walked every message the partner ever had (delivered ones included,
+    // through the unique key index) and sorted them, on every claim.
+    let predicate = "m.partner = $4 AND m.state IN ('pending', 'running', 'retry') \
+         AND m.state IN ('pending', 'retry') AND m.run_at <= $2 \
          AND NOT EXISTS (SELECT 1 FROM outbox_messages p WHERE p.partner = m.partner \
          AND p.ordering_key = m.ordering_key AND p.state IN ('pending', 'running', 'retry') \
          AND p.id < m.id)";
