@@ -471,7 +471,13 @@ impl DeliveryTask {
         self.channel.circuit.probe_unused();
         self.metrics
             .set_circuit(partner, self.channel.circuit.state());
-        self.wake.notify_one();
+        // Give the delivery slot back *before* waking the loop: woken first, it found no
+        // free slot, went back to sleep, and (the wake-up spent) claimed again only at the
+        // next poll. With results recorded in batches, a whole batch's tasks end together,
+        // so this ordering decided PostgreSQL's throughput (79/s polled vs. woken).
+        let wake = self.wake.clone();
+        drop(self);
+        wake.notify_one();
     }
 }
 
