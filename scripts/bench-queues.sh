@@ -71,10 +71,10 @@ peer() {
   local label="$1"; shift
   local db out rate
   db="$(scratch_db)"
-  out="$("$@" --db "$db" --sink "$sink" --n "$n")"
+  out="$("$@" --db "$db" --sink "$sink" --n "$n" | tail -1)"
   rate="$(latency_rate "$out")"
   db="$(scratch_db)"
-  lat="$("$@" --db "$db" --sink "$sink" --n 1000 --latency-rate "$rate" --latency-secs "$latency_secs")"
+  lat="$("$@" --db "$db" --sink "$sink" --n 1000 --latency-rate "$rate" --latency-secs "$latency_secs" | tail -1)"
   jq -c --arg label "$label" --argjson lat "$lat" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
     '. + {label: $label, latency: $lat.latency, load: $load}' <<<"$out" | tee -a "$results" >&2
 }
@@ -95,10 +95,12 @@ done
 
 echo
 jq -r -s '
-  (map(select(.label == "ivd-gateway outbox")) | map(.drain_per_s) | sort | .[(length - 1) / 2 | floor]) as $gw |
+  (map(select(.label == "ivd-gateway outbox")) | group_by(.concurrency)
+   | map({key: (.[0].concurrency | tostring), value: (map(.drain_per_s) | sort | .[(length - 1) / 2 | floor])})
+   | from_entries) as $gw |
   ["queue", "mode", "conc", "jobs", "enqueue/s", "drain s", "deliveries/s", "gateway ratio", "lat rate/s", "p50 ms", "p99 ms", "max ms", "posts=distinct=N", "load"],
   (.[] | [.label, .mode, .concurrency, .messages, (.enqueue_per_s | round), (.drain_s * 100 | round / 100), (.drain_per_s | round),
-          (if .label == "ivd-gateway outbox" then "-" else ($gw / .drain_per_s * 100 | round / 100 | tostring) + "x" end),
+          (if .label == "ivd-gateway outbox" then "-" else ($gw[.concurrency | tostring] / .drain_per_s * 100 | round / 100 | tostring) + "x" end),
           (.latency.rate // 0 | round), (.latency.latency_ms.p50 // 0 | . * 10 | round / 10), (.latency.latency_ms.p99 // 0 | . * 10 | round / 10),
           (.latency.latency_ms.max // 0 | . * 10 | round / 10), (.posts == .distinct and .distinct == .messages), .load])
   | @tsv' "$results" | column -t -s $'\t'

@@ -13,7 +13,13 @@
 "use strict";
 
 const http = require("node:http");
-const { run, makeWorkerUtils } = require("graphile-worker");
+const { Logger, run, makeWorkerUtils } = require("graphile-worker");
+
+// Warnings and errors only, to stderr: the gateway runs its benchmark at log level warn
+// too, and a line per job on stdout would cost the peer time the gateway does not spend.
+const logger = new Logger(() => (level, message) => {
+  if (level === "error" || level === "warning") console.error(message);
+});
 
 function args() {
   const out = { n: 20000, concurrency: 32, tuned: false, latencyRate: 0, latencySecs: 10, payloadBytes: 256 };
@@ -78,7 +84,7 @@ async function main() {
     },
   };
 
-  const utils = await makeWorkerUtils({ connectionString: o.db });
+  const utils = await makeWorkerUtils({ connectionString: o.db, logger });
   await utils.migrate();
   const remaining = () =>
     utils.withPgClient(async (c) => Number((await c.query("SELECT count(*) AS n FROM graphile_worker._private_jobs")).rows[0].n));
@@ -108,6 +114,7 @@ async function main() {
     noHandleSignals: true,
     taskList,
     preset,
+    logger,
   });
   for (;;) {
     const stats = await sinkStats();
