@@ -76,7 +76,7 @@ peer() {
   db="$(scratch_db)"
   lat="$("$@" --db "$db" --sink "$sink" --n 1000 --latency-rate "$rate" --latency-secs "$latency_secs" | tail -1)"
   jq -c --arg label "$label" --argjson lat "$lat" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-    '. + {label: $label, latency: $lat.latency, load: $load}' <<<"$out" | tee -a "$results" >&2
+    '. + {label: $label, latency: $lat.latency, load: $load, complete: (.posts == .distinct and .distinct == .messages and $lat.latency.duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
 }
 
 echo "machine: $(nproc) vCPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -tA "$pg" -c 'SHOW server_version'), fsync $(psql -tA "$pg" -c 'SHOW fsync'), synchronous_commit $(psql -tA "$pg" -c 'SHOW synchronous_commit')"
@@ -86,7 +86,7 @@ for c in $concurrencies; do
   for run in $(seq "$runs"); do
     echo "== concurrency $c, run $run ($(uptime | sed 's/.*load/load/'))" >&2
     out="$("$bin" bench outbox --database "$pg" --messages "$n" --concurrency "$c" --latency-secs "$latency_secs" --json)"
-    jq -c --arg c "$c" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{label: "ivd-gateway outbox", mode: "1 instance", concurrency: ($c | tonumber), messages: .throughput.messages, enqueue_per_s: .preload_per_second, drain_s: .throughput.seconds, drain_per_s: .throughput.per_second, posts: (.arrived + .duplicates), distinct: .arrived, duplicates: .duplicates, latency: {rate: .latency.target_rate, latency_ms: .latency.arrival_latency_ms}, load: $load}' <<<"$out" | tee -a "$results" >&2
+    jq -c --arg c "$c" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{label: "ivd-gateway outbox", mode: "1 instance", concurrency: ($c | tonumber), messages: .throughput.messages, enqueue_per_s: .preload_per_second, drain_s: .throughput.seconds, drain_per_s: .throughput.per_second, posts: (.arrived + .duplicates), distinct: .arrived, duplicates: .duplicates, latency: {rate: .latency.target_rate, latency_ms: .latency.arrival_latency_ms}, load: $load, complete: (.missing == 0 and .dead == 0 and .duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c"
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c" --tuned
     peer "pgqueuer" "$python" "$repo/bench/queues/pgqueuer/worker.py" --concurrency "$c" --batch "$((c / 4 > 0 ? c / 4 : 1))"
@@ -98,9 +98,9 @@ jq -r -s '
   (map(select(.label == "ivd-gateway outbox")) | group_by(.concurrency)
    | map({key: (.[0].concurrency | tostring), value: (map(.drain_per_s) | sort | .[(length - 1) / 2 | floor])})
    | from_entries) as $gw |
-  ["queue", "mode", "conc", "jobs", "enqueue/s", "drain s", "deliveries/s", "gateway ratio", "lat rate/s", "p50 ms", "p99 ms", "max ms", "posts=distinct=N", "load"],
+  ["queue", "mode", "conc", "jobs", "enqueue/s", "drain s", "deliveries/s", "gateway ratio", "lat rate/s", "p50 ms", "p99 ms", "max ms", "all once", "load"],
   (.[] | [.label, .mode, .concurrency, .messages, (.enqueue_per_s | round), (.drain_s * 100 | round / 100), (.drain_per_s | round),
           (if .label == "ivd-gateway outbox" then "-" else ($gw[.concurrency | tostring] / .drain_per_s * 100 | round / 100 | tostring) + "x" end),
           (.latency.rate // 0 | round), (.latency.latency_ms.p50 // 0 | . * 10 | round / 10), (.latency.latency_ms.p99 // 0 | . * 10 | round / 10),
-          (.latency.latency_ms.max // 0 | . * 10 | round / 10), (.posts == .distinct and .distinct == .messages), .load])
+          (.latency.latency_ms.max // 0 | . * 10 | round / 10), .complete, .load])
   | @tsv' "$results" | column -t -s $'\t'
