@@ -75,8 +75,8 @@ peer() {
   rate="$(latency_rate "$out")"
   db="$(scratch_db)"
   lat="$("$@" --db "$db" --sink "$sink" --n 1000 --latency-rate "$rate" --latency-secs "$latency_secs" | tail -1)"
-  jq -c --arg label "$label" --argjson lat "$lat" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-    '. + {label: $label, latency: $lat.latency, load: $load, complete: (.posts == .distinct and .distinct == .messages and $lat.latency.duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
+  jq -c --arg name "$label" --argjson lat "$lat" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    '. + {label: $name, latency: $lat.latency, load: $load, complete: (.posts == .distinct and .distinct == .messages and $lat.latency.duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
 }
 
 echo "machine: $(nproc) vCPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $(psql -tA "$pg" -c 'SHOW server_version'), fsync $(psql -tA "$pg" -c 'SHOW fsync'), synchronous_commit $(psql -tA "$pg" -c 'SHOW synchronous_commit')"
