@@ -55,10 +55,11 @@ trap cleanup EXIT
 sink="http://127.0.0.1:$sink_port"
 for _ in $(seq 50); do curl -sf "$sink/_stats" >/dev/null && break; sleep 0.1; done
 
+# Prints the URL of a new scratch database; the caller records it for the cleanup (a
+# $(...) subshell cannot add to the list itself).
 scratch_db() {
   local name="ivd_queues_$(date +%s%N | tail -c 9)"
   psql -q "$pg" -c "CREATE DATABASE $name" >/dev/null
-  scratch_dbs+=("$name")
   echo "${pg%/*}/$name"
 }
 
@@ -70,10 +71,10 @@ latency_rate() { jq -r '.drain_per_s / 2 | floor' <<<"$1"; }
 peer() {
   local label="$1"; shift
   local db out rate
-  db="$(scratch_db)"
+  db="$(scratch_db)"; scratch_dbs+=("${db##*/}")
   out="$("$@" --db "$db" --sink "$sink" --n "$n" | tail -1)"
   rate="$(latency_rate "$out")"
-  db="$(scratch_db)"
+  db="$(scratch_db)"; scratch_dbs+=("${db##*/}")
   lat="$("$@" --db "$db" --sink "$sink" --n 1000 --latency-rate "$rate" --latency-secs "$latency_secs" | tail -1)"
   jq -c --arg name "$label" --argjson lat "$lat" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
     '. + {label: $name, latency: $lat.latency, load: $load, complete: (.posts == .distinct and .distinct == .messages and $lat.latency.duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
