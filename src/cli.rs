@@ -116,6 +116,10 @@ pub enum Command {
     /// Write synthetic partner files for tests, demos and load runs.
     #[command(subcommand)]
     Generate(GenerateCommand),
+    /// Load drivers: measure the outbox (durable deliveries per second, enqueue →
+    /// delivered latency), or run the benchmark sink other queues post to.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Convert a partner file to JSON lines, or JSON lines back to the partner format,
     /// without sending or storing anything.
     ///
@@ -189,6 +193,22 @@ pub enum GenerateCommand {
         /// Write here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
+    },
+}
+
+/// What `bench` runs.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Measure the outbox on a fresh database: throughput over N messages, then latency at
+    /// a fixed rate; fails (exit 1) when a message did not arrive. See `crate::bench`.
+    Outbox(crate::bench::OutboxBenchOptions),
+    /// Serve the benchmark sink until SIGTERM or Ctrl-C: `POST /deliver` answers 200 and
+    /// records each `Idempotency-Key` (and an `X-Enqueued-Us` header); `GET /_stats`,
+    /// `POST /_reset`.
+    Sink {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:18090")]
+        listen: std::net::SocketAddr,
     },
 }
 
@@ -390,6 +410,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         .await?;
         return Ok(0);
     }
+    if let Command::Bench(command) = &cli.command {
+        telemetry::init_logging(telemetry::LogFormat::Text, "warn");
+        return crate::bench::run_command(command).await;
+    }
     let settings = load_settings(cli.config)?;
     telemetry::init_logging(settings.log.format, &settings.log.filter);
     match cli.command {
@@ -505,6 +529,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check { .. }
         | Command::Convert { .. }
         | Command::Generate(_)
+        | Command::Bench(_)
         | Command::Demo { .. } => {
             unreachable!("handled above")
         }

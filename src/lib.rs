@@ -18,6 +18,7 @@
 //! - [`web`]: the state-system, operator and partner HTTP APIs;
 //! - [`telemetry`]: logs and Prometheus metrics;
 //! - [`tls`]: mutual TLS for partners;
+//! - [`bench`]: load drivers that measure the outbox;
 //! - [`app`], [`cli`], [`config`]: starting, commanding and configuring an instance.
 //!
 //! The one decision that matters most: a message to a partner is written in the same
@@ -36,6 +37,7 @@
 pub mod alerts;
 pub mod app;
 pub mod audit;
+pub mod bench;
 pub mod canonical;
 pub mod channels;
 pub mod check;

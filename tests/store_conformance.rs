@@ -19,6 +19,7 @@ on_both_backends!(
     only_the_oldest_live_message_of_a_key_is_claimed,
     keys_are_claimed_in_parallel_and_partners_apart,
     a_stale_lease_holder_cannot_record_a_result,
+    results_recorded_together_are_each_fenced_on_their_own_lease,
     an_expired_lease_is_reclaimed_and_its_lost_attempt_recorded,
     a_retry_waits_for_its_time,
     a_dead_message_stops_blocking_its_key_and_redeliver_brings_it_back,
@@ -195,6 +196,61 @@ async fn a_stale_lease_holder_cannot_record_a_result(t: TestDb) {
     .await
     .unwrap();
     assert_eq!(state_of(&t.db, id).await, "delivered");
+    t.cleanup().await;
+}
+
+async fn results_recorded_together_are_each_fenced_on_their_own_lease(t: TestDb) {
+    let delivered = enqueue(&t.db, "case-1", 1, 0).await;
+    let taken_over = enqueue(&t.db, "case-2", 1, 0).await;
+    let retried = enqueue(&t.db, "case-3", 1, 0).await;
+    let rejected = enqueue(&t.db, "case-4", 1, 0).await;
+    let held = store::claim(&t.db, P, "w1", 10, LEASE, 100).await.unwrap();
+    assert_eq!(held.len(), 4);
+    let of = |id: i64| held.iter().find(|c| c.id == id).unwrap().clone();
+    // w1's leases run out and w2 takes every message over before w1 records.
+    let fresh = store::claim(&t.db, P, "w2", 10, LEASE, 100 + LEASE + 1)
+        .await
+        .unwrap();
+    assert_eq!(fresh.len(), 4, "every expired lease is claimed again");
+    let late = 100 + LEASE + 2;
+    // In one transaction: w2's results for three messages, and w1's stale one for case-2.
+    let fresh_of = |id: i64| fresh.iter().find(|c| c.id == id).unwrap().clone();
+    let results = [
+        (fresh_of(delivered), Decision::Delivered),
+        (of(taken_over), Decision::Delivered),
+        (fresh_of(retried), Decision::RetryAt(late + 500)),
+        (fresh_of(rejected), Decision::DeadRejected),
+    ];
+    let records: Vec<(AttemptRecord<'_>, Decision)> = results
+        .iter()
+        .map(|(c, d)| (attempt(c, "w", "batch"), *d))
+        .collect();
+    let recorded = store::record_many(&t.db, &records, late).await.unwrap();
+    assert_eq!(recorded, vec![true, false, true, true]);
+    assert_eq!(state_of(&t.db, delivered).await, "delivered");
+    assert_eq!(
+        state_of(&t.db, taken_over).await,
+        "running",
+        "the stale result changed nothing"
+    );
+    assert_eq!(state_of(&t.db, retried).await, "retry");
+    assert_eq!(state_of(&t.db, rejected).await, "dead");
+    let history = store::show(&t.db, delivered)
+        .await
+        .unwrap()
+        .unwrap()
+        .attempts;
+    let outcomes: Vec<&str> = history.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, vec!["lease_expired", "delivered"]);
+    let stale_history = store::show(&t.db, taken_over)
+        .await
+        .unwrap()
+        .unwrap()
+        .attempts;
+    assert!(
+        stale_history.iter().all(|a| a.outcome != "delivered"),
+        "no attempt row for a result whose lease was lost: {stale_history:?}"
+    );
     t.cleanup().await;
 }
 

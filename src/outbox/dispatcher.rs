@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -178,6 +178,7 @@ impl Dispatcher {
     pub async fn run(self, shutdown: CancellationToken) {
         let tracker = TaskTracker::new();
         let abort = CancellationToken::new();
+        let (recorder, recording) = Recorder::start(self.db.clone());
         tracing::info!(worker = %self.config.worker_id, partners = self.channels.len(), "Outbox dispatcher started.");
         while !shutdown.is_cancelled() {
             let mut claimed_any = false;
@@ -226,6 +227,7 @@ impl Dispatcher {
                             claimed_any = true;
                             let task = DeliveryTask {
                                 db: self.db.clone(),
+                                recorder: recorder.clone(),
                                 channel: channel.clone(),
                                 worker: self.config.worker_id.clone(),
                                 metrics: self.metrics.clone(),
@@ -270,12 +272,16 @@ impl Dispatcher {
             abort.cancel();
             tracker.wait().await;
         }
+        // Every delivery task has its answer; the recorder ends with its last sender.
+        drop(recorder);
+        let _ = recording.await;
         tracing::info!(worker = %self.config.worker_id, "Outbox dispatcher stopped.");
     }
 }
 
 struct DeliveryTask {
     db: Db,
+    recorder: Recorder,
     channel: Arc<PartnerChannel>,
     worker: String,
     metrics: Arc<Metrics>,
@@ -348,7 +354,7 @@ impl DeliveryTask {
                     .await
             }
             Some(decision) => {
-                (|| store::record(&self.db, &record, decision, now))
+                (|| self.recorder.record(&record, decision))
                     .retry(retry_db)
                     .when(|e| matches!(e, FenceError::Store(_)))
                     .await
@@ -465,7 +471,123 @@ impl DeliveryTask {
         self.channel.circuit.probe_unused();
         self.metrics
             .set_circuit(partner, self.channel.circuit.state());
-        self.wake.notify_one();
+        // Give the delivery slot back *before* waking the loop: woken first, it found no
+        // free slot, went back to sleep, and (the wake-up spent) claimed again only at the
+        // next poll. With results recorded in batches, a whole batch's tasks end together,
+        // so this ordering decided PostgreSQL's throughput (79/s polled vs. woken).
+        let wake = self.wake.clone();
+        drop(self);
+        wake.notify_one();
+    }
+}
+
+/// Most results one transaction of the [`Recorder`] records.
+const RECORD_BATCH: usize = 512;
+
+/// Records delivery results for the delivery tasks of one dispatcher, group-commit style:
+/// whatever results are waiting when the previous transaction has committed go into the
+/// next one ([`store::record_many`]), each still fenced on its own lease. A task gets its
+/// own answer (recorded, lease lost, or the database error) only after the commit, so
+/// nothing is acknowledged before it is durable, and it keeps its delivery slot until
+/// then.
+#[derive(Clone, Debug)]
+struct Recorder {
+    queue: mpsc::UnboundedSender<PendingResult>,
+}
+
+/// One result waiting for the recorder.
+#[derive(Debug)]
+struct PendingResult {
+    id: i64,
+    attempt: i64,
+    worker: String,
+    started_at: i64,
+    status: Option<u16>,
+    detail: String,
+    decision: Decision,
+    answer: oneshot::Sender<Result<bool, String>>,
+}
+
+impl Recorder {
+    fn start(db: Db) -> (Recorder, tokio::task::JoinHandle<()>) {
+        let (queue, mut waiting) = mpsc::unbounded_channel::<PendingResult>();
+        let task = tokio::spawn(async move {
+            while let Some(first) = waiting.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < RECORD_BATCH {
+                    match waiting.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
+                    }
+                }
+                let results: Vec<(AttemptRecord<'_>, Decision)> = batch
+                    .iter()
+                    .map(|p| {
+                        (
+                            AttemptRecord {
+                                id: p.id,
+                                attempt: p.attempt,
+                                worker: &p.worker,
+                                started_at: p.started_at,
+                                status: p.status,
+                                detail: &p.detail,
+                            },
+                            p.decision,
+                        )
+                    })
+                    .collect();
+                let outcome = store::record_many(&db, &results, now_ms()).await;
+                drop(results);
+                match outcome {
+                    Ok(recorded) => {
+                        for (pending, recorded) in batch.into_iter().zip(recorded) {
+                            let _ = pending.answer.send(Ok(recorded));
+                        }
+                    }
+                    Err(error) => {
+                        // The whole transaction rolled back: every task retries on its own.
+                        let text = error.to_string();
+                        for pending in batch {
+                            let _ = pending.answer.send(Err(text.clone()));
+                        }
+                    }
+                }
+            }
+        });
+        (Recorder { queue }, task)
+    }
+
+    /// Records one result (with whatever others are waiting) and answers once committed.
+    async fn record(
+        &self,
+        record: &AttemptRecord<'_>,
+        decision: Decision,
+    ) -> Result<(), FenceError> {
+        let (answer, answered) = oneshot::channel();
+        let pending = PendingResult {
+            id: record.id,
+            attempt: record.attempt,
+            worker: record.worker.to_string(),
+            started_at: record.started_at,
+            status: record.status,
+            detail: record.detail.to_string(),
+            decision,
+            answer,
+        };
+        let stopped = || {
+            FenceError::Store(crate::store::StoreError::Invalid(
+                "the outbox result recorder has stopped".to_string(),
+            ))
+        };
+        self.queue.send(pending).map_err(|_| stopped())?;
+        match answered.await.map_err(|_| stopped())? {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(FenceError::LeaseLost {
+                id: record.id,
+                attempt: record.attempt,
+            }),
+            Err(text) => Err(FenceError::Store(crate::store::StoreError::Batch(text))),
+        }
     }
 }
 

@@ -106,6 +106,10 @@ pub enum StoreError {
         /// Why it did not open.
         source: crate::privacy::SealError,
     },
+    /// A transaction shared by several callers (the outbox recorder's group commit) failed
+    /// and was rolled back; each caller gets the error's text.
+    #[error("database error in a shared transaction: {0}")]
+    Batch(String),
     /// Creating the directory of the SQLite file failed.
     #[error("cannot create the database directory {path}: {source}")]
     Directory {

@@ -1,0 +1,127 @@
+//! The outbox load driver (`ivd-gateway bench outbox`) on a few hundred messages: its
+//! report must add up (everything enqueued arrived and is recorded delivered, counts
+//! consistent between phases, sink and store). No timing is asserted.
+
+mod support;
+
+use ivd_gateway::bench::{OutboxBenchOptions, OutboxReport, run_outbox};
+
+fn options(database: &str, instances: usize, dir: &std::path::Path) -> OutboxBenchOptions {
+    OutboxBenchOptions {
+        database: database.to_string(),
+        instances,
+        messages: 300,
+        ordering_keys: 20,
+        concurrency: 8,
+        batch_size: 16,
+        poll_interval_ms: 50,
+        payload_bytes: 200,
+        latency_rate: Some(100.0),
+        latency_secs: 1.5,
+        no_latency: false,
+        dir: Some(dir.to_path_buf()),
+        gateway_binary: Some(env!("CARGO_BIN_EXE_ivd-gateway").into()),
+        json: false,
+    }
+}
+
+fn assert_consistent(report: &OutboxReport, instances: usize) {
+    let latency = report.latency.as_ref().expect("a latency phase ran");
+    assert_eq!(report.throughput.messages, 300);
+    assert_eq!(latency.messages, 150, "1.5 s at 100 messages/s");
+    assert_eq!(report.enqueued, 300 + 150);
+    assert_eq!(
+        report.arrived, report.enqueued,
+        "every key reached the sink"
+    );
+    assert_eq!(report.missing, 0);
+    assert_eq!(report.dead, 0);
+    assert_eq!(report.delivered_in_store, report.enqueued);
+    assert!(report.complete(), "{}", report.table());
+    let recorded: i64 = report.per_instance.iter().map(|(_, n)| n).sum();
+    assert_eq!(
+        recorded as u64, report.enqueued,
+        "one recorded delivery per message: {:?}",
+        report.per_instance
+    );
+    assert!(report.per_instance.len() <= instances);
+    let arrival = latency
+        .arrival_latency_ms
+        .as_ref()
+        .expect("latencies measured");
+    assert_eq!(arrival.count, 150);
+    assert!(arrival.p50 <= arrival.p99 && arrival.p99 <= arrival.max);
+    let durable = latency
+        .durable_latency_ms
+        .as_ref()
+        .expect("store latencies");
+    assert_eq!(durable.count, 150);
+    assert!(report.throughput.per_second > 0.0 && report.throughput.seconds > 0.0);
+    let table = report.table();
+    assert!(table.contains("COMPLETE"), "{table}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_run_reports_every_message_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_outbox(&options("sqlite", 1, dir.path()))
+        .await
+        .expect("the benchmark runs");
+    assert_eq!(report.backend, "sqlite");
+    assert_consistent(&report, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_refuses_a_second_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = run_outbox(&options("sqlite", 2, dir.path()))
+        .await
+        .expect_err("SQLite is single-instance");
+    assert!(error.to_string().contains("PostgreSQL"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_runs_with_one_and_two_instances_report_every_message_delivered() {
+    let Some(server) = support::postgres_server() else {
+        return;
+    };
+    for instances in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let report = run_outbox(&options(&server, instances, dir.path()))
+            .await
+            .expect("the benchmark runs");
+        assert_eq!(report.backend, "postgres");
+        assert_eq!(report.instances, instances);
+        assert_consistent(&report, instances);
+    }
+}
+
+#[test]
+fn the_command_prints_a_json_report_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
+        .args([
+            "bench",
+            "outbox",
+            "--messages",
+            "120",
+            "--ordering-keys",
+            "10",
+        ])
+        .args(["--no-latency", "--json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(report["enqueued"], 120);
+    assert_eq!(report["arrived"], 120);
+    assert_eq!(report["missing"], 0);
+    assert_eq!(report["delivered_in_store"], 120);
+    assert!(report["latency"].is_null());
+}
