@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use figment::Figment;
 use figment::providers::{Format as _, Toml};
@@ -397,14 +397,12 @@ fn an_unlisted_corpus_file_is_caught() {
 // ---------------------------------------------------------------------------------------
 // Very large inputs, made here at run time (nothing big is committed).
 
-/// Generous bound on reading one large input; these reads take well under a second.
-const LARGE_INPUT_BUDGET: Duration = Duration::from_secs(20);
-
+/// Reads one large input and prints how long it took (for a human reading the output:
+/// speed is measured in BENCHMARKS.md, never asserted in a test).
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let out = f();
-    let took = start.elapsed();
-    assert!(took < LARGE_INPUT_BUDGET, "{what} took {took:?}");
+    eprintln!("{what}: read in {:?}", start.elapsed());
     out
 }
 
