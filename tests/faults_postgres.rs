@@ -65,6 +65,88 @@ fn gateway_url(t: &TestDb) -> String {
     format!("{}{separator}application_name={APPLICATION}", t.url)
 }
 
+/// A gateway process delivering to a partner while the state system keeps enqueueing:
+/// what both scenarios disturb.
+struct GatewayUnderLoad {
+    partner: FaultPartner,
+    gateway: Proc,
+    load: Load,
+}
+
+impl GatewayUnderLoad {
+    async fn start(t: &TestDb) -> GatewayUnderLoad {
+        let scratch = t.scratch_dir();
+        let partner = FaultPartner::start(Mode::Slow(Duration::from_millis(10))).await;
+        let gateway = Proc::start(
+            &procs_dir(&scratch),
+            "gw",
+            &process_config(
+                &scratch,
+                &gateway_url(t),
+                "gw",
+                6,
+                &state_partner_toml("state-27", &partner.endpoint()),
+            ),
+        );
+        let load = Load::start(
+            t.db.clone(),
+            "state-27",
+            KEYS,
+            5,
+            Duration::from_millis(50),
+            100_000,
+        );
+        GatewayUnderLoad {
+            partner,
+            gateway,
+            load,
+        }
+    }
+
+    /// Waits until `more` further messages are applied at the partner.
+    async fn wait_for_more(&self, more: usize, when: &str) {
+        let target = self.partner.applied_count() + more;
+        wait_applied(
+            || self.partner.applied_count(),
+            target,
+            Duration::from_secs(120),
+            when,
+        )
+        .await;
+    }
+
+    /// Stops the load, then checks that the gateway rode the faults out: still up, every
+    /// message delivered and applied exactly once in per-case order, a clean SIGTERM, and
+    /// no partner alert (the database was disturbed, not the partner). Returns the number
+    /// of messages, the POSTs the partner saw, and the duplicates it absorbed.
+    async fn finish(mut self, t: &TestDb, after: &str) -> (u64, u32, u32) {
+        let total = self.load.stop().await;
+        let all = wait_until(Duration::from_secs(180), || async {
+            delivered(&t.db, "state-27").await == total
+        })
+        .await;
+        assert!(
+            self.gateway.alive(),
+            "the gateway rode out {after} (see procs/gw.log)"
+        );
+        assert!(
+            all,
+            "after {after}: {} of {total} delivered",
+            delivered(&t.db, "state-27").await
+        );
+        let status = self.gateway.sigterm_and_wait();
+        assert!(status.success(), "SIGTERM exits 0: {status:?}");
+        let duplicates =
+            assert_exactly_once(&t.db, "state-27", &self.partner.log, total, KEYS).await;
+        let alerts = ivd_gateway::alerts::list(&t.db, None, 100).await.unwrap();
+        assert!(
+            alerts.is_empty(),
+            "a database fault is not a partner outage: {alerts:?}"
+        );
+        (total, self.partner.raw_arrivals(), duplicates)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_restarted_mid_run_under_load_loses_nothing() {
     let _serial = SERIAL.lock().await;
@@ -74,72 +156,17 @@ async fn postgres_restarted_mid_run_under_load_loses_nothing() {
     let _guard = ServerRunning;
     let scale = Scale::from_env();
     let restarts = scale.pick(2, 6);
-    let scratch = t.scratch_dir();
-    let partner = FaultPartner::start(Mode::Slow(Duration::from_millis(10))).await;
-    let mut gateway = Proc::start(
-        &procs_dir(&scratch),
-        "gw",
-        &process_config(
-            &scratch,
-            &gateway_url(&t),
-            "gw",
-            6,
-            &state_partner_toml("state-27", &partner.endpoint()),
-        ),
-    );
-    let load = Load::start(
-        t.db.clone(),
-        "state-27",
-        KEYS,
-        5,
-        Duration::from_millis(50),
-        100_000,
-    );
+    let run = GatewayUnderLoad::start(&t).await;
     for restart in 0..restarts {
-        let target = partner.applied_count() + 100;
-        wait_applied(
-            || partner.applied_count(),
-            target,
-            Duration::from_secs(120),
-            &format!("before restart {restart}"),
-        )
-        .await;
+        run.wait_for_more(100, &format!("before restart {restart}"))
+            .await;
         assert!(pg_ctl("restart"), "PostgreSQL restarts");
     }
-    let target = partner.applied_count() + 100;
-    wait_applied(
-        || partner.applied_count(),
-        target,
-        Duration::from_secs(120),
-        "after the last restart",
-    )
-    .await;
-    let total = load.stop().await;
-    let all = wait_until(Duration::from_secs(180), || async {
-        delivered(&t.db, "state-27").await == total
-    })
-    .await;
-    assert!(
-        gateway.alive(),
-        "the gateway rode out the restarts (see procs/gw.log)"
-    );
-    assert!(
-        all,
-        "after {restarts} restarts: {} of {total} delivered",
-        delivered(&t.db, "state-27").await
-    );
-    let status = gateway.sigterm_and_wait();
-    assert!(status.success(), "SIGTERM exits 0: {status:?}");
-    let duplicates = assert_exactly_once(&t.db, "state-27", &partner.log, total, KEYS).await;
-    let alerts = ivd_gateway::alerts::list(&t.db, None, 100).await.unwrap();
-    assert!(
-        alerts.is_empty(),
-        "a database restart is not a partner outage: {alerts:?}"
-    );
+    run.wait_for_more(100, "after the last restart").await;
+    let (total, raw, duplicates) = run.finish(&t, &format!("{restarts} restarts")).await;
     eprintln!(
-        "FAULTS postgres-restart scale={}: {restarts} server restarts, {total} messages, {} raw POSTs, {duplicates} duplicates absorbed by the receiver",
+        "FAULTS postgres-restart scale={}: {restarts} server restarts, {total} messages, {raw} raw POSTs, {duplicates} duplicates absorbed by the receiver",
         scale.name(),
-        partner.raw_arrivals()
     );
     t.cleanup().await;
 }
@@ -153,27 +180,7 @@ async fn the_gateways_connections_killed_again_and_again_lose_nothing() {
     let _guard = ServerRunning;
     let scale = Scale::from_env();
     let rounds = scale.pick(15, 60);
-    let scratch = t.scratch_dir();
-    let partner = FaultPartner::start(Mode::Slow(Duration::from_millis(10))).await;
-    let mut gateway = Proc::start(
-        &procs_dir(&scratch),
-        "gw",
-        &process_config(
-            &scratch,
-            &gateway_url(&t),
-            "gw",
-            6,
-            &state_partner_toml("state-27", &partner.endpoint()),
-        ),
-    );
-    let load = Load::start(
-        t.db.clone(),
-        "state-27",
-        KEYS,
-        5,
-        Duration::from_millis(50),
-        100_000,
-    );
+    let run = GatewayUnderLoad::start(&t).await;
     let database = t.url.rsplit('/').next().unwrap().to_string();
     let admin = ivd_gateway::store::Db::connect(&support::postgres_server().unwrap())
         .await
@@ -183,14 +190,8 @@ async fn the_gateways_connections_killed_again_and_again_lose_nothing() {
     };
     let mut terminated = 0i64;
     for round in 0..rounds {
-        let target = partner.applied_count() + 20;
-        wait_applied(
-            || partner.applied_count(),
-            target,
-            Duration::from_secs(120),
-            &format!("before termination round {round}"),
-        )
-        .await;
+        run.wait_for_more(20, &format!("before termination round {round}"))
+            .await;
         // Only the gateway's own sessions: its application name, on its database.
         let killed: Vec<(bool,)> = sqlx::query_as(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -204,30 +205,16 @@ async fn the_gateways_connections_killed_again_and_again_lose_nothing() {
         terminated += killed.iter().filter(|(ok,)| *ok).count() as i64;
     }
     admin.close().await;
-    let total = load.stop().await;
-    let all = wait_until(Duration::from_secs(180), || async {
-        delivered(&t.db, "state-27").await == total
-    })
-    .await;
-    assert!(gateway.alive(), "the gateway rode out the terminations");
-    assert!(
-        all,
-        "{} of {total} delivered",
-        delivered(&t.db, "state-27").await
-    );
     assert!(
         terminated >= rounds as i64,
         "every round killed at least one connection of the gateway ({terminated})"
     );
-    let status = gateway.sigterm_and_wait();
-    assert!(status.success(), "SIGTERM exits 0: {status:?}");
-    let duplicates = assert_exactly_once(&t.db, "state-27", &partner.log, total, KEYS).await;
-    let alerts = ivd_gateway::alerts::list(&t.db, None, 100).await.unwrap();
-    assert!(alerts.is_empty(), "no partner alert: {alerts:?}");
+    let (total, raw, duplicates) = run
+        .finish(&t, &format!("{rounds} termination rounds"))
+        .await;
     eprintln!(
-        "FAULTS postgres-terminate scale={}: {rounds} rounds, {terminated} gateway connections terminated, {total} messages, {} raw POSTs, {duplicates} duplicates absorbed by the receiver",
+        "FAULTS postgres-terminate scale={}: {rounds} rounds, {terminated} gateway connections terminated, {total} messages, {raw} raw POSTs, {duplicates} duplicates absorbed by the receiver",
         scale.name(),
-        partner.raw_arrivals()
     );
     t.cleanup().await;
 }

@@ -125,15 +125,29 @@ pub async fn claim(
             .fetch_all(c)
             .await?
     });
-    for message in &mut claimed {
-        let (sealed,): (Vec<u8>,) = on_tx!(&mut tx, c => {
-            sqlx::query_as("SELECT payload FROM outbox_payloads WHERE message_id = $1")
-                .bind(message.id)
-                .fetch_one(c)
-                .await?
+    if !claimed.is_empty() {
+        // The bytes of every claimed message in one query (one round trip on PostgreSQL).
+        let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
+        let rows: Vec<(i64, Vec<u8>)> = on_tx!(&mut tx, c => {
+            let mut select = sqlx::QueryBuilder::new(
+                "SELECT message_id, payload FROM outbox_payloads WHERE message_id IN (",
+            );
+            let mut list = select.separated(", ");
+            for id in &ids {
+                list.push_bind(*id);
+            }
+            select.push(")");
+            select.build_query_as().fetch_all(c).await?
         });
-        let here = place::outbox(&message.partner, &message.idempotency_key);
-        message.payload = tx.sealer().open_bytes(sealed, &here)?;
+        let mut sealed: std::collections::HashMap<i64, Vec<u8>> = rows.into_iter().collect();
+        for message in &mut claimed {
+            // The payload row is written with its message and deleted with it.
+            let bytes = sealed
+                .remove(&message.id)
+                .ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))?;
+            let here = place::outbox(&message.partner, &message.idempotency_key);
+            message.payload = tx.sealer().open_bytes(bytes, &here)?;
+        }
     }
     tx.commit().await?;
     claimed.sort_by_key(|m| m.id);
