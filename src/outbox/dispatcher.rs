@@ -23,7 +23,7 @@ use crate::alerts::{Alerts, Signal};
 use crate::config::{PartnerSettings, TransportSettings};
 use crate::outbox::circuit::{CircuitBreaker, Transition};
 use crate::outbox::retry::RetryPolicy;
-use crate::outbox::store::{self, AttemptRecord, Claimed, Decision, FenceError};
+use crate::outbox::store::{self, AttemptRecord, Claimed, Decision, FenceError, Reap};
 use crate::outbox::transport::{
     DataSetTransport, Delivery, DeliveryOutcome, FileDropTransport, HttpsTransport, Transport,
 };
@@ -135,6 +135,8 @@ pub struct Dispatcher {
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
     alerts: Alerts,
+    /// Bounds the delivery results waiting to be recorded (see [`DeliveryTask::run`]).
+    unrecorded: Arc<Semaphore>,
 }
 
 impl Dispatcher {
@@ -155,6 +157,7 @@ impl Dispatcher {
             metrics,
             wake: Arc::new(Notify::new()),
             alerts: Alerts::disabled(),
+            unrecorded: Arc::new(Semaphore::new(MAX_UNRECORDED)),
         }
     }
 
@@ -180,9 +183,12 @@ impl Dispatcher {
         let abort = CancellationToken::new();
         let (recorder, recording) = Recorder::start(self.db.clone());
         tracing::info!(worker = %self.config.worker_id, partners = self.channels.len(), "Outbox dispatcher started.");
+        // When each partner's expired leases were last reaped.
+        let mut reaped_at: Vec<Option<Instant>> = vec![None; self.channels.len()];
+        let reap_every = REAP_EVERY.min(self.config.lease / 2);
         while !shutdown.is_cancelled() {
             let mut claimed_any = false;
-            for channel in self.channels.iter() {
+            for (index, channel) in self.channels.iter().enumerate() {
                 let free = channel
                     .slots
                     .available_permits()
@@ -202,15 +208,23 @@ impl Dispatcher {
                 if admitted == 0 {
                     continue;
                 }
-                let claimed = store::claim(
+                let reap = match reaped_at[index] {
+                    Some(at) if at.elapsed() < reap_every => Reap::Skip,
+                    _ => Reap::Expired,
+                };
+                let claimed = store::claim_with(
                     &self.db,
                     &channel.id,
                     &self.config.worker_id,
                     admitted as i64,
                     self.config.lease.as_millis() as i64,
                     now_ms(),
+                    reap,
                 )
                 .await;
+                if reap == Reap::Expired && claimed.is_ok() {
+                    reaped_at[index] = Some(Instant::now());
+                }
                 match claimed {
                     Ok(messages) => {
                         if messages.is_empty() {
@@ -234,7 +248,8 @@ impl Dispatcher {
                                 alerts: self.alerts.clone(),
                                 wake: self.wake.clone(),
                                 abort: abort.clone(),
-                                _permit: permit,
+                                slot: Some(permit),
+                                unrecorded: self.unrecorded.clone(),
                             };
                             tracker.spawn(task.run(message));
                         }
@@ -288,11 +303,13 @@ struct DeliveryTask {
     alerts: Alerts,
     wake: Arc<Notify>,
     abort: CancellationToken,
-    _permit: OwnedSemaphorePermit,
+    /// The partner delivery slot, given back as soon as the partner has answered.
+    slot: Option<OwnedSemaphorePermit>,
+    unrecorded: Arc<Semaphore>,
 }
 
 impl DeliveryTask {
-    async fn run(self, message: Claimed) {
+    async fn run(mut self, message: Claimed) {
         let started_at = now_ms();
         let clock = Instant::now();
         let delivery = Delivery {
@@ -306,6 +323,16 @@ impl DeliveryTask {
             outcome = self.channel.transport.deliver(&delivery) => Some(outcome),
             _ = self.abort.cancelled() => None,
         };
+        // The partner has answered: its slot is free for the next message while this
+        // result waits for its commit. Holding the slot until the commit made claiming,
+        // delivering and recording take turns (the partner idle while the database
+        // worked, and the other way round). The message keeps its lease until its result
+        // is recorded, so the next message of its key still cannot be claimed before that.
+        // Results waiting for the recorder are bounded, so a slow database slows the
+        // deliveries down instead of piling up answered messages.
+        let _unrecorded = self.unrecorded.clone().acquire_owned().await.ok();
+        self.slot = None;
+        self.wake.notify_one();
         let partner = self.channel.id.as_str();
         let now = now_ms();
         let (status, detail, decision) = match &outcome {
@@ -471,25 +498,31 @@ impl DeliveryTask {
         self.channel.circuit.probe_unused();
         self.metrics
             .set_circuit(partner, self.channel.circuit.state());
-        // Give the delivery slot back *before* waking the loop: woken first, it found no
-        // free slot, went back to sleep, and (the wake-up spent) claimed again only at the
-        // next poll. With results recorded in batches, a whole batch's tasks end together,
-        // so this ordering decided PostgreSQL's throughput (79/s polled vs. woken).
-        let wake = self.wake.clone();
-        drop(self);
-        wake.notify_one();
+        // Wake the loop again: the recorded result may have unblocked the next message of
+        // its key. The slot was given back before the wake-up (above): woken first, the
+        // loop found no free slot, went back to sleep, and (the wake-up spent) claimed
+        // again only at the next poll (79/s polled vs. woken on PostgreSQL).
+        self.wake.notify_one();
     }
 }
 
+/// How often a busy dispatcher reaps a partner's expired leases (at most half a lease).
+/// Reaping takes two statements; on every claim they were a third of its work, for leases
+/// that expire only when their holder died or hung.
+const REAP_EVERY: Duration = Duration::from_secs(1);
+
 /// Most results one transaction of the [`Recorder`] records.
 const RECORD_BATCH: usize = 512;
+
+/// Most answered deliveries of one dispatcher waiting for their results to be recorded.
+const MAX_UNRECORDED: usize = 2 * RECORD_BATCH;
 
 /// Records delivery results for the delivery tasks of one dispatcher, group-commit style:
 /// whatever results are waiting when the previous transaction has committed go into the
 /// next one ([`store::record_many`]), each still fenced on its own lease. A task gets its
 /// own answer (recorded, lease lost, or the database error) only after the commit, so
-/// nothing is acknowledged before it is durable, and it keeps its delivery slot until
-/// then.
+/// nothing is acknowledged (no metric, no circuit verdict) before it is durable; its
+/// delivery slot is already free for the next message meanwhile.
 #[derive(Clone, Debug)]
 struct Recorder {
     queue: mpsc::UnboundedSender<PendingResult>,

@@ -81,8 +81,33 @@ pub async fn claim(
     lease_ms: i64,
     now: i64,
 ) -> Result<Vec<Claimed>, StoreError> {
+    claim_with(db, partner, worker, limit, lease_ms, now, Reap::Expired).await
+}
+
+/// Whether a claim first turns expired leases back into due messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reap {
+    /// Reap expired leases of the partner first, in the same transaction.
+    Expired,
+    /// Skip it: the caller reaped recently (a lease expires only when its holder died or
+    /// hung, so a busy dispatcher need not look on every claim).
+    Skip,
+}
+
+/// [`claim`], choosing whether expired leases are reaped first.
+pub async fn claim_with(
+    db: &Db,
+    partner: &str,
+    worker: &str,
+    limit: i64,
+    lease_ms: i64,
+    now: i64,
+    reap: Reap,
+) -> Result<Vec<Claimed>, StoreError> {
     let mut tx = db.begin().await?;
-    reap_expired(&mut tx, partner, now).await?;
+    if reap == Reap::Expired {
+        reap_expired(&mut tx, partner, now).await?;
+    }
     // The first state term repeats the partial index `outbox_live_by_partner`'s condition
     // word for word: SQLite uses a partial index only when the query states its WHERE, and
     // without it walked every message the partner ever had (delivered ones included,
