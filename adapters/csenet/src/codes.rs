@@ -9,6 +9,7 @@
 //! `INVALID_FAR` instead of failing to parse.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 /// The Functional-Type-Code (header position 35–37).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -389,11 +390,43 @@ impl Requirements {
     }
 }
 
+/// A combination as the tables key it: function code, action letter, reason.
+type ComboKey<'a> = (&'a str, char, &'a str);
+
+/// `(key, row)` pairs sorted by key, one per key (the first row of the table wins, as a
+/// linear search would find it), for binary search: every transaction looks its
+/// combination up in both tables, and a linear scan of 190 rows by string was a hot spot.
+fn sorted_index(keys: impl Iterator<Item = ComboKey<'static>>) -> Vec<(ComboKey<'static>, usize)> {
+    let mut index: Vec<_> = keys.enumerate().map(|(row, key)| (key, row)).collect();
+    // Stable: among equal keys the earlier row stays first, and dedup keeps it.
+    index.sort_by(|a, b| a.0.cmp(&b.0));
+    index.dedup_by(|later, earlier| later.0 == earlier.0);
+    index
+}
+
+/// The row of `key` in a table indexed by [`sorted_index`].
+fn lookup(index: &[(ComboKey<'static>, usize)], key: ComboKey<'_>) -> Option<usize> {
+    index
+        .binary_search_by(|(k, _)| k.cmp(&key))
+        .ok()
+        .and_then(|at| index.get(at))
+        .map(|(_, row)| *row)
+}
+
+fn far_index() -> &'static [(ComboKey<'static>, usize)] {
+    static INDEX: OnceLock<Vec<(ComboKey<'static>, usize)>> = OnceLock::new();
+    INDEX.get_or_init(|| sorted_index(FAR_CATALOG.iter().map(|f| (f.function, f.action, f.reason))))
+}
+
+fn matrix_index() -> &'static [(ComboKey<'static>, usize)] {
+    static INDEX: OnceLock<Vec<(ComboKey<'static>, usize)>> = OnceLock::new();
+    INDEX.get_or_init(|| sorted_index(MATRIX.iter().map(|m| (m.function, m.action, m.reason))))
+}
+
 /// The catalog entry of a combination, if the combination is valid.
 pub fn far(function: &FunctionCode, action: &ActionCode, reason: &str) -> Option<&'static Far> {
-    FAR_CATALOG.iter().find(|f| {
-        f.function == function.code() && f.action == action.letter() && f.reason == reason
-    })
+    lookup(far_index(), (function.code(), action.letter(), reason))
+        .and_then(|row| FAR_CATALOG.get(row))
 }
 
 /// Whether `function`/`action`/`reason` is a valid combination (§1.6). `reason` is
@@ -418,9 +451,8 @@ pub fn matrix_row(
     action: &ActionCode,
     reason: &str,
 ) -> Option<&'static MatrixRow> {
-    MATRIX.iter().find(|m| {
-        m.function == function.code() && m.action == action.letter() && m.reason == reason
-    })
+    lookup(matrix_index(), (function.code(), action.letter(), reason))
+        .and_then(|row| MATRIX.get(row))
 }
 
 /// The blocks a transaction with this combination must, may and must not carry.
@@ -1928,6 +1960,64 @@ static MATRIX: &[MatrixRow] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The binary-search look-ups agree with a linear search of the tables (first row
+    /// wins) for every catalogued combination, every matrix row, and every known
+    /// function × action with every reason either table knows, blank and unknown ones.
+    #[test]
+    fn indexed_lookups_agree_with_a_linear_search() {
+        let linear_far = |f: &FunctionCode, a: &ActionCode, r: &str| {
+            FAR_CATALOG
+                .iter()
+                .find(|x| x.function == f.code() && x.action == a.letter() && x.reason == r)
+        };
+        let linear_matrix = |f: &FunctionCode, a: &ActionCode, r: &str| {
+            MATRIX
+                .iter()
+                .find(|x| x.function == f.code() && x.action == a.letter() && x.reason == r)
+        };
+        let mut reasons: Vec<&str> = FAR_CATALOG.iter().map(|f| f.reason).collect();
+        reasons.extend(MATRIX.iter().map(|m| m.reason));
+        reasons.extend(["", "XXXXX", "LSADR ", "lsadr"]);
+        let mut functions = FunctionCode::ALL.to_vec();
+        functions.push(FunctionCode::Other("XYZ".into()));
+        let mut actions = ActionCode::ALL.to_vec();
+        actions.push(ActionCode::Other("Z".into()));
+        let mut found = 0;
+        for f in &functions {
+            for a in &actions {
+                for r in &reasons {
+                    let got = far(f, a, r);
+                    assert_eq!(
+                        got.map(std::ptr::from_ref),
+                        linear_far(f, a, r).map(std::ptr::from_ref),
+                        "{f} {a} {r:?}"
+                    );
+                    assert_eq!(
+                        matrix_row(f, a, r).map(std::ptr::from_ref),
+                        linear_matrix(f, a, r).map(std::ptr::from_ref),
+                        "{f} {a} {r:?}"
+                    );
+                    found += usize::from(got.is_some());
+                }
+            }
+        }
+        for row in FAR_CATALOG {
+            let (f, a) = (
+                FunctionCode::parse(row.function),
+                ActionCode::parse(&row.action.to_string()),
+            );
+            assert!(far(&f, &a, row.reason).is_some(), "{row:?}");
+        }
+        for row in MATRIX {
+            let (f, a) = (
+                FunctionCode::parse(row.function),
+                ActionCode::parse(&row.action.to_string()),
+            );
+            assert!(matrix_row(&f, &a, row.reason).is_some(), "{row:?}");
+        }
+        assert!(found > 0);
+    }
 
     #[test]
     fn the_catalog_has_every_row_of_the_spec_and_no_duplicates() {

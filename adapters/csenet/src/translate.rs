@@ -23,6 +23,9 @@
 //! still keeps a protected NCP's employers), and sets the Case Data block's
 //! Nondisclosure-Finding to `Y` when anyone on the case is protected.
 
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
 use ivd_fixed::FieldError;
 use ivd_model::{
     Address, AddressKind, AddressScope, Arrears, ArrearsType, BirthDate, Case, CaseId, CaseStatus,
@@ -226,6 +229,82 @@ pub fn to_model(t: &Transaction) -> Result<InterstateCase, Vec<TranslateError>> 
     }
 }
 
+/// A block label with its 1-based number, `PARTICIPANT[2]`: displayed (formatted) only
+/// when an error names it, so a clean translation formats no labels.
+#[derive(Clone, Copy)]
+struct Indexed(&'static str, usize);
+
+impl fmt::Display for Indexed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
+}
+
+/// A label and a field of it, `PARTICIPANT[2].SSN`, formatted only when displayed.
+#[derive(Clone, Copy)]
+struct Dotted<'a>(&'a dyn fmt::Display, &'static str);
+
+impl fmt::Display for Dotted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// `CSENET-P{n}`, the person id of participant `n`: a constant for the nine a
+/// transaction can hold.
+fn participant_person_id(n: usize) -> Cow<'static, str> {
+    const IDS: [&str; 9] = [
+        "CSENET-P1",
+        "CSENET-P2",
+        "CSENET-P3",
+        "CSENET-P4",
+        "CSENET-P5",
+        "CSENET-P6",
+        "CSENET-P7",
+        "CSENET-P8",
+        "CSENET-P9",
+    ];
+    match n.checked_sub(1).and_then(|i| IDS.get(i)) {
+        Some(id) => Cow::Borrowed(id),
+        None => Cow::Owned(format!("CSENET-P{n}")),
+    }
+}
+
+/// A short string written on the stack, for values the model copies into its own
+/// `String` anyway (a ZIP+4, a collection id): no heap string in between. Writing more
+/// than `N` bytes is a `fmt::Error`, and the caller formats on the heap instead.
+struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackStr<N> {
+    fn new() -> Self {
+        StackStr {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so this is always valid UTF-8.
+        self.buf
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl<const N: usize> fmt::Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 fn non_blank(s: &str) -> Option<&str> {
     let t = s.trim();
     (!t.is_empty()).then_some(t)
@@ -251,7 +330,7 @@ fn sex_from_code(code: &str) -> Option<Sex> {
 }
 
 fn name(
-    field: &str,
+    field: &dyn fmt::Display,
     first: &str,
     middle: &str,
     last: &str,
@@ -268,18 +347,18 @@ fn name(
     .ok()
 }
 
-fn ssn(field: String, digits: &str, errors: &mut Vec<TranslateError>) -> Option<Ssn> {
+fn ssn(field: &dyn fmt::Display, digits: &str, errors: &mut Vec<TranslateError>) -> Option<Ssn> {
     // An all-zero SSN is the usual "unknown" filler, not an SSN.
     if digits.is_empty() || digits.bytes().all(|b| b == b'0') {
         return None;
     }
     Ssn::parse(digits)
-        .map_err(|e| errors.push(TranslateError::id(field, e)))
+        .map_err(|e| errors.push(TranslateError::id(field.to_string(), e)))
         .ok()
 }
 
 fn phone(
-    field: String,
+    field: &dyn fmt::Display,
     digits: &str,
     kind: PhoneKind,
     errors: &mut Vec<TranslateError>,
@@ -289,7 +368,7 @@ fn phone(
     }
     Phone::parse(digits)
         .map(|number| ContactPhone { kind, number })
-        .map_err(|e| errors.push(TranslateError::id(field, e)))
+        .map_err(|e| errors.push(TranslateError::id(field.to_string(), e)))
         .ok()
 }
 
@@ -306,7 +385,7 @@ struct RawAddress<'a> {
 /// An address, when line 1 and the city are present (a partial address without them is
 /// not translated; the stored transaction keeps it).
 fn address(
-    field: &str,
+    field: &dyn fmt::Display,
     raw: RawAddress<'_>,
     kind: AddressKind,
     verified_on: Option<Date>,
@@ -329,7 +408,12 @@ fn address(
             .ok()
     });
     let zip = non_blank(raw.zip1).and_then(|z| {
-        ZipCode::parse(&format!("{z}{}", raw.zip2.trim()))
+        let mut zip = StackStr::<32>::new();
+        let zip = match write!(zip, "{z}{}", raw.zip2.trim()) {
+            Ok(()) => Cow::Borrowed(zip.as_str()),
+            Err(_) => Cow::Owned(format!("{z}{}", raw.zip2.trim())),
+        };
+        ZipCode::parse(&zip)
             .map_err(|e| errors.push(TranslateError::id(format!("{field}.Zip"), e)))
             .ok()
     });
@@ -348,7 +432,7 @@ fn address(
 
 #[allow(clippy::too_many_arguments)]
 fn employer(
-    field: &str,
+    field: &dyn fmt::Display,
     name: &str,
     ein: &str,
     addr: RawAddress<'_>,
@@ -377,7 +461,7 @@ fn ncp_person(
     errors: &mut Vec<TranslateError>,
 ) -> Option<Person> {
     let name = name(
-        "NCP_ID",
+        &"NCP_ID",
         &id.name_first,
         &id.name_middle,
         &id.name_last,
@@ -387,7 +471,7 @@ fn ncp_person(
     let mut person = Person {
         person_id: PersonId::parse("CSENET-NCP").ok()?,
         name,
-        ssn: ssn("NCP_ID.SSN".into(), &id.ssn, errors),
+        ssn: ssn(&"NCP_ID.SSN", &id.ssn, errors),
         date_of_birth: id.date_of_birth.map(BirthDate::from_date),
         sex: sex_from_code(&id.gender),
         addresses: Vec::new(),
@@ -399,7 +483,7 @@ fn ncp_person(
     if let Some(l) = locate {
         let confirmed = |ind: &str, d: Option<Date>| if ind == "Y" { d } else { None };
         person.addresses.extend(address(
-            "NCP_LOCATE.Residential",
+            &"NCP_LOCATE.Residential",
             RawAddress {
                 line1: &l.residential_address_line_1,
                 line2: &l.residential_address_line_2,
@@ -416,7 +500,7 @@ fn ncp_person(
             errors,
         ));
         person.addresses.extend(address(
-            "NCP_LOCATE.Mailing",
+            &"NCP_LOCATE.Mailing",
             RawAddress {
                 line1: &l.mailing_address_line_1,
                 line2: &l.mailing_address_line_2,
@@ -433,13 +517,13 @@ fn ncp_person(
             errors,
         ));
         person.phones.extend(phone(
-            "NCP_LOCATE.Home-Phone-Num".into(),
+            &"NCP_LOCATE.Home-Phone-Num",
             &l.home_phone_num,
             PhoneKind::Home,
             errors,
         ));
         person.phones.extend(phone(
-            "NCP_LOCATE.Work-Phone-Num".into(),
+            &"NCP_LOCATE.Work-Phone-Num",
             &l.work_phone_num,
             PhoneKind::Work,
             errors,
@@ -491,7 +575,7 @@ fn ncp_person(
         for (field, name, ein, addr, started) in employers {
             person
                 .employers
-                .extend(employer(field, name, ein, addr, started, errors));
+                .extend(employer(&field, name, ein, addr, started, errors));
         }
     }
     Some(person)
@@ -513,7 +597,8 @@ fn participant(
     p: &layout::Participant,
     errors: &mut Vec<TranslateError>,
 ) -> Option<InterstateParticipant> {
-    let field = format!("PARTICIPANT[{n}]");
+    // Labels are formatted only when an error needs one.
+    let field = Indexed("PARTICIPANT", n);
     let name = name(
         &field,
         &p.name_first,
@@ -528,9 +613,9 @@ fn participant(
         None
     };
     let person = Person {
-        person_id: PersonId::parse(&format!("CSENET-P{n}")).ok()?,
+        person_id: PersonId::parse(participant_person_id(n).as_ref()).ok()?,
         name,
-        ssn: ssn(format!("{field}.SSN"), &p.ssn, errors),
+        ssn: ssn(&Dotted(&field, "SSN"), &p.ssn, errors),
         date_of_birth: p.date_of_birth.map(BirthDate::from_date),
         sex: sex_from_code(&p.gender),
         addresses: address(
@@ -550,7 +635,7 @@ fn participant(
         .into_iter()
         .collect(),
         phones: phone(
-            format!("{field}.Work-Phone"),
+            &Dotted(&field, "Work-Phone"),
             &p.work_phone,
             PhoneKind::Work,
             errors,
@@ -559,7 +644,7 @@ fn participant(
         .collect(),
         emails: Vec::new(),
         employers: employer(
-            &format!("{field}.Employer"),
+            &Dotted(&field, "Employer"),
             &p.employer_name,
             &p.emp_ein,
             RawAddress {
@@ -605,37 +690,50 @@ fn order(
     h: &Header,
     errors: &mut Vec<TranslateError>,
 ) -> Option<SupportOrder> {
-    let field = format!("ORDER[{n}]");
-    let id: String = o
-        .order_id
-        .trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let id = if id.is_empty() {
-        format!("CSENET-ORDER-{n}")
+    let field = Indexed("ORDER", n);
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let trimmed = o.order_id.trim();
+    // Borrowed unless a character has to be replaced (the usual id needs none).
+    let id: Cow<'_, str> = if trimmed.is_empty() {
+        Cow::Owned(format!("CSENET-ORDER-{n}"))
+    } else if trimmed.chars().all(allowed) {
+        Cow::Borrowed(trimmed)
     } else {
-        id
+        Cow::Owned(
+            trimmed
+                .chars()
+                .map(|c| if allowed(c) { c } else { '-' })
+                .collect(),
+        )
     };
     let order_id = OrderId::parse(&id)
         .map_err(|e| errors.push(TranslateError::id(format!("{field}.Order-ID"), e)))
         .ok()?;
     // A blank Order-FIPS (allowed on CSI responses) is read as the partner's state.
-    let fips = if o.order_fips_state.trim().is_empty() {
-        format!("{}00000", h.other_fips.state)
+    let mut fips = StackStr::<32>::new();
+    let written = if o.order_fips_state.trim().is_empty() {
+        write!(fips, "{}00000", h.other_fips.state)
     } else {
-        format!(
+        write!(
+            fips,
             "{}{}{:0>2}",
             o.order_fips_state,
             o.order_fips_county,
             o.order_fips_sub.trim()
         )
+    };
+    let fips: Cow<'_, str> = match written {
+        Ok(()) => Cow::Borrowed(fips.as_str()),
+        // Longer than any FIPS code: formatted on the heap, for the same error.
+        Err(_) if o.order_fips_state.trim().is_empty() => {
+            Cow::Owned(format!("{}00000", h.other_fips.state))
+        }
+        Err(_) => Cow::Owned(format!(
+            "{}{}{:0>2}",
+            o.order_fips_state,
+            o.order_fips_county,
+            o.order_fips_sub.trim()
+        )),
     };
     let issuing_jurisdiction = match Fips::parse(&fips) {
         Ok(fips) => Jurisdiction::State { fips },
@@ -703,7 +801,7 @@ fn collection(
     serial: u64,
     errors: &mut Vec<TranslateError>,
 ) -> Option<ivd_model::Collection> {
-    let field = format!("COLLECTION[{n}]");
+    let field = Indexed("COLLECTION", n);
     let Some(collected_on) = c.date_of_collection else {
         errors.push(TranslateError::new(
             format!("{field}.Date-Of-Collection"),
@@ -721,7 +819,14 @@ fn collection(
         _ => CollectionType::Other,
     };
     Some(ivd_model::Collection {
-        collection_id: CollectionId::parse(&format!("CSENET-{serial}-{n}")).ok()?,
+        collection_id: {
+            let mut id = StackStr::<64>::new();
+            match write!(id, "CSENET-{serial}-{n}") {
+                Ok(()) => CollectionId::parse(id.as_str()),
+                Err(_) => CollectionId::parse(&format!("CSENET-{serial}-{n}")),
+            }
+            .ok()?
+        },
         collected_on,
         amount: Money::from_cents(c.payment_amount.unwrap_or(0)),
         collection_type,
