@@ -86,7 +86,7 @@ echo "versions: $("$bin" --version); graphile-worker $(jq -r .version "$queues/g
 for c in $concurrencies; do
   for run in $(seq "$runs"); do
     echo "== concurrency $c, run $run ($(uptime | sed 's/.*load/load/'))" >&2
-    out="$("$bin" bench outbox --database "$pg" --messages "$n" --concurrency "$c" --latency-secs "$latency_secs" --json)"
+    out="$("$bin" bench outbox --database "$pg" --messages "$n" --concurrency "$c" --enqueue-while-draining 0 --latency-secs "$latency_secs" --json)"
     jq -c --arg c "$c" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{label: "ivd-gateway outbox", mode: "1 instance", concurrency: ($c | tonumber), messages: .throughput.messages, enqueue_per_s: .preload_per_second, drain_s: .throughput.seconds, drain_per_s: .throughput.per_second, posts: (.arrived + .duplicates), distinct: .arrived, duplicates: .duplicates, latency: {rate: .latency.target_rate, latency_ms: .latency.arrival_latency_ms}, load: $load, complete: (.missing == 0 and .dead == 0 and .duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c"
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c" --tuned

@@ -11,6 +11,7 @@ fn options(database: &str, instances: usize, dir: &std::path::Path) -> OutboxBen
         database: database.to_string(),
         instances,
         messages: 300,
+        enqueue_while_draining: 50,
         ordering_keys: 20,
         concurrency: 8,
         batch_size: 16,
@@ -69,6 +70,19 @@ async fn sqlite_run_reports_every_message_delivered() {
         .expect("the benchmark runs");
     assert_eq!(report.backend, "sqlite");
     assert_consistent(&report, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_only_run_commits_every_message_before_the_gateway_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut drain_only = options("sqlite", 1, dir.path());
+    drain_only.enqueue_while_draining = 0;
+    drain_only.no_latency = true;
+    let report = run_outbox(&drain_only).await.expect("the benchmark runs");
+    assert_eq!(report.enqueue_while_draining, 0);
+    assert_eq!(report.enqueued, 300);
+    assert!(report.complete(), "{}", report.table());
+    assert!(report.table().contains("0% enqueued while draining"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,7 +71,7 @@ const CLAIMED_COLUMNS: &str = "id, partner, ordering_key, idempotency_key, kind,
      file_name, attempt, max_attempts, created_at, lease_expires_at";
 
 /// Claims up to `limit` due messages of `partner` for `worker`, each the oldest live
-/// message of its ordering key, with a lease until `now + lease_ms`. Expired leases of the
+/// message of its ordering key, longest due first, with a lease until `now + lease_ms`. Expired leases of the
 /// partner are reaped first (recorded as `lease_expired` attempts) so they count as due.
 pub async fn claim(
     db: &Db,
@@ -124,14 +124,14 @@ pub async fn claim_with(
             "UPDATE outbox_messages SET state = 'running', attempt = attempt + 1, \
              lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
              WHERE id IN (SELECT m.id FROM outbox_messages m WHERE {predicate} \
-             ORDER BY m.id LIMIT $5) RETURNING {CLAIMED_COLUMNS}"
+             ORDER BY m.run_at, m.id LIMIT $5) RETURNING {CLAIMED_COLUMNS}"
         ),
         // Several instances claim at once: rows another claimer has locked are skipped,
         // and a key whose head is locked stays blocked because the head is still live in
         // this statement's snapshot.
         Backend::Postgres => format!(
             "WITH due AS (SELECT m.id FROM outbox_messages m WHERE {predicate} \
-             ORDER BY m.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+             ORDER BY m.run_at, m.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox_messages o SET state = 'running', attempt = o.attempt + 1, \
              lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
              FROM due WHERE o.id = due.id AND o.state IN ('pending', 'retry') \
