@@ -16,6 +16,7 @@ use support::{TestDb, test_message};
 on_both_backends!(
     a_message_exists_only_if_its_transaction_commits,
     the_same_idempotency_key_is_enqueued_once_per_partner,
+    two_enqueues_of_the_same_key_at_once_make_one_message,
     only_the_oldest_live_message_of_a_key_is_claimed,
     keys_are_claimed_in_parallel_and_partners_apart,
     a_stale_lease_holder_cannot_record_a_result,
@@ -98,6 +99,35 @@ async fn the_same_idempotency_key_is_enqueued_once_per_partner(t: TestDb) {
     tx.commit().await.unwrap();
     assert_eq!(again, EnqueueOutcome::Duplicate(first));
     assert!(matches!(other_partner, EnqueueOutcome::Enqueued(id) if id != first));
+    t.cleanup().await;
+}
+
+async fn two_enqueues_of_the_same_key_at_once_make_one_message(t: TestDb) {
+    // Two requests of the state system carry the same idempotency key; the second arrives
+    // while the first one's transaction is still open.
+    let mut first = t.db.begin().await.unwrap();
+    let enqueued = outbox::enqueue(&mut first, &test_message(P, "case-1", 1, 5, 0), 0)
+        .await
+        .unwrap();
+    let db = t.db.clone();
+    let second = tokio::spawn(async move {
+        let mut tx = db.begin().await.unwrap();
+        let outcome = outbox::enqueue(&mut tx, &test_message(P, "case-1", 1, 5, 0), 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        outcome
+    });
+    // Give the second time to reach the database and wait there (SQLite's single writer,
+    // PostgreSQL's lock on the new key); had it not yet, it is a plain duplicate.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    first.commit().await.unwrap();
+    let EnqueueOutcome::Enqueued(id) = enqueued else {
+        panic!("the first enqueue found a message that did not exist: {enqueued:?}");
+    };
+    assert_eq!(second.await.unwrap(), EnqueueOutcome::Duplicate(id));
+    let listed = store::list(&t.db, &ListFilter::default()).await.unwrap();
+    assert_eq!(listed.len(), 1);
     t.cleanup().await;
 }
 

@@ -662,7 +662,10 @@ async fn state_counts(db: &Db) -> anyhow::Result<HashMap<String, u64>> {
 
 async fn last_finalized(db: &Db) -> anyhow::Result<i64> {
     let (last,): (Option<i64>,) = crate::on_read!(db, c => {
-        sqlx::query_as("SELECT MAX(finalized_at) FROM outbox_messages WHERE state = 'delivered'")
+        sqlx::query_as(
+            "SELECT MAX(finalized_at) FROM outbox_messages \
+             WHERE state IN ('delivered', 'dead') AND state = 'delivered'",
+        )
             .fetch_one(c)
             .await?
     });

@@ -154,59 +154,81 @@ pub async fn enqueue(
     message: &NewMessage,
     now: i64,
 ) -> Result<EnqueueOutcome, StoreError> {
-    let existing: Option<(i64,)> = on_tx!(tx, c => {
-        sqlx::query_as("SELECT id FROM outbox_messages WHERE partner = $1 AND idempotency_key = $2")
-            .bind(&message.partner)
-            .bind(&message.idempotency_key)
-            .fetch_optional(c)
-            .await?
-    });
-    if let Some((id,)) = existing {
-        return Ok(EnqueueOutcome::Duplicate(id));
-    }
     // Partner bytes (CSENet records, NDNH W4 records, e-IWOs...) carry SSNs: sealed at rest
     // under the message's unique (partner, idempotency key).
     let payload = tx.sealer().seal_bytes(
         &message.payload,
         &crate::store::sealing::place::outbox(&message.partner, &message.idempotency_key),
     )?;
-    let (id,): (i64,) = on_tx!(tx, c => {
-        sqlx::query_as(
-            "INSERT INTO outbox_messages (partner, ordering_key, idempotency_key, kind, \
-             content_type, file_name, cause_kind, cause_id, replay_of, state, attempt, \
-             max_attempts, run_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $11, $12, $12) \
-             RETURNING id",
-        )
-        .bind(&message.partner)
-        .bind(&message.ordering_key)
-        .bind(&message.idempotency_key)
-        .bind(&message.kind)
-        .bind(&message.content_type)
-        .bind(&message.file_name)
-        .bind(&message.cause_kind)
-        .bind(&message.cause_id)
-        .bind(message.replay_of)
-        .bind(message.max_attempts)
-        .bind(message.run_at)
-        .bind(now)
-        .fetch_one(c)
-        .await?
-    });
+    // A key the partner already has inserts nothing (and, on PostgreSQL, waits for a
+    // concurrent insert of the same key to commit or roll back instead of failing).
+    const INSERT_MESSAGE: &str = "INSERT INTO outbox_messages (partner, ordering_key, \
+         idempotency_key, kind, content_type, file_name, cause_kind, cause_id, replay_of, \
+         state, attempt, max_attempts, run_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $10, $11, $12, $12) \
+         ON CONFLICT (partner, idempotency_key) DO NOTHING";
+    macro_rules! bind_message {
+        ($query:expr) => {
+            $query
+                .bind(&message.partner)
+                .bind(&message.ordering_key)
+                .bind(&message.idempotency_key)
+                .bind(&message.kind)
+                .bind(&message.content_type)
+                .bind(&message.file_name)
+                .bind(&message.cause_kind)
+                .bind(&message.cause_id)
+                .bind(message.replay_of)
+                .bind(message.max_attempts)
+                .bind(message.run_at)
+                .bind(now)
+        };
+    }
     // The bytes go in their own row: the message row is updated at every claim and result,
-    // and SQLite would rewrite a large payload each time.
-    on_tx!(tx, c => {
-        sqlx::query(
-            "INSERT INTO outbox_payloads (message_id, partner, idempotency_key, payload) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(&message.partner)
-        .bind(&message.idempotency_key)
-        .bind(&payload)
-        .execute(c)
-        .await?
-        .rows_affected()
+    // and SQLite would rewrite a large payload each time. The payload row is written with
+    // its message and deleted with it.
+    let inserted: Option<(i64,)> = match tx {
+        // One round trip: the payload insert reads the new id from the message insert.
+        DbTx::Postgres(tx, _) => {
+            let sql = format!(
+                "WITH m AS ({INSERT_MESSAGE} RETURNING id) \
+                 INSERT INTO outbox_payloads (message_id, partner, idempotency_key, payload) \
+                 SELECT id, $1, $3, $13 FROM m RETURNING message_id"
+            );
+            bind_message!(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+                .bind(&payload)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+        DbTx::Sqlite(tx, _) => {
+            let sql = format!("{INSERT_MESSAGE} RETURNING id");
+            let id: Option<(i64,)> = bind_message!(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+                .fetch_optional(&mut **tx)
+                .await?;
+            if let Some((id,)) = id {
+                sqlx::query(
+                    "INSERT INTO outbox_payloads (message_id, partner, idempotency_key, payload) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id)
+                .bind(&message.partner)
+                .bind(&message.idempotency_key)
+                .bind(&payload)
+                .execute(&mut **tx)
+                .await?;
+            }
+            id
+        }
+    };
+    if let Some((id,)) = inserted {
+        return Ok(EnqueueOutcome::Enqueued(id));
+    }
+    let (existing,): (i64,) = on_tx!(tx, c => {
+        sqlx::query_as("SELECT id FROM outbox_messages WHERE partner = $1 AND idempotency_key = $2")
+            .bind(&message.partner)
+            .bind(&message.idempotency_key)
+            .fetch_one(c)
+            .await?
     });
-    Ok(EnqueueOutcome::Enqueued(id))
+    Ok(EnqueueOutcome::Duplicate(existing))
 }

@@ -32,8 +32,7 @@ pub struct Claimed {
     pub content_type: String,
     /// File name for file drops.
     pub file_name: String,
-    /// The bytes (read from `outbox_payloads` after the claim).
-    #[sqlx(skip)]
+    /// The bytes (from `outbox_payloads`, opened after the claim).
     pub payload: Vec<u8>,
     /// This attempt's number: the fencing token.
     pub attempt: i64,
@@ -67,9 +66,6 @@ impl From<sqlx::Error> for FenceError {
     }
 }
 
-const CLAIMED_COLUMNS: &str = "id, partner, ordering_key, idempotency_key, kind, content_type, \
-     file_name, attempt, max_attempts, created_at, lease_expires_at";
-
 /// Claims up to `limit` due messages of `partner` for `worker`, each the oldest live
 /// message of its ordering key, longest due first, with a lease until `now + lease_ms`. Expired leases of the
 /// partner are reaped first (recorded as `lease_expired` attempts) so they count as due.
@@ -95,6 +91,12 @@ pub enum Reap {
 }
 
 /// [`claim`], choosing whether expired leases are reaped first.
+///
+/// The claim is one statement that returns each message with its sealed bytes, read by a
+/// subquery. Without reaping, on PostgreSQL, it runs in its own implicit transaction (one
+/// round trip, instead of `BEGIN`, the update, the payload read and `COMMIT`). The bytes
+/// are opened after the commit; a message whose bytes do not open keeps its lease until it
+/// expires, like a message whose dispatcher died, and the error is returned.
 pub async fn claim_with(
     db: &Db,
     partner: &str,
@@ -104,79 +106,88 @@ pub async fn claim_with(
     now: i64,
     reap: Reap,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let mut tx = db.begin().await?;
-    if reap == Reap::Expired {
-        reap_expired(&mut tx, partner, now).await?;
+    let sql = claim_sql(db.backend());
+    macro_rules! claim_on {
+        ($c:expr) => {
+            sqlx::query_as::<_, Claimed>(sqlx::AssertSqlSafe(sql))
+                .bind(worker)
+                .bind(now)
+                .bind(now + lease_ms)
+                .bind(partner)
+                .bind(limit)
+                .fetch_all($c)
+                .await?
+        };
     }
+    let mut claimed: Vec<Claimed> = match (db, reap) {
+        (Db::Postgres(pool, _), Reap::Skip) => claim_on!(pool),
+        // On SQLite the claim is a unit of the writer's group commit, sharing its commit
+        // with the enqueues and results queued beside it.
+        _ => {
+            let mut tx = db.begin().await?;
+            if reap == Reap::Expired {
+                reap_expired(&mut tx, partner, now).await?;
+            }
+            let claimed = on_tx!(&mut tx, c => claim_on!(c));
+            tx.commit().await?;
+            claimed
+        }
+    };
+    for message in &mut claimed {
+        let here = place::outbox(&message.partner, &message.idempotency_key);
+        message.payload = db
+            .sealer()
+            .open_bytes(std::mem::take(&mut message.payload), &here)?;
+    }
+    claimed.sort_by_key(|m| m.id);
+    Ok(claimed)
+}
+
+/// The claim statement of `backend`: lease up to `$5` due heads of partner `$4`'s keys to
+/// worker `$1` at `$2` until `$3`, returning each with its sealed bytes.
+fn claim_sql(backend: Backend) -> &'static str {
     // The first state term repeats the partial index `outbox_live_by_partner`'s condition
     // word for word: SQLite uses a partial index only when the query states its WHERE, and
     // without it walked every message the partner ever had (delivered ones included,
     // through the unique key index) and sorted them, on every claim.
-    let predicate = "m.partner = $4 AND m.state IN ('pending', 'running', 'retry') \
-         AND m.state IN ('pending', 'retry') AND m.run_at <= $2 \
-         AND NOT EXISTS (SELECT 1 FROM outbox_messages p WHERE p.partner = m.partner \
-         AND p.ordering_key = m.ordering_key AND p.state IN ('pending', 'running', 'retry') \
-         AND p.id < m.id)";
-    let sql = match tx.backend() {
+    macro_rules! due {
+        () => {
+            "m.partner = $4 AND m.state IN ('pending', 'running', 'retry') \
+             AND m.state IN ('pending', 'retry') AND m.run_at <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM outbox_messages p WHERE p.partner = m.partner \
+             AND p.ordering_key = m.ordering_key AND p.state IN ('pending', 'running', 'retry') \
+             AND p.id < m.id)"
+        };
+    }
+    match backend {
         // SQLite has one writer, so the select and the update cannot interleave with
         // another claim.
-        Backend::Sqlite => format!(
+        Backend::Sqlite => concat!(
             "UPDATE outbox_messages SET state = 'running', attempt = attempt + 1, \
              lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
-             WHERE id IN (SELECT m.id FROM outbox_messages m WHERE {predicate} \
-             ORDER BY m.run_at, m.id LIMIT $5) RETURNING {CLAIMED_COLUMNS}"
+             WHERE id IN (SELECT m.id FROM outbox_messages m WHERE ",
+            due!(),
+            " ORDER BY m.run_at, m.id LIMIT $5) RETURNING id, partner, ordering_key, \
+             idempotency_key, kind, content_type, file_name, attempt, max_attempts, \
+             created_at, lease_expires_at, (SELECT b.payload FROM outbox_payloads b \
+             WHERE b.message_id = outbox_messages.id) AS payload"
         ),
         // Several instances claim at once: rows another claimer has locked are skipped,
         // and a key whose head is locked stays blocked because the head is still live in
         // this statement's snapshot.
-        Backend::Postgres => format!(
-            "WITH due AS (SELECT m.id FROM outbox_messages m WHERE {predicate} \
-             ORDER BY m.run_at, m.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
+        Backend::Postgres => concat!(
+            "WITH due AS (SELECT m.id FROM outbox_messages m WHERE ",
+            due!(),
+            " ORDER BY m.run_at, m.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox_messages o SET state = 'running', attempt = o.attempt + 1, \
              lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
              FROM due WHERE o.id = due.id AND o.state IN ('pending', 'retry') \
              RETURNING o.id, o.partner, o.ordering_key, o.idempotency_key, o.kind, \
              o.content_type, o.file_name, o.attempt, o.max_attempts, \
-             o.created_at, o.lease_expires_at"
+             o.created_at, o.lease_expires_at, (SELECT b.payload FROM outbox_payloads b \
+             WHERE b.message_id = o.id) AS payload"
         ),
-    };
-    let mut claimed: Vec<Claimed> = on_tx!(&mut tx, c => {
-        sqlx::query_as::<_, Claimed>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(worker)
-            .bind(now)
-            .bind(now + lease_ms)
-            .bind(partner)
-            .bind(limit)
-            .fetch_all(c)
-            .await?
-    });
-    if !claimed.is_empty() {
-        // The bytes of every claimed message in one query (one round trip on PostgreSQL).
-        let ids: Vec<i64> = claimed.iter().map(|m| m.id).collect();
-        let rows: Vec<(i64, Vec<u8>)> = on_tx!(&mut tx, c => {
-            let mut select = sqlx::QueryBuilder::new(
-                "SELECT message_id, payload FROM outbox_payloads WHERE message_id IN (",
-            );
-            let mut list = select.separated(", ");
-            for id in &ids {
-                list.push_bind(*id);
-            }
-            select.push(")");
-            select.build_query_as().fetch_all(c).await?
-        });
-        let mut sealed: std::collections::HashMap<i64, Vec<u8>> = rows.into_iter().collect();
-        for message in &mut claimed {
-            // The payload row is written with its message and deleted with it.
-            let bytes = sealed
-                .remove(&message.id)
-                .ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))?;
-            let here = place::outbox(&message.partner, &message.idempotency_key);
-            message.payload = tx.sealer().open_bytes(bytes, &here)?;
-        }
     }
-    tx.commit().await?;
-    claimed.sort_by_key(|m| m.id);
-    Ok(claimed)
 }
 
 /// Turns expired leases of `partner` back into due retries (or dead letters when their
@@ -272,26 +283,46 @@ const RECORD_CHUNK: usize = 256;
 ///
 /// Why: a dispatcher finishing many deliveries at once would otherwise commit (and, on
 /// SQLite with `synchronous=FULL`, fsync) once per message. Deliveries, the common case,
-/// take two statements per [`RECORD_CHUNK`] results (a fenced `UPDATE … RETURNING` and a
-/// multi-row attempt insert) instead of two per result.
+/// take two statements per [`RECORD_CHUNK`] results on SQLite (a fenced `UPDATE …
+/// RETURNING` and a multi-row attempt insert) and one on PostgreSQL (both in one statement,
+/// without `BEGIN` and `COMMIT` when there is nothing else to record), instead of two per
+/// result.
 pub async fn record_many(
     db: &Db,
     results: &[(AttemptRecord<'_>, Decision)],
     now: i64,
 ) -> Result<Vec<bool>, StoreError> {
-    let mut recorded = vec![false; results.len()];
-    let mut tx = db.begin().await?;
     let delivered: Vec<usize> = (0..results.len())
         .filter(|i| results[*i].1 == Decision::Delivered)
         .collect();
-    for chunk in delivered.chunks(RECORD_CHUNK) {
-        let fenced = mark_delivered(&mut tx, results, chunk, now).await?;
-        let written: Vec<&AttemptRecord<'_>> = chunk
+    // The common case on PostgreSQL, every result a delivery: one statement in its own
+    // implicit transaction (one round trip instead of four).
+    if let Db::Postgres(pool, _) = db
+        && delivered.len() == results.len()
+        && results.len() <= RECORD_CHUNK
+    {
+        let fenced = deliver_on_postgres(pool, results, &delivered, now).await?;
+        return Ok(results
             .iter()
-            .filter(|i| fenced.contains(&results[**i].0.id))
-            .map(|i| &results[*i].0)
-            .collect();
-        insert_attempts(&mut tx, &written, "delivered", now).await?;
+            .map(|(r, _)| fenced.contains(&r.id))
+            .collect());
+    }
+    let mut recorded = vec![false; results.len()];
+    let mut tx = db.begin().await?;
+    for chunk in delivered.chunks(RECORD_CHUNK) {
+        let fenced = match &mut tx {
+            DbTx::Postgres(tx, _) => deliver_on_postgres(&mut **tx, results, chunk, now).await?,
+            DbTx::Sqlite(..) => {
+                let fenced = mark_delivered(&mut tx, results, chunk, now).await?;
+                let written: Vec<&AttemptRecord<'_>> = chunk
+                    .iter()
+                    .filter(|i| fenced.contains(&results[**i].0.id))
+                    .map(|i| &results[*i].0)
+                    .collect();
+                insert_attempts(&mut tx, &written, "delivered", now).await?;
+                fenced
+            }
+        };
         for i in chunk {
             recorded[*i] = fenced.contains(&results[*i].0.id);
         }
@@ -303,6 +334,57 @@ pub async fn record_many(
     }
     tx.commit().await?;
     Ok(recorded)
+}
+
+/// PostgreSQL: marks the messages of `chunk` (indexes into `results`) delivered where each
+/// one's lease still holds and writes their attempt rows, in one statement; returns the ids
+/// that matched. The same fence as [`mark_delivered`] and [`insert_attempts`].
+async fn deliver_on_postgres<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    results: &[(AttemptRecord<'_>, Decision)],
+    chunk: &[usize],
+    now: i64,
+) -> Result<std::collections::HashSet<i64>, StoreError> {
+    // $1 is now; six parameters a result from $2 on.
+    let rows: Vec<String> = (0..chunk.len())
+        .map(|n| {
+            let p = 2 + 6 * n;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            )
+        })
+        .collect();
+    let sql = format!(
+        "WITH results (id, attempt, worker, started_at, status, detail) AS (VALUES {}), \
+         done AS (UPDATE outbox_messages o SET state = 'delivered', finalized_at = $1, \
+         last_error = NULL, lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, \
+         updated_at = $1 FROM results r \
+         WHERE o.id = r.id AND o.attempt = r.attempt AND o.state = 'running' RETURNING o.id), \
+         written AS (INSERT INTO outbox_attempts (message_id, attempt, worker, started_at, \
+         finished_at, outcome, status, detail) SELECT r.id, r.attempt, r.worker, r.started_at, \
+         $1, 'delivered', r.status, r.detail FROM results r JOIN done d ON d.id = r.id) \
+         SELECT id FROM done",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(now);
+    for i in chunk {
+        let attempt = &results[*i].0;
+        query = query
+            .bind(attempt.id)
+            .bind(attempt.attempt)
+            .bind(attempt.worker)
+            .bind(attempt.started_at)
+            .bind(attempt.status.map(i64::from))
+            .bind(attempt.detail);
+    }
+    let ids = query.fetch_all(executor).await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
 }
 
 /// Marks the messages of `chunk` (indexes into `results`) delivered where each one's lease
@@ -734,7 +816,8 @@ pub async fn purge_delivered(db: &Db, cutoff: i64, batch: i64) -> Result<u64, St
         let deleted = on_db!(db, c => {
             sqlx::query(
                 "DELETE FROM outbox_messages WHERE id IN (SELECT id FROM outbox_messages \
-                 WHERE state = 'delivered' AND finalized_at < $1 ORDER BY id LIMIT $2)",
+                 WHERE state IN ('delivered', 'dead') AND state = 'delivered' \
+                 AND finalized_at < $1 ORDER BY id LIMIT $2)",
             )
             .bind(cutoff)
             .bind(batch)

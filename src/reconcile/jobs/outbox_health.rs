@@ -94,7 +94,7 @@ impl Job for OutboxHealth {
                  FROM outbox_messages WHERE \
                  (state IN ('pending', 'retry') AND run_at < $1) \
                  OR (state = 'running' AND lease_expires_at < $1) \
-                 OR (state = 'dead' AND finalized_at < $2) ORDER BY id",
+                 OR (state IN ('delivered', 'dead') AND state = 'dead' AND finalized_at < $2) ORDER BY id",
             )
             .bind(stuck_cutoff)
             .bind(dead_cutoff)
