@@ -19,8 +19,9 @@
 //! from it.
 //!
 //! SQLite has one writer: the write pool holds a single connection, so transactions in
-//! this process queue in order instead of failing with `SQLITE_BUSY`; reads use a second
-//! pool, which WAL lets run beside the writer.
+//! this process queue in order instead of failing with `SQLITE_BUSY`, and those that queue
+//! share commits ([`writer`]); reads use a second pool, which WAL lets run beside the
+//! writer.
 
 pub mod cases;
 pub mod employer_accounts;
@@ -29,9 +30,11 @@ pub mod requests;
 pub mod sealing;
 pub mod serials;
 pub mod tokens;
+pub mod writer;
 
 use crate::privacy::DataKeys;
 pub use sealing::Sealer;
+pub use writer::{SqliteUnit, SqliteWriter};
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -39,7 +42,7 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
 /// The SQLite migrations, embedded in the binary.
 pub static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("schemas/migrations/sqlite");
@@ -57,6 +60,8 @@ pub enum Db {
         read: SqlitePool,
         /// The data keys that seal and open values at rest ([`sealing`]).
         keys: Sealer,
+        /// Transactions on `write`, sharing commits ([`writer`]).
+        writer: std::sync::Arc<SqliteWriter>,
     },
     /// A shared PostgreSQL server, and the data keys that seal and open values at rest.
     Postgres(PgPool, Sealer),
@@ -65,8 +70,9 @@ pub enum Db {
 /// An open transaction on either backend. Dropping it without [`DbTx::commit`] rolls back.
 #[derive(Debug)]
 pub enum DbTx {
-    /// SQLite transaction on the writer connection, with the [`Db`]'s data keys.
-    Sqlite(Transaction<'static, Sqlite>, Sealer),
+    /// SQLite transaction (a unit of the writer's group commit, [`writer`]), with the
+    /// [`Db`]'s data keys.
+    Sqlite(SqliteUnit, Sealer),
     /// PostgreSQL transaction, with the [`Db`]'s data keys.
     Postgres(Transaction<'static, Postgres>, Sealer),
 }
@@ -190,6 +196,7 @@ impl Db {
                 .connect_with(options)
                 .await?;
             Ok(Db::Sqlite {
+                writer: SqliteWriter::new(write.clone()),
                 write,
                 read,
                 keys: Sealer::default(),
@@ -212,7 +219,17 @@ impl Db {
     pub fn with_data_keys(self, keys: DataKeys) -> Db {
         let keys = Sealer::new(keys);
         match self {
-            Db::Sqlite { write, read, .. } => Db::Sqlite { write, read, keys },
+            Db::Sqlite {
+                write,
+                read,
+                writer,
+                ..
+            } => Db::Sqlite {
+                write,
+                read,
+                keys,
+                writer,
+            },
             Db::Postgres(pool, _) => Db::Postgres(pool, keys),
         }
     }
@@ -264,7 +281,8 @@ impl Db {
             .all(|m| applied.contains(&m.version)))
     }
 
-    /// Starts a transaction (on SQLite, on the single writer connection).
+    /// Starts a transaction (on SQLite, a unit on the single writer connection, which may
+    /// share its commit with the units queued behind it: [`writer`]).
     ///
     /// SQLite transactions begin `IMMEDIATE`: they take the write lock at once, waiting
     /// (busy timeout) for another process's writer if there is one. A deferred transaction
@@ -272,9 +290,7 @@ impl Db {
     /// fail with `SQLITE_BUSY` without waiting, since its snapshot is stale.
     pub async fn begin(&self) -> Result<DbTx, StoreError> {
         Ok(match self {
-            Db::Sqlite { write, keys, .. } => {
-                DbTx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?, keys.clone())
-            }
+            Db::Sqlite { writer, keys, .. } => DbTx::Sqlite(writer.begin().await?, keys.clone()),
             Db::Postgres(pool, keys) => DbTx::Postgres(pool.begin().await?, keys.clone()),
         })
     }
