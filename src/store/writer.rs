@@ -8,14 +8,15 @@
 //! queue behind each other's fsyncs.
 //!
 //! So the writer shares commits: each [`SqliteUnit`] (what [`crate::store::Db::begin`]
-//! returns on SQLite) runs inside a `SAVEPOINT` of an outer transaction. When a unit
-//! commits while other units are already waiting for the writer, its savepoint is released
-//! and the next unit runs in the same outer transaction; the last unit of the group (or a
-//! closer task queued behind the units that were waiting) commits the outer transaction
-//! once, and every unit of the group gets its answer only then. Nothing is acknowledged
-//! before it is durable, a unit that is dropped or fails rolls back to its savepoint
-//! without touching the others, and a failed outer commit fails every unit of the group.
-//! A unit that finds nobody waiting commits at once, as a plain transaction would.
+//! returns on SQLite) runs in a group's outer transaction, which the first unit opens and
+//! each later unit joins behind a `SAVEPOINT`. When a unit commits while other units are
+//! already waiting for the writer, the next unit runs in the same outer transaction; the
+//! last unit of the group (or a closer task queued behind the units that were waiting)
+//! commits the outer transaction once, and every unit of the group gets its answer only
+//! then. Nothing is acknowledged before it is durable, a unit that is dropped or fails is
+//! undone (to its savepoint) without touching the others, and a failed outer commit fails
+//! every unit of the group. A unit that finds nobody waiting commits at once, as a plain
+//! transaction would, with the same statements.
 //!
 //! Units still run one at a time, in the order they asked (the mutex is fair), so what one
 //! unit reads is exactly what the units before it wrote; the group only shares the
@@ -55,8 +56,8 @@ struct Group {
     outer: Option<Transaction<'static, Sqlite>>,
     /// The writer's count of outer commits.
     commits: Arc<AtomicU64>,
-    /// A unit was dropped with its savepoint open; roll back to it before anything else.
-    dropped_unit: bool,
+    /// A unit was dropped without committing; undo it before anything else.
+    dropped_unit: Option<Undo>,
     /// Units released into this group, waiting for its commit.
     committed: Vec<oneshot::Sender<Result<(), String>>>,
     /// A closer is queued for this group.
@@ -72,7 +73,7 @@ impl SqliteWriter {
             group: Arc::new(Mutex::new(Group {
                 outer: None,
                 commits: commits.clone(),
-                dropped_unit: false,
+                dropped_unit: None,
                 committed: Vec::new(),
                 closer_queued: false,
             })),
@@ -91,25 +92,34 @@ impl SqliteWriter {
         self.commits.load(Ordering::Acquire)
     }
 
-    /// Starts a unit: waits for the writer, joins the open group or opens one (`BEGIN
-    /// IMMEDIATE`, see [`crate::store::Db::begin`]), and sets the unit's savepoint.
+    /// Starts a unit: waits for the writer, then opens a group (`BEGIN IMMEDIATE`, see
+    /// [`crate::store::Db::begin`]) or joins the open one behind a savepoint.
     pub async fn begin(self: &Arc<Self>) -> Result<SqliteUnit, StoreError> {
         let mut group = {
             let _waiting = Waiting::enter(&self.waiting);
             self.group.clone().lock_owned().await
         };
         group.settle().await;
-        if group.outer.is_none() {
-            group.outer = Some(self.pool.begin_with("BEGIN IMMEDIATE").await?);
-        }
-        let outer = group.outer.as_mut().expect("opened above");
-        if let Err(error) = sqlx::query("SAVEPOINT unit").execute(&mut **outer).await {
-            // Whatever this group held is lost with it; its units hear why.
-            group.fail(&error.to_string());
-            return Err(error.into());
-        }
+        let undo = match group.outer.as_mut() {
+            // The first unit of a group has the transaction to itself: undoing it is a
+            // rollback, and it needs no savepoint (two statements fewer, and a unit that
+            // finds nobody waiting is a plain transaction).
+            None => {
+                group.outer = Some(self.pool.begin_with("BEGIN IMMEDIATE").await?);
+                Undo::Whole
+            }
+            Some(outer) => {
+                if let Err(error) = sqlx::query("SAVEPOINT unit").execute(&mut **outer).await {
+                    // Whatever this group held is lost with it; its units hear why.
+                    group.fail(&error.to_string());
+                    return Err(error.into());
+                }
+                Undo::ToSavepoint
+            }
+        };
         Ok(SqliteUnit {
             group: Some(group),
+            undo,
             writer: self.clone(),
         })
     }
@@ -133,21 +143,28 @@ impl SqliteWriter {
 }
 
 impl Group {
-    /// Rolls back to the savepoint of a unit that was dropped without committing.
+    /// Undoes a unit that was dropped without committing.
     async fn settle(&mut self) {
-        if !std::mem::take(&mut self.dropped_unit) {
-            return;
-        }
-        let Some(outer) = self.outer.as_mut() else {
+        let Some(undo) = self.dropped_unit.take() else {
             return;
         };
-        let undone = async {
-            sqlx::query("ROLLBACK TO unit")
-                .execute(&mut **outer)
-                .await?;
-            sqlx::query("RELEASE unit").execute(&mut **outer).await
-        }
-        .await;
+        let Some(outer) = self.outer.take() else {
+            return;
+        };
+        let undone = match undo {
+            Undo::Whole => outer.rollback().await,
+            Undo::ToSavepoint => {
+                let outer = self.outer.insert(outer);
+                async {
+                    sqlx::query("ROLLBACK TO unit")
+                        .execute(&mut **outer)
+                        .await?;
+                    sqlx::query("RELEASE unit").execute(&mut **outer).await
+                }
+                .await
+                .map(drop)
+            }
+        };
         if let Err(error) = undone {
             self.fail(&error.to_string());
         }
@@ -175,7 +192,7 @@ impl Group {
     /// Abandons the outer transaction (dropping it rolls back) and fails its units.
     fn fail(&mut self, reason: &str) {
         self.outer = None;
-        self.dropped_unit = false;
+        self.dropped_unit = None;
         for unit in self.committed.drain(..) {
             let _ = unit.send(Err(reason.to_string()));
         }
@@ -187,7 +204,17 @@ impl Group {
 /// [`SqliteUnit::commit`] rolls back what it wrote and nothing else.
 pub struct SqliteUnit {
     group: Option<OwnedMutexGuard<Group>>,
+    undo: Undo,
     writer: Arc<SqliteWriter>,
+}
+
+/// How a unit is undone.
+#[derive(Clone, Copy, Debug)]
+enum Undo {
+    /// The first unit of its group: roll the transaction back.
+    Whole,
+    /// A unit that joined a group: roll back to its savepoint.
+    ToSavepoint,
 }
 
 impl std::fmt::Debug for SqliteUnit {
@@ -200,11 +227,13 @@ impl SqliteUnit {
     /// Commits the unit: returns once the outer transaction holding it has committed.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let mut group = self.group.take().expect("a unit commits once");
-        let outer = group.outer.as_mut().expect("a unit runs in an open group");
-        if let Err(error) = sqlx::query("RELEASE unit").execute(&mut **outer).await {
-            // Dropping the unit with the group back in place rolls back to its savepoint.
-            self.group = Some(group);
-            return Err(error.into());
+        if let Undo::ToSavepoint = self.undo {
+            let outer = group.outer.as_mut().expect("a unit runs in an open group");
+            if let Err(error) = sqlx::query("RELEASE unit").execute(&mut **outer).await {
+                // Dropping the unit with the group back in place undoes it.
+                self.group = Some(group);
+                return Err(error.into());
+            }
         }
         let (answer, answered) = oneshot::channel();
         group.committed.push(answer);
@@ -230,7 +259,7 @@ impl SqliteUnit {
 impl Drop for SqliteUnit {
     fn drop(&mut self) {
         if let Some(mut group) = self.group.take() {
-            group.dropped_unit = true;
+            group.dropped_unit = Some(self.undo);
             // Roll back now if nobody else comes for the writer.
             self.writer.queue_closer(&mut group);
             drop(group);
