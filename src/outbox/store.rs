@@ -33,6 +33,7 @@ pub struct Claimed {
     /// File name for file drops.
     pub file_name: String,
     /// The bytes (from `outbox_payloads`, opened after the claim).
+    #[sqlx(default)]
     pub payload: Vec<u8>,
     /// This attempt's number: the fencing token.
     pub attempt: i64,
@@ -128,7 +129,10 @@ pub async fn claim_with(
             if reap == Reap::Expired {
                 reap_expired(&mut tx, partner, now).await?;
             }
-            let claimed = on_tx!(&mut tx, c => claim_on!(c));
+            let mut claimed: Vec<Claimed> = on_tx!(&mut tx, c => claim_on!(c));
+            if tx.backend() == Backend::Sqlite {
+                read_payloads(&mut tx, &mut claimed).await?;
+            }
             tx.commit().await?;
             claimed
         }
@@ -141,6 +145,34 @@ pub async fn claim_with(
     }
     claimed.sort_by_key(|m| m.id);
     Ok(claimed)
+}
+
+/// SQLite: the bytes of the claimed messages, in one query. SQLite computes every row of
+/// an `UPDATE … RETURNING` before it returns the first, so bytes returned by the claim
+/// itself would be held twice, and NDNH transmissions are megabytes each.
+async fn read_payloads(tx: &mut DbTx, claimed: &mut [Claimed]) -> Result<(), StoreError> {
+    if claimed.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(i64, Vec<u8>)> = on_tx!(tx, c => {
+        let mut select = sqlx::QueryBuilder::new(
+            "SELECT message_id, payload FROM outbox_payloads WHERE message_id IN (",
+        );
+        let mut list = select.separated(", ");
+        for message in claimed.iter() {
+            list.push_bind(message.id);
+        }
+        select.push(")");
+        select.build_query_as().fetch_all(c).await?
+    });
+    let mut sealed: std::collections::HashMap<i64, Vec<u8>> = rows.into_iter().collect();
+    for message in claimed.iter_mut() {
+        // The payload row is written with its message and deleted with it.
+        message.payload = sealed
+            .remove(&message.id)
+            .ok_or(StoreError::Sqlx(sqlx::Error::RowNotFound))?;
+    }
+    Ok(())
 }
 
 /// The claim statement of `backend`: lease up to `$5` due heads of partner `$4`'s keys to
@@ -169,8 +201,7 @@ fn claim_sql(backend: Backend) -> &'static str {
             due!(),
             " ORDER BY m.run_at, m.id LIMIT $5) RETURNING id, partner, ordering_key, \
              idempotency_key, kind, content_type, file_name, attempt, max_attempts, \
-             created_at, lease_expires_at, (SELECT b.payload FROM outbox_payloads b \
-             WHERE b.message_id = outbox_messages.id) AS payload"
+             created_at, lease_expires_at"
         ),
         // Several instances claim at once: rows another claimer has locked are skipped,
         // and a key whose head is locked stays blocked because the head is still live in
