@@ -20,6 +20,14 @@ fn writer(db: &Db) -> Arc<SqliteWriter> {
     }
 }
 
+/// A test database whose groups stay open as long as units wait (the 5 ms default would
+/// close them while a test is still arranging its transactions).
+async fn sqlite_with_open_groups() -> TestDb {
+    let t = TestDb::sqlite().await;
+    writer(&t.db).set_group_window(Duration::from_secs(3600));
+    t
+}
+
 /// Keys whose messages a reader (another connection) sees committed.
 async fn committed_keys(db: &Db) -> Vec<String> {
     let mut keys: Vec<String> = outbox::store::list(db, &ListFilter::default())
@@ -63,7 +71,7 @@ async fn queue_requests(db: &Db, keys: &[&str]) -> Vec<tokio::task::JoinHandle<(
 
 #[tokio::test]
 async fn requests_queued_behind_each_other_share_one_commit_and_all_land() {
-    let t = TestDb::sqlite().await;
+    let t = sqlite_with_open_groups().await;
     let commits_before = writer(&t.db).commits();
     // The first request holds the writer while twenty more arrive.
     let mut first = t.db.begin().await.unwrap();
@@ -90,7 +98,7 @@ async fn requests_queued_behind_each_other_share_one_commit_and_all_land() {
 
 #[tokio::test]
 async fn a_transaction_is_not_acknowledged_before_the_shared_commit() {
-    let t = TestDb::sqlite().await;
+    let t = sqlite_with_open_groups().await;
     // A enqueues and commits while B waits for the writer: A's work joins B's group.
     let mut a = t.db.begin().await.unwrap();
     outbox::enqueue(&mut a, &test_message(P, "case-a", 0, 5, 0), 0)
@@ -128,7 +136,7 @@ async fn a_transaction_is_not_acknowledged_before_the_shared_commit() {
 
 #[tokio::test]
 async fn a_transaction_that_rolls_back_in_a_shared_group_takes_nothing_else_with_it() {
-    let t = TestDb::sqlite().await;
+    let t = sqlite_with_open_groups().await;
     let mut holder = t.db.begin().await.unwrap();
     outbox::enqueue(&mut holder, &test_message(P, "case-1", 1, 5, 0), 0)
         .await
@@ -183,5 +191,46 @@ async fn a_lone_transaction_dropped_without_commit_frees_the_writer() {
         .unwrap();
     next.commit().await.unwrap();
     assert_eq!(committed_keys(&t.db).await, ["case-2"]);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_long_transaction_commits_on_its_own_even_with_others_waiting() {
+    // Default window: a group that has been open for longer commits at once.
+    let t = TestDb::sqlite().await;
+    let mut long = t.db.begin().await.unwrap();
+    outbox::enqueue(&mut long, &test_message(P, "case-1", 1, 5, 0), 0)
+        .await
+        .unwrap();
+    // The next request takes the writer and keeps it until told to commit.
+    let (go, wait_for_go) = tokio::sync::oneshot::channel::<()>();
+    let db = t.db.clone();
+    let next = tokio::spawn(async move {
+        let mut tx = db.begin().await.unwrap();
+        outbox::enqueue(&mut tx, &test_message(P, "case-2", 2, 5, 0), 0)
+            .await
+            .unwrap();
+        wait_for_go.await.unwrap();
+        tx.commit().await.unwrap();
+    });
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let writer = writer(&t.db);
+            async move { writer.waiting() == 1 }
+        })
+        .await
+    );
+    // Past the 5 ms window (a sleep to make the group old, not a timing assertion).
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Had it joined the next request's group, this would wait for that request, which
+    // waits for us: the test would hang instead of passing.
+    tokio::time::timeout(Duration::from_secs(30), long.commit())
+        .await
+        .expect("a long transaction waited for the one behind it")
+        .unwrap();
+    assert_eq!(committed_keys(&t.db).await, ["case-1"]);
+    go.send(()).unwrap();
+    next.await.unwrap();
+    assert_eq!(committed_keys(&t.db).await, ["case-1", "case-2"]);
     t.cleanup().await;
 }
