@@ -367,6 +367,41 @@ pub async fn record_many(
     Ok(recorded)
 }
 
+/// `count` rows of parameters for the six columns `bind_attempt!` binds (id, attempt, worker,
+/// started at, status, detail), numbered from `$first`, with `shared` (parameters common to
+/// every row, e.g. `"$1, $2, "`) written between started at and status.
+fn attempt_rows(count: usize, first: usize, shared: &str) -> String {
+    (0..count)
+        .map(|n| {
+            let p = first + 6 * n;
+            format!(
+                "(${}, ${}, ${}, ${}, {shared}${}, ${})",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds an attempt's six columns in the order of [`attempt_rows`].
+macro_rules! bind_attempt {
+    ($query:expr, $attempt:expr) => {{
+        let attempt: &AttemptRecord<'_> = $attempt;
+        $query
+            .bind(attempt.id)
+            .bind(attempt.attempt)
+            .bind(attempt.worker)
+            .bind(attempt.started_at)
+            .bind(attempt.status.map(i64::from))
+            .bind(attempt.detail)
+    }};
+}
+
 /// PostgreSQL: marks the messages of `chunk` (indexes into `results`) delivered where each
 /// one's lease still holds and writes their attempt rows, in one statement; returns the ids
 /// that matched. The same fence as [`mark_delivered`] and [`insert_attempts`].
@@ -376,21 +411,8 @@ async fn deliver_on_postgres<'e>(
     chunk: &[usize],
     now: i64,
 ) -> Result<std::collections::HashSet<i64>, StoreError> {
-    // $1 is now; six parameters a result from $2 on.
-    let rows: Vec<String> = (0..chunk.len())
-        .map(|n| {
-            let p = 2 + 6 * n;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                p,
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            )
-        })
-        .collect();
+    // $1 is now; the attempt columns of each result from $2 on.
+    let rows = attempt_rows(chunk.len(), 2, "");
     let sql = format!(
         "WITH results (id, attempt, worker, started_at, status, detail) AS (VALUES {}), \
          done AS (UPDATE outbox_messages o SET state = 'delivered', finalized_at = $1, \
@@ -401,18 +423,11 @@ async fn deliver_on_postgres<'e>(
          finished_at, outcome, status, detail) SELECT r.id, r.attempt, r.worker, r.started_at, \
          $1, 'delivered', r.status, r.detail FROM results r JOIN done d ON d.id = r.id) \
          SELECT id FROM done",
-        rows.join(", ")
+        rows
     );
     let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(now);
     for i in chunk {
-        let attempt = &results[*i].0;
-        query = query
-            .bind(attempt.id)
-            .bind(attempt.attempt)
-            .bind(attempt.worker)
-            .bind(attempt.started_at)
-            .bind(attempt.status.map(i64::from))
-            .bind(attempt.detail);
+        query = bind_attempt!(query, &results[*i].0);
     }
     let ids = query.fetch_all(executor).await?;
     Ok(ids.into_iter().map(|(id,)| id).collect())
@@ -555,36 +570,16 @@ async fn insert_attempts(
     if attempts.is_empty() {
         return Ok(());
     }
-    // $1 finished_at and $2 outcome are shared; six parameters a row from $3 on.
-    let rows: Vec<String> = (0..attempts.len())
-        .map(|n| {
-            let p = 3 + 6 * n;
-            format!(
-                "(${}, ${}, ${}, ${}, $1, $2, ${}, ${})",
-                p,
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            )
-        })
-        .collect();
+    // $1 finished_at and $2 outcome are shared; the attempt columns of each row from $3 on.
+    let rows = attempt_rows(attempts.len(), 3, "$1, $2, ");
     let sql = format!(
         "INSERT INTO outbox_attempts (message_id, attempt, worker, started_at, finished_at, \
-         outcome, status, detail) VALUES {}",
-        rows.join(", ")
+         outcome, status, detail) VALUES {rows}"
     );
     on_tx!(tx, c => {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(now).bind(outcome);
         for attempt in attempts {
-            query = query
-                .bind(attempt.id)
-                .bind(attempt.attempt)
-                .bind(attempt.worker)
-                .bind(attempt.started_at)
-                .bind(attempt.status.map(i64::from))
-                .bind(attempt.detail);
+            query = bind_attempt!(query, attempt);
         }
         query.execute(c).await?
             .rows_affected()
