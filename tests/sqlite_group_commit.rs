@@ -28,6 +28,19 @@ async fn sqlite_with_open_groups() -> TestDb {
     t
 }
 
+/// Waits until `count` callers are queued for the writer.
+async fn until_queued(db: &Db, count: usize) {
+    let writer = writer(db);
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            let writer = writer.clone();
+            async move { writer.waiting() == count }
+        })
+        .await,
+        "{count} callers never queued for the writer"
+    );
+}
+
 /// Keys whose messages a reader (another connection) sees committed.
 async fn committed_keys(db: &Db) -> Vec<String> {
     let mut keys: Vec<String> = outbox::store::list(db, &ListFilter::default())
@@ -43,28 +56,19 @@ async fn committed_keys(db: &Db) -> Vec<String> {
 /// Starts `keys.len()` requests that each enqueue one message in their own transaction,
 /// and waits until all of them are queued for the writer.
 async fn queue_requests(db: &Db, keys: &[&str]) -> Vec<tokio::task::JoinHandle<()>> {
-    let writer = writer(db);
-    let before = writer.waiting();
+    let before = writer(db).waiting();
     let mut requests = Vec::new();
     for (n, key) in keys.iter().enumerate() {
-        let db = db.clone();
+        let request_db = db.clone();
         let key = key.to_string();
         requests.push(tokio::spawn(async move {
-            let mut tx = db.begin().await.unwrap();
+            let mut tx = request_db.begin().await.unwrap();
             outbox::enqueue(&mut tx, &test_message(P, &key, n as u64, 5, 0), 0)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();
         }));
-        let queued = before + n + 1;
-        assert!(
-            wait_until(Duration::from_secs(10), || {
-                let writer = writer.clone();
-                async move { writer.waiting() == queued }
-            })
-            .await,
-            "request {n} never queued for the writer"
-        );
+        until_queued(db, before + n + 1).await;
     }
     requests
 }
@@ -106,13 +110,7 @@ async fn a_transaction_is_not_acknowledged_before_the_shared_commit() {
         .unwrap();
     let db = t.db.clone();
     let b_started = tokio::spawn(async move { db.begin().await.unwrap() });
-    assert!(
-        wait_until(Duration::from_secs(10), || {
-            let writer = writer(&t.db);
-            async move { writer.waiting() == 1 }
-        })
-        .await
-    );
+    until_queued(&t.db, 1).await;
     let a_commit = tokio::spawn(a.commit());
     let mut b = b_started.await.unwrap();
 
@@ -150,13 +148,7 @@ async fn a_transaction_that_rolls_back_in_a_shared_group_takes_nothing_else_with
             .unwrap();
         drop(tx); // e.g. a validation error after the write
     });
-    assert!(
-        wait_until(Duration::from_secs(10), || {
-            let writer = writer(&t.db);
-            async move { writer.waiting() == 1 }
-        })
-        .await
-    );
+    until_queued(&t.db, 1).await;
     let commits = queue_requests(&t.db, &["case-3"]).await;
 
     holder.commit().await.unwrap();
@@ -213,13 +205,7 @@ async fn a_long_transaction_commits_on_its_own_even_with_others_waiting() {
         wait_for_go.await.unwrap();
         tx.commit().await.unwrap();
     });
-    assert!(
-        wait_until(Duration::from_secs(10), || {
-            let writer = writer(&t.db);
-            async move { writer.waiting() == 1 }
-        })
-        .await
-    );
+    until_queued(&t.db, 1).await;
     // Past the 5 ms window (a sleep to make the group old, not a timing assertion).
     tokio::time::sleep(Duration::from_millis(20)).await;
     // Had it joined the next request's group, this would wait for that request, which
