@@ -239,7 +239,7 @@ pub fn rejection(
     );
     let mut t = Transaction::new(header);
     t.information = Some(Information {
-        information_text_line_1: line,
+        information_text_line_1: line.into(),
         ..Default::default()
     });
     t

@@ -6,17 +6,18 @@
 //!
 //! | codec | IGD type | `FieldKind` | Rust value | blank |
 //! |---|---|---|---|---|
-//! | [`Text`] | A/N | `Text` (optional) | `String`, trailing spaces trimmed, leading kept | `""` |
-//! | [`Digits`] | N (ids, ZIP, phone, FIPS, counts) | `Number { blank_allowed }` | `String` of exactly the field's width | `""` |
+//! | [`Text`] | A/N | `Text` (optional) | `CompactString`, trailing spaces trimmed, leading kept | `""` |
+//! | [`Digits`] | N (ids, ZIP, phone, FIPS, counts) | `Number { blank_allowed }` | `CompactString` of exactly the field's width | `""` |
 //! | [`Date8`] | N(8) dates | `Date { blank: Spaces }` | `Option<time::Date>` | `None` |
 //! | [`Cents`] | N(12) amounts | `Number { blank_allowed }` | `Option<i64>`, 2 implied decimals | `None` |
 //! | [`SignedCents`] | N(12) that may be negative | `Text` | `Option<i64>`, leading `-` | `None` |
-//! | [`LongDigits`] | N(20) (bank account) | `Text` | `String` of 20 digits | `""` |
+//! | [`LongDigits`] | N(20) (bank account) | `Text` | `CompactString` of 20 digits | `""` |
 //!
 //! Every field of every block is syntactically optional: the IGD's "R" flags are
 //! conditional on the transaction (see `codes`), so they are enforced by
 //! [`crate::Transaction::check_rules`], not by the layout.
 
+use compact_str::CompactString;
 use ivd_fixed::{DateBlank, ErrorCode, FieldError, FieldKind, Record, RecordWriter};
 use time::Date;
 
@@ -68,16 +69,6 @@ pub(crate) fn printable_ascii(bytes: &[u8]) -> Option<&str> {
     }
 }
 
-/// `field` without its trailing spaces (leading spaces are kept).
-#[inline]
-pub(crate) fn trim_trailing_spaces(field: &str) -> &str {
-    let end = field
-        .as_bytes()
-        .iter()
-        .rposition(|&b| b != b' ')
-        .map_or(0, |p| p + 1);
-    field.get(..end).unwrap_or_default()
-}
 
 #[inline]
 fn all_digits(field: &str) -> bool {
@@ -100,19 +91,19 @@ fn digit_value(field: &str) -> u64 {
 /// `A/N`: left-justified, space-padded text.
 pub(crate) struct Text;
 impl Codec for Text {
-    type Value = String;
+    type Value = CompactString;
     const KIND: FieldKind = FieldKind::TEXT;
-    fn read(rec: &Record<'_>, i: usize) -> Result<String, FieldError> {
-        rec.text(i).map(str::to_owned)
+    fn read(rec: &Record<'_>, i: usize) -> Result<CompactString, FieldError> {
+        rec.text(i).map(CompactString::from)
     }
-    fn read_ascii(field: &str) -> Option<String> {
+    fn read_ascii(field: &str) -> Option<CompactString> {
         // Optional text: any printable ASCII is valid.
-        Some(trim_trailing_spaces(field).to_owned())
+        Some(ivd_fixed::trim_padding(field).into())
     }
-    fn write(w: &mut RecordWriter<'_>, i: usize, v: &String) -> Result<(), FieldError> {
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &CompactString) -> Result<(), FieldError> {
         w.text(i, v).map(|_| ())
     }
-    fn is_blank(v: &String) -> bool {
+    fn is_blank(v: &CompactString) -> bool {
         v.trim().is_empty()
     }
 }
@@ -121,31 +112,31 @@ impl Codec for Text {
 /// read as the full-width digit string, written right-justified and zero-filled.
 pub(crate) struct Digits;
 impl Codec for Digits {
-    type Value = String;
+    type Value = CompactString;
     const KIND: FieldKind = FieldKind::Number {
         blank_allowed: true,
     };
-    fn read(rec: &Record<'_>, i: usize) -> Result<String, FieldError> {
+    fn read(rec: &Record<'_>, i: usize) -> Result<CompactString, FieldError> {
         match rec.number_opt(i)? {
-            None => Ok(String::new()),
+            None => Ok(CompactString::default()),
             // Checked digits, so ASCII: one exact-size allocation, no per-char push.
-            Some(_) => Ok(String::from_utf8_lossy(rec.raw(i)?).into_owned()),
+            Some(_) => Ok(CompactString::from_utf8_lossy(rec.raw(i)?)),
         }
     }
-    fn read_ascii(field: &str) -> Option<String> {
+    fn read_ascii(field: &str) -> Option<CompactString> {
         // `ivd-fixed` numbers: at most 19 digits (layouts are validated), all digits, or
         // all spaces when blank.
         if field.len() > 19 {
             None
         } else if all_digits(field) {
-            Some(field.to_owned())
+            Some(field.into())
         } else if all_spaces(field) {
-            Some(String::new())
+            Some(CompactString::default())
         } else {
             None
         }
     }
-    fn write(w: &mut RecordWriter<'_>, i: usize, v: &String) -> Result<(), FieldError> {
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &CompactString) -> Result<(), FieldError> {
         if v.is_empty() {
             return w.clear(i).map(|_| ());
         }
@@ -171,7 +162,7 @@ impl Codec for Digits {
         let n = significant.parse::<u64>().unwrap_or(0);
         w.number(i, n).map(|_| ())
     }
-    fn is_blank(v: &String) -> bool {
+    fn is_blank(v: &CompactString) -> bool {
         v.is_empty()
     }
 }
@@ -322,13 +313,13 @@ impl Codec for SignedCents {
 /// hold, so declared as text and checked for digits here.
 pub(crate) struct LongDigits;
 impl Codec for LongDigits {
-    type Value = String;
+    type Value = CompactString;
     const KIND: FieldKind = FieldKind::TEXT;
-    fn read(rec: &Record<'_>, i: usize) -> Result<String, FieldError> {
+    fn read(rec: &Record<'_>, i: usize) -> Result<CompactString, FieldError> {
         let raw = rec.raw(i)?;
         rec.value(i)?;
         if raw.iter().all(|&b| b == b' ') {
-            return Ok(String::new());
+            return Ok(CompactString::default());
         }
         match raw.iter().position(|b| !b.is_ascii_digit()) {
             None => Ok(raw.iter().map(|&b| char::from(b)).collect()),
@@ -352,16 +343,16 @@ impl Codec for LongDigits {
             }
         }
     }
-    fn read_ascii(field: &str) -> Option<String> {
+    fn read_ascii(field: &str) -> Option<CompactString> {
         if all_spaces(field) {
-            Some(String::new())
+            Some(CompactString::default())
         } else if all_digits(field) {
-            Some(field.to_owned())
+            Some(field.into())
         } else {
             None
         }
     }
-    fn write(w: &mut RecordWriter<'_>, i: usize, v: &String) -> Result<(), FieldError> {
+    fn write(w: &mut RecordWriter<'_>, i: usize, v: &CompactString) -> Result<(), FieldError> {
         let width = field_of(w, i).map_or(0, |f| f.len);
         if v.is_empty() {
             return w.clear(i).map(|_| ());
@@ -384,7 +375,7 @@ impl Codec for LongDigits {
         }
         w.text(i, &format!("{v:0>width$}")).map(|_| ())
     }
-    fn is_blank(v: &String) -> bool {
+    fn is_blank(v: &CompactString) -> bool {
         v.is_empty()
     }
 }
@@ -528,9 +519,9 @@ pub(crate) use block;
 /// The public Rust type of a codec's value (so public struct fields do not name the
 /// private `Codec` trait).
 macro_rules! value_type {
-    (Text) => { String };
-    (Digits) => { String };
-    (LongDigits) => { String };
+    (Text) => { compact_str::CompactString };
+    (Digits) => { compact_str::CompactString };
+    (LongDigits) => { compact_str::CompactString };
     (Date8) => { Option<time::Date> };
     (Cents) => { Option<i64> };
     (SignedCents) => { Option<i64> };

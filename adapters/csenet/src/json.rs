@@ -124,12 +124,12 @@ pub(crate) trait FieldValue: Sized {
     fn blank(&self) -> bool;
 }
 
-impl FieldValue for String {
+impl FieldValue for compact_str::CompactString {
     fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self)
     }
     fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Option::<String>::deserialize(d).map(Option::unwrap_or_default)
+        Option::<compact_str::CompactString>::deserialize(d).map(Option::unwrap_or_default)
     }
     fn blank(&self) -> bool {
         self.is_empty()

@@ -95,6 +95,11 @@ mod server_error;
 mod transaction;
 pub mod translate;
 
+/// The string type of every text and digit field of a [`Transaction`]: a value of up to
+/// 24 bytes (every digit field and most text fields) is held inline, without an
+/// allocation. It dereferences to `&str` and compares with `&str` and `String`.
+pub use compact_str::CompactString;
+
 pub use check::{server_error_verdicts, split_transactions, verdicts};
 pub use codes::{ActionCode, BlockKind, FunctionCode};
 pub use layout::{

@@ -85,7 +85,7 @@ impl ServerError {
         macro_rules! read {
             ($codec:ident, $name:literal) => {
                 match $codec::read(&rec, get($name)) {
-                    Ok(v) => v,
+                    Ok(v) => v.into(),
                     Err(e) => {
                         errors.push(relocate(e, "SERVER_ERROR", 0));
                         Default::default()
@@ -122,7 +122,7 @@ impl ServerError {
         macro_rules! put {
             ($codec:ident, $name:literal, $v:expr) => {
                 let i = SERVER_ERROR.index_of($name).unwrap_or(usize::MAX);
-                if let Err(e) = $codec::write(&mut w, i, $v) {
+                if let Err(e) = $codec::write(&mut w, i, &$v.clone().into()) {
                     errors.push(relocate(e, "SERVER_ERROR", 0));
                 }
             };

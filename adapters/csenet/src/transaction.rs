@@ -23,10 +23,11 @@
 //! blank dates are written as spaces. The one normalisation: a date of all zeros reads
 //! as "no date" and is written back as spaces.
 
+use compact_str::CompactString;
 use ivd_fixed::{ErrorCode, FieldError, Layout, Record, RecordWriter};
 use time::{Date, Time};
 
-use crate::codec::{Codec, Date8, Digits, Text, printable_ascii, relocate, trim_trailing_spaces};
+use crate::codec::{Codec, Date8, Digits, Text, printable_ascii, relocate};
 use crate::codes::{self, ActionCode, BlockKind, FunctionCode};
 use crate::layout::{
     CaseData, Collection, INBOUND_HEADER, Information, NcpIdentification, NcpLocate,
@@ -86,23 +87,23 @@ impl HeaderKind {
 #[serde(deny_unknown_fields)]
 pub struct FipsCode {
     /// State, 2 digits (`""` when blank).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub state: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub state: CompactString,
     /// County, 3 digits (`""` when blank).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub county: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub county: CompactString,
     /// Sub-location, up to 2 characters, trailing spaces trimmed.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub sub: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub sub: CompactString,
 }
 
 impl FipsCode {
     /// A code from its parts.
     pub fn new(state: &str, county: &str, sub: &str) -> FipsCode {
         FipsCode {
-            state: state.to_owned(),
-            county: county.to_owned(),
-            sub: sub.to_owned(),
+            state: state.into(),
+            county: county.into(),
+            sub: sub.into(),
         }
     }
 
@@ -184,8 +185,8 @@ pub struct InboundTail {
     )]
     pub time_received: Option<Time>,
     /// Processing-Complete (reserved, blank).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub processing_complete: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub processing_complete: CompactString,
     /// Attachments-Due-Date (reserved, blank).
     #[serde(
         default,
@@ -194,11 +195,11 @@ pub struct InboundTail {
     )]
     pub attachments_due_date: Option<Date>,
     /// Sent-To-State-Host (reserved, blank).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub sent_to_state_host: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub sent_to_state_host: CompactString,
     /// Interstate-Forms-Printed (reserved, blank).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub interstate_forms_printed: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub interstate_forms_printed: CompactString,
 }
 
 /// The header-kind-specific end of the header.
@@ -243,11 +244,11 @@ pub struct Header {
     /// Transaction-Serial-Number (18–29), ≥ 1, unique per sending state.
     pub serial_number: u64,
     /// Error-Reason-Code (30–31), reserved, kept verbatim.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub error_reason_code: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub error_reason_code: CompactString,
     /// Transaction-Type (32–33), reserved, kept verbatim.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub transaction_type: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub transaction_type: CompactString,
     /// Action-Code (34).
     pub action: ActionCode,
     /// Functional-Type-Code (35–37).
@@ -256,14 +257,14 @@ pub struct Header {
     #[serde(with = "crate::json::date")]
     pub transaction_date: Date,
     /// Case-ID (46–60): the local case id.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub case_id: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub case_id: CompactString,
     /// Other-Case-ID (61–75): the partner's case id.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub other_case_id: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub other_case_id: CompactString,
     /// Action-Reason (76–80), `""` when blank.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub reason: CompactString,
     /// Action-Resolution-Date (81–88).
     #[serde(
         default,
@@ -272,8 +273,8 @@ pub struct Header {
     )]
     pub action_resolution_date: Option<Date>,
     /// Attachments-Ind (89), `Y` or `N`, kept verbatim.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub attachments: String,
+    #[serde(default, skip_serializing_if = "CompactString::is_empty")]
+    pub attachments: CompactString,
     /// The kind-specific end of the header.
     pub tail: HeaderTail,
 }
@@ -292,16 +293,16 @@ impl Header {
             local_fips: FipsCode::default(),
             other_fips: FipsCode::default(),
             serial_number,
-            error_reason_code: String::new(),
-            transaction_type: String::new(),
+            error_reason_code: CompactString::default(),
+            transaction_type: CompactString::default(),
             action,
             function,
             transaction_date,
-            case_id: String::new(),
-            other_case_id: String::new(),
-            reason: reason.to_owned(),
+            case_id: CompactString::default(),
+            other_case_id: CompactString::default(),
+            reason: reason.into(),
             action_resolution_date: None,
-            attachments: "N".to_owned(),
+            attachments: "N".into(),
             tail: match kind {
                 HeaderKind::Outbound => HeaderTail::Outbound(OutboundTail::default()),
                 HeaderKind::Inbound => HeaderTail::Inbound(InboundTail::default()),
@@ -417,8 +418,8 @@ impl Header {
         w.number("Transaction-Serial-Number", self.serial_number);
         w.put::<Text>("Error-Reason-Code", &self.error_reason_code);
         w.put::<Text>("Transaction-Type", &self.transaction_type);
-        w.put::<Text>("Action-Code", &self.action.code().to_owned());
-        w.put::<Text>("Functional-Type-Code", &self.function.code().to_owned());
+        w.put::<Text>("Action-Code", &self.action.code().into());
+        w.put::<Text>("Functional-Type-Code", &self.function.code().into());
         w.put::<Date8>("Transaction-Date", &Some(self.transaction_date));
         w.put::<Text>("Case-ID", &self.case_id);
         w.put::<Text>("Other-Case-ID", &self.other_case_id);
@@ -483,7 +484,7 @@ impl<'a> HeaderReader<'a, '_> {
     /// are parsed into enums rather than kept.
     fn text(&mut self, i: usize) -> &'a str {
         if let Some(field) = self.ascii_field(i) {
-            return trim_trailing_spaces(field);
+            return ivd_fixed::trim_padding(field);
         }
         match self.rec.text(i) {
             Ok(s) => s,
@@ -619,7 +620,7 @@ impl HeaderWriter<'_, '_> {
 
     fn time(&mut self, name: &str, t: Option<Time>) {
         let digits = t
-            .map(|t| format!("{:02}{:02}{:02}", t.hour(), t.minute(), t.second()))
+            .map(|t| compact_str::format_compact!("{:02}{:02}{:02}", t.hour(), t.minute(), t.second()))
             .unwrap_or_default();
         self.put::<Digits>(name, &digits);
     }

@@ -26,6 +26,7 @@
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
+use compact_str::CompactString;
 use ivd_fixed::FieldError;
 use ivd_model::{
     Address, AddressKind, AddressScope, Arrears, ArrearsType, BirthDate, Case, CaseId, CaseStatus,
@@ -87,10 +88,10 @@ pub struct InterstateParticipant {
     /// The person in their mapped role.
     pub participant: Participant,
     /// CSENet Relationship (`A`, `C`, `D`, `P`, `S`); `A` for the NCP-ID person.
-    pub relationship_code: String,
+    pub relationship_code: CompactString,
     /// CSENet Participant-Status (`O`/`C`), blank for the NCP.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub status_code: String,
+    #[serde(skip_serializing_if = "CompactString::is_empty")]
+    pub status_code: CompactString,
 }
 
 /// The canonical view of one transaction.
@@ -106,7 +107,7 @@ pub struct InterstateCase {
     /// Action.
     pub action: ActionCode,
     /// Reason (`""` when blank).
-    pub reason: String,
+    pub reason: CompactString,
     /// The sender's serial number (the idempotency key together with the sender's FIPS).
     pub serial_number: u64,
     /// Transaction-Date.
@@ -122,10 +123,10 @@ pub struct InterstateCase {
     /// The partner's case id (header Other-Case-ID), verbatim, when present: another
     /// state's ids need not follow our id rules.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub other_case_id: Option<String>,
+    pub other_case_id: Option<CompactString>,
     /// Case-Type as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub case_type_code: Option<String>,
+    pub case_type_code: Option<CompactString>,
     /// Case-Type mapped to the model (lossy: `S`, `T`, `N` all map to non-TANF).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case_type: Option<CaseType>,
@@ -179,7 +180,7 @@ pub fn to_model(t: &Transaction) -> Result<InterstateCase, Vec<TranslateError>> 
                 role_end_on: None,
             },
             relationship_code: "A".into(),
-            status_code: String::new(),
+            status_code: CompactString::default(),
         });
     }
     let participants = t
@@ -209,10 +210,10 @@ pub fn to_model(t: &Transaction) -> Result<InterstateCase, Vec<TranslateError>> 
         our_fips: h.local_fips.clone(),
         other_fips: h.other_fips.clone(),
         our_case_id,
-        other_case_id: non_blank(&h.other_case_id).map(str::to_owned),
+        other_case_id: non_blank(&h.other_case_id).map(CompactString::from),
         case_type_code: case
             .and_then(|c| non_blank(&c.case_type))
-            .map(str::to_owned),
+            .map(CompactString::from),
         case_type: case.and_then(|c| case_type_from_code(&c.case_type)),
         case_status: case.and_then(|c| CaseStatus::from_code(&c.case_status)),
         nondisclosure_finding: case.is_some_and(|c| c.nondisclosure_finding == "Y"),
@@ -869,13 +870,13 @@ pub struct OutboundRequest {
 /// Fits model text into an A/N field: non-printable-ASCII characters become `?`, and the
 /// text is cut at the field width (CSENet fields are fixed; the partner reads the rest
 /// from the documents).
-fn fit(s: &str, width: usize) -> String {
+fn fit(s: &str, width: usize) -> CompactString {
     s.chars()
         .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
         .take(width)
-        .collect::<String>()
+        .collect::<CompactString>()
         .trim_end()
-        .to_owned()
+        .into()
 }
 
 fn case_type_code(t: CaseType) -> &'static str {
@@ -907,40 +908,40 @@ fn relationship_code(role: ParticipantRole) -> Option<&'static str> {
     }
 }
 
-fn zip_parts(zip: Option<&ZipCode>) -> (String, String) {
-    zip.map_or((String::new(), String::new()), |z| {
-        (z.zip5().to_owned(), z.plus4().unwrap_or("").to_owned())
+fn zip_parts(zip: Option<&ZipCode>) -> (CompactString, CompactString) {
+    zip.map_or((CompactString::default(), CompactString::default()), |z| {
+        (z.zip5().into(), z.plus4().unwrap_or("").into())
     })
 }
 
 struct AddressFields {
-    line1: String,
-    line2: String,
-    city: String,
-    state: String,
-    zip1: String,
-    zip2: String,
+    line1: CompactString,
+    line2: CompactString,
+    city: CompactString,
+    state: CompactString,
+    zip1: CompactString,
+    zip2: CompactString,
 }
 
 fn address_fields(a: Option<&Address>) -> AddressFields {
     let line = |i: usize| {
         a.and_then(|a| a.lines.get(i))
-            .map_or(String::new(), |l| fit(l.expose(), 25))
+            .map_or(CompactString::default(), |l| fit(l.expose(), 25))
     };
     let (zip1, zip2) = zip_parts(a.and_then(|a| a.zip.as_ref()));
     AddressFields {
         line1: line(0),
         line2: line(1),
-        city: a.map_or(String::new(), |a| fit(a.city.expose(), 18)),
+        city: a.map_or(CompactString::default(), |a| fit(a.city.expose(), 18)),
         state: a
             .and_then(|a| a.state.as_ref())
-            .map_or(String::new(), |s| s.as_str().to_owned()),
+            .map_or(CompactString::default(), |s| s.as_str().into()),
         zip1,
         zip2,
     }
 }
 
-fn name_fields(p: &Person) -> (String, String, String, String) {
+fn name_fields(p: &Person) -> (CompactString, CompactString, CompactString, CompactString) {
     let n = p.name.expose();
     (
         fit(n.last, 21),
@@ -987,19 +988,19 @@ pub fn from_case(
     );
     header.local_fips = request.local_fips.clone();
     header.other_fips = request.other_fips.clone();
-    header.case_id = case.id.as_str().to_owned();
-    header.other_case_id = request.other_case_id.clone().unwrap_or_default();
+    header.case_id = case.id.as_str().into();
+    header.other_case_id = request.other_case_id.as_deref().unwrap_or_default().into();
     header.action_resolution_date = request.action_resolution_date;
-    header.attachments = if request.attachments { "Y" } else { "N" }.to_owned();
+    header.attachments = if request.attachments { "Y" } else { "N" }.into();
     let mut t = Transaction::new(header);
 
     // The finding must travel (§3.3 rule 4): when anyone is protected, Case Data goes
     // whenever the combination allows it, even if optional.
     if wanted(BlockKind::CaseData) || (anyone_protected && req.rule(BlockKind::CaseData).max >= 1) {
         let mut c = request.office.clone();
-        c.case_type = case_type_code(case.case_type).to_owned();
-        c.case_status = case.status.code().to_owned();
-        c.nondisclosure_finding = if anyone_protected { "Y" } else { "N" }.to_owned();
+        c.case_type = case_type_code(case.case_type).into();
+        c.case_status = case.status.code().into();
+        c.nondisclosure_finding = if anyone_protected { "Y" } else { "N" }.into();
         t.case_data = Some(c);
     }
 
@@ -1017,9 +1018,9 @@ pub fn from_case(
                 ssn: person
                     .ssn
                     .as_ref()
-                    .map_or(String::new(), |s| s.expose().to_owned()),
+                    .map_or(CompactString::default(), |s| s.expose().into()),
                 date_of_birth: person.date_of_birth.map(|d| d.expose()),
-                gender: gender_code(person.sex).to_owned(),
+                gender: gender_code(person.sex).into(),
                 ..Default::default()
             });
         }
@@ -1046,7 +1047,7 @@ pub fn from_case(
                         .phones
                         .iter()
                         .find(|p| p.kind == k)
-                        .map_or(String::new(), |p| p.number.expose().to_owned())
+                        .map_or(CompactString::default(), |p| p.number.expose().into())
                 };
                 l.home_phone_num = phone(PhoneKind::Home);
                 l.work_phone_num = phone(PhoneKind::Work);
@@ -1056,7 +1057,7 @@ pub fn from_case(
                     l.employer_ein = e
                         .fein
                         .as_ref()
-                        .map_or(String::new(), |f| f.expose().to_owned());
+                        .map_or(CompactString::default(), |f| f.expose().into());
                     l.employer_address_line_1 = a.line1;
                     l.employer_address_line_2 = a.line2;
                     l.employer_city = a.city;
@@ -1071,7 +1072,7 @@ pub fn from_case(
                     l.employer2_ein = e
                         .fein
                         .as_ref()
-                        .map_or(String::new(), |f| f.expose().to_owned());
+                        .map_or(CompactString::default(), |f| f.expose().into());
                     l.employer2_address_line_1 = a.line1;
                     l.employer2_address_line_2 = a.line2;
                     l.employer2_city = a.city;
@@ -1086,7 +1087,7 @@ pub fn from_case(
                     l.employer3_ein = e
                         .fein
                         .as_ref()
-                        .map_or(String::new(), |f| f.expose().to_owned());
+                        .map_or(CompactString::default(), |f| f.expose().into());
                     l.employer3_address_line_1 = a.line1;
                     l.employer3_address_line_2 = a.line2;
                     l.employer3_city = a.city;
@@ -1121,11 +1122,11 @@ pub fn from_case(
                 ssn: person
                     .ssn
                     .as_ref()
-                    .map_or(String::new(), |s| s.expose().to_owned()),
-                gender: gender_code(person.sex).to_owned(),
-                relationship: relationship.to_owned(),
-                participant_status: if p.role_end_on.is_some() { "C" } else { "O" }.to_owned(),
-                dependent_relation_cp: if relationship == "D" { "C" } else { "" }.to_owned(),
+                    .map_or(CompactString::default(), |s| s.expose().into()),
+                gender: gender_code(person.sex).into(),
+                relationship: relationship.into(),
+                participant_status: if p.role_end_on.is_some() { "C" } else { "O" }.into(),
+                dependent_relation_cp: if relationship == "D" { "C" } else { "" }.into(),
                 ..Default::default()
             };
             if !protected {
@@ -1142,7 +1143,7 @@ pub fn from_case(
                     b.emp_ein = e
                         .fein
                         .as_ref()
-                        .map_or(String::new(), |f| f.expose().to_owned());
+                        .map_or(CompactString::default(), |f| f.expose().into());
                     b.employer_street_line_1 = a.line1;
                     b.employer_street_line_2 = a.line2;
                     b.employer_city = a.city;
@@ -1154,7 +1155,7 @@ pub fn from_case(
                     .phones
                     .iter()
                     .find(|p| p.kind == PhoneKind::Work)
-                    .map_or(String::new(), |p| p.number.expose().to_owned());
+                    .map_or(CompactString::default(), |p| p.number.expose().into());
             }
             t.participants.push(b);
         }
@@ -1171,9 +1172,9 @@ pub fn from_case(
         for o in &case.orders {
             let (state, county, sub) = match &o.issuing_jurisdiction {
                 Jurisdiction::State { fips } => (
-                    fips.state().as_str().to_owned(),
-                    fips.county().to_owned(),
-                    fips.local().to_owned(),
+                    fips.state().as_str().into(),
+                    fips.county().into(),
+                    fips.local().into(),
                 ),
                 _ => Default::default(),
             };

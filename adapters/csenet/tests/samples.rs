@@ -140,7 +140,7 @@ fn participant(
         dependent_relation_cp: if relationship == "D" {
             "C".into()
         } else {
-            String::new()
+            Default::default()
         },
         address_line_1: "77 TEST AVENUE".into(),
         city: "TESTCITY".into(),
@@ -149,7 +149,7 @@ fn participant(
         dependent_paternity_status: if relationship == "D" {
             "Y".into()
         } else {
-            String::new()
+            Default::default()
         },
         ..Default::default()
     }
@@ -383,7 +383,7 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "CA0000000009",
         ));
         let mut i = info("000000055009RENF20260301ERWAG");
-        i.status_change_code = String::new();
+        i.status_change_code = Default::default();
         i.information_text_line_2 = "OTHER-CASE-ID NOT RECOGNIZED".into();
         t.information = Some(i);
         t

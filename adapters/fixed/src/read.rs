@@ -307,6 +307,18 @@ fn amount_digits(f: &Field, digit_bytes: &[u8], field_bytes: &[u8]) -> Result<i6
     }
 }
 
+/// `text` without its trailing spaces (leading spaces are kept): the value of a
+/// space-padded text field whose bytes the caller already holds as `&str`.
+///
+/// ```
+/// assert_eq!(ivd_fixed::trim_padding("  MAIN ST     "), "  MAIN ST");
+/// ```
+#[inline]
+pub fn trim_padding(text: &str) -> &str {
+    text.get(..end_without_trailing_spaces(text.as_bytes()))
+        .unwrap_or_default()
+}
+
 /// Length of `b` without its trailing spaces. Text fields are mostly padding (and often
 /// wholly blank), so the padding is skipped eight bytes at a time before the last few
 /// are looked at one by one.
@@ -314,13 +326,16 @@ fn amount_digits(f: &Field, digit_bytes: &[u8], field_bytes: &[u8]) -> Result<i6
 fn end_without_trailing_spaces(b: &[u8]) -> usize {
     const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
     let mut end = b.len();
-    while end >= 8 && b[end - 8..end].try_into().ok().map(u64::from_ne_bytes) == Some(SPACES) {
+    for word in b.rchunks_exact(8) {
+        let word = word.try_into().map_or(0, u64::from_ne_bytes);
+        if word != SPACES {
+            break;
+        }
         end -= 8;
     }
-    while end > 0 && b[end - 1] == b' ' {
-        end -= 1;
-    }
-    end
+    b.get(..end)
+        .and_then(|rest| rest.iter().rposition(|&c| c != b' '))
+        .map_or(0, |last| last + 1)
 }
 
 fn is_all(bytes: &[u8], c: u8) -> bool {

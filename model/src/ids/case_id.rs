@@ -13,7 +13,7 @@ use core::fmt;
 /// in logs and reports to find the case. (It must never be built from an SSN; states that
 /// once did so have moved away from it.)
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CaseId(String);
+pub struct CaseId(compact_str::CompactString);
 
 impl CaseId {
     /// Maximum length in characters.
@@ -33,7 +33,7 @@ impl CaseId {
         if s.len() > Self::MAX_LEN {
             return Err(IdError::CaseIdLength);
         }
-        Ok(CaseId(s.to_owned()))
+        Ok(CaseId(s.into()))
     }
 
     /// The case id.

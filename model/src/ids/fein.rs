@@ -14,7 +14,7 @@ use core::fmt;
 /// show only the last 4 digits: `**-***6789`. Read the clear value with
 /// [`expose`](Fein::expose).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fein(String);
+pub struct Fein(compact_str::CompactString);
 
 /// Whether the 2-digit prefix `p` (0–99) is a valid EIN prefix.
 pub(crate) fn valid_fein_prefix(p: u8) -> bool {

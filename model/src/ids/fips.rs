@@ -75,7 +75,7 @@ impl fmt::Debug for StateFips {
 /// # Ok::<(), ivd_model::IdError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fips(String);
+pub struct Fips(compact_str::CompactString);
 
 impl Fips {
     /// Parses exactly 7 digits whose first 2 are a valid state FIPS code.
@@ -85,12 +85,12 @@ impl Fips {
             return Err(IdError::FipsFormat);
         }
         StateFips::parse(&s[..2])?;
-        Ok(Fips(s.to_owned()))
+        Ok(Fips(s.into()))
     }
 
     /// The state-level code `SS00000` of a state (county `000`, local `00`).
     pub fn for_state(state: StateFips) -> Self {
-        Fips(format!("{}00000", state.as_str()))
+        Fips(compact_str::format_compact!("{}00000", state.as_str()))
     }
 
     /// The 7 digits.

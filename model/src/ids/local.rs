@@ -9,14 +9,14 @@ macro_rules! local_id {
         /// 1–32 characters: ASCII letters, digits, `-`, `_` or `.`. Assigned by the state's
         /// case system, not personal data, so printed in clear.
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $ty(String);
+        pub struct $ty(compact_str::CompactString);
 
         impl $ty {
             /// Parses the identifier.
             pub fn parse(s: &str) -> Result<Self, IdError> {
                 let ok = (1..=32).contains(&s.len())
                     && s.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
-                if ok { Ok($ty(s.to_owned())) } else { Err(IdError::LocalId) }
+                if ok { Ok($ty(s.into())) } else { Err(IdError::LocalId) }
             }
 
             /// The identifier.

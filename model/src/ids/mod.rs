@@ -144,15 +144,15 @@ pub(crate) use string_newtype;
 /// Returns the ASCII digits of `s` after removing `-` at exactly the given byte positions
 /// (`dash_at`), or `None` when the shape does not match. Accepts either all digits of length
 /// `n` or the dashed form.
-pub(crate) fn digits_with_optional_dashes(s: &str, n: usize, dash_at: &[usize]) -> Option<String> {
+pub(crate) fn digits_with_optional_dashes(s: &str, n: usize, dash_at: &[usize]) -> Option<compact_str::CompactString> {
     let b = s.as_bytes();
     if b.len() == n && b.iter().all(u8::is_ascii_digit) {
-        return Some(s.to_owned());
+        return Some(s.into());
     }
     if b.len() != n + dash_at.len() {
         return None;
     }
-    let mut out = String::with_capacity(n);
+    let mut out = compact_str::CompactString::default();
     for (i, &c) in b.iter().enumerate() {
         if dash_at.contains(&i) {
             if c != b'-' {

@@ -13,8 +13,20 @@ fn initial_mask(s: &str) -> String {
     }
 }
 
+/// Characters in `s` and whether any is a control character, in one pass; ASCII text
+/// (nearly all partner data) is counted by bytes.
+fn measure(s: &str) -> (usize, bool) {
+    if s.is_ascii() {
+        let control = s.bytes().any(|b| b.is_ascii_control());
+        (s.len(), control)
+    } else {
+        (s.chars().count(), s.chars().any(char::is_control))
+    }
+}
+
 fn check_part(s: &str) -> Result<(), IdError> {
-    if s.chars().count() > 64 || s.chars().any(char::is_control) {
+    let (chars, control) = measure(s);
+    if chars > 64 || control {
         return Err(IdError::NameChars);
     }
     Ok(())
@@ -30,10 +42,10 @@ fn check_part(s: &str) -> Result<(), IdError> {
 /// returns the clear parts.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PersonName {
-    first: String,
-    middle: Option<String>,
-    last: String,
-    suffix: Option<String>,
+    first: compact_str::CompactString,
+    middle: Option<compact_str::CompactString>,
+    last: compact_str::CompactString,
+    suffix: Option<compact_str::CompactString>,
 }
 
 /// The clear parts of a [`PersonName`], borrowed. Returned only by [`PersonName::expose`].
@@ -77,11 +89,11 @@ impl PersonName {
         if first.trim().is_empty() && last.trim().is_empty() {
             return Err(IdError::NameBlank);
         }
-        let opt = |p: Option<&str>| p.filter(|p| !p.trim().is_empty()).map(str::to_owned);
+        let opt = |p: Option<&str>| p.filter(|p| !p.trim().is_empty()).map(compact_str::CompactString::from);
         Ok(PersonName {
-            first: first.to_owned(),
+            first: first.into(),
             middle: opt(middle),
-            last: last.to_owned(),
+            last: last.into(),
             suffix: opt(suffix),
         })
     }
@@ -219,12 +231,12 @@ impl core::str::FromStr for BirthDate {
 /// Accepts separators `' '`, `-`, `.`, `(`, `)` between digits (`(612) 555-0134`); stores
 /// and serializes the 10 digits. `Debug`/`Display`: `***-***-0134`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Phone(String);
+pub struct Phone(compact_str::CompactString);
 
 impl Phone {
     /// Parses a 10-digit NANP number.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let mut digits = String::with_capacity(10);
+        let mut digits = compact_str::CompactString::default();
         for c in s.chars() {
             match c {
                 '0'..='9' => digits.push(c),
@@ -266,7 +278,7 @@ impl fmt::Debug for Phone {
 /// no whitespace or control characters, one `@`, a dot inside the domain.
 /// `Debug`/`Display`: `j***@***`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Email(String);
+pub struct Email(compact_str::CompactString);
 
 impl Email {
     /// Parses an email address.
@@ -287,7 +299,7 @@ impl Email {
                 && !domain.contains("..")
         };
         if shape_ok() {
-            Ok(Email(s.to_owned()))
+            Ok(Email(s.into()))
         } else {
             Err(IdError::EmailFormat)
         }
@@ -317,16 +329,16 @@ impl fmt::Debug for Email {
 /// employer name. 1–100 characters, not blank, no control characters.
 /// `Debug`/`Display`: `***` (not even the length shows).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PersonalText(String);
+pub struct PersonalText(compact_str::CompactString);
 
 impl PersonalText {
     /// Parses the text.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let n = s.chars().count();
-        if n == 0 || n > 100 || s.trim().is_empty() || s.chars().any(char::is_control) {
+        let (n, control) = measure(s);
+        if n == 0 || n > 100 || control || s.trim().is_empty() {
             return Err(IdError::Text);
         }
-        Ok(PersonalText(s.to_owned()))
+        Ok(PersonalText(s.into()))
     }
 
     /// The clear text. The only accessor that reveals it.
@@ -470,5 +482,26 @@ mod tests {
         for bad in ["", "   ", "a\nb", &"x".repeat(101)] {
             assert_eq!(PersonalText::parse(bad), Err(IdError::Text), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn text_length_counts_characters_and_every_control_character_is_refused() {
+        // 100 characters are allowed whatever their bytes; ASCII text takes a byte path.
+        assert!(PersonalText::parse(&"x".repeat(100)).is_ok());
+        assert!(PersonalText::parse(&"é".repeat(100)).is_ok());
+        assert_eq!(PersonalText::parse(&"é".repeat(101)), Err(IdError::Text));
+        for bad in ["a\u{7f}b", "tab\there", "é\u{85}", "\u{0}"] {
+            assert_eq!(PersonalText::parse(bad), Err(IdError::Text), "{bad:?}");
+            assert_eq!(
+                PersonName::new(bad, None, "Doe", None),
+                Err(IdError::NameChars),
+                "{bad:?}"
+            );
+        }
+        assert!(PersonName::new(&"é".repeat(64), None, "Doe", None).is_ok());
+        assert_eq!(
+            PersonName::new(&"e".repeat(65), None, "Doe", None),
+            Err(IdError::NameChars)
+        );
     }
 }

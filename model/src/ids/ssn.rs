@@ -22,7 +22,7 @@ use core::fmt;
 /// # Ok::<(), ivd_model::IdError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ssn(String);
+pub struct Ssn(compact_str::CompactString);
 
 impl Ssn {
     /// Parses `ddddddddd` or `ddd-dd-dddd`. No spaces, no other separators.

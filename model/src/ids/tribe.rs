@@ -6,7 +6,7 @@ use core::fmt;
 /// gateway's Tribe exchange agreements (there is no single federal code list with a fixed
 /// width, so the rule is deliberately loose). Not personal data: printed in clear.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TribeCode(String);
+pub struct TribeCode(compact_str::CompactString);
 
 impl TribeCode {
     /// Parses a Tribe code.
@@ -15,7 +15,7 @@ impl TribeCode {
             && s.bytes()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         if ok {
-            Ok(TribeCode(s.to_owned()))
+            Ok(TribeCode(s.into()))
         } else {
             Err(IdError::TribeCode)
         }
