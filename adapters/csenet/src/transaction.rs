@@ -351,7 +351,7 @@ impl Header {
         let transaction_type = r.get::<Text>(hdr::TRANSACTION_TYPE);
         let action = ActionCode::parse(r.text(hdr::ACTION));
         let function = FunctionCode::parse(r.text(hdr::FUNCTION));
-        let transaction_date = r.get::<Date8>(hdr::TRANSACTION_DATE);
+        let transaction_date = r.required_date(hdr::TRANSACTION_DATE);
         let case_id = r.get::<Text>(hdr::CASE_ID);
         let other_case_id = r.get::<Text>(hdr::OTHER_CASE_ID);
         let reason = r.get::<Text>(hdr::REASON);
@@ -476,6 +476,22 @@ impl<'a> HeaderReader<'a, '_> {
             Err(e) => {
                 self.errors.push(relocate(e, "HEADER", 0));
                 C::Value::default()
+            }
+        }
+    }
+
+    /// A date the layout requires (`FieldKind::DATE`): the fast path takes only a
+    /// date; a blank goes through the checked read, which reports it as `REQUIRED`
+    /// (`Date8`'s fast path would accept a blank as "no date").
+    fn required_date(&mut self, i: usize) -> Option<Date> {
+        if let Some(Some(date)) = self.ascii_field(i).and_then(Date8::read_ascii) {
+            return Some(date);
+        }
+        match self.rec.date(i) {
+            Ok(date) => date,
+            Err(e) => {
+                self.errors.push(relocate(e, "HEADER", 0));
+                None
             }
         }
     }
@@ -1201,6 +1217,21 @@ mod tests {
         assert!(records.len() > 10);
         for record in &records {
             assert_same(record);
+        }
+    }
+
+    #[test]
+    fn a_blank_transaction_date_is_rejected_with_its_own_error() {
+        // The fast path once took the blank as "no date" and rejected the record with
+        // no error at all.
+        for fill in [b' ', b'0'] {
+            let mut record = sample_records().remove(1);
+            record[37..45].fill(fill);
+            let errors = Transaction::parse(&record).expect_err("the date is required");
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].field, "HEADER.Transaction-Date");
+            assert_eq!(errors[0].position, Some(38));
+            assert_same(&record);
         }
     }
 
