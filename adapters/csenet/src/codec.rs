@@ -69,7 +69,6 @@ pub(crate) fn printable_ascii(bytes: &[u8]) -> Option<&str> {
     }
 }
 
-
 #[inline]
 fn all_digits(field: &str) -> bool {
     field.bytes().all(|b| b.is_ascii_digit())

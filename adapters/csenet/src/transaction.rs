@@ -636,7 +636,9 @@ impl HeaderWriter<'_, '_> {
 
     fn time(&mut self, name: &str, t: Option<Time>) {
         let digits = t
-            .map(|t| compact_str::format_compact!("{:02}{:02}{:02}", t.hour(), t.minute(), t.second()))
+            .map(|t| {
+                compact_str::format_compact!("{:02}{:02}{:02}", t.hour(), t.minute(), t.second())
+            })
             .unwrap_or_default();
         self.put::<Digits>(name, &digits);
     }

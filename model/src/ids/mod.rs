@@ -144,7 +144,11 @@ pub(crate) use string_newtype;
 /// Returns the ASCII digits of `s` after removing `-` at exactly the given byte positions
 /// (`dash_at`), or `None` when the shape does not match. Accepts either all digits of length
 /// `n` or the dashed form.
-pub(crate) fn digits_with_optional_dashes(s: &str, n: usize, dash_at: &[usize]) -> Option<compact_str::CompactString> {
+pub(crate) fn digits_with_optional_dashes(
+    s: &str,
+    n: usize,
+    dash_at: &[usize],
+) -> Option<compact_str::CompactString> {
     let b = s.as_bytes();
     if b.len() == n && b.iter().all(u8::is_ascii_digit) {
         return Some(s.into());

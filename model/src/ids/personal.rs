@@ -89,7 +89,10 @@ impl PersonName {
         if first.trim().is_empty() && last.trim().is_empty() {
             return Err(IdError::NameBlank);
         }
-        let opt = |p: Option<&str>| p.filter(|p| !p.trim().is_empty()).map(compact_str::CompactString::from);
+        let opt = |p: Option<&str>| {
+            p.filter(|p| !p.trim().is_empty())
+                .map(compact_str::CompactString::from)
+        };
         Ok(PersonName {
             first: first.into(),
             middle: opt(middle),

@@ -118,7 +118,11 @@ impl ZipCode {
         let digits = |x: &[u8]| x.iter().all(u8::is_ascii_digit);
         match b.len() {
             5 if digits(b) => Ok(ZipCode(s.into())),
-            9 if digits(b) => Ok(ZipCode(compact_str::format_compact!("{}-{}", &s[..5], &s[5..]))),
+            9 if digits(b) => Ok(ZipCode(compact_str::format_compact!(
+                "{}-{}",
+                &s[..5],
+                &s[5..]
+            ))),
             10 if digits(&b[..5]) && b[5] == b'-' && digits(&b[6..]) => Ok(ZipCode(s.into())),
             _ => Err(IdError::ZipFormat),
         }
