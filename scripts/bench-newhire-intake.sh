@@ -6,9 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 records="${1:-1000000}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
-cargo build --release --quiet
-bin="$CARGO_TARGET_DIR/release/ivd-gateway"
+if [ -n "${IVD_BIN:-}" ]; then
+  # A/B runs: IVD_BIN=/var/tmp/bin-before scripts/bench-newhire-intake.sh (no build).
+  bin="$IVD_BIN"
+else
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
+  cargo build --release --quiet
+  bin="$CARGO_TARGET_DIR/release/ivd-gateway"
+fi
 work="$(mktemp -d /var/tmp/ivd-bench-XXXXXX)"
 trap 'kill -INT "${pid:-0}" 2>/dev/null || true; sleep 2; rm -rf "$work"' EXIT
 mkdir -p "$work/ndnh-out"
