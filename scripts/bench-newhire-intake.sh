@@ -6,16 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 records="${1:-1000000}"
-if [ -n "${IVD_BIN:-}" ]; then
-  # A/B runs: IVD_BIN=/var/tmp/bin-before scripts/bench-newhire-intake.sh (no build).
-  bin="$IVD_BIN"
+if [ -n "${BENCH_BIN:-}" ]; then
+  # A/B runs (not IVD_*: the gateway reads those as settings): BENCH_BIN=/var/tmp/bin-before scripts/bench-newhire-intake.sh (no build).
+  bin="$BENCH_BIN"
 else
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
   cargo build --release --quiet
   bin="$CARGO_TARGET_DIR/release/ivd-gateway"
 fi
 work="$(mktemp -d /var/tmp/ivd-bench-XXXXXX)"
-trap 'kill -INT "${pid:-0}" 2>/dev/null || true; sleep 2; rm -rf "$work"' EXIT
+trap 'if [ -n "${pid:-}" ]; then kill -INT "$pid" 2>/dev/null || true; sleep 2; fi; rm -rf "$work"' EXIT
 mkdir -p "$work/ndnh-out"
 api_port="${API_PORT:-18480}"
 
