@@ -294,9 +294,7 @@ async fn no_ssn_is_readable_in_the_database_yet_the_api_and_the_feed_serve_them(
     // Let the dispatcher deliver what it delivers (its rows change state, not content).
     assert!(
         support::wait_until(Duration::from_secs(10), || async {
-            std::fs::read_dir(&ndnh_out)
-                .map(|d| d.count() > 0)
-                .unwrap_or(false)
+            !support::published_files(&ndnh_out).is_empty()
         })
         .await,
         "NDNH got its file"

@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ivd_eiwo::{
@@ -229,17 +229,6 @@ fn spoil_ssn(file: &mut [u8], record: usize) {
     file[start..start + 9].copy_from_slice(b"000000000");
 }
 
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: TestDb) {
     let employer = MockPartner::start(Behaviour::default()).await;
     let session = Employers::start(&t, &employer).await;
@@ -440,7 +429,7 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
     );
     assert!(
         wait_until(Duration::from_secs(10), || async {
-            !files_in(&session.ndnh_out).is_empty()
+            !support::published_files(&session.ndnh_out).is_empty()
         })
         .await,
         "the transmission is dropped for NDNH: {:?}",
@@ -448,7 +437,7 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
             .await
             .unwrap()
     );
-    let dropped = std::fs::read(&files_in(&session.ndnh_out)[0]).unwrap();
+    let dropped = std::fs::read(&support::published_files(&session.ndnh_out)[0]).unwrap();
     let transmission = ivd_newhire::ndnh::read_transmission(&dropped, Encoding::Ascii);
     assert!(transmission.errors.is_empty(), "{:?}", transmission.errors);
     assert_eq!(
@@ -538,13 +527,13 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
     assert!(return_deadline[0].satisfied_at.is_some());
 
     // Past retention the raw upload goes; the verdicts stay.
-    let spooled = files_in(&t.scratch_dir().join("spool"));
+    let spooled = support::published_files(&t.scratch_dir().join("spool"));
     assert_eq!(spooled.len(), 1, "{spooled:?}");
     let purged = ivd_gateway::channels::employers::newhire::purge_before(&t.db, now_ms() + 1)
         .await
         .unwrap();
     assert_eq!(purged, 1);
-    assert!(files_in(&t.scratch_dir().join("spool")).is_empty());
+    assert!(support::published_files(&t.scratch_dir().join("spool")).is_empty());
     let after: Value = session
         .http
         .get(session.url(&format!("/employer/v1/new-hires/{receipt_id}")))

@@ -5,7 +5,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -138,17 +137,6 @@ async fn events_of(db: &Db, kind: &str) -> Vec<Event> {
         .collect()
 }
 
-fn files_in(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn the_state_sends_an_inquiry_for_its_obligors_with_arrears(t: TestDb) {
     let drop_dir = t.scratch_dir().join("fidm-out");
     std::fs::create_dir_all(&drop_dir).unwrap();
@@ -181,12 +169,12 @@ async fn the_state_sends_an_inquiry_for_its_obligors_with_arrears(t: TestDb) {
 
     assert!(
         wait_until(Duration::from_secs(10), || async {
-            !files_in(&drop_dir).is_empty()
+            !support::published_files(&drop_dir).is_empty()
         })
         .await,
         "the inquiry file reaches the drop directory"
     );
-    let files = files_in(&drop_dir);
+    let files = support::published_files(&drop_dir);
     assert_eq!(files.len(), 1, "{files:?}");
     let file = ivd_fidm::read_inquiry_file(&std::fs::read(&files[0]).unwrap(), Encoding::Ascii);
     assert!(file.is_valid(), "{:?}", file.verdicts);

@@ -153,16 +153,6 @@ impl Session {
     }
 }
 
-fn dropped(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    files
-}
-
 async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
     let (out, rejects_in, collections_in, recon_in) = dirs(&t);
     let gateway = RunningGateway::start(settings(&t))
@@ -190,13 +180,13 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
     assert_eq!(first.transactions.get("A"), Some(&3), "{first:?}");
     assert!(
         wait_until(Duration::from_secs(10), || async {
-            !dropped(&out).is_empty()
+            !support::published_files(&out).is_empty()
         })
         .await,
         "the submission file is dropped for OCSE"
     );
     let file = ivd_offset::read_submission_file(
-        &std::fs::read(&dropped(&out)[0]).unwrap(),
+        &std::fs::read(&support::published_files(&out)[0]).unwrap(),
         Encoding::Ascii,
     );
     assert!(file.errors.is_empty(), "{:?}", file.errors);

@@ -384,6 +384,25 @@ pub fn gateway_settings(db: &TestDb, partners: Vec<PartnerSettings>) -> Settings
 
 /// Polls `check` every 20 ms until it is true or `limit` passes; returns whether it
 /// became true.
+/// The files `dir` shows to whoever picks them up: regular files, sorted by name, without
+/// the hidden temporaries (`.name.tmp-…`, `.id.part`) the gateway writes a file under
+/// before it publishes it by its real name. A test that listed those could catch a file
+/// half written.
+pub fn published_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
 pub async fn wait_until<F, Fut>(limit: Duration, mut check: F) -> bool
 where
     F: FnMut() -> Fut,
