@@ -24,9 +24,9 @@
 //! Nondisclosure-Finding to `Y` when anyone on the case is protected.
 
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
-use compact_str::CompactString;
+use compact_str::{CompactString, ToCompactString};
 use ivd_fixed::FieldError;
 use ivd_model::{
     Address, AddressKind, AddressScope, Arrears, ArrearsType, BirthDate, Case, CaseId, CaseStatus,
@@ -271,44 +271,42 @@ fn participant_person_id(n: usize) -> Cow<'static, str> {
     }
 }
 
-/// A short string written on the stack, for values the model copies into its own
-/// `String` anyway (a ZIP+4, a collection id): no heap string in between. Writing more
-/// than `N` bytes is a `fmt::Error`, and the caller formats on the heap instead.
-struct StackStr<const N: usize> {
-    buf: [u8; N],
-    len: usize,
+/// `parts` joined, for short values the model copies anyway (a ZIP+4, a FIPS code, a
+/// collection id): up to 24 bytes a `CompactString` holds inline, so nothing is
+/// allocated, and nothing goes through `fmt`'s machinery, which cost more than the rest
+/// of an address's translation.
+fn joined(parts: &[&str]) -> CompactString {
+    let mut out = CompactString::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
 }
 
-impl<const N: usize> StackStr<N> {
-    fn new() -> Self {
-        StackStr {
-            buf: [0; N],
-            len: 0,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        // Only whole `&str`s are ever copied in, so this is always valid UTF-8.
-        self.buf
-            .get(..self.len)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or_default()
-    }
-}
-
-impl<const N: usize> fmt::Write for StackStr<N> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        let slot = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
-        slot.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
+/// `s` trimmed, unless that leaves nothing.
 fn non_blank(s: &str) -> Option<&str> {
-    let t = s.trim();
+    let t = trim(s);
     (!t.is_empty()).then_some(t)
+}
+
+/// `s` without leading and trailing whitespace, like `str::trim`. Field values are
+/// mostly ASCII padded with spaces, so the spaces are cut byte by byte and
+/// `str::trim`'s Unicode look-up runs only when an end is something else than a
+/// printable ASCII character.
+fn trim(s: &str) -> &str {
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b != b' ')
+        .map_or(start, |last| last + 1);
+    // Both ends are next to an ASCII space or at an end of `s`: char boundaries.
+    let inner = s.get(start..end).unwrap_or_default();
+    match (inner.as_bytes().first(), inner.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => inner,
+        (None, None) => inner,
+        _ => inner.trim(),
+    }
 }
 
 fn case_type_from_code(code: &str) -> Option<CaseType> {
@@ -339,10 +337,10 @@ fn name(
     errors: &mut Vec<TranslateError>,
 ) -> Option<PersonName> {
     PersonName::new(
-        first.trim(),
-        Some(middle.trim()),
-        last.trim(),
-        Some(suffix.trim()),
+        trim(first),
+        Some(trim(middle)),
+        trim(last),
+        Some(trim(suffix)),
     )
     .map_err(|e| errors.push(TranslateError::id(format!("{field}.Name-Last"), e)))
     .ok()
@@ -409,11 +407,7 @@ fn address(
             .ok()
     });
     let zip = non_blank(raw.zip1).and_then(|z| {
-        let mut zip = StackStr::<32>::new();
-        let zip = match write!(zip, "{z}{}", raw.zip2.trim()) {
-            Ok(()) => Cow::Borrowed(zip.as_str()),
-            Err(_) => Cow::Owned(format!("{z}{}", raw.zip2.trim())),
-        };
+        let zip = joined(&[z, trim(raw.zip2)]);
         ZipCode::parse(&zip)
             .map_err(|e| errors.push(TranslateError::id(format!("{field}.Zip"), e)))
             .ok()
@@ -693,7 +687,7 @@ fn order(
 ) -> Option<SupportOrder> {
     let field = Indexed("ORDER", n);
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    let trimmed = o.order_id.trim();
+    let trimmed = trim(&o.order_id);
     // Borrowed unless a character has to be replaced (the usual id needs none).
     let id: Cow<'_, str> = if trimmed.is_empty() {
         Cow::Owned(format!("CSENET-ORDER-{n}"))
@@ -711,30 +705,13 @@ fn order(
         .map_err(|e| errors.push(TranslateError::id(format!("{field}.Order-ID"), e)))
         .ok()?;
     // A blank Order-FIPS (allowed on CSI responses) is read as the partner's state.
-    let mut fips = StackStr::<32>::new();
-    let written = if o.order_fips_state.trim().is_empty() {
-        write!(fips, "{}00000", h.other_fips.state)
+    let fips = if trim(&o.order_fips_state).is_empty() {
+        joined(&[&h.other_fips.state, "00000"])
     } else {
-        write!(
-            fips,
-            "{}{}{:0>2}",
-            o.order_fips_state,
-            o.order_fips_county,
-            o.order_fips_sub.trim()
-        )
-    };
-    let fips: Cow<'_, str> = match written {
-        Ok(()) => Cow::Borrowed(fips.as_str()),
-        // Longer than any FIPS code: formatted on the heap, for the same error.
-        Err(_) if o.order_fips_state.trim().is_empty() => {
-            Cow::Owned(format!("{}00000", h.other_fips.state))
-        }
-        Err(_) => Cow::Owned(format!(
-            "{}{}{:0>2}",
-            o.order_fips_state,
-            o.order_fips_county,
-            o.order_fips_sub.trim()
-        )),
+        // The sub-location is zero-filled on the left to its 2 digits.
+        let sub = trim(&o.order_fips_sub);
+        let fill = "00".get(sub.chars().count().min(2)..).unwrap_or_default();
+        joined(&[&o.order_fips_state, &o.order_fips_county, fill, sub])
     };
     let issuing_jurisdiction = match Fips::parse(&fips) {
         Ok(fips) => Jurisdiction::State { fips },
@@ -821,12 +798,8 @@ fn collection(
     };
     Some(ivd_model::Collection {
         collection_id: {
-            let mut id = StackStr::<64>::new();
-            match write!(id, "CSENET-{serial}-{n}") {
-                Ok(()) => CollectionId::parse(id.as_str()),
-                Err(_) => CollectionId::parse(&format!("CSENET-{serial}-{n}")),
-            }
-            .ok()?
+            let (serial, n) = (serial.to_compact_string(), n.to_compact_string());
+            CollectionId::parse(&joined(&["CSENET-", &serial, "-", &n])).ok()?
         },
         collected_on,
         amount: Money::from_cents(c.payment_amount.unwrap_or(0)),
@@ -1273,5 +1246,38 @@ pub fn from_case(
         Ok(t)
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim;
+    use proptest::prelude::*;
+
+    #[test]
+    fn trim_cuts_spaces_and_other_whitespace_like_str_trim() {
+        for s in [
+            "",
+            " ",
+            "   ",
+            "A",
+            " A ",
+            "  MAIN ST  ",
+            "\tTAB\t",
+            " \u{a0}NBSP\u{a0} ",
+            "ÉCOLE ",
+            " Ñ",
+            "A\u{2003}",
+            "\u{2003}",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn trim_agrees_with_str_trim(s in "[ \\t\\u{a0}\\u{2003}A-Za-z0-9ÉÑ.-]{0,12}") {
+            prop_assert_eq!(trim(&s), s.trim());
+        }
     }
 }

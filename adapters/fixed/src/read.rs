@@ -320,21 +320,27 @@ pub fn trim_padding(text: &str) -> &str {
 }
 
 /// Length of `b` without its trailing spaces. Text fields are mostly padding (and often
-/// wholly blank), so the padding is skipped eight bytes at a time before the last few
-/// are looked at one by one.
+/// wholly blank), so the padding is skipped eight bytes at a time, and the last
+/// non-space byte of the first word that is not all spaces is found from its bits
+/// rather than byte by byte; only a field's first `len % 8` bytes are looked at singly.
 #[inline]
 fn end_without_trailing_spaces(b: &[u8]) -> usize {
-    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
     let mut end = b.len();
-    for word in b.rchunks_exact(8) {
-        let word = word.try_into().map_or(0, u64::from_ne_bytes);
-        if word != SPACES {
-            break;
+    let mut words = b.rchunks_exact(8);
+    for word in &mut words {
+        let differs = word.try_into().map_or(0, u64::from_le_bytes) ^ SPACES;
+        if differs != 0 {
+            // Little-endian: the word's last byte is its most significant, so the
+            // leading zero bytes of `differs` are the word's trailing spaces.
+            return end - (differs.leading_zeros() / 8) as usize;
         }
         end -= 8;
     }
-    b.get(..end)
-        .and_then(|rest| rest.iter().rposition(|&c| c != b' '))
+    words
+        .remainder()
+        .iter()
+        .rposition(|&c| c != b' ')
         .map_or(0, |last| last + 1)
 }
 
@@ -528,6 +534,23 @@ mod tests {
             }
         }
         assert_eq!(end_without_trailing_spaces(b"        A        "), 9);
+    }
+
+    #[test]
+    fn the_word_scan_agrees_with_a_plain_trim_wherever_the_last_letter_falls() {
+        for len in 0..=40 {
+            for last in 0..len {
+                for fill in [b' ', b'X'] {
+                    let mut field = vec![fill; last];
+                    field.push(b'Z');
+                    field.resize(len, b' ');
+                    let plain = field.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
+                    assert_eq!(end_without_trailing_spaces(&field), plain, "{field:?}");
+                }
+            }
+        }
+        assert_eq!(trim_padding("ÉCOLE ÉLÉMENTAIRE   "), "ÉCOLE ÉLÉMENTAIRE");
+        assert_eq!(trim_padding("ñ       "), "ñ");
     }
     use crate::layout::Field;
     use time::macros::date;

@@ -13,23 +13,46 @@ fn initial_mask(s: &str) -> String {
     }
 }
 
-/// Characters in `s` and whether any is a control character, in one pass; ASCII text
-/// (nearly all partner data) is counted by bytes.
-fn measure(s: &str) -> (usize, bool) {
-    if s.is_ascii() {
-        let control = s.bytes().any(|b| b.is_ascii_control());
-        (s.len(), control)
+/// What the text rules need to know of a string, gathered in one pass.
+struct Measure {
+    /// Characters (not bytes).
+    chars: usize,
+    /// Whether any character is a control character.
+    control: bool,
+    /// Whether it is empty or all whitespace.
+    blank: bool,
+}
+
+/// Measures `s`. Printable ASCII (nearly all partner data) is recognised in one
+/// branch-free pass over the bytes, which the compiler vectorises: such text has no
+/// control characters, its only whitespace is the space, and it is counted by bytes.
+fn measure(s: &str) -> Measure {
+    let printable_ascii = s
+        .bytes()
+        .fold(true, |ok, b| ok & (b.wrapping_sub(0x20) < 0x5F));
+    if printable_ascii {
+        Measure {
+            chars: s.len(),
+            control: false,
+            // Names and addresses rarely start with a space: this stops at once.
+            blank: s.bytes().all(|b| b == b' '),
+        }
     } else {
-        (s.chars().count(), s.chars().any(char::is_control))
+        Measure {
+            chars: s.chars().count(),
+            control: s.chars().any(char::is_control),
+            blank: s.trim().is_empty(),
+        }
     }
 }
 
-fn check_part(s: &str) -> Result<(), IdError> {
-    let (chars, control) = measure(s);
-    if chars > 64 || control {
+/// Checks one name part; whether it is blank.
+fn check_part(s: &str) -> Result<bool, IdError> {
+    let m = measure(s);
+    if m.chars > 64 || m.control {
         return Err(IdError::NameChars);
     }
-    Ok(())
+    Ok(m.blank)
 }
 
 /// A person's name: first, middle, last, suffix.
@@ -80,24 +103,24 @@ impl PersonName {
         last: &str,
         suffix: Option<&str>,
     ) -> Result<Self, IdError> {
-        for part in [Some(first), middle, Some(last), suffix]
-            .into_iter()
-            .flatten()
-        {
-            check_part(part)?;
-        }
-        if first.trim().is_empty() && last.trim().is_empty() {
+        let first_blank = check_part(first)?;
+        let last_blank = check_part(last)?;
+        // A blank middle name or suffix is absent.
+        let optional = |p: Option<&str>| -> Result<Option<compact_str::CompactString>, IdError> {
+            match p {
+                Some(p) if !check_part(p)? => Ok(Some(p.into())),
+                _ => Ok(None),
+            }
+        };
+        let (middle, suffix) = (optional(middle)?, optional(suffix)?);
+        if first_blank && last_blank {
             return Err(IdError::NameBlank);
         }
-        let opt = |p: Option<&str>| {
-            p.filter(|p| !p.trim().is_empty())
-                .map(compact_str::CompactString::from)
-        };
         Ok(PersonName {
             first: first.into(),
-            middle: opt(middle),
+            middle,
             last: last.into(),
-            suffix: opt(suffix),
+            suffix,
         })
     }
 
@@ -239,22 +262,27 @@ pub struct Phone(compact_str::CompactString);
 impl Phone {
     /// Parses a 10-digit NANP number.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let mut digits = compact_str::CompactString::default();
-        for c in s.chars() {
-            match c {
-                '0'..='9' => digits.push(c),
-                ' ' | '-' | '.' | '(' | ')' => {}
+        // Collected as bytes: a `char` push per digit cost more than the rest.
+        let mut digits = [0u8; 10];
+        let mut count = 0;
+        for b in s.bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    *digits.get_mut(count).ok_or(IdError::PhoneFormat)? = b;
+                    count += 1;
+                }
+                b' ' | b'-' | b'.' | b'(' | b')' => {}
                 _ => return Err(IdError::PhoneFormat),
             }
         }
-        if digits.len() != 10 {
+        if count != 10 {
             return Err(IdError::PhoneFormat);
         }
-        let b = digits.as_bytes();
-        if b[0] < b'2' || b[3] < b'2' {
+        if digits[0] < b'2' || digits[3] < b'2' {
             return Err(IdError::PhoneNanp);
         }
-        Ok(Phone(digits))
+        let digits = std::str::from_utf8(&digits).map_err(|_| IdError::PhoneFormat)?;
+        Ok(Phone(digits.into()))
     }
 
     /// The clear 10 digits. The only accessor that reveals the number.
@@ -337,8 +365,8 @@ pub struct PersonalText(compact_str::CompactString);
 impl PersonalText {
     /// Parses the text.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let (n, control) = measure(s);
-        if n == 0 || n > 100 || control || s.trim().is_empty() {
+        let m = measure(s);
+        if m.chars > 100 || m.control || m.blank {
             return Err(IdError::Text);
         }
         Ok(PersonalText(s.into()))
