@@ -393,33 +393,56 @@ impl Requirements {
 /// A combination as the tables key it: function code, action letter, reason.
 type ComboKey<'a> = (&'a str, char, &'a str);
 
-/// `(key, row)` pairs sorted by key, one per key (the first row of the table wins, as a
-/// linear search would find it), for binary search: every transaction looks its
-/// combination up in both tables, and a linear scan of 190 rows by string was a hot spot.
-fn sorted_index(keys: impl Iterator<Item = ComboKey<'static>>) -> Vec<(ComboKey<'static>, usize)> {
-    let mut index: Vec<_> = keys.enumerate().map(|(row, key)| (key, row)).collect();
+/// A combination packed into one integer, one byte per character: up to 4 bytes of
+/// function code, the action letter, up to 11 bytes of reason. Comparing two integers
+/// is what makes a look-up cheap (comparing string triples was most of its cost).
+/// `None` for a combination no table row can be: a part too long, a non-ASCII action,
+/// or a NUL byte (which the zero padding could not tell from the end of a part).
+fn packed((function, action, reason): ComboKey<'_>) -> Option<u128> {
+    let (function, reason) = (function.as_bytes(), reason.as_bytes());
+    if !action.is_ascii() || action == '\0' || function.contains(&0) || reason.contains(&0) {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    bytes.get_mut(..function.len())?.copy_from_slice(function);
+    bytes[4] = action as u8;
+    bytes.get_mut(5..5 + reason.len())?.copy_from_slice(reason);
+    Some(u128::from_be_bytes(bytes))
+}
+
+/// `(key, row)` pairs sorted by packed key, one per key (the first row of the table
+/// wins, as a linear search would find it), for binary search: every transaction looks
+/// its combination up in both tables, and a linear scan of 190 rows by string was a hot
+/// spot.
+fn sorted_index(keys: impl Iterator<Item = ComboKey<'static>>) -> Vec<(u128, usize)> {
+    // Every row packs (the tables are static; the look-up test finds each row).
+    let mut index: Vec<_> = keys
+        .enumerate()
+        .filter_map(|(row, key)| Some((packed(key)?, row)))
+        .collect();
     // Stable: among equal keys the earlier row stays first, and dedup keeps it.
-    index.sort_by(|a, b| a.0.cmp(&b.0));
+    index.sort_by_key(|&(key, _)| key);
     index.dedup_by(|later, earlier| later.0 == earlier.0);
     index
 }
 
 /// The row of `key` in a table indexed by [`sorted_index`].
-fn lookup(index: &[(ComboKey<'static>, usize)], key: ComboKey<'_>) -> Option<usize> {
+fn lookup(index: &[(u128, usize)], key: ComboKey<'_>) -> Option<usize> {
+    let key = packed(key)?;
     index
-        .binary_search_by(|(k, _)| k.cmp(&key))
+        .binary_search_by_key(&key, |&(k, _)| k)
         .ok()
         .and_then(|at| index.get(at))
         .map(|(_, row)| *row)
 }
 
-fn far_index() -> &'static [(ComboKey<'static>, usize)] {
-    static INDEX: OnceLock<Vec<(ComboKey<'static>, usize)>> = OnceLock::new();
+fn far_index() -> &'static [(u128, usize)] {
+    static INDEX: OnceLock<Vec<(u128, usize)>> = OnceLock::new();
     INDEX.get_or_init(|| sorted_index(FAR_CATALOG.iter().map(|f| (f.function, f.action, f.reason))))
 }
 
-fn matrix_index() -> &'static [(ComboKey<'static>, usize)] {
-    static INDEX: OnceLock<Vec<(ComboKey<'static>, usize)>> = OnceLock::new();
+fn matrix_index() -> &'static [(u128, usize)] {
+    static INDEX: OnceLock<Vec<(u128, usize)>> = OnceLock::new();
     INDEX.get_or_init(|| sorted_index(MATRIX.iter().map(|m| (m.function, m.action, m.reason))))
 }
 
@@ -1978,7 +2001,7 @@ mod tests {
         };
         let mut reasons: Vec<&str> = FAR_CATALOG.iter().map(|f| f.reason).collect();
         reasons.extend(MATRIX.iter().map(|m| m.reason));
-        reasons.extend(["", "XXXXX", "LSADR ", "lsadr"]);
+        reasons.extend(["", "XXXXX", "LSADR ", "lsadr", "LSADR\0", "\0", "LSADRLSADRLSADR"]);
         let mut functions = FunctionCode::ALL.to_vec();
         functions.push(FunctionCode::Other("XYZ".into()));
         let mut actions = ActionCode::ALL.to_vec();
