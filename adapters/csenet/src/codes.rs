@@ -2001,7 +2001,15 @@ mod tests {
         };
         let mut reasons: Vec<&str> = FAR_CATALOG.iter().map(|f| f.reason).collect();
         reasons.extend(MATRIX.iter().map(|m| m.reason));
-        reasons.extend(["", "XXXXX", "LSADR ", "lsadr", "LSADR\0", "\0", "LSADRLSADRLSADR"]);
+        reasons.extend([
+            "",
+            "XXXXX",
+            "LSADR ",
+            "lsadr",
+            "LSADR\0",
+            "\0",
+            "LSADRLSADRLSADR",
+        ]);
         let mut functions = FunctionCode::ALL.to_vec();
         functions.push(FunctionCode::Other("XYZ".into()));
         let mut actions = ActionCode::ALL.to_vec();

@@ -23,14 +23,10 @@ struct Measure {
     blank: bool,
 }
 
-/// Measures `s`. Printable ASCII (nearly all partner data) is recognised in one
-/// branch-free pass over the bytes, which the compiler vectorises: such text has no
-/// control characters, its only whitespace is the space, and it is counted by bytes.
+/// Measures `s`. Printable ASCII (nearly all partner data) has no control characters,
+/// its only whitespace is the space, and it is counted by bytes.
 fn measure(s: &str) -> Measure {
-    let printable_ascii = s
-        .bytes()
-        .fold(true, |ok, b| ok & (b.wrapping_sub(0x20) < 0x5F));
-    if printable_ascii {
+    if is_printable_ascii(s.as_bytes()) {
         Measure {
             chars: s.len(),
             control: false,
@@ -38,12 +34,43 @@ fn measure(s: &str) -> Measure {
             blank: s.bytes().all(|b| b == b' '),
         }
     } else {
-        Measure {
-            chars: s.chars().count(),
-            control: s.chars().any(char::is_control),
-            blank: s.trim().is_empty(),
+        measure_unicode(s)
+    }
+}
+
+/// [`measure`] of text that is not all printable ASCII: kept out of line, so the
+/// common case does not pay for its registers.
+#[cold]
+#[inline(never)]
+fn measure_unicode(s: &str) -> Measure {
+    Measure {
+        chars: s.chars().count(),
+        control: s.chars().any(char::is_control),
+        blank: s.trim().is_empty(),
+    }
+}
+
+/// Whether every byte is printable ASCII (0x20–0x7E), eight at a time: names and
+/// address lines are short, too short for the compiler's vectorised loop to pay off.
+fn is_printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Any byte below 0x20, or above 0x7E (bit tricks exact for these bounds).
+    let bad = |w: u64| {
+        let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let above = (w.wrapping_add(ONES * (127 - 0x7E)) | w) & HIGH;
+        (below | above) != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        if bad(word.try_into().map_or(u64::MAX, u64::from_ne_bytes)) {
+            return false;
         }
     }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| b.wrapping_sub(0x20) < 0x5F)
 }
 
 /// Checks one name part; whether it is blank.
@@ -513,6 +540,25 @@ mod tests {
         for bad in ["", "   ", "a\nb", &"x".repeat(101)] {
             assert_eq!(PersonalText::parse(bad), Err(IdError::Text), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_word_check_of_printable_ascii_agrees_with_a_byte_check() {
+        for b in 0..=u8::MAX {
+            for len in 1..=17 {
+                for at in 0..len {
+                    let mut bytes = vec![b'A'; len];
+                    bytes[at] = b;
+                    assert_eq!(
+                        is_printable_ascii(&bytes),
+                        (0x20..=0x7E).contains(&b),
+                        "byte {b:#04x} at {at} of {len}"
+                    );
+                }
+            }
+        }
+        assert!(is_printable_ascii(b""));
+        assert!(is_printable_ascii(b" ~"));
     }
 
     #[test]
