@@ -315,7 +315,7 @@ fn amount_digits(f: &Field, digit_bytes: &[u8], field_bytes: &[u8]) -> Result<i6
 /// ```
 #[inline]
 pub fn trim_padding(text: &str) -> &str {
-    text.get(..end_without_trailing_spaces(text.as_bytes()))
+    text.get(..unpadded_len(text.as_bytes()))
         .unwrap_or_default()
 }
 
@@ -323,8 +323,12 @@ pub fn trim_padding(text: &str) -> &str {
 /// wholly blank), so the padding is skipped eight bytes at a time, and the last
 /// non-space byte of the first word that is not all spaces is found from its bits
 /// rather than byte by byte; only a field's first `len % 8` bytes are looked at singly.
+///
+/// ```
+/// assert_eq!(ivd_fixed::unpadded_len(b"  MAIN ST     "), 9);
+/// ```
 #[inline]
-fn end_without_trailing_spaces(b: &[u8]) -> usize {
+pub fn unpadded_len(b: &[u8]) -> usize {
     const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
     let mut end = b.len();
     let mut words = b.rchunks_exact(8);
@@ -374,7 +378,7 @@ pub(crate) fn decode<'a>(f: &Field, b: &'a [u8]) -> Result<Value<'a>, FieldError
                     b,
                 ));
             }
-            let end = end_without_trailing_spaces(b);
+            let end = unpadded_len(b);
             if required && end == 0 {
                 return Err(field_err(
                     f,
@@ -526,14 +530,10 @@ mod tests {
         for text in ["", "A", "AB CD", " LEADING", "X".repeat(17).as_str()] {
             for pad in 0..20 {
                 let field = format!("{text}{}", " ".repeat(pad));
-                assert_eq!(
-                    end_without_trailing_spaces(field.as_bytes()),
-                    text.len(),
-                    "{field:?}"
-                );
+                assert_eq!(unpadded_len(field.as_bytes()), text.len(), "{field:?}");
             }
         }
-        assert_eq!(end_without_trailing_spaces(b"        A        "), 9);
+        assert_eq!(unpadded_len(b"        A        "), 9);
     }
 
     #[test]
@@ -545,7 +545,7 @@ mod tests {
                     field.push(b'Z');
                     field.resize(len, b' ');
                     let plain = field.iter().rposition(|&c| c != b' ').map_or(0, |i| i + 1);
-                    assert_eq!(end_without_trailing_spaces(&field), plain, "{field:?}");
+                    assert_eq!(unpadded_len(&field), plain, "{field:?}");
                 }
             }
         }

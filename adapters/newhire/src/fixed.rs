@@ -224,22 +224,15 @@ impl Locate for FixedFormat {
 
 /// The field's bytes without leading and trailing spaces, as a range of `b`.
 ///
-/// Fields are mostly space-padded (and many W4 fields are wholly blank), so trailing
-/// spaces are skipped eight at a time; leading spaces are rare (left-justified fields).
+/// Fields are mostly space-padded (and many W4 fields are wholly blank): the trailing
+/// padding is cut a word at a time by `ivd_fixed::unpadded_len`; leading spaces are
+/// rare (left-justified fields).
 fn trimmed(b: &[u8]) -> std::ops::Range<usize> {
-    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
-    let word = |i: usize| b[i..i + 8].try_into().ok().map(u64::from_ne_bytes);
-    let mut end = b.len();
-    while end >= 8 && word(end - 8) == Some(SPACES) {
-        end -= 8;
-    }
-    while end > 0 && b[end - 1] == b' ' {
-        end -= 1;
-    }
-    let mut start = 0;
-    while start < end && b[start] == b' ' {
-        start += 1;
-    }
+    let end = ivd_fixed::unpadded_len(b);
+    let start = b
+        .get(..end)
+        .and_then(|kept| kept.iter().position(|&c| c != b' '))
+        .unwrap_or(end);
     start..end
 }
 

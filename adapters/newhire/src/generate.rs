@@ -143,13 +143,13 @@ impl Generator {
             .chance(0.3)
             .then(|| format!("{:04}", self.rng.random_range(1..10_000)));
         PostalAddress {
-            line1,
-            line2,
+            line1: line1.into(),
+            line2: line2.map(Into::into),
             line3: None,
-            city: city.to_owned(),
-            state: Some(state.to_owned()),
-            zip5: Some(format!("{zip3}{:02}", self.rng.random_range(1..100))),
-            zip4,
+            city: city.into(),
+            state: Some(state.into()),
+            zip5: Some(format!("{zip3}{:02}", self.rng.random_range(1..100)).into()),
+            zip4: zip4.map(Into::into),
             country_code: None,
             country_name: None,
             postal_code: None,
@@ -187,13 +187,13 @@ impl Generator {
         let multistate = self.chance(0.3).then(|| self.chance(0.5));
         EmployerInfo {
             fein,
-            state_ein,
-            name,
+            state_ein: state_ein.map(Into::into),
+            name: name.into(),
             address,
             optional_address,
-            phone,
-            phone_extension,
-            contact,
+            phone: phone.map(Into::into),
+            phone_extension: phone_extension.map(Into::into),
+            contact: contact.map(Into::into),
             multistate,
         }
     }

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
 use ivd_model::{Fein, PersonName, Ssn};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -126,29 +127,31 @@ impl<'de> Deserialize<'de> for TaxpayerId {
 
 /// A postal address as the W4 record carries it: three lines, city, then either a US
 /// state + ZIP (+4) or a foreign country code (FIPS 10-4), country name and postal code.
-/// Text is upper case (readers upper-case what they accept).
+/// Text is upper case (readers upper-case what they accept). The parts are
+/// `CompactString`s (`&str` by deref): up to 24 bytes are held inline, so reading an
+/// address allocates nothing for most of them.
 #[derive(Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct PostalAddress {
     /// Street line 1 (required).
-    pub line1: String,
+    pub line1: CompactString,
     /// Line 2.
-    pub line2: Option<String>,
+    pub line2: Option<CompactString>,
     /// Line 3 (military designation or Canadian province).
-    pub line3: Option<String>,
+    pub line3: Option<CompactString>,
     /// City (at least 2 characters).
-    pub city: String,
+    pub city: CompactString,
     /// USPS state code (domestic addresses).
-    pub state: Option<String>,
+    pub state: Option<CompactString>,
     /// 5-digit ZIP (domestic addresses).
-    pub zip5: Option<String>,
+    pub zip5: Option<CompactString>,
     /// ZIP+4 extension.
-    pub zip4: Option<String>,
+    pub zip4: Option<CompactString>,
     /// FIPS 10-4 country code (foreign addresses; never `US`).
-    pub country_code: Option<String>,
+    pub country_code: Option<CompactString>,
     /// Country name (foreign addresses).
-    pub country_name: Option<String>,
+    pub country_name: Option<CompactString>,
     /// Foreign postal code.
-    pub postal_code: Option<String>,
+    pub postal_code: Option<CompactString>,
 }
 
 impl PostalAddress {
@@ -200,19 +203,19 @@ pub struct EmployerInfo {
     /// Federal EIN (prefix-checked).
     pub fein: Fein,
     /// State employer id (SEIN / UI account), as given.
-    pub state_ein: Option<String>,
+    pub state_ein: Option<CompactString>,
     /// Employer name.
-    pub name: String,
+    pub name: CompactString,
     /// Employer address.
     pub address: PostalAddress,
     /// Optional (payroll / income-withholding) address.
     pub optional_address: Option<PostalAddress>,
     /// Phone, 10 digits (XX, CSV, XML).
-    pub phone: Option<String>,
+    pub phone: Option<CompactString>,
     /// Phone extension, digits (XX, CSV, XML).
-    pub phone_extension: Option<String>,
+    pub phone_extension: Option<CompactString>,
     /// Contact person (XX, CSV, XML).
-    pub contact: Option<String>,
+    pub contact: Option<CompactString>,
     /// Multistate employer indicator (XX, CSV, XML).
     pub multistate: Option<bool>,
 }
@@ -303,7 +306,7 @@ pub struct NewHire {
     /// Date of hire (the first day services were performed for pay).
     pub hire_date: Date,
     /// USPS code of the state of hire, when reported and valid.
-    pub state_of_hire: Option<String>,
+    pub state_of_hire: Option<CompactString>,
     /// The employer.
     pub employer: EmployerInfo,
     /// Whether medical / dependent health insurance is available (XX VA/MD, CSV, XML).

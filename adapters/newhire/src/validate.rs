@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
 use ivd_fixed::{ErrorCode, FieldError};
 use ivd_model::{Fein, PersonName};
 use time::{Date, Duration, Month};
@@ -131,13 +132,22 @@ impl<'a, L: Locate> Ctx<'a, L> {
     }
 }
 
-/// Upper-cases ASCII letters; `None` for blank.
-fn upper_opt(s: &str) -> Option<String> {
-    (!s.is_empty()).then(|| s.to_ascii_uppercase())
+/// `s` with its ASCII letters upper-cased.
+fn upper(s: &str) -> CompactString {
+    let mut upper = CompactString::from(s);
+    upper.make_ascii_uppercase();
+    upper
+}
+
+/// [`upper`]; `None` for blank.
+fn upper_opt(s: &str) -> Option<CompactString> {
+    (!s.is_empty()).then(|| upper(s))
 }
 
 fn printable(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..=0x7E).contains(&b))
+    // Branch-free (vectorises): every field of a good record passes.
+    s.bytes()
+        .fold(true, |ok, b| ok & (b.wrapping_sub(0x20) < 0x5F))
 }
 
 /// A–Z (either case), space, hyphen.
@@ -150,19 +160,15 @@ fn digits(s: &str, n: usize) -> bool {
     s.len() == n && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-const USPS_STATES: &[&str] = &[
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
-    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
-    "WV", "WI", "WY", "AS", "GU", "MP", "PR", "VI", "FM", "MH", "PW", "AA", "AE", "AP",
-];
-
-/// Whether `s` is a USPS state, DC, territory or military code (either case).
+/// Whether `s` is a USPS state, DC, territory or military code (either case): the
+/// model's list, looked up in its bit table.
 pub fn is_usps_state(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 2 && {
-        let u = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
-        USPS_STATES.iter().any(|st| st.as_bytes() == u)
+    match *s.as_bytes() {
+        [a, b] => {
+            let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+            std::str::from_utf8(&upper).is_ok_and(|code| ivd_model::StateCode::parse(code).is_ok())
+        }
+        _ => false,
     }
 }
 
@@ -333,10 +339,10 @@ impl<L: Locate> Ctx<'_, L> {
         }
         let up = |o: usize| upper_opt(self.get(g(o)));
         Some(PostalAddress {
-            line1: self.get(g(addr::LINE1)).to_ascii_uppercase(),
+            line1: upper(self.get(g(addr::LINE1))),
             line2: up(addr::LINE2),
             line3: up(addr::LINE3),
-            city: city.to_ascii_uppercase(),
+            city: upper(city),
             state: up(addr::STATE),
             zip5: up(addr::ZIP),
             zip4: up(addr::ZIP4),
@@ -500,7 +506,7 @@ pub(crate) fn validate<L: Locate>(
     // State of hire (W004).
     let state_of_hire = match c.get(f::STATE_OF_HIRE) {
         "" => None,
-        s if is_usps_state(s) => Some(s.to_ascii_uppercase()),
+        s if is_usps_state(s) => Some(upper(s)),
         _ => {
             c.warn(
                 f::STATE_OF_HIRE,
@@ -582,7 +588,7 @@ pub(crate) fn validate<L: Locate>(
     // Optional employer extras (warnings).
     let phone = match c.get(f::PHONE) {
         "" => None,
-        s if digits(s, 10) => Some(s.to_owned()),
+        s if digits(s, 10) => Some(s.into()),
         _ => {
             c.warn(f::PHONE, codes::PHONE, "phone must be 10 digits; ignored");
             None
@@ -590,7 +596,7 @@ pub(crate) fn validate<L: Locate>(
     };
     let phone_extension = match c.get(f::PHONE_EXT) {
         "" => None,
-        s if s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit()) => Some(s.to_owned()),
+        s if s.len() <= 6 && s.bytes().all(|b| b.is_ascii_digit()) => Some(s.into()),
         _ => {
             c.warn(
                 f::PHONE_EXT,
@@ -679,7 +685,7 @@ pub(crate) fn validate<L: Locate>(
                 employer: EmployerInfo {
                     fein,
                     state_ein: upper_opt(sein),
-                    name: er_name.to_ascii_uppercase(),
+                    name: upper(er_name),
                     address: er_address,
                     optional_address,
                     phone,

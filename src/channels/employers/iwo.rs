@@ -248,12 +248,12 @@ fn iwo_context(
         .as_ref()
         .unwrap_or(&employer.address);
     let postal = |a: &ivd_newhire::PostalAddress| PostalAddress {
-        line1: a.line1.clone(),
-        line2: a.line2.clone().unwrap_or_default(),
-        city: a.city.clone(),
-        state: a.state.clone().unwrap_or_default(),
-        zip5: a.zip5.clone().unwrap_or_default(),
-        zip4: a.zip4.clone().unwrap_or_default(),
+        line1: a.line1.to_string(),
+        line2: a.line2.as_deref().unwrap_or_default().to_string(),
+        city: a.city.to_string(),
+        state: a.state.as_deref().unwrap_or_default().to_string(),
+        zip5: a.zip5.as_deref().unwrap_or_default().to_string(),
+        zip4: a.zip4.as_deref().unwrap_or_default().to_string(),
     };
     let remittance_fips = ivd_model::Fips::parse(&issuer.remittance_fips).map_err(|e| {
         format!(
@@ -276,7 +276,7 @@ fn iwo_context(
         issuing_jurisdiction: issuer.issuing_jurisdiction.clone(),
         issuing_tribunal: issuer.issuing_jurisdiction.clone(),
         employer: IwoEmployer {
-            name: employer.name.clone(),
+            name: employer.name.to_string(),
             address: postal(address),
             fein: employer.fein.clone(),
         },
