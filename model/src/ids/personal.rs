@@ -58,7 +58,8 @@ fn is_printable_ascii(bytes: &[u8]) -> bool {
     // Any byte below 0x20, or above 0x7E (bit tricks exact for these bounds).
     let bad = |w: u64| {
         let below = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        let above = (w.wrapping_add(ONES * (127 - 0x7E)) | w) & HIGH;
+        // Adding 1 sets the high bit of a 0x7F byte (127 - 0x7E = 1).
+        let above = (w.wrapping_add(ONES) | w) & HIGH;
         (below | above) != 0
     };
     let mut words = bytes.chunks_exact(8);
