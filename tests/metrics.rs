@@ -117,14 +117,17 @@ async fn metrics_after_real_traffic_pass_promtool() {
             .await
             .unwrap()
     };
+    // The partner has applied all three, but the gateway records each delivery after
+    // the partner's answer: wait for the third to be counted too, not only for the
+    // alert (a loaded machine once scraped 2 deliveries here).
     assert!(
         wait_until(Duration::from_secs(30), || async {
-            scrape()
-                .await
-                .contains("ivd_alerts_firing{alert=\"dead-letter\"} 1")
+            let exposition = scrape().await;
+            exposition.contains("ivd_alerts_firing{alert=\"dead-letter\"} 1")
+                && exposition.contains("ivd_outbox_deliveries_total{partner=\"state-27\"} 3")
         })
         .await,
-        "the dead letter's alert is firing"
+        "the dead letter's alert is firing and the three deliveries are counted"
     );
     let exposition = scrape().await;
     let (ok, said) = promtool_check(&exposition);
