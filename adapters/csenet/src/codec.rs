@@ -58,11 +58,7 @@ fn write_error(w: &RecordWriter<'_>, i: usize, code: ErrorCode, msg: &str) -> Fi
 /// per-field checks of [`Codec::read`], which name the offending field.
 #[inline]
 pub(crate) fn printable_ascii(bytes: &[u8]) -> Option<&str> {
-    // Branch-free fold (vectorises), like `ivd-fixed`'s text check.
-    let printable = bytes
-        .iter()
-        .fold(true, |ok, &c| ok & (c.wrapping_sub(0x20) < 0x5F));
-    if printable {
+    if ivd_fixed::is_printable_ascii(bytes) {
         // Printable ASCII is valid UTF-8; `simdutf8` confirms it for the type system at a
         // fraction of `std::str::from_utf8`'s cost per byte.
         simdutf8::basic::from_utf8(bytes).ok()

@@ -103,7 +103,7 @@ mod write;
 pub use encoding::{ASCII_TO_EBCDIC037, EBCDIC037_TO_ASCII, Encoding};
 pub use error::{ErrorCode, FieldError};
 pub use layout::{DateBlank, Field, FieldId, FieldKind, Layout, LayoutError};
-pub use read::{Record, Value, trim_padding, unpadded_len};
+pub use read::{Record, Value, is_printable_ascii, trim_padding, unpadded_len};
 pub use split::{Framing, RawRecord, Records, split_records};
 pub use stream::{RecordStream, StreamItem, StreamProblem};
 pub use verdict::RecordVerdict;

@@ -352,16 +352,28 @@ fn is_all(bytes: &[u8], c: u8) -> bool {
     bytes.iter().all(|&b| b == c)
 }
 
+/// Whether every byte is printable ASCII (0x20–0x7E): the check every reader makes of a
+/// text field, a block or a whole record. Branch-free, so the compiler vectorises it;
+/// which byte is at fault is the caller's question, asked only when this fails.
+///
+/// ```
+/// assert!(ivd_fixed::is_printable_ascii(b"MAIN ST ~"));
+/// assert!(!ivd_fixed::is_printable_ascii(b"TAB\there"));
+/// ```
+#[inline]
+pub fn is_printable_ascii(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(true, |ok, &c| ok & (c.wrapping_sub(0x20) < 0x5F))
+}
+
 /// Decodes and checks one field. The single place that knows every kind's encoding on
 /// the read side (the writer mirrors it in `write.rs`).
 pub(crate) fn decode<'a>(f: &Field, b: &'a [u8]) -> Result<Value<'a>, FieldError> {
     match f.kind {
         FieldKind::Text { required } => {
-            // Branch-free scan (vectorises); the offending offset is looked up only on error.
-            let printable = b
-                .iter()
-                .fold(true, |ok, &c| ok & (c.wrapping_sub(0x20) < 0x5F));
-            if !printable {
+            // The offending offset is looked up only on error.
+            if !is_printable_ascii(b) {
                 let at = b
                     .iter()
                     .position(|&c| !(0x20..=0x7E).contains(&c))

@@ -135,12 +135,8 @@ pub(crate) fn fixed_record(
         );
     }
     let mut not_text = Vec::new();
-    // Branch-free over the whole record (vectorises); which field is at fault is looked
-    // up only when this fails.
-    let printable = rec
-        .iter()
-        .fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5F));
-    if !printable {
+    // Over the whole record; which field is at fault is looked up only when this fails.
+    if !ivd_fixed::is_printable_ascii(rec) {
         for fd in format.layout.fields {
             if let Some(at) = rec[fd.range()]
                 .iter()

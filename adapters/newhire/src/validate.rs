@@ -145,9 +145,7 @@ fn upper_opt(s: &str) -> Option<CompactString> {
 }
 
 fn printable(s: &str) -> bool {
-    // Branch-free (vectorises): every field of a good record passes.
-    s.bytes()
-        .fold(true, |ok, b| ok & (b.wrapping_sub(0x20) < 0x5F))
+    ivd_fixed::is_printable_ascii(s.as_bytes())
 }
 
 /// A–Z (either case), space, hyphen.
