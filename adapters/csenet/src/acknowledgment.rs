@@ -196,11 +196,11 @@ pub fn acknowledgment(
     header.case_id = r.case_id.clone();
     header.other_case_id = r.other_case_id.clone();
     let mut t = Transaction::new(header);
-    t.case_data = Some(ctx.case_data.clone());
+    t.case_data = Some(Box::new(ctx.case_data.clone()));
     t.ncp_identification = received.ncp_identification.clone();
     t.participants = received.participants.clone();
     if let AckDecision::AdditionalInformationNeeded(info) = decision {
-        t.information = Some(info);
+        t.information = Some(Box::new(info));
     }
     Some(t)
 }
@@ -238,9 +238,9 @@ pub fn rejection(
         r.reason
     );
     let mut t = Transaction::new(header);
-    t.information = Some(Information {
+    t.information = Some(Box::new(Information {
         information_text_line_1: line.into(),
         ..Default::default()
-    });
+    }));
     t
 }

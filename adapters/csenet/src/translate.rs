@@ -171,7 +171,7 @@ pub fn to_model(t: &Transaction) -> Result<InterstateCase, Vec<TranslateError>> 
     let case = t.case_data.as_ref();
     let mut ncp = None;
     if let Some(id) = &t.ncp_identification {
-        let person = ncp_person(id, t.ncp_locate.as_ref(), &mut errors);
+        let person = ncp_person(id, t.ncp_locate.as_deref(), &mut errors);
         ncp = person.map(|person| InterstateParticipant {
             participant: Participant {
                 role: ParticipantRole::NoncustodialParent,
@@ -221,7 +221,7 @@ pub fn to_model(t: &Transaction) -> Result<InterstateCase, Vec<TranslateError>> 
         participants,
         orders,
         collections,
-        information: t.information.clone(),
+        information: t.information.as_deref().cloned(),
     };
     if errors.is_empty() {
         Ok(view)
@@ -974,7 +974,7 @@ pub fn from_case(
         c.case_type = case_type_code(case.case_type).into();
         c.case_status = case.status.code().into();
         c.nondisclosure_finding = if anyone_protected { "Y" } else { "N" }.into();
-        t.case_data = Some(c);
+        t.case_data = Some(Box::new(c));
     }
 
     let ncp = case.participants.iter().find(|p| p.role.is_noncustodial());
@@ -983,7 +983,7 @@ pub fn from_case(
         let protected = case.is_protected(person);
         let (last, first, middle, suffix) = name_fields(person);
         if wanted(BlockKind::NcpIdentification) {
-            t.ncp_identification = Some(layout::NcpIdentification {
+            t.ncp_identification = Some(Box::new(layout::NcpIdentification {
                 name_last: last,
                 name_first: first,
                 name_middle: middle,
@@ -995,7 +995,7 @@ pub fn from_case(
                 date_of_birth: person.date_of_birth.map(|d| d.expose()),
                 gender: gender_code(person.sex).into(),
                 ..Default::default()
-            });
+            }));
         }
         if wanted(BlockKind::NcpLocate) {
             let mut l = layout::NcpLocate::default();
@@ -1070,7 +1070,7 @@ pub fn from_case(
                     l.employer3_effective_date = e.started_on;
                 }
             }
-            t.ncp_locate = Some(l);
+            t.ncp_locate = Some(Box::new(l));
         }
     }
 
@@ -1232,7 +1232,7 @@ pub fn from_case(
     }
 
     if wanted(BlockKind::Information) {
-        t.information = request.information.clone();
+        t.information = request.information.clone().map(Box::new);
     }
 
     // A trial write checks the rules and that every value fits its field, so what this

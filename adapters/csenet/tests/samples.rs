@@ -239,8 +239,8 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "MN0000000001",
             "",
         ));
-        t.case_data = Some(case_data("A"));
-        t.ncp_identification = Some(ncp_id());
+        t.case_data = Some(Box::new(case_data("A")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
         if let ivd_csenet::HeaderTail::Outbound(tail) = &mut t.header.tail {
             tail.sent_date = Some(date!(2026 - 03 - 02));
             tail.sent_time = Some(time!(14:05:09));
@@ -260,9 +260,9 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "MN0000000001",
             "CA-LOC-77",
         ));
-        t.case_data = Some(case_data("A"));
-        t.ncp_identification = Some(ncp_id());
-        t.ncp_locate = Some(ncp_locate());
+        t.case_data = Some(Box::new(case_data("A")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
+        t.ncp_locate = Some(Box::new(ncp_locate()));
         if let ivd_csenet::HeaderTail::Inbound(tail) = &mut t.header.tail {
             tail.date_received = Some(date!(2026 - 03 - 03));
             tail.time_received = Some(time!(08:00:00));
@@ -281,7 +281,7 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "MN0000000002",
             "CA0000000002",
         ));
-        t.case_data = Some(case_data("N"));
+        t.case_data = Some(Box::new(case_data("N")));
         t
     };
     let csi_response = {
@@ -296,8 +296,8 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "MN0000000002",
             "CA0000000002",
         ));
-        t.case_data = Some(case_data("N"));
-        t.ncp_identification = Some(ncp_id());
+        t.case_data = Some(Box::new(case_data("N")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
         t.participants = kids()[..2].to_vec();
         t.orders = vec![
             order("CA-ORD-1", 45_000, 120_000),
@@ -319,17 +319,17 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
         );
         h.attachments = "Y".into();
         let mut t = Transaction::new(h);
-        t.case_data = Some(case_data("A"));
-        t.ncp_identification = Some(ncp_id());
-        t.ncp_locate = Some(ncp_locate());
+        t.case_data = Some(Box::new(case_data("A")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
+        t.ncp_locate = Some(Box::new(ncp_locate()));
         t.participants = kids();
         t.orders = vec![
             order("MN-ORD-1", 52_500, 310_000),
             order("MN-ORD-2", 7_500, 0),
         ];
-        t.information = Some(info(
+        t.information = Some(Box::new(info(
             "ATTACHED: UIFSA TRANSMITTAL 1, CERTIFIED ORDER, PAYMENT HISTORY",
-        ));
+        )));
         t
     };
     let est_request = {
@@ -344,9 +344,9 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "",
             "CA0000000004",
         ));
-        t.case_data = Some(case_data("T"));
-        t.ncp_identification = Some(ncp_id());
-        t.ncp_locate = Some(ncp_locate());
+        t.case_data = Some(Box::new(case_data("T")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
+        t.ncp_locate = Some(Box::new(ncp_locate()));
         t.participants = kids()[..2].to_vec();
         t
     };
@@ -362,9 +362,9 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "",
             "CA0000000005",
         ));
-        t.case_data = Some(case_data("T"));
-        t.ncp_identification = Some(ncp_id());
-        t.ncp_locate = Some(ncp_locate());
+        t.case_data = Some(Box::new(case_data("T")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
+        t.ncp_locate = Some(Box::new(ncp_locate()));
         let mut kids = kids();
         kids[1].dependent_paternity_status = "N".into();
         t.participants = kids;
@@ -385,7 +385,7 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
         let mut i = info("000000055009RENF20260301ERWAG");
         i.status_change_code = Default::default();
         i.information_text_line_2 = "OTHER-CASE-ID NOT RECOGNIZED".into();
-        t.information = Some(i);
+        t.information = Some(Box::new(i));
         t
     };
     let col_citax = {
@@ -400,8 +400,8 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "MN0000000006",
             "CA0000000006",
         ));
-        t.case_data = Some(case_data("A"));
-        t.ncp_identification = Some(ncp_id());
+        t.case_data = Some(Box::new(case_data("A")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
         t.participants = kids()[..1].to_vec();
         t.collections = vec![
             collection(date!(2026 - 02 - 14), 123_456, "I"),
@@ -421,12 +421,12 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "MN0000000007",
             "CA0000000007",
         ));
-        t.case_data = Some(case_data("A"));
-        t.ncp_identification = Some(ncp_id());
+        t.case_data = Some(Box::new(case_data("A")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
         t.participants = kids()[..1].to_vec();
-        t.information = Some(info(
+        t.information = Some(Box::new(info(
             "HEARING CONTINUED TO APRIL; NO ACTION NEEDED FROM RESPONDING STATE",
-        ));
+        )));
         t
     };
     let enf_ack = {
@@ -441,8 +441,8 @@ fn sample_files() -> Vec<(&'static str, Vec<(Transaction, HeaderKind)>)> {
             "MN0000000008",
             "CA0000000008",
         ));
-        t.case_data = Some(case_data("A"));
-        t.ncp_identification = Some(ncp_id());
+        t.case_data = Some(Box::new(case_data("A")));
+        t.ncp_identification = Some(Box::new(ncp_id()));
         t.participants = kids()[..1].to_vec();
         t
     };

@@ -164,7 +164,7 @@ fn a_received_enforcement_request_is_acknowledged_within_ten_working_days() {
     let ctx = AckContext {
         serial_number: 2001,
         transaction_date: date!(2026 - 03 - 05),
-        case_data: received.case_data.clone().unwrap(),
+        case_data: *received.case_data.clone().unwrap(),
     };
     let ack =
         acknowledgment(&received, AckDecision::NoFurtherInformation, &ctx).expect("an ack is due");
