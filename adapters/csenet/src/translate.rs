@@ -391,8 +391,10 @@ fn address(
     errors: &mut Vec<TranslateError>,
 ) -> Option<Address> {
     let (line1, city) = (non_blank(raw.line1)?, non_blank(raw.city)?);
-    let mut lines = Vec::new();
-    for line in [Some(line1), non_blank(raw.line2)].into_iter().flatten() {
+    let line2 = non_blank(raw.line2);
+    // Sized once: growing from empty went through `grow_one` for the first line.
+    let mut lines = Vec::with_capacity(1 + usize::from(line2.is_some()));
+    for line in [Some(line1), line2].into_iter().flatten() {
         match PersonalText::parse(line) {
             Ok(l) => lines.push(l),
             Err(e) => errors.push(TranslateError::id(format!("{field}.Address-Line"), e)),
@@ -407,9 +409,14 @@ fn address(
             .ok()
     });
     let zip = non_blank(raw.zip1).and_then(|z| {
-        let zip = joined(&[z, trim(raw.zip2)]);
-        ZipCode::parse(&zip)
-            .map_err(|e| errors.push(TranslateError::id(format!("{field}.Zip"), e)))
+        // Joined only when there is a +4 to join.
+        let plus4 = trim(raw.zip2);
+        let zip = if plus4.is_empty() {
+            ZipCode::parse(z)
+        } else {
+            ZipCode::parse(&joined(&[z, plus4]))
+        };
+        zip.map_err(|e| errors.push(TranslateError::id(format!("{field}.Zip"), e)))
             .ok()
     });
     Some(Address {
