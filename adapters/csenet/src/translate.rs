@@ -23,8 +23,10 @@
 //! still keeps a protected NCP's employers), and sets the Case Data block's
 //! Nondisclosure-Finding to `Y` when anyone on the case is protected.
 
+use std::array::from_fn;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::LazyLock;
 
 use compact_str::{CompactString, ToCompactString};
 use ivd_fixed::FieldError;
@@ -271,6 +273,26 @@ fn participant_person_id(n: usize) -> Cow<'static, str> {
     }
 }
 
+/// The person id of participant `n` (1-based), or of the NCP for `n == 0`: what
+/// [`parse_person_id`] gives, parsed once for the NCP and the nine participants a
+/// transaction holds (a clone of the inline id costs a fraction of the parse).
+fn person_id(n: usize) -> Option<PersonId> {
+    static IDS: LazyLock<[Option<PersonId>; 10]> = LazyLock::new(|| from_fn(parse_person_id));
+    match IDS.get(n) {
+        Some(id) => id.clone(),
+        None => parse_person_id(n),
+    }
+}
+
+/// `CSENET-NCP` for `n == 0`, otherwise `CSENET-P{n}`, as a [`PersonId`].
+fn parse_person_id(n: usize) -> Option<PersonId> {
+    if n == 0 {
+        PersonId::parse("CSENET-NCP").ok()
+    } else {
+        PersonId::parse(&participant_person_id(n)).ok()
+    }
+}
+
 /// `parts` joined, for short values the model copies anyway (a ZIP+4, a FIPS code, a
 /// collection id): up to 24 bytes a `CompactString` holds inline, so nothing is
 /// allocated, and nothing goes through `fmt`'s machinery, which cost more than the rest
@@ -471,7 +493,7 @@ fn ncp_person(
         errors,
     )?;
     let mut person = Person {
-        person_id: PersonId::parse("CSENET-NCP").ok()?,
+        person_id: person_id(0)?,
         name,
         ssn: ssn(&"NCP_ID.SSN", &id.ssn, errors),
         date_of_birth: id.date_of_birth.map(BirthDate::from_date),
@@ -615,7 +637,7 @@ fn participant(
         None
     };
     let person = Person {
-        person_id: PersonId::parse(participant_person_id(n).as_ref()).ok()?,
+        person_id: person_id(n)?,
         name,
         ssn: ssn(&Dotted(&field, "SSN"), &p.ssn, errors),
         date_of_birth: p.date_of_birth.map(BirthDate::from_date),
@@ -1258,8 +1280,19 @@ pub fn from_case(
 
 #[cfg(test)]
 mod tests {
-    use super::trim;
+    use super::{PersonId, parse_person_id, person_id, trim};
     use proptest::prelude::*;
+
+    #[test]
+    fn person_ids_are_the_parsed_ones() {
+        assert_eq!(person_id(0), PersonId::parse("CSENET-NCP").ok());
+        for n in 1..=12 {
+            let id = format!("CSENET-P{n}");
+            assert_eq!(person_id(n), PersonId::parse(&id).ok(), "{n}");
+            assert_eq!(person_id(n), parse_person_id(n), "{n}");
+            assert_eq!(person_id(n).map(|p| p.as_str().to_owned()), Some(id));
+        }
+    }
 
     #[test]
     fn trim_cuts_spaces_and_other_whitespace_like_str_trim() {
