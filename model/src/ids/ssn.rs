@@ -28,14 +28,17 @@ impl Ssn {
     /// Parses `ddddddddd` or `ddd-dd-dddd`. No spaces, no other separators.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let digits = digits_with_optional_dashes(s, 9, &[3, 6]).ok_or(IdError::SsnFormat)?;
-        let area = &digits[0..3];
-        if area == "000" || area == "666" || area.starts_with('9') {
+        // Nine ASCII digits: the parts are compared as bytes, without `str` slicing.
+        let [a0, a1, a2, g0, g1, s0, s1, s2, s3] = *digits.as_bytes() else {
+            return Err(IdError::SsnFormat);
+        };
+        if [a0, a1, a2] == *b"000" || [a0, a1, a2] == *b"666" || a0 == b'9' {
             return Err(IdError::SsnArea);
         }
-        if &digits[3..5] == "00" {
+        if [g0, g1] == *b"00" {
             return Err(IdError::SsnGroup);
         }
-        if &digits[5..9] == "0000" {
+        if [s0, s1, s2, s3] == *b"0000" {
             return Err(IdError::SsnSerial);
         }
         Ok(Ssn(digits))
@@ -71,6 +74,31 @@ impl fmt::Debug for Ssn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The rules as they were written with `str` slices: the reference for the byte
+    /// comparisons of `Ssn::parse`.
+    fn plain(s: &str) -> Result<Ssn, IdError> {
+        let digits = digits_with_optional_dashes(s, 9, &[3, 6]).ok_or(IdError::SsnFormat)?;
+        let area = &digits[0..3];
+        if area == "000" || area == "666" || area.starts_with('9') {
+            return Err(IdError::SsnArea);
+        }
+        if &digits[3..5] == "00" {
+            return Err(IdError::SsnGroup);
+        }
+        if &digits[5..9] == "0000" {
+            return Err(IdError::SsnSerial);
+        }
+        Ok(Ssn(digits))
+    }
+
+    proptest! {
+        #[test]
+        fn parse_answers_like_the_plain_rules(s in "[0169-]{0,12}|[0-9]{3}-?[0-9]{2}-?[0-9]{4}") {
+            prop_assert_eq!(Ssn::parse(&s), plain(&s));
+        }
+    }
 
     #[test]
     fn accepts_plain_and_dashed() {
