@@ -317,6 +317,14 @@ fn non_blank(s: &str) -> Option<&str> {
 /// printable ASCII character.
 fn trim(s: &str) -> &str {
     let bytes = s.as_bytes();
+    // The usual value: already trimmed (text fields are read without their padding).
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => {
+            return s;
+        }
+        (None, _) => return s,
+        _ => {}
+    }
     let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
     let end = bytes
         .iter()
