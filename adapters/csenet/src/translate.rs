@@ -315,16 +315,22 @@ fn non_blank(s: &str) -> Option<&str> {
 /// mostly ASCII padded with spaces, so the spaces are cut byte by byte and
 /// `str::trim`'s Unicode look-up runs only when an end is something else than a
 /// printable ASCII character.
+#[inline]
 fn trim(s: &str) -> &str {
     let bytes = s.as_bytes();
-    // The usual value: already trimmed (text fields are read without their padding).
+    // The usual value: already trimmed (text fields are read without their padding),
+    // answered inline; the rest out of line.
     match (bytes.first(), bytes.last()) {
-        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => {
-            return s;
-        }
-        (None, _) => return s,
-        _ => {}
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        (None, _) => s,
+        _ => trim_ends(s),
     }
+}
+
+/// [`trim`] of a value with a space or a non-ASCII byte at an end.
+#[inline(never)]
+fn trim_ends(s: &str) -> &str {
+    let bytes = s.as_bytes();
     let start = bytes.iter().position(|&b| b != b' ').unwrap_or(bytes.len());
     let end = bytes
         .iter()
