@@ -332,6 +332,7 @@ impl Header {
         let before = errors.len();
         let mut r = HeaderReader {
             rec,
+            kind,
             ascii: if fast { printable_ascii(bytes) } else { None },
             errors,
         };
@@ -454,6 +455,8 @@ impl Header {
 
 struct HeaderReader<'a, 'e> {
     rec: Record<'a>,
+    /// The kind of header `rec` is read with (its layout is `kind.layout()`).
+    kind: HeaderKind,
     /// The whole header as `&str` when it is printable ASCII (see
     /// [`printable_ascii`]): the fast path of every field.
     ascii: Option<&'a str>,
@@ -462,11 +465,21 @@ struct HeaderReader<'a, 'e> {
 
 impl<'a> HeaderReader<'a, '_> {
     /// Field `i`'s untrimmed text, when the header is printable ASCII.
+    ///
+    /// Inlined with a constant `i` and the layouts named as the statics they are, the
+    /// field's range is a constant (for fields 1–96 the same in both layouts), rather
+    /// than looked up in the layout's table per field and record.
+    #[inline(always)]
     fn ascii_field(&self, i: usize) -> Option<&'a str> {
-        let field = self.rec.layout().fields.get(i)?;
+        let layout = match self.kind {
+            HeaderKind::Outbound => &OUTBOUND_HEADER,
+            HeaderKind::Inbound => &INBOUND_HEADER,
+        };
+        let field = layout.fields.get(i)?;
         self.ascii?.get(field.range())
     }
 
+    #[inline(always)]
     fn get<C: Codec>(&mut self, i: usize) -> C::Value {
         if let Some(v) = self.ascii_field(i).and_then(C::read_ascii) {
             return v;
