@@ -471,11 +471,7 @@ impl<'a> HeaderReader<'a, '_> {
     /// than looked up in the layout's table per field and record.
     #[inline(always)]
     fn ascii_field(&self, i: usize) -> Option<&'a str> {
-        let layout = match self.kind {
-            HeaderKind::Outbound => &OUTBOUND_HEADER,
-            HeaderKind::Inbound => &INBOUND_HEADER,
-        };
-        let field = layout.fields.get(i)?;
+        let field = self.layout().fields.get(i)?;
         self.ascii?.get(field.range())
     }
 
@@ -524,13 +520,41 @@ impl<'a> HeaderReader<'a, '_> {
         }
     }
 
+    /// The layout of the header being read, as the static it is (see `ascii_field`).
+    #[inline(always)]
+    fn layout(&self) -> &'static Layout {
+        match self.kind {
+            HeaderKind::Outbound => &OUTBOUND_HEADER,
+            HeaderKind::Inbound => &INBOUND_HEADER,
+        }
+    }
+
+    #[inline(always)]
     fn check(&mut self, i: usize) {
+        // Fast path: a literal field (the version, the overdue indicator) that holds its
+        // literal; anything else is decoded and reported by the checked read.
+        if let (Some(text), Some(field)) = (self.ascii_field(i), self.layout().fields.get(i))
+            && let ivd_fixed::FieldKind::Literal(literal) = field.kind
+            && text == literal
+        {
+            return;
+        }
         if let Err(e) = self.rec.value(i) {
             self.errors.push(relocate(e, "HEADER", 0));
         }
     }
 
+    #[inline(always)]
     fn number(&mut self, i: usize) -> u64 {
+        // Fast path: a number field of at most 19 digits, all digits (a blank or anything
+        // else goes to the checked read, which reports it).
+        if let (Some(text), Some(field)) = (self.ascii_field(i), self.layout().fields.get(i))
+            && matches!(field.kind, ivd_fixed::FieldKind::Number { .. })
+            && (1..=19).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_digit())
+        {
+            return text.bytes().fold(0u64, |v, b| v * 10 + u64::from(b - b'0'));
+        }
         match self.rec.number(i) {
             Ok(n) => n,
             Err(e) => {
