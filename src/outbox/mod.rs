@@ -200,24 +200,22 @@ pub async fn enqueue(
                 .fetch_optional(&mut **tx)
                 .await?
         }
+        // One call to sqlx's SQLite worker thread for both rows: every statement is a
+        // hand-off to that thread and back, and under load the hand-offs, not SQLite,
+        // set the latency. `changes()` is what the message insert changed (0 for a key
+        // the partner already has), read while the payload insert runs.
         DbTx::Sqlite(tx, _) => {
-            let sql = format!("{INSERT_MESSAGE} RETURNING id");
-            let id: Option<(i64,)> = bind_message!(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
-                .fetch_optional(&mut **tx)
-                .await?;
-            if let Some((id,)) = id {
-                sqlx::query(
-                    "INSERT INTO outbox_payloads (message_id, partner, idempotency_key, payload) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(id)
-                .bind(&message.partner)
-                .bind(&message.idempotency_key)
+            let sql = format!(
+                "{INSERT_MESSAGE}; \
+                 INSERT INTO outbox_payloads (message_id, partner, idempotency_key, payload) \
+                 SELECT id, $1, $3, $13 FROM outbox_messages \
+                 WHERE partner = $1 AND idempotency_key = $3 AND changes() = 1 \
+                 RETURNING message_id"
+            );
+            bind_message!(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
                 .bind(&payload)
-                .execute(&mut **tx)
-                .await?;
-            }
-            id
+                .fetch_optional(&mut **tx)
+                .await?
         }
     };
     if let Some((id,)) = inserted {
