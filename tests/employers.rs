@@ -34,6 +34,7 @@ on_both_backends!(
     an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order,
     the_same_file_twice_is_one_receipt_and_another_employers_fein_is_refused,
     an_upload_cut_off_by_a_crash_is_finished_at_the_next_start,
+    another_person_whose_hash_shares_the_index_prefix_is_not_a_duplicate,
 );
 
 const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
@@ -427,6 +428,21 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
             .unwrap()
             .is_empty()
     );
+    // The empty run took no batch number: the next transmission follows without a gap.
+    let mut tx = t.db.begin().await.unwrap();
+    let counter_sql = "SELECT last_value FROM serial_counters WHERE name = 'ndnh-batch'";
+    let (last_batch,): (i64,) = match &mut tx {
+        ivd_gateway::store::DbTx::Sqlite(c, _) => sqlx::query_as(counter_sql)
+            .fetch_one(&mut **c)
+            .await
+            .unwrap(),
+        ivd_gateway::store::DbTx::Postgres(c, _) => sqlx::query_as(counter_sql)
+            .fetch_one(&mut **c)
+            .await
+            .unwrap(),
+    };
+    tx.commit().await.unwrap();
+    assert_eq!(last_batch, sent[0].batch_number);
     assert!(
         wait_until(Duration::from_secs(10), || async {
             !support::published_files(&session.ndnh_out).is_empty()
@@ -740,5 +756,75 @@ async fn an_upload_cut_off_by_a_crash_is_finished_at_the_next_start(t: TestDb) {
     assert_eq!(rows.len(), 3_000, "every record judged exactly once");
     assert!(rows.iter().zip(1..).all(|(r, n)| r.record_no == n));
     gateway.stop().await;
+    t.cleanup().await;
+}
+
+/// The duplicate check finds earlier reports through an index keyed by the first 16
+/// characters of the keyed SSN hash (migration 0016). An earlier report of another person
+/// whose hash shares them (planted here: a real one takes billions of people) does not
+/// make a new report a duplicate; an earlier report of the same person still does.
+async fn another_person_whose_hash_shares_the_index_prefix_is_not_a_duplicate(t: TestDb) {
+    let employer = MockPartner::start(Behaviour::default()).await;
+    let session = Employers::start(&t, &employer).await;
+    let key = settings(&t, &employer).0.privacy.lookup_key().unwrap();
+    let batch = reports(2, usize::MAX, 31);
+    let (status, first) = session
+        .upload(w4_file(&batch), "application/vnd.ivd.newhire-w4")
+        .await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["summary"]["accepted"], 2, "{first}");
+    let first_id = first["receiptId"].as_str().unwrap().to_string();
+
+    // The first report now stands for a stranger who shares the person's prefix.
+    let hash = key.taxpayer_id_hash(batch[0].employee.ssn.expose());
+    let stranger = format!("{}{}", &hash[..16], "0".repeat(hash.len() - 16));
+    assert_ne!(stranger, hash);
+    let mut tx = t.db.begin().await.unwrap();
+    let changed = match &mut tx {
+        ivd_gateway::store::DbTx::Sqlite(c, _) => sqlx::query(
+            "UPDATE new_hire_records SET ssn_hash = $1 WHERE receipt_id = $2 AND record_no = 1",
+        )
+        .bind(&stranger)
+        .bind(&first_id)
+        .execute(&mut **c)
+        .await
+        .unwrap()
+        .rows_affected(),
+        ivd_gateway::store::DbTx::Postgres(c, _) => sqlx::query(
+            "UPDATE new_hire_records SET ssn_hash = $1 WHERE receipt_id = $2 AND record_no = 1",
+        )
+        .bind(&stranger)
+        .bind(&first_id)
+        .execute(&mut **c)
+        .await
+        .unwrap()
+        .rows_affected(),
+    };
+    tx.commit().await.unwrap();
+    assert_eq!(changed, 1);
+
+    // Both people again, in another order (another file).
+    let again = vec![batch[1].clone(), batch[0].clone()];
+    let (status, second) = session
+        .upload(w4_file(&again), "application/vnd.ivd.newhire-w4")
+        .await;
+    assert_eq!(status, 201, "{second}");
+    let second_id = second["receiptId"].as_str().unwrap();
+    let report: Value = session
+        .http
+        .get(session.url(&format!("/employer/v1/new-hires/{second_id}")))
+        .bearer_auth(&session.employer_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let records = report["records"].as_array().unwrap();
+    assert_eq!(records[0]["status"], "duplicate", "{report}");
+    assert_eq!(records[0]["duplicateOf"], format!("{first_id}/2"));
+    assert_eq!(records[1]["status"], "accepted", "{report}");
+
+    session.gateway.stop().await;
     t.cleanup().await;
 }

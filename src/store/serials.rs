@@ -23,3 +23,21 @@ pub async fn next(tx: &mut DbTx, name: &str) -> Result<i64, StoreError> {
     });
     Ok(value)
 }
+
+/// Undoes [`next`] of the same transaction when `value` went unused, so that the counter
+/// keeps no gap: the transaction still holds the counter (its row lock on PostgreSQL; the
+/// writer on SQLite), so nobody has taken a later number.
+pub async fn give_back(tx: &mut DbTx, name: &str, value: i64) -> Result<(), StoreError> {
+    on_tx!(tx, c => {
+        sqlx::query(
+            "UPDATE serial_counters SET last_value = last_value - 1 \
+             WHERE name = $1 AND last_value = $2",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}

@@ -38,6 +38,15 @@ pub const KIND: &str = "ndnh-transmission";
 /// The deadline kind of the R4 control record we expect back for each batch.
 pub const RETURN_KIND: &str = "ndnh-return";
 
+/// The counter of NDNH batch numbers.
+const BATCH_COUNTER: &str = "ndnh-batch";
+
+/// Transmissions share a transaction while it is younger than this. On SQLite each
+/// transaction waits its turn for the single writer, and a new-hire intake holds the writer
+/// about a second at a time: one transmission a turn fell behind a million-record intake
+/// (receipt after 46 s, the last file 12 s later).
+const FORWARD_TRANSACTION_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Working days NDNH has to answer a transmission (it enters data within two business
 /// days of receipt).
 const RETURN_WORKING_DAYS: u32 = 2;
@@ -72,8 +81,30 @@ impl NdnhForwarder {
             return Ok(Vec::new());
         };
         let mut done = Vec::new();
-        while let Some(forwarded) = self.forward_one(&partner, now).await? {
-            done.push(forwarded);
+        loop {
+            let mut tx = self.db.begin().await?;
+            let opened = std::time::Instant::now();
+            let mut batches = Vec::new();
+            let mut more = false;
+            while let Some(forwarded) = self.forward_one(&mut tx, &partner, now).await? {
+                batches.push(forwarded);
+                if opened.elapsed() >= FORWARD_TRANSACTION_AGE {
+                    more = true;
+                    break;
+                }
+            }
+            tx.commit().await?;
+            for forwarded in &batches {
+                tracing::info!(
+                    batch_number = forwarded.batch_number,
+                    records = forwarded.records,
+                    "NDNH transmission enqueued."
+                );
+            }
+            done.extend(batches);
+            if !more {
+                break;
+            }
         }
         if !done.is_empty() {
             self.dispatcher_wake.notify_waiters();
@@ -81,11 +112,17 @@ impl NdnhForwarder {
         Ok(done)
     }
 
-    async fn forward_one(&self, partner: &str, now: i64) -> Result<Option<Forwarded>, StoreError> {
+    /// Writes one transmission of the records not yet forwarded, in `tx`; `None` when
+    /// there were none.
+    async fn forward_one(
+        &self,
+        tx: &mut DbTx,
+        partner: &str,
+        now: i64,
+    ) -> Result<Option<Forwarded>, StoreError> {
         let limit = self.settings.employers.ndnh_batch_size as i64;
-        let mut tx = self.db.begin().await?;
-        let batch_number = serials::next(&mut tx, "ndnh-batch").await?;
-        let claimed = on_tx!(&mut tx, c => {
+        let batch_number = serials::next(tx, BATCH_COUNTER).await?;
+        let claimed = on_tx!(tx, c => {
             sqlx::query(
                 "UPDATE new_hire_records SET ndnh_batch = $1 \
                  WHERE status = 'accepted' AND ndnh_batch IS NULL AND (receipt_id, record_no) IN ( \
@@ -100,10 +137,12 @@ impl NdnhForwarder {
             .rows_affected()
         });
         if claimed == 0 {
-            // Rolled back: the counter keeps no gap for an empty batch.
+            // The counter keeps no gap for an empty batch (the transaction may hold
+            // batches already written, so it is not rolled back).
+            serials::give_back(tx, BATCH_COUNTER, batch_number).await?;
             return Ok(None);
         }
-        let rows: Vec<(String, i64, Vec<u8>)> = on_tx!(&mut tx, c => {
+        let rows: Vec<(String, i64, Vec<u8>)> = on_tx!(tx, c => {
             sqlx::query_as(
                 "SELECT receipt_id, record_no, w4 FROM new_hire_records WHERE ndnh_batch = $1 \
                  ORDER BY receipt_id, record_no",
@@ -167,8 +206,8 @@ impl NdnhForwarder {
             run_at: now,
             replay_of: None,
         };
-        let message_id = outbox::enqueue(&mut tx, &message, now).await?.id();
-        on_tx!(&mut tx, c => {
+        let message_id = outbox::enqueue(tx, &message, now).await?.id();
+        on_tx!(tx, c => {
             sqlx::query(
                 "INSERT INTO ndnh_batches (batch_number, record_count, message_id, created_at) VALUES ($1, $2, $3, $4)",
             )
@@ -181,7 +220,7 @@ impl NdnhForwarder {
             .rows_affected()
         });
         deadlines::expect(
-            &mut tx,
+            tx,
             &Expectation {
                 partner,
                 message_id: Some(message_id),
@@ -194,7 +233,7 @@ impl NdnhForwarder {
         )
         .await?;
         events::append(
-            &mut tx,
+            tx,
             &NewEvent {
                 kind: "newhire.forwarded",
                 partner: Some(partner),
@@ -205,12 +244,6 @@ impl NdnhForwarder {
             now,
         )
         .await?;
-        tx.commit().await?;
-        tracing::info!(
-            batch_number,
-            records = written,
-            "NDNH transmission enqueued."
-        );
         Ok(Some(Forwarded {
             batch_number,
             records: written,
