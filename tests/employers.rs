@@ -170,6 +170,19 @@ impl Employers {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// The per-record report of a receipt, as the employer reads it.
+    async fn report(&self, receipt_id: &str) -> Value {
+        self.http
+            .get(self.url(&format!("/employer/v1/new-hires/{receipt_id}")))
+            .bearer_auth(&self.employer_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     async fn events(&self) -> Vec<Value> {
         let response = self
             .http
@@ -224,6 +237,30 @@ fn w4_file(reports: &[NewHire]) -> Vec<u8> {
     writer.finish().unwrap()
 }
 
+/// Runs a statement of the test's own (text parameters) in its own transaction, on either
+/// backend; returns the rows it changed.
+async fn execute(t: &TestDb, sql: &str, params: &[&str]) -> u64 {
+    let mut tx = t.db.begin().await.unwrap();
+    let changed = match &mut tx {
+        ivd_gateway::store::DbTx::Sqlite(c, _) => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+            for param in params {
+                query = query.bind(param.to_string());
+            }
+            query.execute(&mut **c).await.unwrap().rows_affected()
+        }
+        ivd_gateway::store::DbTx::Postgres(c, _) => {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+            for param in params {
+                query = query.bind(param.to_string());
+            }
+            query.execute(&mut **c).await.unwrap().rows_affected()
+        }
+    };
+    tx.commit().await.unwrap();
+    changed
+}
+
 /// Replaces the SSN of the `record`-th (1-based) W4 record of a CR LF file.
 fn spoil_ssn(file: &mut [u8], record: usize) {
     let start = (record - 1) * 803 + 2;
@@ -270,16 +307,7 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
     }
 
     // The receipt names the bad record, its field, position and code — never the value.
-    let report: Value = session
-        .http
-        .get(session.url(&format!("/employer/v1/new-hires/{receipt_id}")))
-        .bearer_auth(&session.employer_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = session.report(&receipt_id).await;
     let records = report["records"].as_array().unwrap();
     assert_eq!(records.len(), 6);
     let bad = &records[3];
@@ -712,22 +740,13 @@ async fn an_upload_cut_off_by_a_crash_is_finished_at_the_next_start(t: TestDb) {
     intake.process(&receipt_id, now).await.unwrap();
     // Undo the "complete" so that the state is the one a crash leaves, and restore the file.
     std::fs::write(&probe, &full).unwrap();
-    let mut tx = t.db.begin().await.unwrap();
     for sql in [
         "UPDATE new_hire_receipts SET state = 'processing', completed_at = NULL",
         "UPDATE inbound_receipts SET state = 'stored', processed_at = NULL, outcome = NULL",
         "DELETE FROM events WHERE kind = 'newhire.received'",
     ] {
-        match &mut tx {
-            ivd_gateway::store::DbTx::Sqlite(c, _) => {
-                sqlx::query(sql).execute(&mut **c).await.unwrap();
-            }
-            ivd_gateway::store::DbTx::Postgres(c, _) => {
-                sqlx::query(sql).execute(&mut **c).await.unwrap();
-            }
-        }
+        execute(&t, sql, &[]).await;
     }
-    tx.commit().await.unwrap();
     let before = newhire::summary(&t.db, &receipt_id).await.unwrap().unwrap();
     assert_eq!(
         (before.state.as_str(), before.records),
@@ -779,28 +798,12 @@ async fn another_person_whose_hash_shares_the_index_prefix_is_not_a_duplicate(t:
     let hash = key.taxpayer_id_hash(batch[0].employee.ssn.expose());
     let stranger = format!("{}{}", &hash[..16], "0".repeat(hash.len() - 16));
     assert_ne!(stranger, hash);
-    let mut tx = t.db.begin().await.unwrap();
-    let changed = match &mut tx {
-        ivd_gateway::store::DbTx::Sqlite(c, _) => sqlx::query(
-            "UPDATE new_hire_records SET ssn_hash = $1 WHERE receipt_id = $2 AND record_no = 1",
-        )
-        .bind(&stranger)
-        .bind(&first_id)
-        .execute(&mut **c)
-        .await
-        .unwrap()
-        .rows_affected(),
-        ivd_gateway::store::DbTx::Postgres(c, _) => sqlx::query(
-            "UPDATE new_hire_records SET ssn_hash = $1 WHERE receipt_id = $2 AND record_no = 1",
-        )
-        .bind(&stranger)
-        .bind(&first_id)
-        .execute(&mut **c)
-        .await
-        .unwrap()
-        .rows_affected(),
-    };
-    tx.commit().await.unwrap();
+    let changed = execute(
+        &t,
+        "UPDATE new_hire_records SET ssn_hash = $1 WHERE receipt_id = $2 AND record_no = 1",
+        &[&stranger, &first_id],
+    )
+    .await;
     assert_eq!(changed, 1);
 
     // Both people again, in another order (another file).
@@ -810,16 +813,7 @@ async fn another_person_whose_hash_shares_the_index_prefix_is_not_a_duplicate(t:
         .await;
     assert_eq!(status, 201, "{second}");
     let second_id = second["receiptId"].as_str().unwrap();
-    let report: Value = session
-        .http
-        .get(session.url(&format!("/employer/v1/new-hires/{second_id}")))
-        .bearer_auth(&session.employer_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = session.report(second_id).await;
     let records = report["records"].as_array().unwrap();
     assert_eq!(records[0]["status"], "duplicate", "{report}");
     assert_eq!(records[0]["duplicateOf"], format!("{first_id}/2"));
