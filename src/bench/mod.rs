@@ -838,7 +838,7 @@ impl ScratchDatabase {
         let _ = server.close().await;
         Ok(ScratchDatabase {
             backend: "postgres",
-            url: with_database(database, &name),
+            url: crate::store::postgres_url_with_database(database, &name),
             postgres: Some((database.to_string(), name)),
         })
     }
@@ -882,25 +882,6 @@ async fn connect_retrying(url: &str) -> anyhow::Result<sqlx::PgConnection> {
     }
 }
 
-/// `server_url` with its database name replaced by `database` (query kept).
-fn with_database(server_url: &str, database: &str) -> String {
-    let (base, query) = match server_url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (server_url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut url = format!("{}/{}", &base[..path_start], database);
-    if let Some(q) = query {
-        url.push('?');
-        url.push_str(q);
-    }
-    url
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -916,15 +897,6 @@ mod tests {
         assert_eq!(Percentiles::of(&mut []), None);
         let one = Percentiles::of(&mut [7.0]).unwrap();
         assert_eq!((one.p50, one.p99), (7.0, 7.0));
-    }
-
-    #[test]
-    fn the_scratch_database_replaces_only_the_name() {
-        assert_eq!(
-            with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
-            "postgres://u@h:5432/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 
     #[test]

@@ -362,3 +362,40 @@ pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+/// `server_url` (a PostgreSQL URL) with its database name replaced by `database`, any query
+/// kept: how the load driver and the tests reach a scratch database on the same server.
+pub fn postgres_url_with_database(server_url: &str, database: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server_url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut url = format!("{}/{}", &base[..path_start], database);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::postgres_url_with_database;
+
+    #[test]
+    fn a_scratch_database_replaces_only_the_name() {
+        assert_eq!(
+            postgres_url_with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
+            "postgres://u@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            postgres_url_with_database("postgres://u@h", "x"),
+            "postgres://u@h/x"
+        );
+    }
+}

@@ -54,25 +54,6 @@ fn random_suffix() -> String {
     hex::encode(bytes)
 }
 
-fn with_database(server_url: &str, database: &str) -> String {
-    // Replace the path part (the database name) of the server URL, keep any query.
-    let (base, query) = match server_url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (server_url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut url = format!("{}/{}", &base[..path_start], database);
-    if let Some(q) = query {
-        url.push('?');
-        url.push_str(q);
-    }
-    url
-}
-
 impl TestDb {
     /// A new SQLite file in a temporary directory.
     pub async fn sqlite() -> TestDb {
@@ -116,7 +97,7 @@ impl TestDb {
                 .expect("create test database");
         }
         admin.close().await;
-        let url = with_database(&server, &name);
+        let url = ivd_gateway::store::postgres_url_with_database(&server, &name);
         let db = Db::connect(&url).await.expect("test database connects");
         db.migrate().await.expect("postgres migrates");
         Some(
