@@ -7,7 +7,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,23 +14,16 @@ use ivd_gateway::outbox;
 use ivd_gateway::outbox::store::{self, ListFilter};
 use ivd_gateway::store::{Db, now_ms};
 use support::{
-    Backend, Behaviour, MockPartner, TestDb, assert_per_key_order, test_message, wait_until,
+    Backend, Behaviour, GatewayProcess, MockPartner, TestDb, assert_per_key_order, test_message,
+    wait_until,
 };
 
 const LEASE_SECS: u64 = 6;
 
-/// A gateway process started from the real binary.
-struct GatewayProcess {
-    child: Child,
-}
-
-impl GatewayProcess {
-    fn start(dir: &Path, db_url: &str, endpoint: &str, worker: &str) -> GatewayProcess {
-        let config = dir.join(format!("{worker}.toml"));
-        std::fs::write(
-            &config,
-            format!(
-                r#"
+/// A gateway process from the real binary, on `db_url`, delivering to `endpoint`.
+fn start_gateway(dir: &Path, db_url: &str, endpoint: &str, worker: &str) -> GatewayProcess {
+    let config = format!(
+        r#"
 [database]
 url = "{db_url}"
 [server]
@@ -57,53 +49,11 @@ transport = {{ type = "https", endpoint = "{endpoint}", allow_plaintext = true, 
 retry = {{ min_delay_ms = 10, max_delay_ms = 200, max_attempts = 100, max_age_secs = 3600 }}
 circuit = {{ failure_threshold = 1000, cooldown_secs = 1 }}
 "#,
-                tls = dir.join("tls").display(),
-                // The test's own handle (which enqueued the messages) seals with these.
-                keys = dir.parent().unwrap_or(dir).join("keys/data").display(),
-            ),
-        )
-        .expect("write config");
-        let log = std::fs::File::create(dir.join(format!("{worker}.log"))).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
-            // Relative defaults (the look-up key, the spool) land in the test's directory.
-            .current_dir(dir)
-            .arg("--config")
-            .arg(&config)
-            .arg("serve")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("the gateway binary starts");
-        GatewayProcess { child }
-    }
-
-    fn sigkill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    fn sigterm_and_wait(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        for _ in 0..300 {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        self.child.kill().ok();
-        panic!("the gateway did not stop within 15 s of SIGTERM");
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+        tls = dir.join("tls").display(),
+        // The test's own handle (which enqueued the messages) seals with these.
+        keys = dir.parent().unwrap_or(dir).join("keys/data").display(),
+    );
+    GatewayProcess::start(dir, worker, &config)
 }
 
 async fn enqueue_messages(db: &Db, messages: u64, keys: u64) {
@@ -166,8 +116,7 @@ async fn sigkill_mid_delivery_then_restart_loses_nothing(backend: Backend) {
     let mut kills = 0;
     let mut running_at_kill = 0;
     for (round, kill_at) in [60usize, 160, 260].into_iter().enumerate() {
-        let gateway =
-            GatewayProcess::start(&dir, &t.url, &partner.endpoint(), &format!("gw-{round}"));
+        let gateway = start_gateway(&dir, &t.url, &partner.endpoint(), &format!("gw-{round}"));
         let reached = wait_until(Duration::from_secs(60), || async {
             partner.applied_count() >= kill_at
         })
@@ -181,7 +130,7 @@ async fn sigkill_mid_delivery_then_restart_loses_nothing(backend: Backend) {
         kills += 1;
         running_at_kill += count_state(&t.db, "running").await;
     }
-    let final_gateway = GatewayProcess::start(&dir, &t.url, &partner.endpoint(), "gw-final");
+    let final_gateway = start_gateway(&dir, &t.url, &partner.endpoint(), "gw-final");
     let all = wait_until(Duration::from_secs(90), || async {
         partner.applied_count() as u64 >= MESSAGES
             && count_state(&t.db, "delivered").await as u64 == MESSAGES
@@ -255,8 +204,8 @@ async fn two_gateways_on_one_postgres_deliver_everything_once() {
         ..Behaviour::default()
     })
     .await;
-    let first = GatewayProcess::start(&dir, &t.url, &partner.endpoint(), "gw-a");
-    let second = GatewayProcess::start(&dir, &t.url, &partner.endpoint(), "gw-b");
+    let first = start_gateway(&dir, &t.url, &partner.endpoint(), "gw-a");
+    let second = start_gateway(&dir, &t.url, &partner.endpoint(), "gw-b");
     const MESSAGES: u64 = 1000;
     enqueue_messages(&t.db, MESSAGES, 50).await;
     let all = wait_until(Duration::from_secs(120), || async {

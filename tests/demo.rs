@@ -37,7 +37,7 @@ async fn the_demo_shows_every_exchange_on_the_dashboard() {
             let _ = lines.send(line);
         }
     });
-    let _process = GatewayProcess(child);
+    let _process = GatewayProcess::adopt(child);
     let mut told = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     while !told

@@ -9,10 +9,10 @@ mod support;
 use std::time::Duration;
 
 use support::faults::{
-    FaultPartner, Load, Mode, Proc, Scale, assert_exactly_once, delivered, process_config,
-    procs_dir, state_partner_toml, stuck_leases, wait_applied,
+    FaultPartner, Load, Mode, Scale, assert_exactly_once, delivered, process_config, procs_dir,
+    state_partner_toml, stuck_leases, wait_applied,
 };
-use support::{Backend, TestDb, wait_until};
+use support::{Backend, GatewayProcess, TestDb, wait_until};
 
 /// Short (the shortest the gateway accepts with a 1 s partner time-out), so that the leases
 /// of a killed process come back within the run.
@@ -59,7 +59,7 @@ async fn killed_again_and_again_mid_delivery_loses_nothing(backend: Backend) {
 
     let mut in_flight_at_kills = 0;
     for round in 0..kills {
-        let gateway = Proc::start(
+        let gateway = GatewayProcess::start(
             &dir,
             &format!("gw-{round}"),
             &config(&format!("gw-{round}")),
@@ -79,7 +79,7 @@ async fn killed_again_and_again_mid_delivery_loses_nothing(backend: Backend) {
         in_flight_at_kills += running(&t.db).await;
     }
     let enqueued_during_kills = load.enqueued();
-    let mut last = Proc::start(&dir, "gw-final", &config("gw-final"));
+    let mut last = GatewayProcess::start(&dir, "gw-final", &config("gw-final"));
     // Still under load for a while after the last restart, then the load stops.
     let target = partner.applied_count() + 100;
     wait_applied(

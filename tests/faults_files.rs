@@ -21,10 +21,10 @@ use ivd_model::Fein;
 use ivd_newhire::Format;
 use ivd_newhire::generate::Generator;
 use support::faults::{
-    Load, Proc, Scale, delivered, load_key, partner_down_changes, process_config, procs_dir,
+    Load, Scale, delivered, load_key, partner_down_changes, process_config, procs_dir,
     stuck_leases, wait_alert_changes,
 };
-use support::{TestDb, gateway_settings, http_partner, wait_until};
+use support::{GatewayProcess, TestDb, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(
     a_gateway_killed_while_picking_up_a_big_drop_directory_takes_each_file_once,
@@ -123,7 +123,7 @@ pickup = {{ directory = "{}", channel = "files", interval_secs = 1, settle_secs 
 
     let processed = incoming.join("processed");
     for round in 0..kills {
-        let gateway = Proc::start(
+        let gateway = GatewayProcess::start(
             &dir,
             &format!("gw-{round}"),
             &config(&format!("gw-{round}")),
@@ -141,7 +141,7 @@ pickup = {{ directory = "{}", channel = "files", interval_secs = 1, settle_secs 
         );
         gateway.sigkill();
     }
-    let mut last = Proc::start(&dir, "gw-final", &config("gw-final"));
+    let mut last = GatewayProcess::start(&dir, "gw-final", &config("gw-final"));
     let target = files_in(&processed).len() + 50;
     assert!(
         wait_until(Duration::from_secs(120), || async {

@@ -14,10 +14,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::faults::{
-    FaultPartner, Load, Mode, Proc, Scale, assert_exactly_once, delivered, process_config,
-    procs_dir, state_partner_toml, wait_applied,
+    FaultPartner, Load, Mode, Scale, assert_exactly_once, delivered, process_config, procs_dir,
+    state_partner_toml, wait_applied,
 };
-use support::{TestDb, wait_until};
+use support::{GatewayProcess, TestDb, wait_until};
 
 /// One PostgreSQL fault at a time in this binary.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -69,7 +69,7 @@ fn gateway_url(t: &TestDb) -> String {
 /// what both scenarios disturb.
 struct GatewayUnderLoad {
     partner: FaultPartner,
-    gateway: Proc,
+    gateway: GatewayProcess,
     load: Load,
 }
 
@@ -77,7 +77,7 @@ impl GatewayUnderLoad {
     async fn start(t: &TestDb) -> GatewayUnderLoad {
         let scratch = t.scratch_dir();
         let partner = FaultPartner::start(Mode::Slow(Duration::from_millis(10))).await;
-        let gateway = Proc::start(
+        let gateway = GatewayProcess::start(
             &procs_dir(&scratch),
             "gw",
             &process_config(

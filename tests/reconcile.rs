@@ -9,7 +9,7 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use ivd_gateway::reconcile::settings::JobSettings;
 use ivd_gateway::store::tokens::{self, Role};
 use ivd_gateway::store::{Db, cases, now_ms, requests};
 use serde_json::{Value, json};
-use support::{TestDb, gateway_settings, http_partner, test_message, wait_until};
+use support::{GatewayProcess, TestDb, gateway_settings, http_partner, test_message, wait_until};
 
 on_both_backends!(
     the_ack_job_reports_exactly_the_overdue_answers_and_reminds_once,
@@ -865,18 +865,10 @@ async fn the_cli_lists_jobs_and_runs_one_with_its_exit_status(t: TestDb) {
     t.cleanup().await;
 }
 
-/// A gateway process with a schedule of every second.
-struct GatewayProcess {
-    child: Child,
-}
-
-impl GatewayProcess {
-    fn start(dir: &Path, db_url: &str, worker: &str) -> GatewayProcess {
-        let config = dir.join(format!("{worker}.toml"));
-        std::fs::write(
-            &config,
-            format!(
-                r#"
+/// A gateway process from the real binary, with a schedule of every second.
+fn start_gateway(dir: &Path, db_url: &str, worker: &str) -> GatewayProcess {
+    let config = format!(
+        r#"
 [database]
 url = {url}
 [server]
@@ -897,31 +889,10 @@ dead_after_secs = 3
 [reconcile.jobs.outbox-health]
 schedule = "* * * * * *"
 "#,
-                url = toml_string(db_url),
-                tls = toml_string(&dir.join("tls").display().to_string()),
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.join(format!("{worker}.log"))).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
-            .current_dir(dir)
-            .arg("--config")
-            .arg(&config)
-            .arg("serve")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("the gateway binary starts");
-        GatewayProcess { child }
-    }
-}
-
-impl Drop for GatewayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+        url = toml_string(db_url),
+        tls = toml_string(&dir.join("tls").display().to_string()),
+    );
+    GatewayProcess::start(dir, worker, &config)
 }
 
 /// Scheduled runs of outbox-health: tick → (runs of that tick, worker of the first).
@@ -942,8 +913,8 @@ async fn two_gateways_on_one_postgresql_run_each_tick_once_and_the_survivor_take
         return;
     };
     let dir = t.scratch_dir();
-    let mut a = Some(GatewayProcess::start(&dir, &t.url, "gw-a"));
-    let mut b = Some(GatewayProcess::start(&dir, &t.url, "gw-b"));
+    let mut a = Some(start_gateway(&dir, &t.url, "gw-a"));
+    let mut b = Some(start_gateway(&dir, &t.url, "gw-b"));
     assert!(
         wait_until(Duration::from_secs(60), || async {
             scheduled_runs(&t.db).await.len() >= 6

@@ -652,7 +652,7 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 200, max_attempts = 5 }}
     )
     .await
     .unwrap();
-    let process = GatewayProcess::start(&dir, &config);
+    let process = GatewayProcess::start(&dir, "gateway", &config);
     assert!(wait_ready(api_port).await, "the gateway is up");
     let api = format!("http://127.0.0.1:{api_port}");
     let http = reqwest::Client::new();

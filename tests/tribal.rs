@@ -458,6 +458,7 @@ impl Side {
     fn start(&self, other: &Side, pki: &Path, cert: &Path, key: &Path) -> GatewayProcess {
         GatewayProcess::start(
             &self.dir,
+            "gateway",
             &format!(
                 r#"
 [database]

@@ -39,6 +39,7 @@ fn start(
 ) -> GatewayProcess {
     GatewayProcess::start(
         &me.dir,
+        "gateway",
         &format!(
             r#"
 [database]

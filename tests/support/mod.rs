@@ -474,21 +474,27 @@ pub fn free_port() -> u16 {
 }
 
 /// A gateway running as its own process (`ivd-gateway --config FILE serve`), killed when
-/// the test ends, early or not.
-pub struct GatewayProcess(pub std::process::Child);
+/// the test ends, early or not; a failing test shows the end of its log.
+pub struct GatewayProcess {
+    child: std::process::Child,
+    log: Option<PathBuf>,
+}
 
 impl GatewayProcess {
-    /// Writes `config` to `dir/gateway.toml` and starts the gateway in `dir` (relative
+    /// Writes `config` to `dir/<name>.toml` and starts the gateway in `dir` (relative
     /// defaults such as the look-up key and the spool land there), its log in
-    /// `dir/gateway.log`.
-    pub fn start(dir: &std::path::Path, config: &str) -> GatewayProcess {
+    /// `dir/<name>.log`.
+    pub fn start(dir: &std::path::Path, name: &str, config: &str) -> GatewayProcess {
         use std::process::{Command, Stdio};
         std::fs::create_dir_all(dir).unwrap();
-        let file = dir.join("gateway.toml");
+        let file = dir.join(format!("{name}.toml"));
         std::fs::write(&file, config).unwrap();
-        let log = std::fs::File::create(dir.join("gateway.log")).unwrap();
+        let log_path = dir.join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_ivd-gateway"))
             .current_dir(dir)
+            // The gateway reads `IVD_*` variables as settings; the fault suite's is not one.
+            .env_remove("IVD_FAULT_SCALE")
             .arg("--config")
             .arg(&file)
             .arg("serve")
@@ -496,15 +502,63 @@ impl GatewayProcess {
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
-            .expect("gateway starts");
-        GatewayProcess(child)
+            .expect("the gateway binary starts");
+        GatewayProcess {
+            child,
+            log: Some(log_path),
+        }
+    }
+
+    /// A gateway process the test started itself (another subcommand, say).
+    pub fn adopt(child: std::process::Child) -> GatewayProcess {
+        GatewayProcess { child, log: None }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process is still running (it did not exit on its own).
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    pub fn sigkill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// SIGTERM, then waits (bounded) for a clean exit.
+    pub fn sigterm_and_wait(mut self) -> std::process::ExitStatus {
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..600 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the gateway did not stop within 30 s of SIGTERM");
     }
 }
 
 impl Drop for GatewayProcess {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // A failing test's scratch directory is deleted with it: show what the gateway said.
+        if let (true, Some(log)) = (std::thread::panicking(), &self.log) {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(20).collect();
+            eprintln!(
+                "--- last lines of {}:\n{}",
+                log.display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            );
+        }
     }
 }
 
