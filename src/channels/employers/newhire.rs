@@ -3,9 +3,10 @@
 //! # Invariants
 //! - **Raw bytes first.** The upload is in a fsynced spool file with a receipt row before
 //!   the first record is read ([`crate::intake::spool`]).
-//! - **Memory does not grow with the file.** A reader thread parses the spool file and
-//!   hands records over in chunks through a bounded channel; each chunk is judged and
-//!   committed in one transaction, with the receipt's checkpoint (`records_done`).
+//! - **Memory does not grow with the file.** A reader thread parses, judges and seals the
+//!   spool file's records and hands them over in chunks through a bounded channel; a
+//!   transaction writes whole chunks (up to `TRANSACTION_RECORDS` or
+//!   `TRANSACTION_AGE`) and commits them with the receipt's checkpoint (`records_done`).
 //! - **A crash loses nothing and applies nothing twice.** A resumed run skips the records
 //!   up to the checkpoint; records are keyed by (receipt, record number).
 //! - **Scope.** A record whose FEIN is not one the uploader may report for is refused
