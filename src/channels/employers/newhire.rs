@@ -257,7 +257,9 @@ impl NewHireIntake {
                     chunk.push(outcome);
                     if chunk.len() == CHUNK {
                         let judged = intake.judge_chunk(&spooled_id, &scope, &mut chunk);
-                        if sender.blocking_send(judged).is_err() {
+                        // After a failure the writer stops: so does the reader.
+                        let failed = judged.is_err();
+                        if sender.blocking_send(judged).is_err() || failed {
                             return Ok(());
                         }
                     }
@@ -272,29 +274,22 @@ impl NewHireIntake {
             // so a crash resumes after the last committed chunk.
             let mut open: Option<(DbTx, usize, std::time::Instant)> = None;
             while let Some(chunk) = chunks.recv().await {
-                let chunk = match chunk {
-                    Ok(chunk) => chunk,
-                    Err(error) => {
-                        chunks.close();
-                        let _ = reader.await;
-                        return Err(error.into());
+                let step = async {
+                    let chunk = chunk?;
+                    let (tx, records, opened) = match open.as_mut() {
+                        Some(open) => open,
+                        None => open.insert((self.db.begin().await?, 0, std::time::Instant::now())),
+                    };
+                    *records += chunk.len();
+                    self.apply_chunk(tx, receipt_id, chunk, now).await?;
+                    if (*records >= TRANSACTION_RECORDS || opened.elapsed() >= TRANSACTION_AGE)
+                        && let Some((tx, _, _)) = open.take()
+                    {
+                        tx.commit().await?;
                     }
+                    Ok::<(), NewHireError>(())
                 };
-                let (tx, records, opened) = match open.as_mut() {
-                    Some(open) => open,
-                    None => open.insert((self.db.begin().await?, 0, std::time::Instant::now())),
-                };
-                *records += chunk.len();
-                let applied = self.apply_chunk(tx, receipt_id, chunk, now).await;
-                let full = *records >= TRANSACTION_RECORDS || opened.elapsed() >= TRANSACTION_AGE;
-                let committed = match applied {
-                    Ok(()) if full => match open.take() {
-                        Some((tx, _, _)) => tx.commit().await.map_err(NewHireError::from),
-                        None => Ok(()),
-                    },
-                    other => other,
-                };
-                if let Err(error) = committed {
+                if let Err(error) = step.await {
                     chunks.close();
                     let _ = reader.await;
                     return Err(error);
@@ -673,7 +668,8 @@ async fn accepted_reports(
         let rows: Vec<(String, String, String, String, i64)> = on_tx!(tx, c => {
             // Through `new_hire_by_person`, keyed by the hash's first 16 characters: the
             // expression is the index's, word for word. A row of another person who shares
-            // the prefix is dropped below.
+            // the prefix comes back too, filed under its own whole hash, which no record
+            // of the chunk looks up.
             let mut select = sqlx::QueryBuilder::new(
                 "SELECT ssn_hash, fein, hire_date, receipt_id, record_no FROM new_hire_records \
                  WHERE status = 'accepted' AND substr(ssn_hash, 1, 16) IN (",
@@ -685,11 +681,7 @@ async fn accepted_reports(
             select.push(")");
             select.build_query_as().fetch_all(c).await?
         });
-        let wanted: std::collections::HashSet<&str> = part.iter().map(String::as_str).collect();
         for (hash, fein, hire, receipt, record) in rows {
-            if !wanted.contains(hash.as_str()) {
-                continue;
-            }
             if let Ok(date) =
                 time::Date::parse(&hire, &time::format_description::well_known::Iso8601::DATE)
             {
