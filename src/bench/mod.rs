@@ -393,8 +393,14 @@ async fn drive(
         .await
         .context("starting the gateway")?;
     let wake = gateway.state.dispatcher_wake.clone();
+    // From here on the driver writes as the state-system API does: through the gateway's
+    // own database handle. A handle of its own would be, on SQLite, a second connection
+    // competing with the gateway's writer for the file's write lock, and SQLite's busy
+    // handler sleeps 1, 2, 5, 10, 15... ms between tries: the latency would measure those
+    // sleeps, not the outbox.
+    let gateway_db = gateway.state.db.clone();
     let producer = {
-        let db = db.clone();
+        let db = gateway_db.clone();
         let payload = payload.clone();
         let (from, to, keys) = (preload, options.messages, options.ordering_keys);
         tokio::spawn(async move {
@@ -431,7 +437,18 @@ async fn drive(
                 .latency_rate
                 .unwrap_or(throughput.per_second / 2.0)
                 .max(1.0);
-            Some(latency_phase(options, &db, &gateway, sink, rate, &payload, &mut extra).await?)
+            Some(
+                latency_phase(
+                    options,
+                    &gateway_db,
+                    &gateway,
+                    sink,
+                    rate,
+                    &payload,
+                    &mut extra,
+                )
+                .await?,
+            )
         };
         anyhow::Ok((throughput, latency))
     }
