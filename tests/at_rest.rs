@@ -397,14 +397,17 @@ async fn seed(db: &Db) {
     let mut message = test_message("state-06", "k", 1, 5, 1);
     message.payload = CP_SSN.as_bytes().to_vec();
     outbox::enqueue(&mut tx, &message, 1).await.unwrap();
-    ivd_gateway::on_tx!(&mut tx, c => {
+    // The macro hands the unit's connection over with `?`: an async block to return to.
+    async { Ok::<_, StoreError>(ivd_gateway::on_tx!(&mut tx, c => {
         sqlx::query("INSERT INTO cases (case_id, version, snapshot, updated_at) VALUES ('C-OLD', 1, $1, 1)")
             .bind(json!({ "ssn": NCP_SSN }).to_string())
             .execute(c)
             .await
             .unwrap()
             .rows_affected()
-    });
+    })) }
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     intake::receive(
         db,
@@ -515,13 +518,16 @@ async fn a_sealed_value_moved_to_another_row_does_not_open_and_a_missing_key_is_
         .await
         .unwrap();
     // Someone with write access to the database copies A's sealed snapshot into B.
-    ivd_gateway::on_tx!(&mut tx, c => {
+    // The macro hands the unit's connection over with `?`: an async block to return to.
+    async { Ok::<_, StoreError>(ivd_gateway::on_tx!(&mut tx, c => {
         sqlx::query("UPDATE cases SET snapshot = (SELECT snapshot FROM cases WHERE case_id = 'C-A') WHERE case_id = 'C-B'")
             .execute(c)
             .await
             .unwrap()
             .rows_affected()
-    });
+    })) }
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     match cases::get(&t.db, "C-B").await {
         Err(StoreError::Sealed {

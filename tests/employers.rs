@@ -247,7 +247,11 @@ async fn execute(t: &TestDb, sql: &str, params: &[&str]) -> u64 {
             for param in params {
                 query = query.bind(param.to_string());
             }
-            query.execute(&mut **c).await.unwrap().rows_affected()
+            query
+                .execute(c.connection().await.unwrap())
+                .await
+                .unwrap()
+                .rows_affected()
         }
         ivd_gateway::store::DbTx::Postgres(c, _) => {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
@@ -461,7 +465,7 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
     let counter_sql = "SELECT last_value FROM serial_counters WHERE name = 'ndnh-batch'";
     let (last_batch,): (i64,) = match &mut tx {
         ivd_gateway::store::DbTx::Sqlite(c, _) => sqlx::query_as(counter_sql)
-            .fetch_one(&mut **c)
+            .fetch_one(c.connection().await.unwrap())
             .await
             .unwrap(),
         ivd_gateway::store::DbTx::Postgres(c, _) => sqlx::query_as(counter_sql)

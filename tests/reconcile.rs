@@ -384,12 +384,15 @@ async fn plant(
     .await
     .unwrap()
     .id();
-    ivd_gateway::on_tx!(&mut tx, c => {
+    // The macro hands the unit's connection over with `?`: an async block to return to.
+    async { Ok::<_, ivd_gateway::store::StoreError>(ivd_gateway::on_tx!(&mut tx, c => {
         sqlx::query("UPDATE outbox_messages SET state = $1, run_at = $2, lease_expires_at = $3, finalized_at = $4, attempt = $5 WHERE id = $6")
             .bind(state).bind(run_at).bind(lease_expires_at).bind(finalized_at)
             .bind(i64::from(state != "pending")).bind(id)
             .execute(c).await.unwrap().rows_affected()
-    });
+    })) }
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }

@@ -220,3 +220,56 @@ async fn a_long_transaction_commits_on_its_own_even_with_others_waiting() {
     assert_eq!(committed_keys(&t.db).await, ["case-1", "case-2"]);
     t.cleanup().await;
 }
+
+/// Runs `sql` as the transaction's next statement (a unit that has not written yet opens
+/// its savepoint in the same call, as the outbox's own statements do).
+async fn run_statement(
+    tx: &mut ivd_gateway::store::DbTx,
+    sql: &str,
+) -> Result<u64, ivd_gateway::store::StoreError> {
+    let sql = tx.opening(sql).into_owned();
+    Ok(ivd_gateway::on_tx!(tx, c => {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await?.rows_affected()
+    }))
+}
+
+#[tokio::test]
+async fn requests_that_fail_in_a_shared_group_undo_only_their_own_writes() {
+    let t = sqlite_with_open_groups().await;
+    let mut holder = t.db.begin().await.unwrap();
+    outbox::enqueue(&mut holder, &test_message(P, "case-1", 1, 5, 0), 0)
+        .await
+        .unwrap();
+    // Behind the holder, in this order: a request that commits; one that writes, then
+    // fails (its savepoint was opened in the call that released the previous one's);
+    // one whose very first statement fails (in the call that opens its savepoint); one
+    // that commits.
+    let commits = queue_requests(&t.db, &["case-2"]).await;
+    let db = t.db.clone();
+    let writes_then_fails = tokio::spawn(async move {
+        let mut tx = db.begin().await.unwrap();
+        outbox::enqueue(&mut tx, &test_message(P, "case-x", 10, 5, 0), 0)
+            .await
+            .unwrap();
+        let failed = run_statement(&mut tx, "UPDATE no_such_table SET x = 1").await;
+        assert!(failed.is_err());
+    });
+    until_queued(&t.db, 2).await;
+    let db = t.db.clone();
+    let fails_at_once = tokio::spawn(async move {
+        let mut tx = db.begin().await.unwrap();
+        let failed = run_statement(&mut tx, "UPDATE no_such_table SET x = 1").await;
+        assert!(failed.is_err());
+    });
+    until_queued(&t.db, 3).await;
+    let last = queue_requests(&t.db, &["case-3"]).await;
+
+    holder.commit().await.unwrap();
+    for request in commits.into_iter().chain(last) {
+        request.await.unwrap();
+    }
+    writes_then_fails.await.unwrap();
+    fails_at_once.await.unwrap();
+    assert_eq!(committed_keys(&t.db).await, ["case-1", "case-2", "case-3"]);
+    t.cleanup().await;
+}

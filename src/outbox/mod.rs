@@ -204,7 +204,7 @@ pub async fn enqueue(
         // hand-off to that thread and back, and under load the hand-offs, not SQLite,
         // set the latency. `changes()` is what the message insert changed (0 for a key
         // the partner already has), read while the payload insert runs.
-        DbTx::Sqlite(tx, _) => {
+        DbTx::Sqlite(unit, _) => {
             let sql = format!(
                 "{INSERT_MESSAGE}; \
                  INSERT INTO outbox_payloads (message_id, partner, idempotency_key, payload) \
@@ -212,9 +212,10 @@ pub async fn enqueue(
                  WHERE partner = $1 AND idempotency_key = $3 AND changes() = 1 \
                  RETURNING message_id"
             );
+            let sql = unit.opening(&sql).into_owned();
             bind_message!(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
                 .bind(&payload)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(unit.connection().await?)
                 .await?
         }
     };

@@ -109,8 +109,8 @@ pub async fn claim_with(
 ) -> Result<Vec<Claimed>, StoreError> {
     let sql = claim_sql(db.backend());
     macro_rules! claim_on {
-        ($c:expr) => {
-            sqlx::query_as::<_, Claimed>(sqlx::AssertSqlSafe(sql))
+        ($c:expr, $sql:expr) => {
+            sqlx::query_as::<_, Claimed>(sqlx::AssertSqlSafe($sql))
                 .bind(worker)
                 .bind(now)
                 .bind(now + lease_ms)
@@ -121,7 +121,7 @@ pub async fn claim_with(
         };
     }
     let mut claimed: Vec<Claimed> = match (db, reap) {
-        (Db::Postgres(pool, _), Reap::Skip) => claim_on!(pool),
+        (Db::Postgres(pool, _), Reap::Skip) => claim_on!(pool, sql),
         // On SQLite the claim is a unit of the writer's group commit, sharing its commit
         // with the enqueues and results queued beside it.
         _ => {
@@ -129,7 +129,8 @@ pub async fn claim_with(
             if reap == Reap::Expired {
                 reap_expired(&mut tx, partner, now).await?;
             }
-            let mut claimed: Vec<Claimed> = on_tx!(&mut tx, c => claim_on!(c));
+            let sql = tx.opening(sql).into_owned();
+            let mut claimed: Vec<Claimed> = on_tx!(&mut tx, c => claim_on!(c, sql));
             if tx.backend() == Backend::Sqlite {
                 read_payloads(&mut tx, &mut claimed).await?;
             }
@@ -451,8 +452,9 @@ async fn mark_delivered(
          WHERE state = 'running' AND (id, attempt) IN (VALUES {}) RETURNING id",
         pairs.join(", ")
     );
+    let sql = tx.opening(&sql).into_owned();
     let ids: Vec<(i64,)> = on_tx!(tx, c => {
-        let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql.as_str())).bind(now);
+        let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(now);
         for i in chunk {
             query = query.bind(results[*i].0.id).bind(results[*i].0.attempt);
         }

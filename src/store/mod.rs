@@ -153,8 +153,8 @@ macro_rules! on_read {
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::store::DbTx::Sqlite(tx, ..) => {
-                let $c = &mut **tx;
+            $crate::store::DbTx::Sqlite(unit, ..) => {
+                let $c = unit.connection().await?;
                 $body
             }
             $crate::store::DbTx::Postgres(tx, ..) => {
@@ -315,6 +315,16 @@ impl DbTx {
             DbTx::Postgres(tx, _) => tx.commit().await?,
         }
         Ok(())
+    }
+
+    /// `sql` to run as the transaction's next statement. On SQLite a unit that has not
+    /// written yet opens its savepoint in the same call ([`SqliteUnit::opening`]); the
+    /// caller must run what this returns, and nothing else, next.
+    pub fn opening<'q>(&mut self, sql: &'q str) -> std::borrow::Cow<'q, str> {
+        match self {
+            DbTx::Sqlite(unit, _) => unit.opening(sql),
+            DbTx::Postgres(..) => std::borrow::Cow::Borrowed(sql),
+        }
     }
 
     /// The data keys this transaction seals and opens with.

@@ -22,6 +22,12 @@
 //! Units still run one at a time, in the order they asked (the mutex is fair), so what one
 //! unit reads is exactly what the units before it wrote; the group only shares the
 //! commit.
+//!
+//! sqlx runs every SQLite statement on the connection's own thread: each call is a hand-off
+//! to that thread and back, and under load the hand-offs, not SQLite, set the latency. So
+//! a joining unit opens its savepoint in the same call as its first statement
+//! ([`SqliteUnit::opening`]), releasing the previous unit's savepoint in that call too,
+//! and its commit makes no call at all: a unit that enqueues one message is one call.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -76,6 +82,13 @@ struct Group {
     committed: Vec<oneshot::Sender<Result<(), String>>>,
     /// A closer is queued for this group.
     closer_queued: bool,
+    /// The savepoint the next unit opens: never the name of the one before it, so
+    /// undoing a unit can never reach another's.
+    next_savepoint: Savepoint,
+    /// The previous unit's savepoint (the other name) is open still: that unit committed
+    /// into the group, and the next unit releases its savepoint in the same call that
+    /// opens its own (the outer commit releases whatever is left).
+    unreleased: bool,
 }
 
 impl SqliteWriter {
@@ -91,6 +104,8 @@ impl SqliteWriter {
                 dropped_unit: None,
                 committed: Vec::new(),
                 closer_queued: false,
+                next_savepoint: Savepoint::A,
+                unreleased: false,
             })),
             waiting: AtomicUsize::new(0),
             commits,
@@ -131,14 +146,10 @@ impl SqliteWriter {
                 group.opened_at = std::time::Instant::now();
                 Undo::Whole
             }
-            Some(outer) => {
-                if let Err(error) = sqlx::query("SAVEPOINT unit").execute(&mut **outer).await {
-                    // Whatever this group held is lost with it; its units hear why.
-                    group.fail(&error.to_string());
-                    return Err(error.into());
-                }
-                Undo::ToSavepoint
-            }
+            // A unit that joins a group opens its savepoint with its first statement
+            // ([`SqliteUnit::connection`], [`SqliteUnit::opening`]): until it writes there
+            // is nothing to undo.
+            Some(_) => Undo::Nothing,
         };
         Ok(SqliteUnit {
             group: Some(group),
@@ -176,16 +187,16 @@ impl Group {
         };
         let undone = match undo {
             Undo::Whole => outer.rollback().await,
-            Undo::ToSavepoint => {
+            Undo::ToSavepoint(savepoint) => {
                 let outer = self.outer.insert(outer);
-                async {
-                    sqlx::query("ROLLBACK TO unit")
-                        .execute(&mut **outer)
-                        .await?;
-                    sqlx::query("RELEASE unit").execute(&mut **outer).await
-                }
-                .await
-                .map(drop)
+                sqlx::raw_sql(savepoint.undo())
+                    .execute(&mut **outer)
+                    .await
+                    .map(drop)
+            }
+            Undo::Nothing => {
+                self.outer = Some(outer);
+                Ok(())
             }
         };
         if let Err(error) = undone {
@@ -197,6 +208,7 @@ impl Group {
     async fn finish(&mut self) {
         self.settle().await;
         self.closer_queued = false;
+        self.unreleased = false;
         let result = match self.outer.take() {
             Some(outer) => {
                 let committed = outer.commit().await.map_err(|e| e.to_string());
@@ -216,6 +228,7 @@ impl Group {
     fn fail(&mut self, reason: &str) {
         self.outer = None;
         self.dropped_unit = None;
+        self.unreleased = false;
         for unit in self.committed.drain(..) {
             let _ = unit.send(Err(reason.to_string()));
         }
@@ -236,8 +249,10 @@ pub struct SqliteUnit {
 enum Undo {
     /// The first unit of its group: roll the transaction back.
     Whole,
-    /// A unit that joined a group: roll back to its savepoint.
-    ToSavepoint,
+    /// A unit that joined a group and has written: roll back to its savepoint.
+    ToSavepoint(Savepoint),
+    /// A unit that joined a group and has not written yet: its savepoint is not open.
+    Nothing,
 }
 
 impl std::fmt::Debug for SqliteUnit {
@@ -247,16 +262,71 @@ impl std::fmt::Debug for SqliteUnit {
 }
 
 impl SqliteUnit {
+    /// The connection to run the unit's statements on, its savepoint opened first if the
+    /// unit joined a group and has not written yet.
+    pub async fn connection(&mut self) -> Result<&mut SqliteConnection, StoreError> {
+        if let Some(opening) = self.open_savepoint() {
+            let group = self
+                .group
+                .as_mut()
+                .expect("a unit is used before it commits");
+            let outer = group.outer.as_mut().expect("a unit runs in an open group");
+            if let Err(error) = sqlx::raw_sql(sqlx::AssertSqlSafe(opening))
+                .execute(&mut **outer)
+                .await
+            {
+                // Whatever this group held is lost with it; its units hear why.
+                group.fail(&error.to_string());
+                return Err(error.into());
+            }
+        }
+        let group = self
+            .group
+            .as_mut()
+            .expect("a unit is used before it commits");
+        Ok(group.outer.as_mut().expect("a unit runs in an open group"))
+    }
+
+    /// `sql` to run as the unit's next call to the connection, led by the `SAVEPOINT`
+    /// the unit still has to open: one hand-off to sqlx's worker thread instead of two
+    /// (each is a wake-up of that thread and then of the caller, and under load the
+    /// hand-offs, not SQLite, set the latency). The caller must run what this returns,
+    /// and only that, next, with [`SqliteUnit::connection`].
+    pub fn opening<'q>(&mut self, sql: &'q str) -> std::borrow::Cow<'q, str> {
+        match self.open_savepoint() {
+            Some(opening) => std::borrow::Cow::Owned(format!("{opening} {sql}")),
+            None => std::borrow::Cow::Borrowed(sql),
+        }
+    }
+
+    /// The statements that open the unit's savepoint (releasing the previous unit's
+    /// first), if the unit has not opened it yet; from then on the unit is undone to it.
+    /// If the call that runs them fails before the savepoint is open, undoing the unit
+    /// fails (`ROLLBACK TO` names a savepoint that does not exist) and with it the whole
+    /// group: nothing is acknowledged that did not commit, and no other unit's work is
+    /// undone in its place.
+    fn open_savepoint(&mut self) -> Option<&'static str> {
+        let Undo::Nothing = self.undo else {
+            return None;
+        };
+        let group = self
+            .group
+            .as_mut()
+            .expect("a unit is used before it commits");
+        let savepoint = group.next_savepoint;
+        group.next_savepoint = savepoint.other();
+        self.undo = Undo::ToSavepoint(savepoint);
+        let release_previous = std::mem::take(&mut group.unreleased);
+        Some(savepoint.open(release_previous))
+    }
+
     /// Commits the unit: returns once the outer transaction holding it has committed.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let mut group = self.group.take().expect("a unit commits once");
-        if let Undo::ToSavepoint = self.undo {
-            let outer = group.outer.as_mut().expect("a unit runs in an open group");
-            if let Err(error) = sqlx::query("RELEASE unit").execute(&mut **outer).await {
-                // Dropping the unit with the group back in place undoes it.
-                self.group = Some(group);
-                return Err(error.into());
-            }
+        if let Undo::ToSavepoint(_) = self.undo {
+            // Released by the next unit's first call or by the outer commit: a
+            // hand-off to sqlx's thread saved.
+            group.unreleased = true;
         }
         let (answer, answered) = oneshot::channel();
         group.committed.push(answer);
@@ -286,7 +356,9 @@ impl SqliteUnit {
 impl Drop for SqliteUnit {
     fn drop(&mut self) {
         if let Some(mut group) = self.group.take() {
-            group.dropped_unit = Some(self.undo);
+            if !matches!(self.undo, Undo::Nothing) {
+                group.dropped_unit = Some(self.undo);
+            }
             // Roll back now if nobody else comes for the writer.
             self.writer.queue_closer(&mut group);
             drop(group);
@@ -294,25 +366,41 @@ impl Drop for SqliteUnit {
     }
 }
 
-impl std::ops::Deref for SqliteUnit {
-    type Target = SqliteConnection;
-
-    fn deref(&self) -> &SqliteConnection {
-        let group = self
-            .group
-            .as_ref()
-            .expect("a unit is used before it commits");
-        group.outer.as_ref().expect("a unit runs in an open group")
-    }
+/// The two savepoint names units take in turn. Two, not one: a unit that opens its
+/// savepoint releases the previous unit's in the same call, and if that call fails
+/// half-way, undoing the unit must fail (its name is not open) rather than roll back the
+/// previous unit's work. Not a new name per unit: sqlx prepares and caches a statement
+/// per distinct SQL text, and the opening statements lead the unit's own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Savepoint {
+    A,
+    B,
 }
 
-impl std::ops::DerefMut for SqliteUnit {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        let group = self
-            .group
-            .as_mut()
-            .expect("a unit is used before it commits");
-        group.outer.as_mut().expect("a unit runs in an open group")
+impl Savepoint {
+    fn other(self) -> Savepoint {
+        match self {
+            Savepoint::A => Savepoint::B,
+            Savepoint::B => Savepoint::A,
+        }
+    }
+
+    /// Opens this savepoint, releasing the other one first if `release_other`.
+    fn open(self, release_other: bool) -> &'static str {
+        match (release_other, self) {
+            (false, Savepoint::A) => "SAVEPOINT unit_a;",
+            (false, Savepoint::B) => "SAVEPOINT unit_b;",
+            (true, Savepoint::A) => "RELEASE unit_b; SAVEPOINT unit_a;",
+            (true, Savepoint::B) => "RELEASE unit_a; SAVEPOINT unit_b;",
+        }
+    }
+
+    /// Undoes what was written since this savepoint opened, and closes it.
+    fn undo(self) -> &'static str {
+        match self {
+            Savepoint::A => "ROLLBACK TO unit_a; RELEASE unit_a",
+            Savepoint::B => "ROLLBACK TO unit_b; RELEASE unit_b",
+        }
     }
 }
 
