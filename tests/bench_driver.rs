@@ -20,6 +20,7 @@ fn options(database: &str, instances: usize, dir: &std::path::Path) -> OutboxBen
         latency_rate: Some(100.0),
         latency_secs: 1.5,
         no_latency: false,
+        latency_log: None,
         dir: Some(dir.to_path_buf()),
         gateway_binary: Some(env!("CARGO_BIN_EXE_ivd-gateway").into()),
         json: false,

@@ -102,6 +102,11 @@ pub struct OutboxBenchOptions {
     /// Skip the latency phase.
     #[arg(long)]
     pub no_latency: bool,
+    /// Write the latency phase's messages to this CSV file, one line each: when it was
+    /// scheduled (ms from the phase's start) and its enqueue → sink latency (ms), to see
+    /// whether a tail is spread or one stall.
+    #[arg(long)]
+    pub latency_log: Option<PathBuf>,
     /// Scratch directory (database file, keys, configurations, logs of extra instances);
     /// default a fresh one under the system's temporary directory, removed at the end.
     #[arg(long)]
@@ -524,15 +529,25 @@ async fn latency_phase(
     wait_for_delivered(db, options.messages + count, extra).await?;
     let finished_ms = last_finalized(db).await?;
     let seconds = ((finished_ms * 1000 - begin_us) as f64 / 1e6).max(1e-3);
-    let mut arrival: Vec<f64> = scheduled
+    let arrivals: Vec<(i64, f64)> = scheduled
         .iter()
         .enumerate()
         .filter_map(|(i, at)| {
             sink.log
                 .arrival(&key("l", i as u64))
-                .map(|a| (a.first_us - at) as f64 / 1000.0)
+                .map(|a| (*at, (a.first_us - at) as f64 / 1000.0))
         })
         .collect();
+    if let Some(path) = &options.latency_log {
+        let mut csv = String::from("scheduled_ms,enqueue_to_sink_ms\n");
+        for (at, latency) in &arrivals {
+            let scheduled_ms = (at - begin_us) as f64 / 1000.0;
+            csv.push_str(&format!("{scheduled_ms:.3},{latency:.3}\n"));
+        }
+        std::fs::write(path, csv)
+            .with_context(|| format!("writing the latency log {}", path.display()))?;
+    }
+    let mut arrival: Vec<f64> = arrivals.iter().map(|(_, latency)| *latency).collect();
     let mut durable = durable_latencies(db).await?;
     Ok(PhaseReport {
         messages: count,
