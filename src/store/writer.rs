@@ -236,8 +236,9 @@ impl Group {
 }
 
 /// One caller's transaction on SQLite: a savepoint in the writer's open group. Statements
-/// run on it as on a connection (`&mut **unit`); dropping it without
-/// [`SqliteUnit::commit`] rolls back what it wrote and nothing else.
+/// run on [`SqliteUnit::connection`] (which opens the savepoint first if need be) or with
+/// [`SqliteUnit::opening`]; dropping it without [`SqliteUnit::commit`] rolls back what it
+/// wrote and nothing else.
 pub struct SqliteUnit {
     group: Option<OwnedMutexGuard<Group>>,
     undo: Undo,
