@@ -10,7 +10,7 @@ use std::time::Instant;
 use ivd_gateway::channels::employers::matching;
 use ivd_gateway::channels::fidm::accounts::AllAccountsIntake;
 use ivd_gateway::config::{FileEncoding, Settings};
-use ivd_gateway::privacy::LookupKey;
+use ivd_gateway::privacy::{DataKeys, LookupKey};
 use ivd_gateway::store::{Db, cases, now_ms};
 use serde_json::Value;
 
@@ -39,7 +39,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| s.parse())
         .transpose()?
         .unwrap_or(10_000);
-    let db = Db::connect(&format!("sqlite://{work}/bench.db")).await?;
+    // Cases are sealed at rest, as in the gateway: a synthetic data key for this run.
+    let data_keys = DataKeys::from_hex([("k0001", "44".repeat(32).as_str())])?;
+    let db = Db::connect(&format!("sqlite://{work}/bench.db"))
+        .await?
+        .with_data_keys(data_keys);
     db.migrate().await?;
     let key = LookupKey::from_hex(&"5a".repeat(32))?;
 
