@@ -103,8 +103,9 @@ pub struct OutboxBenchOptions {
     #[arg(long)]
     pub no_latency: bool,
     /// Write the latency phase's messages to this CSV file, one line each: when it was
-    /// scheduled (ms from the phase's start) and its enqueue → sink latency (ms), to see
-    /// whether a tail is spread or one stall.
+    /// scheduled (ms from the phase's start), its enqueue → sink latency (ms), and when
+    /// it was scheduled by the wall clock (µs since the Unix epoch), to see whether a
+    /// tail is spread or one stall and to line a stall up with a trace of the run.
     #[arg(long)]
     pub latency_log: Option<PathBuf>,
     /// Scratch directory (database file, keys, configurations, logs of extra instances);
@@ -539,10 +540,12 @@ async fn latency_phase(
         })
         .collect();
     if let Some(path) = &options.latency_log {
-        let mut csv = String::from("scheduled_ms,enqueue_to_sink_ms\n");
+        // The wall clock beside the phase's own, to line a stall up with a trace
+        // (`strace -tt`, `perf script`) of the same run.
+        let mut csv = String::from("scheduled_ms,enqueue_to_sink_ms,scheduled_unix_us\n");
         for (at, latency) in &arrivals {
             let scheduled_ms = (at - begin_us) as f64 / 1000.0;
-            csv.push_str(&format!("{scheduled_ms:.3},{latency:.3}\n"));
+            csv.push_str(&format!("{scheduled_ms:.3},{latency:.3},{at}\n"));
         }
         std::fs::write(path, csv)
             .with_context(|| format!("writing the latency log {}", path.display()))?;
