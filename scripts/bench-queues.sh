@@ -13,7 +13,9 @@
 # to the last committed completion; then a latency phase at half that configuration's own
 # throughput (open loop, one job per enqueue). Every run checks posts = distinct = N.
 # Usage: scripts/bench-queues.sh [N]   (default 20,000)
-# Environment: RUNS (default 1), CONCURRENCIES (default "32"), LATENCY_SECS (default 10).
+# Environment: RUNS (default 1), CONCURRENCIES (default "32"), LATENCY_SECS (default 10),
+#   LATENCY_RATE (default: half of each system's own drain rate; a number puts every system's
+#   latency phase at that same rate, e.g. 1500, half the gateway's PostgreSQL target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -22,6 +24,7 @@ n="${1:-20000}"
 runs="${RUNS:-1}"
 concurrencies="${CONCURRENCIES:-32}"
 latency_secs="${LATENCY_SECS:-10}"
+fixed_rate="${LATENCY_RATE:-}"
 pg="${IVD_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 queues="${QUEUES_DIR:-/var/tmp/ivd-queues}"
 sink_port="${SINK_PORT:-18090}"
@@ -63,7 +66,9 @@ scratch_db() {
   echo "${pg%/*}/$name"
 }
 
-latency_rate() { jq -r '.drain_per_s / 2 | floor' <<<"$1"; }
+latency_rate() {
+  if [ -n "$fixed_rate" ]; then echo "$fixed_rate"; else jq -r '.drain_per_s / 2 | floor' <<<"$1"; fi
+}
 
 # Runs a peer twice: the drain measured once to learn its rate, the latency phase at half
 # of it in the same invocation would need the rate in advance, so the first invocation
@@ -86,7 +91,9 @@ echo "versions: $("$bin" --version); graphile-worker $(jq -r .version "$queues/g
 for c in $concurrencies; do
   for run in $(seq "$runs"); do
     echo "== concurrency $c, run $run ($(uptime | sed 's/.*load/load/'))" >&2
-    out="$("$bin" bench outbox --database "$pg" --messages "$n" --concurrency "$c" --enqueue-while-draining 0 --latency-secs "$latency_secs" --json)"
+    gateway_rate=()
+    [ -z "$fixed_rate" ] || gateway_rate=(--latency-rate "$fixed_rate")
+    out="$("$bin" bench outbox --database "$pg" --messages "$n" --concurrency "$c" --enqueue-while-draining 0 --latency-secs "$latency_secs" "${gateway_rate[@]}" --json)"
     jq -c --arg c "$c" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{label: "ivd-gateway outbox", mode: "1 instance", concurrency: ($c | tonumber), messages: .throughput.messages, enqueue_per_s: .preload_per_second, drain_s: .throughput.seconds, drain_per_s: .throughput.per_second, posts: (.arrived + .duplicates), distinct: .arrived, duplicates: .duplicates, latency: {rate: .latency.target_rate, latency_ms: .latency.arrival_latency_ms}, load: $load, complete: (.missing == 0 and .dead == 0 and .duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c"
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c" --tuned
