@@ -28,7 +28,8 @@ scripts/bench-adapters.sh
 echo "== outbox: durable deliveries and latency"
 scripts/bench-outbox.sh
 echo "== side by side: graphile-worker, pgqueuer"
-scripts/bench-queues.sh
+# Every system's latency phase at one rate, half the gateway's PostgreSQL target.
+LATENCY_RATE="${LATENCY_RATE:-1500}" scripts/bench-queues.sh
 echo "== new-hire intake: $intake W4 records to NDNH files"
 scripts/bench-newhire-intake.sh "$intake"
 echo "== FIDM: $accounts accounts matched"
