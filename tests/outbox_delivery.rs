@@ -21,6 +21,7 @@ on_both_backends!(
     a_thousand_messages_over_fifty_cases_arrive_once_each_in_case_order,
     a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home,
     a_file_drop_partner_gets_each_message_as_one_whole_file,
+    messages_claimed_ahead_wait_for_a_slot_and_the_partner_never_gets_more_than_its_concurrency,
 );
 
 /// Every fourth message of a case fails its first two attempts with a 503.
@@ -272,5 +273,120 @@ async fn a_file_drop_partner_gets_each_message_as_one_whole_file(t: TestDb) {
         names.iter().all(|n| !n.starts_with('.')),
         "no temporary file left behind: {names:?}"
     );
+    t.cleanup().await;
+}
+
+/// A partner that answers 200 after a pause and counts how many requests it holds at once.
+struct CountingPartner {
+    url: String,
+    peak: Arc<std::sync::atomic::AtomicUsize>,
+    keys: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl CountingPartner {
+    async fn start(pause: Duration) -> CountingPartner {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let now = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let keys = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let app = axum::Router::new().fallback({
+            let (now, peak, keys) = (now.clone(), peak.clone(), keys.clone());
+            move |headers: axum::http::HeaderMap| {
+                let (now, peak, keys) = (now.clone(), peak.clone(), keys.clone());
+                async move {
+                    let holding = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(holding, Ordering::SeqCst);
+                    tokio::time::sleep(pause).await;
+                    if let Some(key) = headers.get("idempotency-key") {
+                        keys.lock()
+                            .unwrap()
+                            .push(key.to_str().unwrap_or_default().to_string());
+                    }
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    axum::http::StatusCode::OK
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        CountingPartner { url, peak, keys }
+    }
+}
+
+/// The dispatcher claims up to twice a partner's concurrency, so that one claim serves
+/// many slots; the messages beyond the free slots wait in the gateway, never at the
+/// partner, and each is delivered once with its first attempt.
+async fn messages_claimed_ahead_wait_for_a_slot_and_the_partner_never_gets_more_than_its_concurrency(
+    t: TestDb,
+) {
+    let partner = CountingPartner::start(Duration::from_millis(30)).await;
+    let mut state_27 = http_partner("state-27", &partner.url, 10);
+    state_27.concurrency = 3;
+    let gateway = RunningGateway::start(gateway_settings(&t, vec![state_27]))
+        .await
+        .expect("gateway starts");
+
+    let mut tx = t.db.begin().await.unwrap();
+    for n in 0..60u64 {
+        outbox::enqueue(
+            &mut tx,
+            &test_message("state-27", &format!("case-{n:02}"), 0, 10, now_ms()),
+            now_ms(),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    gateway.state.dispatcher_wake.notify_one();
+
+    let delivered = wait_until(Duration::from_secs(60), || async {
+        store::list(
+            &t.db,
+            &ListFilter {
+                state: Some(MessageState::Delivered),
+                limit: Some(100),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len()
+            == 60
+    })
+    .await;
+    assert!(delivered, "all 60 messages are delivered");
+    let peak = partner.peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        peak <= 3,
+        "the partner held {peak} requests at once; its concurrency is 3"
+    );
+    assert!(peak >= 2, "deliveries overlap (peak {peak})");
+    let mut keys = partner.keys.lock().unwrap().clone();
+    keys.sort();
+    let posts = keys.len();
+    keys.dedup();
+    assert_eq!(
+        (posts, keys.len()),
+        (60, 60),
+        "each message reached the partner once"
+    );
+    for message in store::list(
+        &t.db,
+        &ListFilter {
+            limit: Some(100),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+    {
+        assert_eq!(
+            message.attempt, 1,
+            "message {} took one attempt",
+            message.id
+        );
+    }
+    gateway.stop().await;
     t.cleanup().await;
 }

@@ -2,10 +2,16 @@
 //! happened.
 //!
 //! One dispatcher loop runs per gateway instance and serves every partner. Per partner it
-//! claims no more than the partner's free concurrency slots (and only what its circuit
-//! admits), spawns one task per claimed message, and goes back to sleep when nothing was
-//! due; a finished delivery wakes it at once, so the next message of a key does not wait
-//! for the poll interval.
+//! claims up to twice the partner's concurrency ahead of its answers (and only what its
+//! circuit admits), spawns one task per claimed message, and goes back to sleep when
+//! nothing was due; a finished delivery wakes it at once, so the next message of a key
+//! does not wait for the poll interval. A task waits for one of the partner's concurrency
+//! slots before it delivers: claiming ahead lets one claim (one commit) serve many slots,
+//! where claiming only for the slots free at the moment made every claim a commit for one
+//! or two messages at low concurrency. A message that waited for its slot is handed back
+//! (its lease released, due again at once) instead of delivered if the partner's circuit
+//! has left the closed state meanwhile, or if too little of its lease is left for a whole
+//! delivery.
 //!
 //! Shutdown: the loop stops claiming; deliveries in flight get the grace period to finish
 //! and record their outcome; any still running after it are cancelled and their leases
@@ -21,7 +27,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::alerts::{Alerts, Signal};
 use crate::config::{PartnerSettings, TransportSettings};
-use crate::outbox::circuit::{CircuitBreaker, Transition};
+use crate::outbox::circuit::{CircuitBreaker, CircuitState, Transition};
 use crate::outbox::retry::RetryPolicy;
 use crate::outbox::store::{self, AttemptRecord, Claimed, Decision, FenceError, Reap};
 use crate::outbox::transport::{
@@ -41,8 +47,15 @@ pub struct PartnerChannel {
     pub retry: RetryPolicy,
     /// Its circuit breaker.
     pub circuit: CircuitBreaker,
-    /// Free delivery slots.
+    /// Free delivery slots (the partner's concurrency).
     pub slots: Arc<Semaphore>,
+    /// Claimed messages not yet answered: those delivering and as many again waiting for
+    /// a slot.
+    pub claims: Arc<Semaphore>,
+    /// The longest one delivery may take (the transport's timeout; zero where the
+    /// transport has none): a message that waited for its slot is delivered only with at
+    /// least this much of its lease left, plus [`LEASE_MARGIN`].
+    pub delivery_timeout: Duration,
 }
 
 /// A partner's transport could not be built from its settings.
@@ -66,6 +79,12 @@ impl PartnerChannel {
         };
         let Some(transport) = &settings.transport else {
             return Ok(None);
+        };
+        let delivery_timeout = match transport {
+            TransportSettings::Https { timeout_secs, .. } => Duration::from_secs(*timeout_secs),
+            TransportSettings::DataSet { .. } | TransportSettings::FileDrop { .. } => {
+                Duration::ZERO
+            }
         };
         let transport: Arc<dyn Transport> = match transport {
             TransportSettings::Https {
@@ -107,6 +126,8 @@ impl PartnerChannel {
                 Duration::from_secs(settings.circuit.cooldown_secs),
             ),
             slots: Arc::new(Semaphore::new(settings.concurrency)),
+            claims: Arc::new(Semaphore::new(2 * settings.concurrency)),
+            delivery_timeout,
         }))
     }
 }
@@ -190,7 +211,7 @@ impl Dispatcher {
             let mut claimed_any = false;
             for (index, channel) in self.channels.iter().enumerate() {
                 let free = channel
-                    .slots
+                    .claims
                     .available_permits()
                     .min(self.config.batch_size);
                 if free == 0 {
@@ -231,10 +252,12 @@ impl Dispatcher {
                             channel.circuit.probe_unused();
                         }
                         for message in messages {
-                            let permit = match channel.slots.clone().try_acquire_owned() {
-                                Ok(permit) => permit,
-                                Err(_) => match channel.slots.clone().acquire_owned().await {
-                                    Ok(permit) => permit,
+                            // Only this loop takes claims, and it claimed no more than were
+                            // free: the wait is never taken.
+                            let claim = match channel.claims.clone().try_acquire_owned() {
+                                Ok(claim) => claim,
+                                Err(_) => match channel.claims.clone().acquire_owned().await {
+                                    Ok(claim) => claim,
                                     Err(_) => break,
                                 },
                             };
@@ -248,7 +271,9 @@ impl Dispatcher {
                                 alerts: self.alerts.clone(),
                                 wake: self.wake.clone(),
                                 abort: abort.clone(),
-                                slot: Some(permit),
+                                stopping: shutdown.clone(),
+                                claim: Some(claim),
+                                slot: None,
                                 unrecorded: self.unrecorded.clone(),
                             };
                             tracker.spawn(task.run(message));
@@ -303,13 +328,50 @@ struct DeliveryTask {
     alerts: Alerts,
     wake: Arc<Notify>,
     abort: CancellationToken,
+    /// The gateway is stopping: a message still waiting for its slot goes back at once.
+    stopping: CancellationToken,
+    /// The message's claim, given back with its slot.
+    claim: Option<OwnedSemaphorePermit>,
     /// The partner delivery slot, given back as soon as the partner has answered.
     slot: Option<OwnedSemaphorePermit>,
     unrecorded: Arc<Semaphore>,
 }
 
+/// Lease a message that waited for its slot must still have beyond the delivery timeout
+/// to be delivered: time to record the result before the lease could be taken over.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
+
 impl DeliveryTask {
+    /// Waits for one of the partner's delivery slots. Returns why the message must be
+    /// handed back instead of delivered, if it must: the gateway began to stop, or it had to
+    /// wait and meanwhile the partner's circuit left the closed state (only messages it
+    /// admits may reach the partner, and a half-open circuit admits its probe alone) or
+    /// its lease ran down too far for a whole delivery.
+    async fn take_slot(&mut self, lease_expires_at: Option<i64>) -> Option<&'static str> {
+        if let Ok(slot) = self.channel.slots.clone().try_acquire_owned() {
+            self.slot = Some(slot);
+            return None;
+        }
+        let slot = tokio::select! {
+            slot = self.channel.slots.clone().acquire_owned() => slot.ok(),
+            _ = self.stopping.cancelled() => None,
+        };
+        let Some(slot) = slot else {
+            return Some("released at shutdown");
+        };
+        self.slot = Some(slot);
+        if self.channel.circuit.state() != CircuitState::Closed {
+            return Some("released: the partner's circuit opened while it waited for a slot");
+        }
+        let needed = (self.channel.delivery_timeout + LEASE_MARGIN).as_millis() as i64;
+        if lease_expires_at.is_some_and(|expires| now_ms() + needed > expires) {
+            return Some("released: too little of its lease left after waiting for a slot");
+        }
+        None
+    }
+
     async fn run(mut self, message: Claimed) {
+        let held_back = self.take_slot(message.lease_expires_at).await;
         let started_at = now_ms();
         let clock = Instant::now();
         let delivery = Delivery {
@@ -319,10 +381,14 @@ impl DeliveryTask {
             payload: &message.payload,
             file_name: &message.file_name,
         };
-        let outcome = tokio::select! {
-            outcome = self.channel.transport.deliver(&delivery) => Some(outcome),
-            _ = self.abort.cancelled() => None,
+        let outcome = match held_back {
+            Some(_) => None,
+            None => tokio::select! {
+                outcome = self.channel.transport.deliver(&delivery) => Some(outcome),
+                _ = self.abort.cancelled() => None,
+            },
         };
+        let released_because = held_back.unwrap_or("released at shutdown");
         // The partner has answered: its slot is free for the next message while this
         // result waits for its commit. Holding the slot until the commit made claiming,
         // delivering and recording take turns (the partner idle while the database
@@ -332,11 +398,12 @@ impl DeliveryTask {
         // deliveries down instead of piling up answered messages.
         let _unrecorded = self.unrecorded.clone().acquire_owned().await.ok();
         self.slot = None;
+        self.claim = None;
         self.wake.notify_one();
         let partner = self.channel.id.as_str();
         let now = now_ms();
         let (status, detail, decision) = match &outcome {
-            None => (None, "released at shutdown".to_string(), None),
+            None => (None, released_because.to_string(), None),
             Some(DeliveryOutcome::Delivered { status, detail }) => {
                 (*status, detail.clone(), Some(Decision::Delivered))
             }
@@ -374,6 +441,8 @@ impl DeliveryTask {
             .with_max_delay(Duration::from_secs(2))
             .with_max_times(6);
         let result = match decision {
+            // Handed back, before or during the attempt: due again at once. The attempt
+            // keeps its number (a fencing token is never reused) and its row says why.
             None => {
                 (|| store::release(&self.db, &record, now))
                     .retry(retry_db)
@@ -390,12 +459,14 @@ impl DeliveryTask {
         let elapsed = clock.elapsed();
         match result {
             Ok(()) => {
-                self.metrics
-                    .delivery_seconds
-                    .get_or_create(&PartnerLabel {
-                        partner: partner.to_string(),
-                    })
-                    .observe(elapsed.as_secs_f64());
+                if held_back.is_none() {
+                    self.metrics
+                        .delivery_seconds
+                        .get_or_create(&PartnerLabel {
+                            partner: partner.to_string(),
+                        })
+                        .observe(elapsed.as_secs_f64());
+                }
                 match (&outcome, decision) {
                     (Some(DeliveryOutcome::Delivered { .. }), _) => {
                         Metrics::partner(&self.metrics.deliveries, partner);
@@ -475,7 +546,8 @@ impl DeliveryTask {
                         tracing::info!(
                             partner,
                             message_id = message.id,
-                            "Lease released at shutdown."
+                            reason = released_because,
+                            "Lease released without a delivery."
                         );
                     }
                 }
