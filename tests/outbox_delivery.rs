@@ -11,7 +11,7 @@ use ivd_gateway::app::RunningGateway;
 use ivd_gateway::outbox::operator;
 use ivd_gateway::outbox::store::{self, ListFilter};
 use ivd_gateway::outbox::{self, MessageState};
-use ivd_gateway::store::now_ms;
+use ivd_gateway::store::{Db, now_ms};
 use support::{
     Behaviour, MockPartner, TestDb, assert_per_key_order, gateway_settings, http_partner,
     test_message, wait_until,
@@ -23,6 +23,21 @@ on_both_backends!(
     a_file_drop_partner_gets_each_message_as_one_whole_file,
     messages_claimed_ahead_wait_for_a_slot_and_the_partner_never_gets_more_than_its_concurrency,
 );
+
+/// Messages the store holds as delivered (up to 10,000).
+async fn delivered_count(db: &Db) -> usize {
+    store::list(
+        db,
+        &ListFilter {
+            state: Some(MessageState::Delivered),
+            limit: Some(10_000),
+            ..ListFilter::default()
+        },
+    )
+    .await
+    .unwrap()
+    .len()
+}
 
 /// Every fourth message of a case fails its first two attempts with a 503.
 fn flaky_every_fourth() -> Behaviour {
@@ -69,18 +84,7 @@ async fn a_thousand_messages_over_fifty_cases_arrive_once_each_in_case_order(t: 
     })
     .await;
     let delivered_in_store = wait_until(Duration::from_secs(10), || async {
-        store::list(
-            &t.db,
-            &ListFilter {
-                state: Some(MessageState::Delivered),
-                limit: Some(10_000),
-                ..ListFilter::default()
-            },
-        )
-        .await
-        .unwrap()
-        .len()
-            == 1000
+        delivered_count(&t.db).await == 1000
     })
     .await;
     gateway.stop().await;
@@ -341,18 +345,7 @@ async fn messages_claimed_ahead_wait_for_a_slot_and_the_partner_never_gets_more_
     gateway.state.dispatcher_wake.notify_one();
 
     let delivered = wait_until(Duration::from_secs(60), || async {
-        store::list(
-            &t.db,
-            &ListFilter {
-                state: Some(MessageState::Delivered),
-                limit: Some(100),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .len()
-            == 60
+        delivered_count(&t.db).await == 60
     })
     .await;
     assert!(delivered, "all 60 messages are delivered");
