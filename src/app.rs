@@ -101,7 +101,7 @@ impl RunningGateway {
             settings
                 .partners
                 .iter()
-                .filter_map(|p| PartnerChannel::build(p).transpose())
+                .filter_map(|p| PartnerChannel::build(p, settings.outbox.batch_size).transpose())
                 .map(|channel| channel.map(Arc::new))
                 .collect::<Result<_, _>>()?
         } else {
@@ -119,7 +119,6 @@ impl RunningGateway {
                 worker_id,
                 lease: Duration::from_secs(settings.outbox.lease_secs),
                 poll_interval: Duration::from_millis(settings.outbox.poll_interval_ms),
-                batch_size: settings.outbox.batch_size,
                 grace: Duration::from_secs(settings.server.shutdown_grace_secs),
             },
             metrics.clone(),

@@ -344,7 +344,9 @@ pub struct OutboxSettings {
     pub lease_secs: u64,
     /// How often an idle dispatcher looks for due messages, in milliseconds.
     pub poll_interval_ms: u64,
-    /// Most messages claimed per partner per poll.
+    /// Most messages claimed per partner in one statement. It also sets how many claimed
+    /// messages may wait for a partner's delivery slot (twice this, see
+    /// `outbox::dispatcher::ClaimWindow`): lower it for partners that answer slowly.
     pub batch_size: usize,
     /// Delivered messages are kept this many days, then purged.
     pub retention_days: u64,

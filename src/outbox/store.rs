@@ -213,7 +213,7 @@ fn claim_sql(backend: Backend) -> &'static str {
             " ORDER BY m.run_at, m.id LIMIT $5 FOR UPDATE SKIP LOCKED) \
              UPDATE outbox_messages o SET state = 'running', attempt = o.attempt + 1, \
              lease_owner = $1, leased_at = $2, lease_expires_at = $3, updated_at = $2 \
-             FROM due WHERE o.id = due.id AND o.state IN ('pending', 'retry') \
+             WHERE o.id = ANY (ARRAY(SELECT id FROM due)) AND o.state IN ('pending', 'retry') \
              RETURNING o.id, o.partner, o.ordering_key, o.idempotency_key, o.kind, \
              o.content_type, o.file_name, o.attempt, o.max_attempts, \
              o.created_at, o.lease_expires_at, (SELECT b.payload FROM outbox_payloads b \
