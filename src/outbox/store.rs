@@ -206,7 +206,10 @@ fn claim_sql(backend: Backend) -> &'static str {
         ),
         // Several instances claim at once: rows another claimer has locked are skipped,
         // and a key whose head is locked stays blocked because the head is still live in
-        // this statement's snapshot.
+        // this statement's snapshot. The update matches `= ANY (ARRAY(SELECT id FROM due))`
+        // rather than joining `due`: planned at 0.27 ms against 0.43 ms a claim (the
+        // planning cost more than the execution at concurrency 8), and the generic plan
+        // is an index scan where the join's was a hash join over a sequential scan.
         Backend::Postgres => concat!(
             "WITH due AS (SELECT m.id FROM outbox_messages m WHERE ",
             due!(),
