@@ -318,9 +318,10 @@ impl CountingPartner {
     }
 }
 
-/// The dispatcher claims up to twice a partner's concurrency, so that one claim serves
-/// many slots; the messages beyond the free slots wait in the gateway, never at the
-/// partner, and each is delivered once with its first attempt.
+/// The dispatcher claims ahead of a partner's free slots (its claim window: at concurrency
+/// 3, up to 24 more), so that one claim serves many slots; the messages beyond the free
+/// slots wait in the gateway, never at the partner, and each is delivered once with its
+/// first attempt.
 async fn messages_claimed_ahead_wait_for_a_slot_and_the_partner_never_gets_more_than_its_concurrency(
     t: TestDb,
 ) {
