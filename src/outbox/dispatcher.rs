@@ -132,7 +132,7 @@ impl PartnerChannel {
                 settings.circuit.failure_threshold,
                 Duration::from_secs(settings.circuit.cooldown_secs),
             ),
-            slots: Arc::new(Semaphore::new(settings.concurrency)),
+            slots: Arc::new(Semaphore::new(window.concurrency)),
             claims: Arc::new(Semaphore::new(window.capacity)),
             window,
             delivery_timeout,
@@ -918,8 +918,8 @@ mod tests {
     #[test]
     fn once_nothing_waits_for_a_slot_whatever_is_free_is_claimed() {
         let window = ClaimWindow::new(8, 32);
-        // 8 claimed, all delivering: a single message is claimed at once, not held back
-        // for a batch, so a quiet partner's next message does not wait.
+        // 8 claimed, all delivering: what is due is claimed at once (up to a batch), not
+        // held back for a full batch, so a quiet partner's next message does not wait.
         assert_eq!(window.to_claim(64, 0), 32);
         // 3 delivering, nothing waiting, 69 free.
         assert_eq!(window.to_claim(69, 5), 32);
