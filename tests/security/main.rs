@@ -3,7 +3,13 @@
 //! notices, what limits hold, what hostile input does (nothing), and that no SSN or name
 //! ever reaches a log line, a metric or an error body.
 
+#[path = "../support/mod.rs"]
 mod support;
+
+mod audit_chain;
+mod http_edges;
+mod identity;
+mod partners_and_data;
 
 use std::time::Duration;
 
@@ -26,9 +32,9 @@ on_both_backends!(
     sql_metacharacters_are_stored_verbatim_and_do_nothing,
 );
 
-const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
-const PROTECTED: &str = include_str!("../schemas/samples/case-protected.json");
-const ENF_FROM_27: &[u8] = include_bytes!("../adapters/csenet/samples/enf-request-outbound.txt");
+const TANF: &str = include_str!("../../schemas/samples/case-tanf.json");
+const PROTECTED: &str = include_str!("../../schemas/samples/case-protected.json");
+const ENF_FROM_27: &[u8] = include_bytes!("../../adapters/csenet/samples/enf-request-outbound.txt");
 
 fn api(gateway: &RunningGateway) -> String {
     format!("http://{}", gateway.api_addr)
