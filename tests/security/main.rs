@@ -9,6 +9,7 @@ mod support;
 mod audit_chain;
 mod http_edges;
 mod identity;
+mod hostile_xml;
 mod partners_and_data;
 
 use std::time::Duration;
