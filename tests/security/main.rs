@@ -7,9 +7,9 @@
 mod support;
 
 mod audit_chain;
+mod hostile_xml;
 mod http_edges;
 mod identity;
-mod hostile_xml;
 mod partners_and_data;
 
 use std::time::Duration;
