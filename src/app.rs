@@ -219,9 +219,13 @@ impl RunningGateway {
         let api_router = web::api_router(state.clone());
         let api_shutdown = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let served = axum::serve(api_listener, api_router)
-                .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
-                .await;
+            // The peer address reaches handlers as `ConnectInfo` (sign-in throttling).
+            let served = axum::serve(
+                api_listener,
+                api_router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
+            .await;
             if let Err(error) = served {
                 tracing::error!(error = %error, "The API listener failed.");
             }

@@ -131,6 +131,22 @@ pub struct EmployerSettings {
     /// What the income withholding orders we issue say about us; unset: matches are
     /// reported to the state system but no e-IWO is issued.
     pub iwo: Option<IwoIssuerSettings>,
+    /// Requests for an employer account one client address may file per hour on the
+    /// employer pages.
+    pub registrations_per_address_per_hour: u32,
+    /// Most requests for an employer account waiting for a decision; beyond, new requests
+    /// are turned away ("try again later") until admins decide some.
+    pub max_pending_registrations: u32,
+}
+
+impl EmployerSettings {
+    /// The limits on requests for an employer account.
+    pub fn registration_limits(&self) -> crate::store::employer_accounts::RegistrationLimits {
+        crate::store::employer_accounts::RegistrationLimits {
+            per_address_per_hour: i64::from(self.registrations_per_address_per_hour),
+            max_pending: i64::from(self.max_pending_registrations),
+        }
+    }
 }
 
 impl Default for EmployerSettings {
@@ -147,6 +163,8 @@ impl Default for EmployerSettings {
             ndnh_encoding: FileEncoding::Ebcdic,
             iwo_ack_days: 10,
             iwo: None,
+            registrations_per_address_per_hour: 5,
+            max_pending_registrations: 1_000,
         }
     }
 }
@@ -291,6 +309,12 @@ pub struct ServerSettings {
     pub partner_requests_per_minute: u32,
     /// Requests a minute one bearer token may make on the API listener (0: no limit).
     pub token_requests_per_minute: u32,
+    /// Requests a minute the API listener takes without a credential (no bearer token, no
+    /// session cookie: sign-in and registration forms, unknown routes) or with one it
+    /// refused, from all clients together (0: no limit). Health probes are not counted.
+    pub anonymous_requests_per_minute: u32,
+    /// The same, per client address (0: no limit).
+    pub anonymous_requests_per_minute_per_address: u32,
 }
 
 impl Default for ServerSettings {
@@ -303,6 +327,8 @@ impl Default for ServerSettings {
             secure_cookies: false,
             partner_requests_per_minute: 6000,
             token_requests_per_minute: 6000,
+            anonymous_requests_per_minute: 3000,
+            anonymous_requests_per_minute_per_address: 300,
         }
     }
 }

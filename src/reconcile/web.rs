@@ -3,7 +3,7 @@
 //! and retrying are audited.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,10 +14,7 @@ use crate::reconcile::jobs;
 use crate::reconcile::runs::{self, Run};
 use crate::reconcile::scheduler::{RunError, Runner, next_tick_of};
 use crate::store::now_ms;
-use crate::store::tokens::Role;
-use crate::web::{ApiError, AppState, authorize};
-
-const OPERATORS: &[Role] = &[Role::Operator, Role::Admin];
+use crate::web::{ApiError, AppState, Bearer, OperatorRoles};
 
 /// The reconciliation routes.
 pub fn routes() -> Router<AppState> {
@@ -113,9 +110,8 @@ impl From<Run> for RunView {
 
 async fn list_jobs(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<OperatorRoles>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     Ok(Json(job_views(&state.db, &state.settings).await?))
 }
 
@@ -127,10 +123,9 @@ struct RunsQuery {
 
 async fn list_runs(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<OperatorRoles>,
     Query(query): Query<RunsQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
     Ok(Json(
         runs::list(&state.db, query.job.as_deref(), limit).await?,
@@ -145,19 +140,17 @@ async fn find_run(state: &AppState, id: i64) -> Result<Run, ApiError> {
 
 async fn show_run(
     State(state): State<AppState>,
+    _: Bearer<OperatorRoles>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     Ok(Json(RunView::from(find_run(&state, id).await?)))
 }
 
 async fn report_csv(
     State(state): State<AppState>,
+    _: Bearer<OperatorRoles>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     let run = find_run(&state, id).await?;
     let findings = run.findings().ok_or_else(|| {
         ApiError::new(
@@ -241,11 +234,10 @@ async fn audit_run(
 /// runs the job now and answers with the run and its report.
 async fn run_job(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<OperatorRoles>,
     Path(job): Path<String>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, OPERATORS).await?;
     let request: RunRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RunRequest::default()
     } else {
@@ -273,10 +265,9 @@ async fn run_job(
 /// `POST /operator/v1/reconcile/runs/{id}/retry`: runs a failed or died run's job again.
 async fn retry_run(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<OperatorRoles>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, OPERATORS).await?;
     let run = runner(&state).retry(id).await.map_err(run_error)?;
     audit_run(
         &state,

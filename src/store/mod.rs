@@ -23,6 +23,7 @@
 //! share commits ([`writer`]); reads use a second pool, which WAL lets run beside the
 //! writer.
 
+pub mod accounts;
 pub mod cases;
 pub mod employer_accounts;
 pub mod events;

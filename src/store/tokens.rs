@@ -1,16 +1,19 @@
-//! API tokens for the state system, operators and employers.
+//! API tokens: the credentials of accounts ([`crate::store::accounts`]).
 //!
 //! A token is shown once, when it is issued, and stored only as its SHA-256 hash. A
 //! presented token is hashed and looked up by that hash; the final comparison is in
 //! constant time so response timing says nothing about how much of a guess was right.
+//! A token works only while it is not revoked and its account is open; what it may do
+//! (role, FEINs) is read from the account at every request.
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::store::{Db, StoreError};
-use crate::{on_db, on_read, on_tx};
+use crate::store::accounts::{self, AccountError, NewAccount, Refusal};
+use crate::store::{Db, DbTx, StoreError};
+use crate::{on_read, on_tx};
 
 /// What a token may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -58,12 +61,14 @@ impl Role {
 #[derive(Clone, Debug)]
 pub struct TokenHolder {
     /// The token's row id.
-    pub id: i64,
-    /// The name given when it was issued (a system or a person, never a secret).
+    pub token_id: i64,
+    /// The account's id: the identity everything is keyed by.
+    pub account_id: i64,
+    /// The account's name (unique for all time; shown, never used as a key).
     pub name: String,
     /// What it may do.
     pub role: Role,
-    /// For an employer or payroll agent: the FEINs it may report for (9 digits each).
+    /// For an employer or payroll agent: the FEINs its account holds (9 digits each).
     pub feins: Vec<String>,
 }
 
@@ -72,126 +77,146 @@ impl TokenHolder {
     pub fn may_act_for(&self, fein: &str) -> bool {
         self.feins.iter().any(|f| f == fein)
     }
+
+    /// How the audit trail names this holder: role and account name (names are never
+    /// reused, so the name identifies the account for good).
+    pub fn actor(&self) -> String {
+        format!("{}:{}", self.role.as_str(), self.name)
+    }
 }
 
 fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Issues a new token for `name` with `role`. The clear token is returned once and never
-/// stored.
-pub async fn issue(db: &Db, name: &str, role: Role, now: i64) -> Result<String, StoreError> {
+/// Opens the account `name` with `role` and issues its first token. The clear token is
+/// returned once and never stored. Refused when the name was ever used.
+pub async fn issue(db: &Db, name: &str, role: Role, now: i64) -> Result<String, AccountError> {
     issue_scoped(db, name, role, &[], now).await
 }
 
-/// Issues a token scoped to the employers `feins` (9 digits each; an employer or payroll
-/// agent token). The token and its scope are stored in one transaction.
+/// Opens the employer account `name` holding `feins` (an employer or payroll agent) and
+/// issues its first token, in one transaction. Refused when the name was ever used or a
+/// FEIN is held by another account.
 pub async fn issue_scoped(
     db: &Db,
     name: &str,
     role: Role,
     feins: &[ivd_model::Fein],
     now: i64,
-) -> Result<String, StoreError> {
+) -> Result<String, AccountError> {
     let mut tx = db.begin().await?;
-    let token = issue_scoped_in(&mut tx, name, role, feins, now).await?;
+    let (_, token) = open_with_token_in(&mut tx, name, role, feins, "store", now).await?;
     tx.commit().await?;
     Ok(token)
 }
 
-/// [`issue_scoped`] in the caller's transaction (an approval and the token it issues
-/// commit together).
-pub async fn issue_scoped_in(
-    tx: &mut crate::store::DbTx,
+/// Opens an account and issues its first token in the caller's transaction (an approval
+/// and the account it opens commit together). Returns the account id and the clear token.
+pub async fn open_with_token_in(
+    tx: &mut DbTx,
     name: &str,
     role: Role,
     feins: &[ivd_model::Fein],
+    created_by: &str,
+    now: i64,
+) -> Result<(i64, String), AccountError> {
+    let account = accounts::open_in(
+        tx,
+        &NewAccount {
+            name,
+            role,
+            feins,
+            created_by,
+        },
+        now,
+    )
+    .await?;
+    let token = new_token_in(tx, account, name, role, now).await?;
+    Ok((account, token))
+}
+
+async fn new_token_in(
+    tx: &mut DbTx,
+    account: i64,
+    name: &str,
+    role: Role,
     now: i64,
 ) -> Result<String, StoreError> {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("ivd_{}", hex::encode(secret));
-    let hash = hash_token(&token);
-    let (id,): (i64,) = on_tx!(tx, c => {
-        sqlx::query_as("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+    on_tx!(tx, c => {
+        sqlx::query("INSERT INTO api_tokens (account_id, name, role, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(account)
             .bind(name)
             .bind(role.as_str())
-            .bind(&hash)
+            .bind(hash_token(&token))
             .bind(now)
-            .fetch_one(c)
+            .execute(c)
             .await?
+            .rows_affected()
     });
-    for fein in feins {
-        on_tx!(tx, c => {
-            sqlx::query("INSERT INTO token_feins (token_id, fein) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-                .bind(id)
-                .bind(fein.expose())
-                .execute(c)
-                .await?
-                .rows_affected()
-        });
-    }
     Ok(token)
 }
 
-/// Finds the live holder of a presented token.
+/// Issues a new token for the open account `name` and revokes its earlier tokens, in one
+/// transaction (the account, its scope, its history and its id stay). Returns the account
+/// id, the clear token and how many tokens were revoked.
+pub async fn rotate(db: &Db, name: &str, now: i64) -> Result<(i64, String, u64), AccountError> {
+    let mut tx = db.begin().await?;
+    let Some((account, role)) = accounts::open_account(&mut tx, name).await? else {
+        return Err(Refusal::NoSuchAccount(name.to_string()).into());
+    };
+    let revoked = on_tx!(&mut tx, c => {
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(account)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    let token = new_token_in(&mut tx, account, name, role, now).await?;
+    tx.commit().await?;
+    Ok((account, token, revoked))
+}
+
+/// Finds the live holder of a presented token: the token not revoked, its account open.
 pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<TokenHolder>, StoreError> {
     let hash = hash_token(presented);
-    let row: Option<(i64, String, String, String)> = on_read!(db, c => {
+    let row: Option<(i64, i64, String, String, String)> = on_read!(db, c => {
         sqlx::query_as(
-            "SELECT id, name, role, token_hash FROM api_tokens \
-             WHERE token_hash = $1 AND revoked_at IS NULL",
+            "SELECT t.id, a.id, a.name, a.role, t.token_hash FROM api_tokens t \
+             JOIN accounts a ON a.id = t.account_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.closed_at IS NULL",
         )
         .bind(&hash)
         .fetch_optional(c)
         .await?
     });
-    let Some((id, name, role, stored)) = row else {
+    let Some((token_id, account_id, name, role, stored)) = row else {
         return Ok(None);
     };
     let same: bool = stored.as_bytes().ct_eq(hash.as_bytes()).into();
     let Some(role) = Role::parse(&role).filter(|_| same) else {
         return Ok(None);
     };
-    let feins: Vec<(String,)> = on_read!(db, c => {
-        sqlx::query_as("SELECT fein FROM token_feins WHERE token_id = $1 ORDER BY fein")
-            .bind(id)
-            .fetch_all(c)
-            .await?
-    });
+    let feins = if role == Role::Employer {
+        accounts::feins_of(db, account_id).await?
+    } else {
+        Vec::new()
+    };
     Ok(Some(TokenHolder {
-        id,
+        token_id,
+        account_id,
         name,
         role,
-        feins: feins.into_iter().map(|(f,)| f).collect(),
+        feins,
     }))
 }
 
-/// Revokes every live token issued under `name`; returns how many.
-pub async fn revoke(db: &Db, name: &str, now: i64) -> Result<u64, StoreError> {
-    let done = on_db!(db, c => {
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(name)
-            .execute(c)
-            .await?
-            .rows_affected()
-    });
-    Ok(done)
-}
-
-/// The FEINs the live employer tokens issued under `name` may act for (none when every
-/// such token is revoked). The employer pages read the scope here at each request rather
-/// than trusting anything the session or a form carries.
-pub async fn employer_feins(db: &Db, name: &str) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<(String,)> = on_read!(db, c => {
-        sqlx::query_as(
-            "SELECT DISTINCT f.fein FROM token_feins f JOIN api_tokens t ON t.id = f.token_id \
-             WHERE t.name = $1 AND t.role = 'employer' AND t.revoked_at IS NULL ORDER BY f.fein",
-        )
-        .bind(name)
-        .fetch_all(c)
-        .await?
-    });
-    Ok(rows.into_iter().map(|(f,)| f).collect())
+/// Closes the account `name` (every token revoked, sessions ended, FEINs released); returns
+/// how many tokens were revoked. Its name is never given out again.
+pub async fn revoke(db: &Db, name: &str, actor: &str, now: i64) -> Result<u64, AccountError> {
+    Ok(accounts::close(db, name, actor, now).await?.1)
 }

@@ -17,10 +17,7 @@ use crate::intake::spool::{self, SpoolError, SpooledUpload};
 use crate::intake::{self, Inbound, Received};
 use crate::store::now_ms;
 use crate::store::tokens::{Role, TokenHolder};
-use crate::web::{ApiError, AppState, authorize};
-
-const EMPLOYER: &[Role] = &[Role::Employer];
-const RECEIPT_READERS: &[Role] = &[Role::Employer, Role::Operator, Role::Admin];
+use crate::web::{ApiError, AppState, Bearer, EmployerRole, ReceiptReaderRoles};
 
 /// The employer routes.
 pub fn routes() -> Router<AppState> {
@@ -97,6 +94,10 @@ where
         ));
     }
     let now = now_ms();
+    let submitter = newhire::Submitter {
+        account_id: Some(holder.account_id),
+        name: &holder.name,
+    };
     let settings = &state.settings.employers;
     let spooled = spool::receive_stream(
         &state.db,
@@ -156,7 +157,7 @@ where
                 None => {
                     // The bytes are kept (raw first); the receipt says why nothing was read.
                     intake
-                        .register(&receipt_id, &holder.name, &holder.feins, Format::W4, now)
+                        .register(&receipt_id, submitter, &holder.feins, Format::W4, now)
                         .await?;
                     return Err(ApiError::new(
                         StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -171,7 +172,7 @@ where
         }
     };
     intake
-        .register(&receipt_id, &holder.name, &holder.feins, format, now)
+        .register(&receipt_id, submitter, &holder.feins, format, now)
         .await?;
     let summary = match intake.process(&receipt_id, now).await {
         Ok(summary) => summary,
@@ -196,11 +197,11 @@ where
 /// totals; the per-record report is at `GET /employer/v1/new-hires/{receipt}`.
 async fn upload_new_hires(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<EmployerRole>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let holder = authorize(&state, &headers, EMPLOYER).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -226,6 +227,9 @@ async fn upload_new_hires(
             receipt_id,
             summary,
         } => {
+            if summary.as_ref().is_some_and(Summary::all_outside_scope) {
+                return Err(outside_scope(&receipt_id));
+            }
             return Ok((
                 StatusCode::OK,
                 Json(serde_json::json!({
@@ -253,14 +257,8 @@ async fn upload_new_hires(
             summary,
         } => (receipt_id, summary),
     };
-    if summary.records > 0 && summary.refused == summary.records {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "FEIN outside your scope",
-            format!(
-                "receipt {receipt_id}: every record is for a FEIN this account may not report for; nothing was accepted"
-            ),
-        ));
+    if summary.all_outside_scope() {
+        return Err(outside_scope(&receipt_id));
     }
     Ok((
         StatusCode::CREATED,
@@ -271,6 +269,17 @@ async fn upload_new_hires(
         })),
     )
         .into_response())
+}
+
+/// The answer to a file whose every record is for a FEIN outside the account's scope.
+pub(crate) fn outside_scope(receipt_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "FEIN outside your scope",
+        format!(
+            "receipt {receipt_id}: every record is for a FEIN this account may not report for; nothing was accepted"
+        ),
+    )
 }
 
 /// The first bytes of a spooled upload, clear (the spool file is sealed on disk).
@@ -314,10 +323,10 @@ async fn may_read(
     receipt_id: &str,
 ) -> Result<Summary, ApiError> {
     let not_found = || ApiError::not_found(format!("no new-hire receipt {receipt_id}"));
-    let submitter = newhire::submitter(&state.db, receipt_id)
+    let submitter = newhire::submitter_account(&state.db, receipt_id)
         .await?
         .ok_or_else(not_found)?;
-    if holder.role == Role::Employer && submitter != holder.name {
+    if holder.role == Role::Employer && submitter != Some(holder.account_id) {
         // The same answer as for a receipt that does not exist: ids are not confirmed to
         // other employers.
         return Err(not_found());
@@ -331,11 +340,11 @@ async fn may_read(
 /// (`Accept: text/csv`).
 async fn get_receipt(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<ReceiptReaderRoles>,
     Path(receipt_id): Path<String>,
     Query(query): Query<ReceiptQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let holder = authorize(&state, &headers, RECEIPT_READERS).await?;
     let summary = may_read(&state, &holder, &receipt_id).await?;
     let wants_csv = headers
         .get(header::ACCEPT)
@@ -543,10 +552,9 @@ pub(crate) async fn receive_acknowledgments(
 /// Every acknowledgment must be for a FEIN the token may act for.
 async fn post_acknowledgments(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Bearer(holder, _): Bearer<EmployerRole>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let holder = authorize(&state, &headers, EMPLOYER).await?;
     match receive_acknowledgments(&state, &holder, &body).await? {
         AckOutcome::Received {
             receipt_id,

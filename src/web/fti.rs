@@ -3,7 +3,6 @@
 //! leaves.
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,10 +10,8 @@ use axum::{Json, Router};
 use crate::audit;
 use crate::channels::offset::OffsetExchange;
 use crate::store::now_ms;
-use crate::store::tokens::{Role, TokenHolder};
-use crate::web::{ApiError, AppState, authorize};
-
-const FTI_READER: &[Role] = &[Role::FtiReader];
+use crate::store::tokens::TokenHolder;
+use crate::web::{ApiError, AppState, Bearer, FtiReaderRole};
 
 /// The FTI routes.
 pub fn routes() -> Router<AppState> {
@@ -56,10 +53,9 @@ async fn audit_read(state: &AppState, holder: &TokenHolder, subject: &str) -> Re
 
 async fn get_collection(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<FtiReaderRole>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, FTI_READER).await?;
     let collection = exchange(&state)
         .collection(&id)
         .await?
@@ -70,10 +66,9 @@ async fn get_collection(
 
 async fn get_reconciliation(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<FtiReaderRole>,
     Path(run): Path<i64>,
-    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, FTI_READER).await?;
     let report = exchange(&state)
         .reconciliation_report(run)
         .await?

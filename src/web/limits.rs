@@ -3,8 +3,11 @@
 //! `Retry-After`, and nothing it sent is stored; everyone else is unaffected (each key has
 //! its own bucket, a generic cell rate algorithm from `governor`).
 //!
-//! Requests without a token (health, metrics, the dashboard's pages) are not limited here:
-//! they carry no identity to count by, and sign-in has its own lock-out.
+//! Requests without a credential (no bearer token, no session cookie: the sign-in and
+//! registration forms, unknown routes), and requests whose credential was refused, are
+//! limited per client address and for all clients together ([`AnonymousLimit`]), so that
+//! nobody can flood what needs no sign-in. Health probes are not counted; sign-in also has
+//! its own throttling by name and address ([`super::session`]).
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -18,6 +21,31 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use crate::tls::PeerIdentity;
+
+/// The client's address as the listener saw it (the TCP peer's IP), for throttling sign-ins
+/// and registrations. Forwarded-for headers are not trusted: a client could write any.
+/// `unknown` when the listener gave no address (a router called in-process).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(client_address(&parts.extensions)))
+    }
+}
+
+/// The peer IP recorded in a request's extensions by the accept loop.
+pub fn client_address(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
 
 /// A keyed requests-per-minute limit.
 #[derive(Clone)]
@@ -49,6 +77,9 @@ impl RequestLimit {
 
     /// `Ok` when `key` may make one more request now; otherwise the seconds to wait.
     fn check(&self, key: String) -> Result<(), u64> {
+        if self.limiter.len() > MAX_TRACKED_KEYS {
+            self.limiter.retain_recent();
+        }
         self.limiter.check_key(&key).map_err(|not_until| {
             not_until
                 .wait_time_from(DefaultClock::default().now())
@@ -72,6 +103,110 @@ impl RequestLimit {
         }
         response
     }
+}
+
+/// The limit on requests without a (good) credential: one bucket per client address and
+/// one for all clients.
+#[derive(Clone)]
+pub struct AnonymousLimit {
+    per_address: Option<RequestLimit>,
+    everyone: Option<Arc<governor::DefaultDirectRateLimiter>>,
+    everyone_per_minute: u32,
+}
+
+impl std::fmt::Debug for AnonymousLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnonymousLimit")
+            .field("per_address", &self.per_address)
+            .field("everyone_per_minute", &self.everyone_per_minute)
+            .finish()
+    }
+}
+
+/// Keyed buckets kept before the idle ones are dropped (each costs a few bytes; a flood
+/// from many addresses must not grow memory without bound).
+const MAX_TRACKED_KEYS: usize = 100_000;
+
+impl AnonymousLimit {
+    /// `per_address` and `everyone` requests a minute (0: that limit is off); `None` when
+    /// both are off.
+    pub fn new(per_address: u32, everyone: u32) -> Option<Self> {
+        let everyone_limiter =
+            NonZeroU32::new(everyone).map(|n| Arc::new(RateLimiter::direct(Quota::per_minute(n))));
+        let per_address =
+            RequestLimit::per_minute(per_address, "client address without a credential");
+        if per_address.is_none() && everyone_limiter.is_none() {
+            return None;
+        }
+        Some(AnonymousLimit {
+            per_address,
+            everyone: everyone_limiter,
+            everyone_per_minute: everyone,
+        })
+    }
+
+    /// Takes one request from `client`'s bucket and everyone's; the refusal when either
+    /// is empty.
+    fn check(&self, client: &str) -> Option<Response> {
+        if let Some(per_address) = &self.per_address
+            && let Err(wait) = per_address.check(client.to_string())
+        {
+            return Some(per_address.refuse(wait));
+        }
+        let not_until = self.everyone.as_ref()?.check().err()?;
+        let wait = not_until
+            .wait_time_from(DefaultClock::default().now())
+            .as_secs()
+            .max(1);
+        let mut response = crate::web::ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            format!(
+                "more than {} requests a minute without a credential; try again in {wait} s",
+                self.everyone_per_minute
+            ),
+        )
+        .into_response();
+        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        Some(response)
+    }
+}
+
+fn carries_credential(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION)
+        || headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.contains(super::session::COOKIE))
+}
+
+/// Middleware of the API listener: requests without a credential are counted against
+/// their address and everyone; a request whose credential is refused (401) is counted
+/// after its answer, so that guessing tokens is limited like anything anonymous.
+pub async fn anonymous(
+    State(limit): State<AnonymousLimit>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if path == "/healthz" || path == "/readyz" {
+        return next.run(request).await;
+    }
+    let client = client_address(request.extensions());
+    let credential = carries_credential(request.headers());
+    if !credential && let Some(refusal) = limit.check(&client) {
+        tracing::warn!("Requests without a credential went over their quota.");
+        return refusal;
+    }
+    let response = next.run(request).await;
+    if credential && response.status() == StatusCode::UNAUTHORIZED {
+        // Charged after the answer: the next attempt from this address pays for it.
+        let _ = limit.check(&client);
+    }
+    response
 }
 
 /// Middleware of the partner listener: one bucket per client certificate.

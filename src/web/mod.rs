@@ -203,6 +203,67 @@ pub async fn authorize(
     Ok(holder)
 }
 
+/// The roles a route admits, as a type, so that [`Bearer`] can check them before anything
+/// else of the request is read.
+pub trait Admits: Send + Sync + 'static {
+    /// The roles.
+    const ROLES: &'static [Role];
+}
+
+/// The state's case system.
+#[derive(Debug)]
+pub struct StateSystemRole;
+impl Admits for StateSystemRole {
+    const ROLES: &'static [Role] = &[Role::StateSystem];
+}
+
+/// Operators and admins.
+#[derive(Debug)]
+pub struct OperatorRoles;
+impl Admits for OperatorRoles {
+    const ROLES: &'static [Role] = &[Role::Operator, Role::Admin];
+}
+
+/// Employers (and payroll agents).
+#[derive(Debug)]
+pub struct EmployerRole;
+impl Admits for EmployerRole {
+    const ROLES: &'static [Role] = &[Role::Employer];
+}
+
+/// Employers, for their own receipts, and operators and admins, for any.
+#[derive(Debug)]
+pub struct ReceiptReaderRoles;
+impl Admits for ReceiptReaderRoles {
+    const ROLES: &'static [Role] = &[Role::Employer, Role::Operator, Role::Admin];
+}
+
+/// Readers of federal tax information.
+#[derive(Debug)]
+pub struct FtiReaderRole;
+impl Admits for FtiReaderRole {
+    const ROLES: &'static [Role] = &[Role::FtiReader];
+}
+
+/// The holder of a valid bearer token whose role `A` admits. As an extractor it runs
+/// before any body extractor (axum runs request-parts extractors first, in order), so an
+/// unauthenticated or unauthorized request is answered 401/403 before a byte of its body
+/// is read: put it first among a handler's arguments, after `State`.
+#[derive(Debug)]
+pub struct Bearer<A: Admits>(pub TokenHolder, pub std::marker::PhantomData<A>);
+
+impl<A: Admits> axum::extract::FromRequestParts<AppState> for Bearer<A> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let holder = authorize(state, &parts.headers, A::ROLES).await?;
+        Ok(Bearer(holder, std::marker::PhantomData))
+    }
+}
+
 async fn count_requests(
     State((metrics, listener)): State<(Arc<Metrics>, &'static str)>,
     request: Request,
@@ -227,6 +288,101 @@ async fn count_requests(
     response
 }
 
+/// Every error answer of both listeners is a problem document (RFC 9457), pages (HTML) and
+/// documented JSON verdicts (a rejected Tribal document's 422) aside. Handlers answer with
+/// [`ApiError`] already; what is left are axum's own rejections (a body that is not JSON,
+/// too large, a path or query that does not parse, a method the route does not take), which
+/// are plain text or empty. Their text is kept as the detail with quoted values and long
+/// digit runs masked, because serde's messages quote the offending value.
+async fn problem_documents(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // A handler's own answer (a problem document, a page, a verdict in JSON) stays as it
+    // is; axum's rejections are plain text or empty.
+    if !(content_type.is_empty() || content_type.starts_with("text/plain")) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let detail = match masked_detail(&String::from_utf8_lossy(&text)) {
+        detail if detail.is_empty() => status
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_lowercase(),
+        detail => detail,
+    };
+    let mut problem =
+        ApiError::new(status, status.canonical_reason().unwrap_or("Error"), detail).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            problem.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    problem
+}
+
+/// A rejection's text fit for a problem document: quoted values replaced by `"…"`, runs of
+/// four or more digits by `#`s, at most 300 characters.
+fn masked_detail(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(300));
+    let mut in_quotes = false;
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 4 {
+            out.extend(std::iter::repeat_n('#', digits.len()));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.trim().chars() {
+        if c == '"' {
+            flush(&mut digits, &mut out);
+            if !in_quotes {
+                out.push_str("\"…");
+            }
+            in_quotes = !in_quotes;
+            if !in_quotes {
+                out.push('"');
+            }
+            continue;
+        }
+        if in_quotes {
+            continue;
+        }
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+        if out.chars().count() >= 300 {
+            break;
+        }
+    }
+    flush(&mut digits, &mut out);
+    if in_quotes {
+        out.push('"');
+    }
+    out.chars().take(300).collect()
+}
+
+/// The answer for a path no route serves.
+async fn no_route() -> ApiError {
+    ApiError::not_found(NO_ROUTE)
+}
+
+/// The detail of [`no_route`]'s answer (tests tell a missing route by it).
+pub const NO_ROUTE: &str = "no route serves this path";
+
 /// The API listener's routes.
 pub fn api_router(state: AppState) -> Router {
     let limit = state.settings.server.max_body_bytes;
@@ -240,6 +396,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(crate::reconcile::web::routes())
         .merge(employer_pages::routes())
+        .fallback(no_route)
         .with_state(state.clone());
     let router = match limits::RequestLimit::per_minute(
         state.settings.server.token_requests_per_minute,
@@ -251,7 +408,21 @@ pub fn api_router(state: AppState) -> Router {
         )),
         None => router,
     };
+    let router = match limits::AnonymousLimit::new(
+        state
+            .settings
+            .server
+            .anonymous_requests_per_minute_per_address,
+        state.settings.server.anonymous_requests_per_minute,
+    ) {
+        Some(quota) => router.layer(axum::middleware::from_fn_with_state(
+            quota,
+            limits::anonymous,
+        )),
+        None => router,
+    };
     router
+        .layer(axum::middleware::from_fn(problem_documents))
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "api"),
             count_requests,
@@ -265,6 +436,7 @@ pub fn partner_router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     let router = Router::new()
         .merge(partner::routes())
+        .fallback(no_route)
         .with_state(state.clone());
     let router = match limits::RequestLimit::per_minute(
         state.settings.server.partner_requests_per_minute,
@@ -277,9 +449,40 @@ pub fn partner_router(state: AppState) -> Router {
         None => router,
     };
     router
+        .layer(axum::middleware::from_fn(problem_documents))
         .layer(axum::middleware::from_fn_with_state(
             (metrics, "partner"),
             count_requests,
         ))
         .layer(DefaultBodyLimit::max(limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::masked_detail;
+
+    #[test]
+    fn a_rejection_that_quotes_the_value_sent_keeps_the_field_but_not_the_value() {
+        let text = r#"Failed to deserialize the JSON body into the target type: partner: invalid type: string "123-45-6789 Jane", expected one of `csenet` at line 1 column 20"#;
+        let detail = masked_detail(text);
+        assert!(
+            !detail.contains("6789") && !detail.contains("Jane"),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("partner: invalid type: string \"…\""),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("line 1 column 20"),
+            "short numbers stay: {detail}"
+        );
+    }
+
+    #[test]
+    fn long_digit_runs_are_masked_and_the_detail_is_bounded() {
+        assert_eq!(masked_detail("integer `123456789`"), "integer `#########`");
+        assert_eq!(masked_detail(&"x".repeat(1000)).chars().count(), 300);
+        assert_eq!(masked_detail("unterminated \"quote"), "unterminated \"…\"");
+    }
 }

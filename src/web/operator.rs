@@ -2,7 +2,7 @@
 //! inbound receipts.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,10 +14,7 @@ use crate::outbox::MessageState;
 use crate::outbox::operator::{self as actions, OperatorError};
 use crate::outbox::store::{self as outbox_store, ListFilter};
 use crate::store::now_ms;
-use crate::store::tokens::Role;
-use crate::web::{ApiError, AppState, authorize};
-
-const OPERATORS: &[Role] = &[Role::Operator, Role::Admin];
+use crate::web::{ApiError, AppState, Bearer, OperatorRoles};
 
 /// The operator routes.
 pub fn routes() -> Router<AppState> {
@@ -62,9 +59,8 @@ async fn audit_job(
 /// (only the changes since the last one are sent; nothing when nothing changed).
 async fn run_offset_cycle(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Bearer(holder, _): Bearer<OperatorRoles>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, OPERATORS).await?;
     if state.settings.offset.partner.is_none() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -95,9 +91,8 @@ async fn run_offset_cycle(
 /// arrears now.
 async fn run_fidm_inquiry(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Bearer(holder, _): Bearer<OperatorRoles>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, OPERATORS).await?;
     if state.settings.fidm.partner.is_none() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -137,10 +132,9 @@ struct ListQuery {
 
 async fn list_messages(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<OperatorRoles>,
     Query(query): Query<ListQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     let message_state = match query.state.as_deref() {
         None => None,
         Some(name) => Some(MessageState::parse(name).ok_or_else(|| {
@@ -158,10 +152,9 @@ async fn list_messages(
 
 async fn show_message(
     State(state): State<AppState>,
+    _: Bearer<OperatorRoles>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     let detail = outbox_store::show(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such message"))?;
@@ -194,11 +187,10 @@ fn action_error(error: OperatorError) -> ApiError {
 
 async fn redeliver(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<OperatorRoles>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     Json(request): Json<ActionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, OPERATORS).await?;
     let actor = format!("operator:{}", holder.name);
     let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
     actions::redeliver(
@@ -219,11 +211,10 @@ async fn redeliver(
 
 async fn replay(
     State(state): State<AppState>,
+    Bearer(holder, _): Bearer<OperatorRoles>,
     Path(id): Path<i64>,
-    headers: HeaderMap,
     Json(request): Json<ActionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let holder = authorize(&state, &headers, OPERATORS).await?;
     let actor = format!("operator:{}", holder.name);
     let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
     let replayed = actions::replay(
@@ -252,9 +243,8 @@ struct PartnerHealth {
 
 async fn partners(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<OperatorRoles>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     let list: Vec<PartnerHealth> = state
         .settings
         .partners
@@ -281,10 +271,9 @@ struct LimitQuery {
 
 async fn receipts(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<OperatorRoles>,
     Query(query): Query<LimitQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     Ok(Json(
         intake::recent(&state.db, query.limit.unwrap_or(100).clamp(1, 1000)).await?,
     ))
@@ -292,10 +281,9 @@ async fn receipts(
 
 async fn audit_recent(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<OperatorRoles>,
     Query(query): Query<LimitQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     Ok(Json(
         audit::recent(&state.db, query.limit.unwrap_or(100).clamp(1, 1000)).await?,
     ))
@@ -303,8 +291,7 @@ async fn audit_recent(
 
 async fn audit_verify(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<OperatorRoles>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, OPERATORS).await?;
     Ok(Json(audit::verify(&state.db).await?))
 }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 
 use crate::config::PartnerSettings;
 use crate::intake::{self, Inbound, Received, RecordArrival};
@@ -44,11 +44,52 @@ pub fn partner_for<'a>(
         })
 }
 
-async fn whoami(
-    State(state): State<AppState>,
-    Extension(peer): Extension<PeerIdentity>,
-) -> Result<impl IntoResponse, ApiError> {
-    let partner = partner_for(&state, &peer)?;
+/// The partner bound to the connection's client certificate. As an extractor it runs
+/// before the body is read, so a certificate bound to no partner is answered 403 without
+/// reading a byte of the body.
+pub struct BoundPartner(pub PartnerSettings);
+
+impl axum::extract::FromRequestParts<AppState> for BoundPartner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<PeerIdentity>().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Unknown partner",
+                "no client certificate came with this request",
+            )
+        })?;
+        Ok(BoundPartner(partner_for(state, peer)?.clone()))
+    }
+}
+
+/// Reads a request body that was left unread until the partner's authorization passed,
+/// within the listener's body limit.
+async fn read_body(
+    state: &AppState,
+    body: axum::body::Body,
+) -> Result<axum::body::Bytes, ApiError> {
+    let limit = state.settings.server.max_body_bytes;
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Body too large",
+                format!("the body may be at most {limit} bytes"),
+            )
+        } else {
+            ApiError::bad_request("the body could not be read; send it again")
+        }
+    })
+}
+
+async fn whoami(BoundPartner(partner): BoundPartner) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(
         serde_json::json!({ "partner": partner.id, "kind": partner.kind }),
     ))
@@ -56,11 +97,10 @@ async fn whoami(
 
 async fn receive_message(
     State(state): State<AppState>,
-    Extension(peer): Extension<PeerIdentity>,
+    BoundPartner(partner): BoundPartner,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let partner = partner_for(&state, &peer)?;
     let message_id = headers
         .get("idempotency-key")
         .or_else(|| headers.get("message-id"))
@@ -117,12 +157,11 @@ async fn receive_message(
 /// partner state. The body is stored first; the answer lists a verdict per transaction.
 async fn receive_csenet(
     State(state): State<AppState>,
-    Extension(peer): Extension<PeerIdentity>,
+    BoundPartner(partner): BoundPartner,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<impl IntoResponse, ApiError> {
     use crate::channels::interstate::intake::{CHANNEL, TransactionVerdict};
-    let partner = partner_for(&state, &peer)?;
     if partner.csenet_agreement().is_none() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -130,6 +169,8 @@ async fn receive_csenet(
             "this partner has no CSENet exchange agreement",
         ));
     }
+    // Read only now that the agreement admits this route.
+    let body = read_body(&state, body).await?;
     let (receipt_id, outcome) =
         store_and_process(&state, &partner.id, CHANNEL, &headers, "text/plain", &body).await?;
     let verdicts: Vec<TransactionVerdict> = outcome
@@ -200,12 +241,11 @@ async fn store_and_process(
 /// verdict: 200 when accepted or a duplicate, 422 when rejected (with every reason).
 async fn receive_tribal(
     State(state): State<AppState>,
-    Extension(peer): Extension<PeerIdentity>,
+    BoundPartner(partner): BoundPartner,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<impl IntoResponse, ApiError> {
     use crate::channels::tribal::intake::{CHANNEL, DocumentVerdict};
-    let partner = partner_for(&state, &peer)?;
     if partner.tribal_xml_agreement().is_none() {
         let detail = if partner.csenet_agreement().is_some() {
             "this partner's agreement exchanges CSENet transactions: use /partner/v1/csenet"
@@ -218,6 +258,8 @@ async fn receive_tribal(
             detail,
         ));
     }
+    // Read only now that the agreement admits this route.
+    let body = read_body(&state, body).await?;
     let (receipt_id, outcome) = store_and_process(
         &state,
         &partner.id,

@@ -1,7 +1,7 @@
 //! The state system's API: case snapshots, outbound transactions, the event feed.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -14,11 +14,8 @@ use crate::channels::tribal::outbound::TribalRenderer;
 use crate::outbox::EnqueueOutcome;
 use crate::outbox::render::{RenderError, RenderRequest};
 use crate::store::events::{self, Event};
-use crate::store::tokens::Role;
 use crate::store::{cases, now_ms, requests};
-use crate::web::{ApiError, AppState, FieldProblem, authorize};
-
-const STATE_SYSTEM: &[Role] = &[Role::StateSystem];
+use crate::web::{ApiError, AppState, Bearer, FieldProblem, StateSystemRole};
 
 /// The state-system routes.
 pub fn routes() -> Router<AppState> {
@@ -56,11 +53,10 @@ pub fn parse_case(body: &[u8]) -> Result<ivd_model::Case, ApiError> {
 
 async fn put_case(
     State(state): State<AppState>,
+    _: Bearer<StateSystemRole>,
     Path(id): Path<String>,
-    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, STATE_SYSTEM).await?;
     let case = parse_case(&body)?;
     if case.id.as_str() != id {
         return Err(ApiError::bad_request(
@@ -94,10 +90,9 @@ async fn put_case(
 
 async fn get_case(
     State(state): State<AppState>,
+    _: Bearer<StateSystemRole>,
     Path(id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, STATE_SYSTEM).await?;
     let stored = cases::get(&state.db, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such case"))?;
@@ -216,11 +211,10 @@ struct TransactionQueued {
 
 async fn post_transaction(
     State(state): State<AppState>,
+    _: Bearer<StateSystemRole>,
     Path(id): Path<String>,
-    headers: HeaderMap,
     Json(request): Json<TransactionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, STATE_SYSTEM).await?;
     let partner = state
         .settings
         .partner(&request.partner)
@@ -305,10 +299,9 @@ struct FeedEvent {
 
 async fn get_events(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Bearer<StateSystemRole>,
     Query(query): Query<FeedQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    authorize(&state, &headers, STATE_SYSTEM).await?;
     let after = query.after.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::bad_request(

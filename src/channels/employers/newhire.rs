@@ -92,12 +92,23 @@ pub struct Summary {
     pub duplicate: i64,
     /// FEIN outside the uploader's scope.
     pub refused: i64,
-    /// Accepted reports that matched a noncustodial parent.
+    /// Accepted reports that matched a noncustodial parent. Internal: never serialized, so
+    /// no employer-facing answer (API, pages, CSV) can tell an employer whether an SSN
+    /// belongs to a noncustodial parent.
+    #[serde(skip_serializing)]
     pub matched: i64,
     /// When it was received (ms since the epoch).
     pub received_at: i64,
     /// When processing finished.
     pub completed_at: Option<i64>,
+}
+
+impl Summary {
+    /// True when every record was for a FEIN outside the sender's scope: nothing of the
+    /// file was taken, and the sender is told so as a refusal.
+    pub fn all_outside_scope(&self) -> bool {
+        self.records > 0 && self.refused == self.records
+    }
 }
 
 const SUMMARY_COLUMNS: &str = "receipt_id, format, state, records_done AS records, accepted, \
@@ -185,12 +196,12 @@ struct Judged {
 }
 
 impl NewHireIntake {
-    /// Registers a spooled upload for processing: who sent it, what it may report for,
-    /// and its format.
+    /// Registers a spooled upload for processing: who sent it (the account id, when an
+    /// account did; its name for display), what it may report for, and its format.
     pub async fn register(
         &self,
         receipt_id: &str,
-        submitter: &str,
+        submitter: Submitter<'_>,
         scope: &[String],
         format: Format,
         now: i64,
@@ -198,11 +209,12 @@ impl NewHireIntake {
         let mut tx = self.db.begin().await?;
         on_tx!(&mut tx, c => {
             sqlx::query(
-                "INSERT INTO new_hire_receipts (receipt_id, submitter, scope, format, state, received_at) \
-                 VALUES ($1, $2, $3, $4, 'processing', $5) ON CONFLICT (receipt_id) DO NOTHING",
+                "INSERT INTO new_hire_receipts (receipt_id, submitter, account_id, scope, format, state, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'processing', $6) ON CONFLICT (receipt_id) DO NOTHING",
             )
             .bind(receipt_id)
-            .bind(submitter)
+            .bind(submitter.name)
+            .bind(submitter.account_id)
             .bind(scope.join(","))
             .bind(format.name())
             .bind(now)
@@ -719,15 +731,29 @@ pub async fn summary(db: &Db, receipt_id: &str) -> Result<Option<Summary>, Store
     }))
 }
 
-/// Who uploaded a receipt.
-pub async fn submitter(db: &Db, receipt_id: &str) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = on_read!(db, c => {
-        sqlx::query_as("SELECT submitter FROM new_hire_receipts WHERE receipt_id = $1")
+/// Who sent an upload.
+#[derive(Clone, Copy, Debug)]
+pub struct Submitter<'a> {
+    /// The account that sent it (the identity receipts are read by); none for a file a
+    /// partner dropped.
+    pub account_id: Option<i64>,
+    /// The account's or partner's name, for display.
+    pub name: &'a str,
+}
+
+/// The account that uploaded a receipt: `None` when there is no such receipt,
+/// `Some(None)` when no account sent it.
+pub async fn submitter_account(
+    db: &Db,
+    receipt_id: &str,
+) -> Result<Option<Option<i64>>, StoreError> {
+    let row: Option<(Option<i64>,)> = on_read!(db, c => {
+        sqlx::query_as("SELECT account_id FROM new_hire_receipts WHERE receipt_id = $1")
             .bind(receipt_id)
             .fetch_optional(c)
             .await?
     });
-    Ok(row.map(|(s,)| s))
+    Ok(row.map(|(account,)| account))
 }
 
 /// A page of a receipt's records after record `after`, in order.

@@ -21,7 +21,7 @@ mod data;
 mod view;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -32,8 +32,9 @@ use crate::outbox::MessageState;
 use crate::outbox::circuit::CircuitState;
 use crate::outbox::operator::{self as actions, OperatorError};
 use crate::outbox::store::{self as outbox_store, ListFilter};
-use crate::store::tokens::{self, Role};
-use crate::web::session::{self, Session};
+use crate::store::tokens::Role;
+use crate::web::limits::ClientAddress;
+use crate::web::session::{self, FormPairing, Realm, Session, SignIn as SignInOutcome};
 use crate::web::{ApiError, AppState};
 pub(crate) use view::when;
 use view::{Viewer, age, badge, page};
@@ -51,7 +52,12 @@ const DEGRADED_AFTER_SECS: i64 = 15 * 60;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(health))
-        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route(
+            "/sign-in",
+            get(sign_in_form).post(sign_in).layer(DefaultBodyLimit::max(
+                super::employer_pages::PUBLIC_FORM_BYTES,
+            )),
+        )
         .route("/sign-out", post(sign_out))
         .route("/dead-letters", get(dead_letters))
         .route("/dead-letters/{id}/redeliver", post(redeliver))
@@ -94,10 +100,9 @@ impl axum::extract::FromRequestParts<AppState> for Operator {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match session::from_headers(&state.db, &parts.headers, data::now()).await {
-            Ok(Some(session)) if matches!(session.role, Role::Operator | Role::Admin) => {
-                Ok(Operator(session))
-            }
+        match session::from_headers(&state.db, Realm::Dashboard, &parts.headers, data::now()).await
+        {
+            Ok(Some(session)) => Ok(Operator(session)),
             Ok(_) => Err(Redirect::to("/sign-in").into_response()),
             Err(error) => Err(ApiError::from(error).into_response()),
         }
@@ -114,52 +119,101 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-async fn sign_in_form() -> Response {
-    html_page(StatusCode::OK, view::sign_in(None, ""))
+/// The sign-in form is paired with a cookie, so that a sign-in posted from another site
+/// (login CSRF) is refused.
+const SIGN_IN_FORM: FormPairing = FormPairing {
+    cookie: "ivd_sign_in",
+    path: "/sign-in",
+};
+
+/// The sign-in page with `message` (if any), paired with a fresh cookie.
+fn sign_in_page(
+    state: &AppState,
+    status: StatusCode,
+    message: Option<&str>,
+    name: &str,
+) -> Response {
+    let pairing = FormPairing::new_value();
+    session::with_cookie(
+        html_page(status, view::sign_in(message, name, &pairing)),
+        &SIGN_IN_FORM.set_cookie(&pairing, state.settings.server.secure_cookies),
+    )
+}
+
+async fn sign_in_form(State(state): State<AppState>) -> Response {
+    sign_in_page(&state, StatusCode::OK, None, "")
 }
 
 #[derive(Deserialize)]
 struct SignIn {
     name: String,
     token: String,
+    #[serde(default)]
+    form_token: String,
 }
 
-async fn sign_in(State(state): State<AppState>, Form(form): Form<SignIn>) -> Response {
-    let now = data::now();
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Response {
     let name = form.name.trim();
-    let refused =
-        |message: &str| html_page(StatusCode::UNAUTHORIZED, view::sign_in(Some(message), name));
-    let outcome: Result<Response, crate::store::StoreError> = async {
-        if name.is_empty() || name.len() > 200 {
-            return Ok(refused("Enter your name and your token."));
-        }
-        if session::locked_out(&state.db, name, now).await? {
-            tracing::warn!("A sign-in was refused: too many failures for this name.");
-            return Ok(refused(
-                "Too many failed sign-ins for this name. Wait 15 minutes, then try again.",
-            ));
-        }
-        let holder = tokens::authenticate(&state.db, form.token.trim()).await?;
-        let Some(holder) =
-            holder.filter(|h| h.name == name && matches!(h.role, Role::Operator | Role::Admin))
-        else {
-            session::note_failure(&state.db, name, now).await?;
-            return Ok(refused(
-                "That name and token do not match an operator. Check both and try again.",
-            ));
-        };
-        session::clear_failures(&state.db, name).await?;
-        let id = session::start(&state.db, &holder.name, holder.role, now).await?;
-        tracing::info!(operator = %holder.name, "Operator signed in to the dashboard.");
-        let mut response = Redirect::to("/").into_response();
-        let cookie = session::set_cookie(&id, state.settings.server.secure_cookies);
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().insert(header::SET_COOKIE, value);
-        }
-        Ok(response)
+    if !SIGN_IN_FORM.paired(&headers, &form.form_token) {
+        return sign_in_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("This sign-in form has expired. Sign in again."),
+            name,
+        );
     }
+    if name.is_empty() || name.len() > 200 {
+        return sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("Enter your name and your token."),
+            name,
+        );
+    }
+    let attempt = session::sign_in(
+        &state.db,
+        Realm::Dashboard,
+        name,
+        &form.token,
+        &client,
+        data::now(),
+    )
     .await;
-    outcome.unwrap_or_else(|error| ApiError::from(error).into_response())
+    match attempt {
+        Ok(SignInOutcome::Started { session_id, holder }) => {
+            tracing::info!(
+                account = holder.account_id,
+                "Operator signed in to the dashboard."
+            );
+            session::with_cookie(
+                Redirect::to("/").into_response(),
+                &session::set_cookie(&session_id, state.settings.server.secure_cookies),
+            )
+        }
+        Ok(SignInOutcome::Throttled) => {
+            tracing::warn!("A dashboard sign-in was refused: too many failures lately.");
+            sign_in_page(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                Some(
+                    "Too many failed sign-ins for this name from here. Wait 15 minutes, then try again.",
+                ),
+                name,
+            )
+        }
+        Ok(SignInOutcome::Refused) => sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("That name and token do not match an operator. Check both and try again."),
+            name,
+        ),
+        Err(error) => ApiError::from(error).into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -441,7 +495,7 @@ async fn act(
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
-    let actor = format!("operator:{}", session.holder);
+    let actor = session.actor();
     let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
     let now = data::now();
     let outcome = if replay {
@@ -900,26 +954,51 @@ async fn reconciliation_csv(
     }
 }
 
-async fn employer_accounts(State(state): State<AppState>, Operator(session): Operator) -> Response {
-    let requests = match crate::store::employer_accounts::pending(&state.db).await {
-        Ok(requests) => requests,
+/// Requests for an employer account shown on one page of the list.
+const REQUESTS_PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct RequestsPage {
+    #[serde(default)]
+    after: i64,
+}
+
+async fn employer_accounts(
+    State(state): State<AppState>,
+    Operator(session): Operator,
+    Query(page_at): Query<RequestsPage>,
+) -> Response {
+    let listed = match crate::store::employer_accounts::pending(
+        &state.db,
+        page_at.after.max(0),
+        REQUESTS_PER_PAGE,
+    )
+    .await
+    {
+        Ok(listed) => listed,
         Err(error) => return ApiError::from(error).into_response(),
     };
     let viewer = Viewer {
         name: &session.holder,
         csrf: &session.csrf,
     };
+    let may_decide = session.role == Role::Admin;
     let content = html! {
         p { "Employers ask for an account on the employer pages at " code { "/employer/register" } ". "
-            "Check each request with the business (by phone or mail, using the contact details you have on file) before approving it. "
-            "Approving issues the account's token, shown once: hand it to the employer by a safe route." }
-        @if requests.is_empty() {
+            "An admin checks each request with the business (by phone or mail, using the contact details you have on file) before approving it. "
+            "Approving opens the account and issues its token, shown once: hand it to the employer by a safe route. "
+            "Nobody may decide a request they filed themselves." }
+        @if !may_decide {
+            p.notice { "Only an admin may approve or refuse a request." }
+        }
+        @if listed.requests.is_empty() {
             p { "No requests are waiting." }
         } @else {
+            p id="requests-count" { (listed.total) " request(s) waiting; oldest first." }
             table id="employer-requests" {
                 thead { tr { th { "Asked" } th { "Account" } th { "Business" } th { "FEINs" } th { "Contact" } th { "Decision" } } }
                 tbody {
-                    @for request in &requests {
+                    @for request in &listed.requests {
                         tr data-request=(request.id) {
                             td { (when(Some(request.requested_at))) }
                             td { (request.account_name) }
@@ -927,15 +1006,24 @@ async fn employer_accounts(State(state): State<AppState>, Operator(session): Ope
                             td { (request.feins.replace(',', ", ")) }
                             td { (request.contact_email) }
                             td {
-                                form.inline method="post" action=(format!("/employer-accounts/{}", request.id)) {
-                                    input type="hidden" name="csrf" value=(session.csrf);
-                                    button.action type="submit" name="decision" value="approve" { "Approve" }
-                                    button.action.secondary type="submit" name="decision" value="refuse" { "Refuse" }
+                                @if !may_decide {
+                                    "Waiting for an admin"
+                                } @else if request.requested_by_account == Some(session.account_id) {
+                                    "You filed this request: another admin decides it"
+                                } @else {
+                                    form.inline method="post" action=(format!("/employer-accounts/{}", request.id)) {
+                                        input type="hidden" name="csrf" value=(session.csrf);
+                                        button.action type="submit" name="decision" value="approve" { "Approve" }
+                                        button.action.secondary type="submit" name="decision" value="refuse" { "Refuse" }
+                                    }
                                 }
                             }
                         }
                     }
                 }
+            }
+            @if let Some(after) = listed.next_after {
+                p { a id="next-requests" href=(format!("/employer-accounts?after={after}")) { "Next requests" } }
             }
         }
     };
@@ -963,21 +1051,31 @@ async fn decide_employer_account(
     Path(id): Path<i64>,
     Form(form): Form<Decision>,
 ) -> Response {
-    use crate::store::employer_accounts::{self, Decided};
+    use crate::store::employer_accounts::{self, Decided, Decider};
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
+    }
+    if session.role != Role::Admin {
+        return html_page(
+            StatusCode::FORBIDDEN,
+            html! { p.error { "Only an admin may approve or refuse a request for an employer account." } },
+        );
     }
     let approve = match form.decision.as_str() {
         "approve" => true,
         "refuse" => false,
         _ => return forbidden(),
     };
-    let actor = format!("operator:{}", session.holder);
-    let decided = match employer_accounts::decide(&state.db, id, approve, &actor, data::now()).await
-    {
-        Ok(decided) => decided,
-        Err(error) => return ApiError::from(error).into_response(),
+    let actor = session.actor();
+    let decider = Decider {
+        account_id: session.account_id,
+        actor: &actor,
     };
+    let decided =
+        match employer_accounts::decide(&state.db, id, approve, decider, data::now()).await {
+            Ok(decided) => decided,
+            Err(error) => return ApiError::from(error).into_response(),
+        };
     let viewer = Viewer {
         name: &session.holder,
         csrf: &session.csrf,
@@ -986,6 +1084,7 @@ async fn decide_employer_account(
         Decided::Approved {
             account_name,
             token,
+            ..
         } => html! {
             p.notice role="status" { "Approved. The account " strong { (account_name) } " may sign in at " code { "/employer/sign-in" } " with this token:" }
             pre id="issued-token" { (token) }
@@ -1000,6 +1099,36 @@ async fn decide_employer_account(
             p.error role="alert" { "This request was already decided." }
             p { a href="/employer-accounts" { "Back to the requests" } }
         },
+        Decided::OwnRequest => {
+            return html_page(
+                StatusCode::FORBIDDEN,
+                page(
+                    "Employer accounts",
+                    "/employer-accounts",
+                    Some(&viewer),
+                    None,
+                    html! {
+                        p.error role="alert" { "You filed this request yourself: another admin must decide it." }
+                        p { a href="/employer-accounts" { "Back to the requests" } }
+                    },
+                ),
+            );
+        }
+        Decided::Blocked(refusal) => {
+            return html_page(
+                StatusCode::CONFLICT,
+                page(
+                    "Employer accounts",
+                    "/employer-accounts",
+                    Some(&viewer),
+                    None,
+                    html! {
+                        p.error role="alert" { "This request cannot be approved: " (refusal.to_string()) ". It is still waiting; refuse it, or ask the business." }
+                        p { a href="/employer-accounts" { "Back to the requests" } }
+                    },
+                ),
+            );
+        }
     };
     html_page(
         StatusCode::OK,

@@ -167,7 +167,7 @@ pub fn throughput_chart(
 }
 
 /// The sign-in page.
-pub fn sign_in(error: Option<&str>, name: &str) -> Markup {
+pub fn sign_in(error: Option<&str>, name: &str, form_token: &str) -> Markup {
     let content = html! {
         div.signin {
             p { "Sign in with your operator name and the token State IT issued you "
@@ -176,6 +176,7 @@ pub fn sign_in(error: Option<&str>, name: &str) -> Markup {
                 p.error role="alert" id="sign-in-error" { (error) }
             }
             form method="post" action="/sign-in" {
+                input type="hidden" name="form_token" value=(form_token);
                 div.field {
                     label for="name" { "Name" }
                     input type="text" id="name" name="name" value=(name) autocomplete="username" required;

@@ -1,6 +1,6 @@
 //! What the employer pages read: one account's past uploads and the withholding orders
-//! sent to its FEINs. Every query is scoped by the submitter's name or by FEINs read from
-//! the account's live tokens, never by anything a form carries.
+//! sent to its FEINs. Every query is scoped by the account's id or by the FEINs the account
+//! holds now, never by a name or anything a form carries.
 
 use crate::on_read;
 use crate::store::{Db, StoreError};
@@ -30,10 +30,10 @@ pub struct PastUpload {
     pub received_at: i64,
 }
 
-/// The uploads of `submitter`, newest first.
+/// The uploads of the account `account_id`, newest first.
 pub async fn uploads_of(
     db: &Db,
-    submitter: &str,
+    account_id: i64,
     limit: i64,
 ) -> Result<Vec<PastUpload>, StoreError> {
     Ok(on_read!(db, c => {
@@ -42,10 +42,10 @@ pub async fn uploads_of(
              h.duplicate, h.refused, \
              (SELECT COUNT(*) FROM new_hire_records r WHERE r.receipt_id = h.receipt_id \
               AND r.ndnh_batch IS NOT NULL) AS forwarded, \
-             h.received_at FROM new_hire_receipts h WHERE h.submitter = $1 \
+             h.received_at FROM new_hire_receipts h WHERE h.account_id = $1 \
              ORDER BY h.received_at DESC, h.receipt_id DESC LIMIT $2",
         )
-        .bind(submitter)
+        .bind(account_id)
         .bind(limit)
         .fetch_all(c)
         .await?

@@ -26,7 +26,7 @@ mod data;
 mod view;
 
 use axum::Router;
-use axum::extract::{Form, Multipart, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -40,14 +40,19 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::channels::employers::newhire;
+use crate::store::accounts;
+use crate::store::employer_accounts::{self, NewRequest, NotTaken};
 use crate::store::now_ms;
-use crate::store::tokens::{self, Role, TokenHolder};
+use crate::store::tokens::{Role, TokenHolder};
 use crate::web::employer::{self, AckOutcome, UploadOutcome};
-use crate::web::session::{self, Session};
+use crate::web::limits::ClientAddress;
+use crate::web::session::{self, FormPairing, Realm, Session, SignIn as SignInOutcome};
 use crate::web::{ApiError, AppState};
 use view::{FormError, Input, Viewer, error_summary, page, text_input, when};
 
 const SCRIPT: &str = include_str!("employer.js");
+/// The largest body of a form anyone may post (sign-in, asking for an account).
+pub(crate) const PUBLIC_FORM_BYTES: usize = 16 * 1024;
 /// Most bad records listed on a "check my file" page (the count is always complete).
 const CHECK_LIST_LIMIT: usize = 500;
 
@@ -55,9 +60,20 @@ const CHECK_LIST_LIMIT: usize = 500;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/employer", get(home))
-        .route("/employer/sign-in", get(sign_in_form).post(sign_in))
+        // Forms anyone may post are small: a big body is refused before it is read.
+        .route(
+            "/employer/sign-in",
+            get(sign_in_form)
+                .post(sign_in)
+                .layer(DefaultBodyLimit::max(PUBLIC_FORM_BYTES)),
+        )
         .route("/employer/sign-out", post(sign_out))
-        .route("/employer/register", get(register_form).post(register))
+        .route(
+            "/employer/register",
+            get(register_form)
+                .post(register)
+                .layer(DefaultBodyLimit::max(PUBLIC_FORM_BYTES)),
+        )
         .route(
             "/employer/new-hire",
             get(new_hire_form).post(new_hire_submit),
@@ -110,26 +126,41 @@ impl Employer {
     }
 }
 
-/// The signed-in employer, or the way to the sign-in page.
+/// The signed-in employer, or the way to the sign-in page. The session is checked live
+/// (its token not revoked, its account open) and the FEINs are read from the account now,
+/// never from the session or a form.
 async fn employer(state: &AppState, headers: &HeaderMap) -> Result<Employer, Response> {
     let to_sign_in = || Redirect::to("/employer/sign-in").into_response();
-    let session = match session::from_headers(&state.db, headers, now_ms()).await {
-        Ok(Some(session)) if session.role == Role::Employer => session,
-        Ok(_) => return Err(to_sign_in()),
+    let session = match session::from_headers(&state.db, Realm::Employer, headers, now_ms()).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return Err(to_sign_in()),
         Err(error) => return Err(ApiError::from(error).into_response()),
     };
-    let feins = match tokens::employer_feins(&state.db, &session.holder).await {
+    let feins = match accounts::feins_of(&state.db, session.account_id).await {
         Ok(feins) if !feins.is_empty() => feins,
         Ok(_) => return Err(to_sign_in()),
         Err(error) => return Err(ApiError::from(error).into_response()),
     };
     let holder = TokenHolder {
-        id: 0,
+        token_id: session.token_id,
+        account_id: session.account_id,
         name: session.holder.clone(),
         role: Role::Employer,
         feins,
     };
     Ok(Employer { session, holder })
+}
+
+impl axum::extract::FromRequestParts<AppState> for Employer {
+    type Rejection = Response;
+
+    /// The signed-in employer, checked before anything of the request's body is read.
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        employer(state, &parts.headers).await
+    }
 }
 
 /// The page for a form posted without this session's CSRF token.
@@ -185,7 +216,14 @@ fn fein_text(fein: &str) -> String {
 
 // ----- sign-in -----
 
-fn sign_in_page(error: Option<&str>, name: &str) -> Markup {
+/// The sign-in form is paired with a cookie, so that a sign-in posted from another site
+/// (login CSRF) is refused.
+const SIGN_IN_FORM: FormPairing = FormPairing {
+    cookie: "ivd_employer_sign_in",
+    path: "/employer/sign-in",
+};
+
+fn sign_in_markup(error: Option<&str>, name: &str, form_token: &str) -> Markup {
     let content = html! {
         div.signin {
             p { "Sign in with your account name and the access code (token) the state child support agency gave you." }
@@ -193,6 +231,7 @@ fn sign_in_page(error: Option<&str>, name: &str) -> Markup {
                 p.error role="alert" id="sign-in-error" { (error) }
             }
             form method="post" action="/employer/sign-in" {
+                input type="hidden" name="form_token" value=(form_token);
                 div.field {
                     label for="name" { "Account name" }
                     input type="text" id="name" name="name" value=(name) autocomplete="username" required;
@@ -211,52 +250,94 @@ fn sign_in_page(error: Option<&str>, name: &str) -> Markup {
     page("Sign in to employer services", "", None, content)
 }
 
-async fn sign_in_form() -> Response {
-    html_page(StatusCode::OK, sign_in_page(None, ""))
+/// The sign-in page with `message` (if any), paired with a fresh cookie.
+fn sign_in_page(
+    state: &AppState,
+    status: StatusCode,
+    message: Option<&str>,
+    name: &str,
+) -> Response {
+    let pairing = FormPairing::new_value();
+    session::with_cookie(
+        html_page(status, sign_in_markup(message, name, &pairing)),
+        &SIGN_IN_FORM.set_cookie(&pairing, state.settings.server.secure_cookies),
+    )
+}
+
+async fn sign_in_form(State(state): State<AppState>) -> Response {
+    sign_in_page(&state, StatusCode::OK, None, "")
 }
 
 #[derive(Deserialize)]
 struct SignIn {
     name: String,
     token: String,
+    #[serde(default)]
+    form_token: String,
 }
 
-async fn sign_in(State(state): State<AppState>, Form(form): Form<SignIn>) -> Response {
-    let now = now_ms();
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Response {
     let name = form.name.trim();
-    let refused =
-        |message: &str| html_page(StatusCode::UNAUTHORIZED, sign_in_page(Some(message), name));
-    let outcome: Result<Response, crate::store::StoreError> = async {
-        if name.is_empty() || name.len() > 200 {
-            return Ok(refused("Enter your account name and your access code."));
-        }
-        if session::locked_out(&state.db, name, now).await? {
-            tracing::warn!("An employer sign-in was refused: too many failures for this name.");
-            return Ok(refused(
-                "Too many failed sign-ins for this account. Wait 15 minutes, then try again.",
-            ));
-        }
-        let holder = tokens::authenticate(&state.db, form.token.trim()).await?;
-        let Some(holder) =
-            holder.filter(|h| h.name == name && h.role == Role::Employer && !h.feins.is_empty())
-        else {
-            session::note_failure(&state.db, name, now).await?;
-            return Ok(refused(
-                "That account name and access code do not match. Check both and try again.",
-            ));
-        };
-        session::clear_failures(&state.db, name).await?;
-        let id = session::start(&state.db, &holder.name, holder.role, now).await?;
-        tracing::info!(employer = %holder.name, "Employer signed in to the employer pages.");
-        let mut response = Redirect::to("/employer").into_response();
-        let cookie = session::set_cookie(&id, state.settings.server.secure_cookies);
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().insert(header::SET_COOKIE, value);
-        }
-        Ok(response)
+    if !SIGN_IN_FORM.paired(&headers, &form.form_token) {
+        return sign_in_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("This sign-in form has expired. Sign in again."),
+            name,
+        );
     }
-    .await;
-    outcome.unwrap_or_else(|error| ApiError::from(error).into_response())
+    if name.is_empty() || name.len() > 200 {
+        return sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("Enter your account name and your access code."),
+            name,
+        );
+    }
+    match session::sign_in(
+        &state.db,
+        Realm::Employer,
+        name,
+        &form.token,
+        &client,
+        now_ms(),
+    )
+    .await
+    {
+        Ok(SignInOutcome::Started { session_id, holder }) => {
+            tracing::info!(
+                account = holder.account_id,
+                "Employer signed in to the employer pages."
+            );
+            session::with_cookie(
+                Redirect::to("/employer").into_response(),
+                &session::set_cookie(&session_id, state.settings.server.secure_cookies),
+            )
+        }
+        Ok(SignInOutcome::Throttled) => {
+            tracing::warn!("An employer sign-in was refused: too many failures lately.");
+            sign_in_page(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                Some(
+                    "Too many failed sign-ins for this account from here. Wait 15 minutes, then try again.",
+                ),
+                name,
+            )
+        }
+        Ok(SignInOutcome::Refused) => sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("That account name and access code do not match. Check both and try again."),
+            name,
+        ),
+        Err(error) => ApiError::from(error).into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -266,13 +347,10 @@ struct CsrfOnly {
 
 async fn sign_out(
     State(state): State<AppState>,
+    employer: Employer,
     headers: HeaderMap,
     Form(form): Form<CsrfOnly>,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     if !employer.session.csrf_matches(&form.csrf) {
         return expired();
     }
@@ -288,8 +366,11 @@ async fn sign_out(
 
 // ----- asking for an account -----
 
-/// The cookie that pairs the registration form with its post (there is no session yet).
-const REGISTER_COOKIE: &str = "ivd_register";
+/// The registration form is paired with a cookie (there is no session yet).
+const REGISTER_FORM: FormPairing = FormPairing {
+    cookie: "ivd_register",
+    path: "/employer/register",
+};
 
 fn register_page(
     token: &str,
@@ -333,22 +414,12 @@ fn register_page(
     page("Ask for an employer account", "", None, content)
 }
 
-fn with_register_cookie(mut response: Response, token: &str, secure: bool) -> Response {
-    let cookie = format!(
-        "{REGISTER_COOKIE}={token}; Path=/employer/register; HttpOnly; SameSite=Strict; Max-Age=3600{}",
-        if secure { "; Secure" } else { "" }
-    );
-    if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+fn with_register_cookie(response: Response, token: &str, secure: bool) -> Response {
+    session::with_cookie(response, &REGISTER_FORM.set_cookie(token, secure))
 }
 
 async fn register_form(State(state): State<AppState>) -> Response {
-    use rand::RngCore;
-    let mut bytes = [0u8; 24];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = hex::encode(bytes);
+    let token = FormPairing::new_value();
     with_register_cookie(
         html_page(
             StatusCode::OK,
@@ -419,22 +490,12 @@ fn check_registration(
 
 async fn register(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     Form(values): Form<std::collections::BTreeMap<String, String>>,
 ) -> Response {
     let posted = values.get("form_token").map(String::as_str).unwrap_or("");
-    let paired = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(key, value)| {
-            key == REGISTER_COOKIE
-                && !posted.is_empty()
-                && subtle::ConstantTimeEq::ct_eq(value.as_bytes(), posted.as_bytes()).into()
-        });
-    if !paired {
+    if !REGISTER_FORM.paired(&headers, posted) {
         return expired();
     }
     let secure = state.settings.server.secure_cookies;
@@ -454,7 +515,7 @@ async fn register(
     let value = |id: &str| values.get(id).map(|v| v.trim()).unwrap_or("").to_string();
     let account = value("account_name");
     let outcome: Result<Response, crate::store::StoreError> = async {
-        if crate::store::employer_accounts::name_taken(&state.db, &account).await? {
+        if employer_accounts::name_taken(&state.db, &account).await? {
             let errors = [FormError {
                 field: "account_name".into(),
                 message: "That account name is taken. Choose another".into(),
@@ -465,15 +526,35 @@ async fn register(
                 secure,
             ));
         }
-        crate::store::employer_accounts::request(
-            &state.db,
-            &account,
-            &value("business_name"),
-            &feins,
-            &value("contact_email"),
-            now_ms(),
-        )
-        .await?;
+        let business_name = value("business_name");
+        let contact_email = value("contact_email");
+        let new = NewRequest {
+            account_name: &account,
+            business_name: &business_name,
+            feins: &feins,
+            contact_email: &contact_email,
+            // A staff member (or employer) signed in in this browser is recorded as the
+            // requester, so that they can never approve this request themselves.
+            requested_by_account: session::account_behind(&state.db, &headers, now_ms()).await?,
+            client: &client,
+        };
+        let limits = state.settings.employers.registration_limits();
+        if let Err(not_taken) = employer_accounts::request(&state.db, &new, limits, now_ms()).await? {
+            tracing::warn!(reason = ?not_taken, "A request for an employer account was turned away.");
+            let message = match not_taken {
+                NotTaken::TooManyFromHere => "Too many requests came from your network in the last hour. Try again later, or call the agency",
+                NotTaken::QueueFull => "We are not taking new requests right now. Try again tomorrow, or call the agency",
+            };
+            let errors = [FormError {
+                field: "account_name".into(),
+                message: message.into(),
+            }];
+            return Ok(with_register_cookie(
+                html_page(StatusCode::TOO_MANY_REQUESTS, register_page(posted, &values, &errors)),
+                posted,
+                secure,
+            ));
+        }
         tracing::info!("An employer asked for an account on the employer pages.");
         Ok(html_page(
             StatusCode::OK,
@@ -494,11 +575,7 @@ async fn register(
 
 // ----- home -----
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
+async fn home(State(state): State<AppState>, employer: Employer) -> Response {
     let waiting = match data::orders_for(&state.db, &employer.holder.feins).await {
         Ok(orders) => orders.iter().filter(|o| o.status == "sent").count(),
         Err(error) => return ApiError::from(error).into_response(),
@@ -818,11 +895,7 @@ fn new_hire_page(
     )
 }
 
-async fn new_hire_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
+async fn new_hire_form(employer: Employer) -> Response {
     html_page(
         StatusCode::OK,
         new_hire_page(&employer, &Default::default(), &[]),
@@ -831,13 +904,9 @@ async fn new_hire_form(State(state): State<AppState>, headers: HeaderMap) -> Res
 
 async fn new_hire_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    employer: Employer,
     Form(values): Form<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     if !employer
         .session
         .csrf_matches(values.get("csrf").map(String::as_str).unwrap_or(""))
@@ -964,11 +1033,7 @@ fn files_page(employer: &Employer, errors: &[FormError], result: Option<Markup>)
     )
 }
 
-async fn files_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
+async fn files_form(employer: Employer) -> Response {
     html_page(StatusCode::OK, files_page(&employer, &[], None))
 }
 
@@ -1051,13 +1116,9 @@ async fn posted_file(
 
 async fn files_check(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    employer: Employer,
     form: Multipart,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     let (posted, format) = match posted_file(&employer, form).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -1128,13 +1189,9 @@ async fn files_check(
 
 async fn files_submit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    employer: Employer,
     form: Multipart,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     let (posted, format) = match posted_file(&employer, form).await {
         Ok(found) => found,
         Err(response) => return response,
@@ -1149,6 +1206,18 @@ async fn files_submit(
     )
     .await
     {
+        Ok(UploadOutcome::Received {
+            receipt_id,
+            summary,
+        }) if summary.all_outside_scope() => {
+            problem_page(&employer, employer::outside_scope(&receipt_id))
+        }
+        Ok(UploadOutcome::Duplicate {
+            receipt_id,
+            summary: Some(summary),
+        }) if summary.all_outside_scope() => {
+            problem_page(&employer, employer::outside_scope(&receipt_id))
+        }
         Ok(
             UploadOutcome::Received { receipt_id, .. } | UploadOutcome::Processing { receipt_id },
         ) => Redirect::to(&format!("/employer/receipts/{receipt_id}?sent=file")).into_response(),
@@ -1174,8 +1243,8 @@ async fn own_receipt(
     employer: &Employer,
     receipt_id: &str,
 ) -> Result<Option<newhire::Summary>, crate::store::StoreError> {
-    match newhire::submitter(&state.db, receipt_id).await? {
-        Some(submitter) if submitter == employer.holder.name => {
+    match newhire::submitter_account(&state.db, receipt_id).await? {
+        Some(Some(account)) if account == employer.holder.account_id => {
             newhire::summary(&state.db, receipt_id).await
         }
         _ => Ok(None),
@@ -1205,14 +1274,10 @@ fn status_text(status: &str) -> &'static str {
 
 async fn receipt(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    employer: Employer,
     Path(receipt_id): Path<String>,
     Query(sent): Query<Sent>,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     let summary = match own_receipt(&state, &employer, &receipt_id).await {
         Ok(Some(summary)) => summary,
         Ok(None) => return not_found(&employer, "this receipt"),
@@ -1296,13 +1361,9 @@ async fn receipt(
 
 async fn receipt_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    employer: Employer,
     Path(receipt_id): Path<String>,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     match own_receipt(&state, &employer, &receipt_id).await {
         Ok(Some(_)) => employer::csv_report(state, receipt_id),
         Ok(None) => not_found(&employer, "this receipt"),
@@ -1310,12 +1371,8 @@ async fn receipt_csv(
     }
 }
 
-async fn history(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
-    let uploads = match data::uploads_of(&state.db, &employer.holder.name, 500).await {
+async fn history(State(state): State<AppState>, employer: Employer) -> Response {
+    let uploads = match data::uploads_of(&state.db, employer.holder.account_id, 500).await {
         Ok(uploads) => uploads,
         Err(error) => return ApiError::from(error).into_response(),
     };
@@ -1381,11 +1438,7 @@ fn order_status_text(status: &str) -> &'static str {
     }
 }
 
-async fn orders(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
+async fn orders(State(state): State<AppState>, employer: Employer) -> Response {
     let orders = match data::orders_for(&state.db, &employer.holder.feins).await {
         Ok(orders) => orders,
         Err(error) => return ApiError::from(error).into_response(),
@@ -1563,14 +1616,10 @@ fn order_page(
 
 async fn order(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    employer: Employer,
     Path(tracking): Path<String>,
     Query(done): Query<Done>,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     match data::order(&state.db, &tracking, &employer.holder.feins).await {
         Ok(Some(order)) => html_page(
             StatusCode::OK,
@@ -1739,14 +1788,10 @@ fn acknowledgment_file(ack: Acknowledgment, now: i64) -> Result<Vec<u8>, String>
 
 async fn answer_order(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    employer: Employer,
     Path(tracking): Path<String>,
     Form(values): Form<std::collections::BTreeMap<String, String>>,
 ) -> Response {
-    let employer = match employer(&state, &headers).await {
-        Ok(employer) => employer,
-        Err(response) => return response,
-    };
     if !employer
         .session
         .csrf_matches(values.get("csrf").map(String::as_str).unwrap_or(""))
