@@ -234,7 +234,7 @@ async fn the_state_api_refuses_missing_wrong_role_and_revoked_tokens(t: TestDb) 
         "authorised, no case yet"
     );
 
-    tokens::revoke(&t.db, "case-system", now_ms())
+    tokens::revoke(&t.db, "case-system", "test", now_ms())
         .await
         .unwrap();
     let revoked = get_authed(&gateway, &state, &case_path).await;

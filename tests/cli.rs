@@ -200,6 +200,133 @@ async fn on_a_fresh_machine_migrate_then_issue_a_token_that_the_api_accepts() {
     assert_eq!(code(&bad_role), 2, "{}", describe(&bad_role));
 }
 
+/// State IT opens accounts from the command line: a name is never given twice (not even
+/// after the account is closed), a FEIN is held by one account, and adding a FEIN to an
+/// account is a deliberate act with a reason in the audit trail.
+#[tokio::test]
+async fn token_issue_refuses_a_name_or_fein_already_held_and_add_fein_is_audited() {
+    let config = Config::fresh_sqlite();
+    assert_eq!(code(&config.run(&["migrate"])), 0);
+    let acme = config.run(&[
+        "token",
+        "issue",
+        "--name",
+        "acme-payroll",
+        "--role",
+        "employer",
+        "--fein",
+        "411234567",
+    ]);
+    assert_eq!(code(&acme), 0, "{}", describe(&acme));
+
+    // The same name again, for another FEIN: refused, nothing issued.
+    let same_name = config.run(&[
+        "token",
+        "issue",
+        "--name",
+        "acme-payroll",
+        "--role",
+        "employer",
+        "--fein",
+        "527654321",
+    ]);
+    assert_eq!(code(&same_name), 1, "{}", describe(&same_name));
+    assert!(
+        stderr(&same_name).contains("is taken"),
+        "{}",
+        describe(&same_name)
+    );
+    assert!(stdout(&same_name).trim().is_empty(), "no token printed");
+    // Another name for Acme's FEIN: refused.
+    let same_fein = config.run(&[
+        "token",
+        "issue",
+        "--name",
+        "acme-2",
+        "--role",
+        "employer",
+        "--fein",
+        "411234567",
+    ]);
+    assert_eq!(code(&same_fein), 1, "{}", describe(&same_fein));
+    assert!(
+        stderr(&same_fein).contains("FEIN 41-1234567 is held by another account"),
+        "{}",
+        describe(&same_fein)
+    );
+    // An admin adds a second FEIN to Acme's own account, with a reason; without one, no.
+    let no_reason = config.run(&[
+        "token",
+        "add-fein",
+        "--name",
+        "acme-payroll",
+        "--fein",
+        "527654321",
+        "--reason",
+        " ",
+    ]);
+    assert_eq!(code(&no_reason), 1, "{}", describe(&no_reason));
+    let added = config.run(&[
+        "token",
+        "add-fein",
+        "--name",
+        "acme-payroll",
+        "--fein",
+        "527654321",
+        "--reason",
+        "Acme bought Northwind; ticket 4411",
+    ]);
+    assert_eq!(code(&added), 0, "{}", describe(&added));
+    let listed = config.run(&["token", "list", "--json"]);
+    let account: Value = serde_json::from_str(stdout(&listed).lines().next().unwrap()).unwrap();
+    assert_eq!(account["name"], "acme-payroll");
+    assert_eq!(account["feins"], json!(["411234567", "527654321"]));
+    let url = format!("sqlite://{}/gateway.db", config.dir.path().display());
+    let db = Db::connect(&url).await.unwrap();
+    let entries = ivd_gateway::audit::recent(&db, 10).await.unwrap();
+    let addition = entries
+        .iter()
+        .find(|e| e.action == "account.add_fein")
+        .expect("the addition is audited");
+    assert_eq!(
+        addition.reason.as_deref(),
+        Some("Acme bought Northwind; ticket 4411")
+    );
+    assert_eq!(addition.subject, format!("account:{}", account["id"]));
+    db.close().await;
+
+    // Closing the account releases its FEINs, but its name is never given out again.
+    let closed = config.run(&["token", "revoke", "--name", "acme-payroll"]);
+    assert_eq!(code(&closed), 0, "{}", describe(&closed));
+    let reused = config.run(&[
+        "token",
+        "issue",
+        "--name",
+        "acme-payroll",
+        "--role",
+        "employer",
+        "--fein",
+        "411234567",
+    ]);
+    assert_eq!(code(&reused), 1, "{}", describe(&reused));
+    assert!(
+        stderr(&reused).contains("never reused"),
+        "{}",
+        describe(&reused)
+    );
+    let successor = config.run(&[
+        "token",
+        "issue",
+        "--name",
+        "acme-tools-2027",
+        "--role",
+        "employer",
+        "--fein",
+        "411234567",
+    ]);
+    assert_eq!(code(&successor), 0, "{}", describe(&successor));
+}
+
 // ---------------------------------------------------------------------------------------
 // Dead letters, redelivery and the audit chain
 // ---------------------------------------------------------------------------------------

@@ -327,25 +327,18 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
     t.cleanup().await;
 }
 
-/// Signs in over plain HTTP; returns the session cookie (`name=value`) when it worked.
+/// Signs in over plain HTTP; returns the session's `Set-Cookie` value when it worked.
 async fn sign_in(
     http: &reqwest::Client,
     api: &str,
     name: &str,
     token: &str,
 ) -> (u16, Option<String>) {
-    let response = http
-        .post(format!("{api}/sign-in"))
-        .form(&[("name", name), ("token", token)])
-        .send()
-        .await
-        .unwrap();
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    (response.status().as_u16(), cookie)
+    let (status, cookies, _) = support::sign_in_over_http(http, api, "/sign-in", name, token).await;
+    let cookie = cookies
+        .into_iter()
+        .find(|c| c.starts_with("ivd_session=") && !c.starts_with("ivd_session=;"));
+    (status, cookie)
 }
 
 async fn sign_in_is_for_operators_and_every_form_needs_its_session_token(t: TestDb) {
@@ -431,20 +424,10 @@ async fn sign_in_is_for_operators_and_every_form_needs_its_session_token(t: Test
     for _ in 0..5 {
         assert_eq!(sign_in(&http, &api, "ops-sam", "wrong").await.0, 401);
     }
-    let locked = http
-        .post(format!("{api}/sign-in"))
-        .form(&[("name", "ops-sam"), ("token", operator.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(locked.status().as_u16(), 401);
-    assert!(
-        locked
-            .text()
-            .await
-            .unwrap()
-            .contains("Too many failed sign-ins")
-    );
+    let (status, _, body) =
+        support::sign_in_over_http(&http, &api, "/sign-in", "ops-sam", &operator).await;
+    assert_eq!(status, 401);
+    assert!(body.contains("Too many failed sign-ins"), "{body}");
     // Signing out ends the session server-side: the old cookie opens nothing.
     let signed_out = http
         .post(format!("{api}/sign-out"))

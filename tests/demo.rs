@@ -125,19 +125,15 @@ async fn the_demo_shows_every_exchange_on_the_dashboard() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let signed_in = http
-        .post(format!("http://127.0.0.1:{port}/sign-in"))
-        .form(&[("name", "demo-operator"), ("token", token.trim())])
-        .send()
-        .await
-        .unwrap();
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let (_, cookies, _) = support::sign_in_over_http(
+        &http,
+        &format!("http://127.0.0.1:{port}"),
+        "/sign-in",
+        "demo-operator",
+        token.trim(),
+    )
+    .await;
+    let cookie = support::session_cookie(&cookies).expect("the demo operator signs in");
     let page = http
         .get(format!("http://127.0.0.1:{port}/"))
         .header("cookie", &cookie)

@@ -28,7 +28,7 @@ use support::{TestDb, gateway_settings};
 
 on_both_backends!(
     an_employer_uses_every_page_without_javascript_and_sees_only_its_own,
-    an_employer_asks_for_an_account_and_an_operator_approves_it,
+    an_employer_asks_for_an_account_and_an_admin_approves_it,
 );
 
 const OUR_FEIN: &str = "411234567";
@@ -87,17 +87,29 @@ impl Pages {
 
     /// Signs in; returns the cookie header value.
     async fn sign_in(&self, name: &str, token: &str) -> String {
-        let response = self
-            .http
-            .post(self.url("/employer/sign-in"))
-            .form(&[("name", name), ("token", token)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), 303);
-        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        self.sign_in_at("/employer/sign-in", name, token).await
+    }
+
+    /// Signs in on `page` (the employer pages' or the dashboard's); returns the cookie.
+    async fn sign_in_at(&self, page: &str, name: &str, token: &str) -> String {
+        let base = self.url("");
+        let (status, cookies, body) =
+            support::sign_in_over_http(&self.http, &base, page, name, token).await;
+        assert_eq!(status, 303, "{body}");
+        let cookie = cookies
+            .iter()
+            .find(|c| c.starts_with("ivd_session="))
+            .expect("a session cookie");
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
         cookie.split(';').next().unwrap().to_string()
+    }
+
+    /// A sign-in attempt on the employer pages; returns the status and the page.
+    async fn try_sign_in(&self, name: &str, token: &str) -> (u16, String) {
+        let base = self.url("");
+        let (status, _, body) =
+            support::sign_in_over_http(&self.http, &base, "/employer/sign-in", name, token).await;
+        (status, body)
     }
 
     async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
@@ -261,26 +273,14 @@ async fn an_employer_uses_every_page_without_javascript_and_sees_only_its_own(t:
     // Sign-in: not signed in goes to sign-in; a wrong token is refused without saying why.
     let (status, location) = pages.get("", "/employer").await;
     assert_eq!(status, 303, "{location}");
-    let (status, body) = pages
-        .post_form(
-            "",
-            "/employer/sign-in",
-            &[("name", "acme-payroll"), ("token", "ivd_wrong")],
-        )
-        .await;
+    let (status, body) = pages.try_sign_in("acme-payroll", "ivd_wrong").await;
     assert_eq!(status, 401);
     assert!(body.contains("do not match"), "{body}");
     // An operator's token does not open the employer pages.
     let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
         .await
         .unwrap();
-    let (status, _) = pages
-        .post_form(
-            "",
-            "/employer/sign-in",
-            &[("name", "ops"), ("token", &operator)],
-        )
-        .await;
+    let (status, _) = pages.try_sign_in("ops", &operator).await;
     assert_eq!(status, 401);
     let ours = pages.sign_in("acme-payroll", &pages.our_token).await;
     let (status, home) = pages.get(&ours, "/employer").await;
@@ -487,7 +487,7 @@ async fn an_employer_uses_every_page_without_javascript_and_sees_only_its_own(t:
     assert!(body.contains("You may not report for this FEIN"), "{body}");
 
     // A revoked token ends what its sessions may do.
-    tokens::revoke(&t.db, "other-payroll", now_ms())
+    tokens::revoke(&t.db, "other-payroll", "test", now_ms())
         .await
         .unwrap();
     let (status, _) = pages.get(&theirs, "/employer").await;
@@ -495,25 +495,10 @@ async fn an_employer_uses_every_page_without_javascript_and_sees_only_its_own(t:
 
     // Five failed sign-ins lock the name out, even with the right token after them.
     for _ in 0..5 {
-        let (status, _) = pages
-            .post_form(
-                "",
-                "/employer/sign-in",
-                &[("name", "acme-payroll"), ("token", "ivd_wrong")],
-            )
-            .await;
+        let (status, _) = pages.try_sign_in("acme-payroll", "ivd_wrong").await;
         assert_eq!(status, 401);
     }
-    let (status, body) = pages
-        .post_form(
-            "",
-            "/employer/sign-in",
-            &[
-                ("name", "acme-payroll"),
-                ("token", pages.our_token.as_str()),
-            ],
-        )
-        .await;
+    let (status, body) = pages.try_sign_in("acme-payroll", &pages.our_token).await;
     assert_eq!(status, 401);
     assert!(body.contains("Too many failed sign-ins"), "{body}");
 
@@ -529,7 +514,7 @@ async fn an_employer_uses_every_page_without_javascript_and_sees_only_its_own(t:
     t.cleanup().await;
 }
 
-async fn an_employer_asks_for_an_account_and_an_operator_approves_it(t: TestDb) {
+async fn an_employer_asks_for_an_account_and_an_admin_approves_it(t: TestDb) {
     let pages = Pages::start(&t).await;
 
     // The form pairs with a cookie: a post from elsewhere is refused.
@@ -579,31 +564,23 @@ async fn an_employer_asks_for_an_account_and_an_operator_approves_it(t: TestDb) 
     assert_eq!(status, 422);
     assert!(body.contains("That account name is taken"), "{body}");
 
-    // An operator approves it on the dashboard; the token is shown once.
+    // An operator sees the request; deciding it is an admin's.
     let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
         .await
         .unwrap();
-    let response = pages
-        .http
-        .post(pages.url("/sign-in"))
-        .form(&[("name", "ops"), ("token", operator.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 303);
-    let ops = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let ops = pages.sign_in_at("/sign-in", "ops", &operator).await;
     let (status, list) = pages.get(&ops, "/employer-accounts").await;
     assert_eq!(status, 200);
     assert!(
         list.contains("northwind-payroll") && list.contains("411234567, 527654321"),
         "{list}"
     );
+    assert!(list.contains("Only an admin may approve"), "{list}");
+    let admin = tokens::issue(&t.db, "admin-kim", Role::Admin, now_ms())
+        .await
+        .unwrap();
+    let ops = pages.sign_in_at("/sign-in", "admin-kim", &admin).await;
+    let (_, list) = pages.get(&ops, "/employer-accounts").await;
     let marker = "action=\"";
     let at = list.find("action=\"/employer-accounts/").unwrap() + marker.len();
     let action = list[at..at + list[at..].find('"').unwrap()].to_string();
@@ -612,6 +589,24 @@ async fn an_employer_asks_for_an_account_and_an_operator_approves_it(t: TestDb) 
         .post_form(&ops, &action, &[("csrf", "wrong"), ("decision", "approve")])
         .await;
     assert_eq!(status, 403);
+    // Both FEINs still belong to the employers' own accounts: no approval yet.
+    let (status, blocked) = pages
+        .post_form(
+            &ops,
+            &action,
+            &[("csrf", &ops_csrf), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(status, 409, "{blocked}");
+    assert!(blocked.contains("is held by another account"), "{blocked}");
+    // The two employers hand their reporting to Northwind: their accounts are closed, and
+    // the admin approves; the token is shown once.
+    tokens::revoke(&t.db, "acme-payroll", "test", now_ms())
+        .await
+        .unwrap();
+    tokens::revoke(&t.db, "other-payroll", "test", now_ms())
+        .await
+        .unwrap();
     let (status, approved) = pages
         .post_form(
             &ops,

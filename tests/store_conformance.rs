@@ -763,7 +763,12 @@ async fn tokens_are_stored_hashed_and_can_be_revoked(t: TestDb) {
         !stored.contains(&token[4..]),
         "the clear token is never stored"
     );
-    assert_eq!(tokens::revoke(&t.db, "case-system", 2).await.unwrap(), 1);
+    assert_eq!(
+        tokens::revoke(&t.db, "case-system", "test", 2)
+            .await
+            .unwrap(),
+        1
+    );
     assert!(tokens::authenticate(&t.db, &token).await.unwrap().is_none());
     t.cleanup().await;
 }

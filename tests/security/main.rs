@@ -11,6 +11,7 @@ mod hostile_xml;
 mod http_edges;
 mod identity;
 mod partners_and_data;
+mod role_table;
 
 use std::time::Duration;
 

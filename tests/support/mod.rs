@@ -581,3 +581,62 @@ pub fn process_data_keys(dir: &std::path::Path) -> ivd_gateway::privacy::DataKey
     ivd_gateway::privacy::DataKeys::load_or_create(&dir.join("data/keys/data"))
         .expect("the gateway's data keys")
 }
+
+/// Signs in on a sign-in page over plain HTTP as a browser does: the form is fetched first
+/// (it carries a hidden `form_token` paired with a cookie, the login-CSRF defence), then
+/// posted with the cookie. `page` is `/sign-in` (dashboard) or `/employer/sign-in`.
+/// Returns the status and the `Set-Cookie` values of the answer.
+pub async fn sign_in_over_http(
+    http: &reqwest::Client,
+    base: &str,
+    page: &str,
+    name: &str,
+    token: &str,
+) -> (u16, Vec<String>, String) {
+    let form = http.get(format!("{base}{page}")).send().await.unwrap();
+    let pairing = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.contains("sign_in="))
+        .and_then(|v| v.split(';').next())
+        .expect("the sign-in form sets its pairing cookie")
+        .to_string();
+    let html = form.text().await.unwrap();
+    let form_token = html
+        .split("name=\"form_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-in form carries its form token")
+        .to_string();
+    let response = http
+        .post(format!("{base}{page}"))
+        .header("cookie", pairing)
+        .form(&[
+            ("name", name),
+            ("token", token),
+            ("form_token", &form_token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let cookies = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect();
+    (status, cookies, response.text().await.unwrap_or_default())
+}
+
+/// The `ivd_session=…` pair among `Set-Cookie` values, if a session was started.
+pub fn session_cookie(set_cookies: &[String]) -> Option<String> {
+    set_cookies
+        .iter()
+        .find(|c| c.starts_with("ivd_session=") && !c.starts_with("ivd_session=;"))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string)
+}
