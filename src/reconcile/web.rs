@@ -253,7 +253,7 @@ async fn run_job(
         .map_err(run_error)?;
     audit_run(
         &state,
-        &format!("operator:{}", holder.name),
+        &holder.actor(),
         "reconcile.run",
         &format!("job:{job}"),
         &run,
@@ -271,7 +271,7 @@ async fn retry_run(
     let run = runner(&state).retry(id).await.map_err(run_error)?;
     audit_run(
         &state,
-        &format!("operator:{}", holder.name),
+        &holder.actor(),
         "reconcile.retry",
         &format!("run:{id}"),
         &run,

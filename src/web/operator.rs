@@ -191,7 +191,7 @@ async fn redeliver(
     Path(id): Path<i64>,
     Json(request): Json<ActionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = format!("operator:{}", holder.name);
+    let actor = holder.actor();
     let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
     actions::redeliver(
         &state.db,
@@ -215,7 +215,7 @@ async fn replay(
     Path(id): Path<i64>,
     Json(request): Json<ActionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let actor = format!("operator:{}", holder.name);
+    let actor = holder.actor();
     let attempts_for = |partner: &str| state.settings.max_attempts_for(partner);
     let replayed = actions::replay(
         &state.db,
