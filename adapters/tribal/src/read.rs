@@ -3,9 +3,15 @@
 //! 1. [`tree`]: a namespace-aware pull parser (quick-xml) reads the bounded input into a
 //!    small element tree. It refuses a DOCTYPE (and so any entity declaration) and any
 //!    entity reference other than `&lt; &gt; &amp; &apos; &quot;` and character references:
-//!    nothing is ever expanded or fetched. The input size, nesting depth, element count
-//!    and text length are bounded, so memory is bounded whatever arrives. Errors here are
-//!    fatal: the document is not well-formed XML we are willing to read.
+//!    nothing is ever expanded or fetched. The input size, nesting depth, element count,
+//!    text length and attributes per element are bounded, so memory is bounded whatever
+//!    arrives. Errors here are fatal: the document is not well-formed XML we are willing
+//!    to read.
+//!
+//!    Attributes are counted, never collected (the schema defines none). quick-xml binds
+//!    a start tag's namespace declarations before it hands us the tag; its limit is set to
+//!    ours, so a tag declaring thousands is refused at the 65th, and a tag with thousands
+//!    of plain attributes costs quick-xml one linear pass and us 65 looks.
 //! 2. [`message`]: the tree is checked element by element against the schema's rules and
 //!    the model's value types, collecting every error with its element path. Element
 //!    *order* is the schema's business (xmllint); this reader accepts any order.
@@ -29,7 +35,7 @@ use ivd_model::{
 };
 use ivd_model::{Arrears, Obligation};
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{NamespaceError, ResolveResult};
 use time::{Date, OffsetDateTime};
 
 use crate::codes::*;
@@ -43,6 +49,9 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_ELEMENTS: usize = 50_000;
 /// Longest text accepted in one element, in bytes.
 pub const MAX_TEXT: usize = 1024;
+/// Most attributes, namespace declarations included, accepted on one element. The schema
+/// defines none; a document carries a namespace declaration or two.
+pub const MAX_ATTRIBUTES: usize = 64;
 
 /// Elements that may repeat; their paths carry a 1-based index (`Participant[2]`).
 const REPEATABLE: &[&str] = &[
@@ -69,6 +78,15 @@ pub(crate) struct Node {
 
 fn fatal(code: ErrorCode, message: impl Into<String>) -> ValidationError {
     ValidationError::new("document", code, message)
+}
+
+fn too_many_attributes() -> ValidationError {
+    fatal(
+        XML_MALFORMED,
+        format!(
+            "an element with more than {MAX_ATTRIBUTES} attributes (namespace declarations included)"
+        ),
+    )
 }
 
 fn push_text(open: Option<&mut Open>, s: &str) -> Result<(), ValidationError> {
@@ -109,6 +127,11 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
     let cfg = reader.config_mut();
     cfg.trim_text(false);
     cfg.check_end_names = true;
+    // The reader binds a start tag's namespace declarations before it hands us the tag:
+    // capped here, a tag declaring thousands is refused at the first one past the limit.
+    reader
+        .resolver_mut()
+        .set_max_declarations_per_element(MAX_ATTRIBUTES);
     let mut buf = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
@@ -117,6 +140,9 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
         buf.clear();
         let (ns, event) = match reader.read_resolved_event_into(&mut buf) {
             Ok((ns, ev)) => (ns, ev),
+            Err(quick_xml::Error::Namespace(NamespaceError::TooManyDeclarations(_))) => {
+                return Err(too_many_attributes());
+            }
             Err(e) => {
                 let kind = match e {
                     quick_xml::Error::Syntax(_) => "syntax error",
@@ -132,11 +158,23 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
         };
         let in_ns = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NAMESPACE.as_bytes());
         let (start, empty) = match &event {
-            Event::Start(e) => (Some(e.local_name().as_ref().to_vec()), false),
-            Event::Empty(e) => (Some(e.local_name().as_ref().to_vec()), true),
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
             _ => (None, false),
         };
-        if let Some(raw) = start {
+        if let Some(tag) = start {
+            // Counted, never collected: at most one past the limit is looked at.
+            let mut attributes = tag.attributes();
+            let attributes = attributes.with_checks(false);
+            if attributes
+                .take(MAX_ATTRIBUTES + 1)
+                .inspect(|_| step())
+                .count()
+                > MAX_ATTRIBUTES
+            {
+                return Err(too_many_attributes());
+            }
+            let raw = tag.local_name().as_ref().to_vec();
             elements += 1;
             if elements > MAX_ELEMENTS {
                 return Err(fatal(
@@ -381,8 +419,8 @@ fn siblings(n: &Node) -> impl Iterator<Item = &Node> {
 
 #[cfg(test)]
 thread_local! {
-    /// Children looked at on this thread, while building the tree or checking it: the
-    /// tests' measure of the reader's work.
+    /// Children and attributes looked at on this thread, while building the tree or
+    /// checking it: the tests' measure of the reader's work.
     static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
@@ -1028,7 +1066,7 @@ mod tests {
 
     const REQUEST: &str = include_str!("../samples/csi-request.xml");
 
-    /// Runs `f` and counts the children the reader looked at meanwhile.
+    /// Runs `f` and counts the children and attributes the reader looked at meanwhile.
     fn counting<T>(f: impl FnOnce() -> T) -> (T, u64) {
         STEPS.with(|v| v.set(0));
         let out = f();
@@ -1103,5 +1141,67 @@ mod tests {
             steps <= 20 * n,
             "{steps} steps for {n} children of the case: more than 20 each"
         );
+    }
+
+    /// The sample request with `attributes` on its root element, beside its namespace
+    /// declaration.
+    fn request_with_root_attributes(attributes: &str) -> Vec<u8> {
+        let root = "<TribalExchange xmlns=";
+        assert!(REQUEST.contains(root));
+        REQUEST
+            .replacen(root, &format!("<TribalExchange{attributes} xmlns="), 1)
+            .into_bytes()
+    }
+
+    fn refused_for_its_attributes(result: Result<TribalMessage, Vec<ValidationError>>) {
+        let errors = result.expect_err("refused");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, XML_MALFORMED);
+        assert_eq!(errors[0].path, "document");
+        assert_eq!(
+            errors[0].message,
+            "an element with more than 64 attributes (namespace declarations included)"
+        );
+    }
+
+    #[test]
+    fn a_start_tag_with_a_hundred_thousand_attributes_is_refused_after_looking_at_65() {
+        let flood: String = (0..100_000).map(|i| format!(" a{i}=\"\"")).collect();
+        let doc = request_with_root_attributes(&flood);
+
+        let (result, steps) = counting(|| crate::parse(&doc));
+
+        refused_for_its_attributes(result);
+        assert!(steps <= 65, "{steps} steps");
+    }
+
+    #[test]
+    fn a_start_tag_with_a_hundred_thousand_namespace_declarations_is_refused() {
+        // quick-xml binds declarations before the tag reaches us (RUSTSEC-2026-0195: with
+        // no bound, ~3x the tag in memory); it stops at the 65th.
+        let flood: String = (0..100_000)
+            .map(|i| format!(" xmlns:p{i}=\"urn:example:{i}\""))
+            .collect();
+        let doc = request_with_root_attributes(&flood);
+        assert!(doc.len() < MAX_DOCUMENT);
+
+        let (result, steps) = counting(|| crate::parse(&doc));
+
+        refused_for_its_attributes(result);
+        assert!(steps <= 65, "{steps} steps");
+    }
+
+    #[test]
+    fn a_start_tag_with_64_attributes_is_read() {
+        // The root's own namespace declaration is the 64th.
+        let attributes: String = (0..63).map(|i| format!(" a{i}=\"\"")).collect();
+        let doc = request_with_root_attributes(&attributes);
+        let message = crate::parse(&doc).expect("64 attributes are within the limit");
+        assert_eq!(
+            message,
+            crate::parse(REQUEST.as_bytes()).expect("the sample is valid")
+        );
+        let one_more = request_with_root_attributes(&format!("{attributes} a63=\"\""));
+        refused_for_its_attributes(crate::parse(&one_more));
     }
 }
