@@ -3,13 +3,15 @@
 //! The reader is a streaming pull parser (quick-xml): it holds one employer's and one
 //! employee's fields at a time. It **refuses** any DOCTYPE (and so any entity
 //! declaration) and any entity reference other than the five predefined ones and
-//! character references: no entity expansion, no external resources. XML errors carry no
-//! byte position; their field name is the element path (`Employee/Address/City`).
+//! character references: no entity expansion, no external resources. One event (tag, text
+//! node, comment) may span at most 1 MiB, elements nest at most 64 deep, and an element
+//! carries at most 64 attributes (counted, never collected). XML errors carry no byte
+//! position; their field name is the element path (`Employee/Address/City`).
 
 use std::io::{BufRead, Write};
 
 use ivd_fixed::FieldError;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 
 use crate::codes;
 use crate::fields::{self as f, Locate, RawOwned, XML_ADDR, XML_PATHS, addr};
@@ -25,6 +27,17 @@ const MAX_TEXT: usize = 1024;
 /// Deepest element nesting accepted (the schema's is 5; a `Transmitter` may hold more).
 /// Bounds the reader's element stack: without it, memory grows with the nesting.
 const MAX_DEPTH: usize = 64;
+
+/// Most attributes accepted on one element. The schema defines none, and the reader reads
+/// none, but a tag of a hundred thousand is no new-hire report: it is refused after
+/// counting to one past the limit, so an element costs at most that much.
+const MAX_ATTRIBUTES: usize = 64;
+
+fn too_many_attributes(e: &BytesStart<'_>) -> bool {
+    let mut attributes = e.attributes();
+    let attributes = attributes.with_checks(false);
+    attributes.take(MAX_ATTRIBUTES + 1).count() > MAX_ATTRIBUTES
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
@@ -255,6 +268,12 @@ impl<R: BufRead> XmlSource<R> {
                     codes::XML_MALFORMED,
                     format!("elements nested deeper than {MAX_DEPTH}"),
                 )),
+                Event::Start(ref e) | Event::Empty(ref e) if too_many_attributes(e) => {
+                    Err(fatal_err(
+                        codes::XML_MALFORMED,
+                        format!("an element with more than {MAX_ATTRIBUTES} attributes"),
+                    ))
+                }
                 Event::Start(e) => self.child(e.local_name().as_ref()).map(|c| {
                     self.stack.push(c);
                     None

@@ -34,8 +34,9 @@
 //!
 //! The reader is a pull parser (quick-xml) over a size-bounded input. It **refuses** any
 //! DOCTYPE (and so every entity declaration) and every entity reference other than the five
-//! predefined ones and character references, bounds nesting depth, element count and text
-//! length, and builds a small element tree that is then checked element by element.
+//! predefined ones and character references, bounds nesting depth, element count, text
+//! length and attributes per element, and builds a small element tree that is then checked
+//! element by element, in work linear in the element count.
 //!
 //! # Example
 //!
@@ -65,7 +66,7 @@ use ivd_fixed::{ErrorCode, FieldError, RecordVerdict};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use read::{MAX_DEPTH, MAX_DOCUMENT, MAX_ELEMENTS, MAX_TEXT};
+pub use read::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_DOCUMENT, MAX_ELEMENTS, MAX_TEXT};
 
 /// The target namespace of `schemas/tribal-exchange.xsd`.
 pub const NAMESPACE: &str = "urn:ivd-gateway:tribal-exchange:1";

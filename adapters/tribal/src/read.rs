@@ -3,12 +3,26 @@
 //! 1. [`tree`]: a namespace-aware pull parser (quick-xml) reads the bounded input into a
 //!    small element tree. It refuses a DOCTYPE (and so any entity declaration) and any
 //!    entity reference other than `&lt; &gt; &amp; &apos; &quot;` and character references:
-//!    nothing is ever expanded or fetched. The input size, nesting depth, element count
-//!    and text length are bounded, so memory is bounded whatever arrives. Errors here are
-//!    fatal: the document is not well-formed XML we are willing to read.
+//!    nothing is ever expanded or fetched. The input size, nesting depth, element count,
+//!    text length and attributes per element are bounded, so memory is bounded whatever
+//!    arrives. Errors here are fatal: the document is not well-formed XML we are willing
+//!    to read.
+//!
+//!    Attributes are counted, never collected (the schema defines none). quick-xml binds
+//!    a start tag's namespace declarations before it hands us the tag; its limit is set to
+//!    ours, so a tag declaring thousands is refused at the 65th, and a tag with thousands
+//!    of plain attributes costs quick-xml one linear pass and us 65 looks.
 //! 2. [`message`]: the tree is checked element by element against the schema's rules and
 //!    the model's value types, collecting every error with its element path. Element
 //!    *order* is the schema's business (xmllint); this reader accepts any order.
+//!
+//! Both steps are linear in the number of elements: a repeatable child's index
+//! (`Participant[49990]`) comes from a running count kept on its open parent, and the
+//! once-only check keeps a bit per allowed name, so no element looks back over its
+//! siblings. (When each did, 49,990 `<Participant/>` in 700 KB cost 1.2 billion sibling
+//! looks, 3.6 s.) Each element's check looks up a fixed handful of names among its
+//! children, so the work is at most a small multiple of the element count; the tests
+//! count it.
 
 use ivd_fixed::ErrorCode;
 use ivd_model::{
@@ -21,7 +35,7 @@ use ivd_model::{
 };
 use ivd_model::{Arrears, Obligation};
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{NamespaceError, ResolveResult};
 use time::{Date, OffsetDateTime};
 
 use crate::codes::*;
@@ -35,6 +49,9 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_ELEMENTS: usize = 50_000;
 /// Longest text accepted in one element, in bytes.
 pub const MAX_TEXT: usize = 1024;
+/// Most attributes, namespace declarations included, accepted on one element. The schema
+/// defines none; a document carries a namespace declaration or two.
+pub const MAX_ATTRIBUTES: usize = 64;
 
 /// Elements that may repeat; their paths carry a 1-based index (`Participant[2]`).
 const REPEATABLE: &[&str] = &[
@@ -63,9 +80,18 @@ fn fatal(code: ErrorCode, message: impl Into<String>) -> ValidationError {
     ValidationError::new("document", code, message)
 }
 
-fn push_text(stack: &mut [Node], s: &str) -> Result<(), ValidationError> {
-    match stack.last_mut() {
-        Some(n) => {
+fn too_many_attributes() -> ValidationError {
+    fatal(
+        XML_MALFORMED,
+        format!(
+            "an element with more than {MAX_ATTRIBUTES} attributes (namespace declarations included)"
+        ),
+    )
+}
+
+fn push_text(open: Option<&mut Open>, s: &str) -> Result<(), ValidationError> {
+    match open {
+        Some(Open { node: n, .. }) => {
             if n.text.len() + s.len() > MAX_TEXT {
                 return Err(ValidationError::new(
                     n.path.clone(),
@@ -81,6 +107,14 @@ fn push_text(stack: &mut [Node], s: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// An element still being read: its node, and how many children of each repeatable name
+/// it has so far, so that the next one's index (`Participant[49990]`) is known without
+/// counting its siblings again.
+struct Open {
+    node: Node,
+    repeats: [usize; REPEATABLE.len()],
+}
+
 /// Reads the document into a tree (step 1).
 pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
     if bytes.len() > MAX_DOCUMENT {
@@ -93,14 +127,22 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
     let cfg = reader.config_mut();
     cfg.trim_text(false);
     cfg.check_end_names = true;
+    // The reader binds a start tag's namespace declarations before it hands us the tag:
+    // capped here, a tag declaring thousands is refused at the first one past the limit.
+    reader
+        .resolver_mut()
+        .set_max_declarations_per_element(MAX_ATTRIBUTES);
     let mut buf = Vec::new();
-    let mut stack: Vec<Node> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
     let mut elements = 0usize;
     loop {
         buf.clear();
         let (ns, event) = match reader.read_resolved_event_into(&mut buf) {
             Ok((ns, ev)) => (ns, ev),
+            Err(quick_xml::Error::Namespace(NamespaceError::TooManyDeclarations(_))) => {
+                return Err(too_many_attributes());
+            }
             Err(e) => {
                 let kind = match e {
                     quick_xml::Error::Syntax(_) => "syntax error",
@@ -116,11 +158,23 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
         };
         let in_ns = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == NAMESPACE.as_bytes());
         let (start, empty) = match &event {
-            Event::Start(e) => (Some(e.local_name().as_ref().to_vec()), false),
-            Event::Empty(e) => (Some(e.local_name().as_ref().to_vec()), true),
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
             _ => (None, false),
         };
-        if let Some(raw) = start {
+        if let Some(tag) = start {
+            // Counted, never collected: at most one past the limit is looked at.
+            let mut attributes = tag.attributes();
+            let attributes = attributes.with_checks(false);
+            if attributes
+                .take(MAX_ATTRIBUTES + 1)
+                .inspect(|_| step())
+                .count()
+                > MAX_ATTRIBUTES
+            {
+                return Err(too_many_attributes());
+            }
+            let raw = tag.local_name().as_ref().to_vec();
             elements += 1;
             if elements > MAX_ELEMENTS {
                 return Err(fatal(
@@ -136,7 +190,7 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
             }
             let name = String::from_utf8(raw)
                 .map_err(|_| fatal(XML_MALFORMED, "element name is not valid UTF-8"))?;
-            let path = match stack.last() {
+            let path = match stack.last_mut() {
                 None => {
                     if root.is_some() {
                         return Err(fatal(XML_MALFORMED, "more than one root element"));
@@ -152,13 +206,14 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
                     name.clone()
                 }
                 Some(parent) => {
-                    let shown = if REPEATABLE.contains(&name.as_str()) {
-                        let n = parent.children.iter().filter(|c| c.name == name).count();
-                        format!("{name}[{}]", n + 1)
-                    } else {
-                        name.clone()
+                    let shown = match REPEATABLE.iter().position(|r| *r == name) {
+                        Some(k) => {
+                            parent.repeats[k] += 1;
+                            format!("{name}[{}]", parent.repeats[k])
+                        }
+                        None => name.clone(),
                     };
-                    let path = format!("{}/{shown}", parent.path);
+                    let path = format!("{}/{shown}", parent.node.path);
                     if !in_ns {
                         return Err(ValidationError::new(
                             path,
@@ -169,11 +224,14 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
                     path
                 }
             };
-            stack.push(Node {
-                name,
-                path,
-                text: String::new(),
-                children: Vec::new(),
+            stack.push(Open {
+                node: Node {
+                    name,
+                    path,
+                    text: String::new(),
+                    children: Vec::new(),
+                },
+                repeats: [0; REPEATABLE.len()],
             });
             if !empty {
                 continue;
@@ -182,11 +240,11 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
         match event {
             Event::Start(_) => {}
             Event::Empty(_) | Event::End(_) => {
-                let Some(done) = stack.pop() else {
+                let Some(Open { node: done, .. }) = stack.pop() else {
                     return Err(fatal(XML_MALFORMED, "unbalanced end tag"));
                 };
                 match stack.last_mut() {
-                    Some(parent) => parent.children.push(done),
+                    Some(parent) => parent.node.children.push(done),
                     None => root = Some(done),
                 }
             }
@@ -200,13 +258,13 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
                 let s = t
                     .decode()
                     .map_err(|_| fatal(XML_MALFORMED, "text is not valid UTF-8"))?;
-                push_text(&mut stack, &s)?;
+                push_text(stack.last_mut(), &s)?;
             }
             Event::CData(t) => {
                 let s = t
                     .decode()
                     .map_err(|_| fatal(XML_MALFORMED, "text is not valid UTF-8"))?;
-                push_text(&mut stack, &s)?;
+                push_text(stack.last_mut(), &s)?;
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
@@ -228,7 +286,7 @@ pub(crate) fn tree(bytes: &[u8]) -> Result<Node, ValidationError> {
                     ));
                 };
                 let mut tmp = [0u8; 4];
-                push_text(&mut stack, c.encode_utf8(&mut tmp))?;
+                push_text(stack.last_mut(), c.encode_utf8(&mut tmp))?;
             }
             Event::Eof => break,
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -257,17 +315,24 @@ impl Cx {
         if !n.text.trim().is_empty() {
             self.err(&n.path, BAD_VALUE, "text is not allowed in this element");
         }
-        for (i, c) in n.children.iter().enumerate() {
-            if !allowed.contains(&c.name.as_str()) {
-                self.err(
+        // One bit per allowed name already seen: a repeat is found without looking back
+        // over the siblings before it.
+        debug_assert!(allowed.len() <= 64);
+        let mut seen = 0u64;
+        for c in siblings(n) {
+            match allowed.iter().position(|a| *a == c.name) {
+                None => self.err(
                     &c.path,
                     UNKNOWN_ELEMENT,
                     format!("not allowed in {}", n.name),
-                );
-            } else if !REPEATABLE.contains(&c.name.as_str())
-                && n.children[..i].iter().any(|d| d.name == c.name)
-            {
-                self.err(&c.path, REPEATED, "may appear only once");
+                ),
+                Some(k) if !REPEATABLE.contains(&c.name.as_str()) => {
+                    if seen & (1 << k) != 0 {
+                        self.err(&c.path, REPEATED, "may appear only once");
+                    }
+                    seen |= 1 << k;
+                }
+                Some(_) => {}
             }
         }
     }
@@ -340,11 +405,29 @@ impl Cx {
 }
 
 fn child<'a>(n: &'a Node, name: &str) -> Option<&'a Node> {
-    n.children.iter().find(|c| c.name == name)
+    siblings(n).find(|c| c.name == name)
 }
 
 fn children<'a>(n: &'a Node, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-    n.children.iter().filter(move |c| c.name == name)
+    siblings(n).filter(move |c| c.name == name)
+}
+
+/// Every look at a child goes through here, so the tests can count the reader's work.
+fn siblings(n: &Node) -> impl Iterator<Item = &Node> {
+    n.children.iter().inspect(|_| step())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Children and attributes looked at on this thread, while building the tree or
+    /// checking it: the tests' measure of the reader's work.
+    static STEPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+#[inline]
+fn step() {
+    #[cfg(test)]
+    STEPS.with(|v| v.set(v.get() + 1));
 }
 
 fn date(s: &str) -> Result<Date, ()> {
@@ -396,9 +479,7 @@ pub(crate) fn message(root: &Node) -> Result<TribalMessage, Vec<ValidationError>
 fn message_in(cx: &mut Cx, root: &Node) -> Option<TribalMessage> {
     cx.allow(root, &["Header", "Request", "Response", "Acknowledgment"]);
     let header = cx.required(root, "Header");
-    let bodies: Vec<(&Node, MessageKind)> = root
-        .children
-        .iter()
+    let bodies: Vec<(&Node, MessageKind)> = siblings(root)
         .filter_map(|c| match c.name.as_str() {
             "Request" => Some((c, MessageKind::Request)),
             "Response" => Some((c, MessageKind::Response)),
@@ -977,4 +1058,150 @@ fn collection(cx: &mut Cx, n: &Node) -> Option<Collection> {
         collection_type: t?,
         applied_order_id: applied.ok()?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUEST: &str = include_str!("../samples/csi-request.xml");
+
+    /// Runs `f` and counts the children and attributes the reader looked at meanwhile.
+    fn counting<T>(f: impl FnOnce() -> T) -> (T, u64) {
+        STEPS.with(|v| v.set(0));
+        let out = f();
+        (out, STEPS.with(|v| v.get()))
+    }
+
+    /// The sample request with `extra` appended to its case's children.
+    fn request_with(extra: &str) -> Vec<u8> {
+        let doc = REQUEST.replacen("    </Case>", &format!("{extra}    </Case>"), 1);
+        assert_ne!(doc, REQUEST, "the sample has a case");
+        doc.into_bytes()
+    }
+
+    /// How many more elements fit in a document beside the sample's own.
+    fn room() -> usize {
+        let sample = REQUEST.as_bytes().windows(2);
+        let own = sample
+            .filter(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
+            .count();
+        MAX_ELEMENTS - own
+    }
+
+    #[test]
+    fn a_case_padded_with_empty_participants_up_to_the_element_limit_is_read_in_linear_work() {
+        // The attack of issue 26: 49,9xx `<Participant/>` in 700 KB took 3.6 s because
+        // each one counted its same-named siblings again.
+        let n = room();
+        assert!(n > 49_900);
+        let doc = request_with(&"<Participant/>".repeat(n));
+
+        let (result, steps) = counting(|| crate::parse(&doc));
+
+        let errors = result.expect_err("empty participants are not a case");
+        let last = format!(
+            "TribalExchange/Request/Case/Participant[{}]/ParticipantRoleCode",
+            n + 2
+        );
+        assert!(
+            errors.iter().any(|e| e.path == last && e.code == REQUIRED),
+            "the last participant is named by its index"
+        );
+        let n = n as u64;
+        assert!(steps >= n, "every participant was looked at");
+        assert!(
+            steps <= 20 * n,
+            "{steps} steps for {n} participants: more than 20 each"
+        );
+    }
+
+    #[test]
+    fn an_element_repeated_after_many_siblings_is_reported_in_linear_work() {
+        // The once-only check looked back over every earlier sibling for each repeat.
+        let half = room() / 2;
+        let doc = request_with(&format!(
+            "{}{}",
+            "<Participant/>".repeat(half),
+            "<CountyFIPSCode>2700100</CountyFIPSCode>".repeat(half)
+        ));
+
+        let (result, steps) = counting(|| crate::parse(&doc));
+
+        let errors = result.expect_err("a repeated county is refused");
+        let repeats = errors
+            .iter()
+            .filter(|e| {
+                e.path == "TribalExchange/Request/Case/CountyFIPSCode" && e.code == REPEATED
+            })
+            .count();
+        assert_eq!(repeats, half - 1, "every repeat after the first is named");
+        let n = 2 * half as u64;
+        assert!(
+            steps <= 20 * n,
+            "{steps} steps for {n} children of the case: more than 20 each"
+        );
+    }
+
+    /// The sample request with `attributes` on its root element, beside its namespace
+    /// declaration.
+    fn request_with_root_attributes(attributes: &str) -> Vec<u8> {
+        let root = "<TribalExchange xmlns=";
+        assert!(REQUEST.contains(root));
+        REQUEST
+            .replacen(root, &format!("<TribalExchange{attributes} xmlns="), 1)
+            .into_bytes()
+    }
+
+    fn refused_for_its_attributes(result: Result<TribalMessage, Vec<ValidationError>>) {
+        let errors = result.expect_err("refused");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, XML_MALFORMED);
+        assert_eq!(errors[0].path, "document");
+        assert_eq!(
+            errors[0].message,
+            "an element with more than 64 attributes (namespace declarations included)"
+        );
+    }
+
+    #[test]
+    fn a_start_tag_with_a_hundred_thousand_attributes_is_refused_after_looking_at_65() {
+        let flood: String = (0..100_000).map(|i| format!(" a{i}=\"\"")).collect();
+        let doc = request_with_root_attributes(&flood);
+
+        let (result, steps) = counting(|| crate::parse(&doc));
+
+        refused_for_its_attributes(result);
+        assert!(steps <= 65, "{steps} steps");
+    }
+
+    #[test]
+    fn a_start_tag_with_a_hundred_thousand_namespace_declarations_is_refused() {
+        // quick-xml binds declarations before the tag reaches us (RUSTSEC-2026-0195: with
+        // no bound, ~3x the tag in memory); it stops at the 65th.
+        let flood: String = (0..100_000)
+            .map(|i| format!(" xmlns:p{i}=\"urn:example:{i}\""))
+            .collect();
+        let doc = request_with_root_attributes(&flood);
+        assert!(doc.len() < MAX_DOCUMENT);
+
+        let (result, steps) = counting(|| crate::parse(&doc));
+
+        refused_for_its_attributes(result);
+        assert!(steps <= 65, "{steps} steps");
+    }
+
+    #[test]
+    fn a_start_tag_with_64_attributes_is_read() {
+        // The root's own namespace declaration is the 64th.
+        let attributes: String = (0..63).map(|i| format!(" a{i}=\"\"")).collect();
+        let doc = request_with_root_attributes(&attributes);
+        let message = crate::parse(&doc).expect("64 attributes are within the limit");
+        assert_eq!(
+            message,
+            crate::parse(REQUEST.as_bytes()).expect("the sample is valid")
+        );
+        let one_more = request_with_root_attributes(&format!("{attributes} a63=\"\""));
+        refused_for_its_attributes(crate::parse(&one_more));
+    }
 }
