@@ -42,7 +42,7 @@ fn add_missing(headers: &mut HeaderMap, wanted: &[(HeaderName, &'static str)]) {
     for (name, value) in wanted {
         headers
             .entry(name.clone())
-            .or_insert_with(|| HeaderValue::from_static(*value));
+            .or_insert_with(|| HeaderValue::from_static(value));
     }
 }
 

@@ -309,10 +309,10 @@ async fn cut_off_while_trickling(mut stream: Box<dyn Io>, hello: &[u8], trickle:
         if stream.write_all(&[*byte]).await.is_err() || stream.flush().await.is_err() {
             return true;
         }
-        match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buffer)).await {
-            Ok(Ok(0) | Err(_)) => return true,
-            // HTTP/2 frames (SETTINGS, PING, GOAWAY), or nothing yet.
-            Ok(Ok(_)) | Err(_) => {}
+        // Anything else read is HTTP/2 frames (SETTINGS, PING, GOAWAY), or nothing yet.
+        let read = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buffer));
+        if let Ok(Ok(0) | Err(_)) = read.await {
+            return true;
         }
     }
     false
