@@ -26,6 +26,8 @@ pub struct RunningGateway {
     pub api_addr: SocketAddr,
     /// Where the partner (mutual TLS) listener is bound.
     pub partner_addr: SocketAddr,
+    /// Where the metrics listener is bound, when `server.metrics_listen` is set.
+    pub metrics_addr: Option<SocketAddr>,
     /// The shared state (database, metrics, channels).
     pub state: AppState,
     /// Cancel to stop.
@@ -198,8 +200,8 @@ impl RunningGateway {
             }
         }));
 
-        // Bind both listeners (and load the certificates) before serving either, so that
-        // `/healthz` never answers while the partner port is not yet there.
+        // Bind every listener (and load the certificates and the metrics token) before
+        // serving any, so that `/healthz` never answers while another port is not yet there.
         let api_listener = TcpListener::bind(settings.server.listen)
             .await
             .with_context(|| format!("binding the API listener on {}", settings.server.listen))?;
@@ -216,29 +218,56 @@ impl RunningGateway {
                 )
             })?;
         let partner_addr = partner_listener.local_addr()?;
+        if let Some(path) = &settings.server.metrics_token_file {
+            web::health::read_metrics_token(path)
+                .await
+                .with_context(|| format!("reading server.metrics_token_file {}", path.display()))?;
+        }
+        let metrics_listener = match settings.server.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics listener on {addr}"))?,
+            ),
+            None => None,
+        };
+        let metrics_addr = metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
+        let limits = |listener: &'static str| {
+            web::listener::ServeOptions::from_settings(&settings.server)
+                .count_in(metrics.connections(listener))
+        };
+
         let api_router = web::api_router(state.clone());
-        let api_shutdown = shutdown.clone();
-        tasks.push(tokio::spawn(async move {
-            // The peer address reaches handlers as `ConnectInfo` (sign-in throttling).
-            let served = axum::serve(
-                api_listener,
-                api_router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move { api_shutdown.cancelled().await })
-            .await;
-            if let Err(error) = served {
-                tracing::error!(error = %error, "The API listener failed.");
-            }
-        }));
+        tasks.push(tokio::spawn(serve_plain(
+            "API",
+            api_listener,
+            api_router,
+            shutdown.clone(),
+            limits("api"),
+        )));
+        if let Some(listener) = metrics_listener {
+            tasks.push(tokio::spawn(serve_plain(
+                "metrics",
+                listener,
+                web::metrics_router(state.clone()),
+                shutdown.clone(),
+                limits("metrics"),
+            )));
+        }
 
         let partner_router = web::partner_router(state.clone());
         let partner_shutdown = shutdown.clone();
+        let partner_limits = limits("partner");
         tasks.push(tokio::spawn(async move {
-            if let Err(error) = crate::tls::serve_mtls(
+            if let Err(error) = crate::tls::serve_mtls_with_options(
                 partner_listener,
                 server_config,
                 partner_router,
                 partner_shutdown,
+                partner_limits,
             )
             .await
             {
@@ -319,10 +348,11 @@ impl RunningGateway {
             }
         }
 
-        tracing::info!(api = %api_addr, partners = %partner_addr, backend = ?db.backend(), "Gateway started.");
+        tracing::info!(api = %api_addr, partners = %partner_addr, metrics = ?metrics_addr, backend = ?db.backend(), "Gateway started.");
         Ok(RunningGateway {
             api_addr,
             partner_addr,
+            metrics_addr,
             state,
             shutdown,
             tasks,
@@ -344,6 +374,21 @@ impl RunningGateway {
         wait_for_signal().await;
         tracing::info!("Shutdown signal received.");
         self.stop().await;
+    }
+}
+
+/// Serves a plain-HTTP listener (the API, the metrics) until `shutdown`.
+async fn serve_plain(
+    name: &'static str,
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: CancellationToken,
+    options: web::listener::ServeOptions,
+) {
+    let served =
+        web::listener::serve(listener, web::listener::Plain, router, shutdown, options).await;
+    if let Err(error) = served {
+        tracing::error!(listener = name, error = %error, "A listener failed.");
     }
 }
 

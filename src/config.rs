@@ -289,20 +289,28 @@ impl Default for DatabaseSettings {
 }
 
 /// Listener settings.
+///
+/// The bounds on connections (`max_connections` … `max_concurrent_streams`) apply to each
+/// listener (API, partner, metrics) and to HTTP/1 and HTTP/2 alike; `web::listener`
+/// explains each.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
-    /// State-system API, operator API, dashboard, health and metrics.
+    /// State-system API, operator API, dashboard, employer pages, health and (unless
+    /// `metrics_listen` is set) metrics.
     pub listen: SocketAddr,
     /// Partners, over mutual TLS only.
     pub partner_listen: SocketAddr,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// How long in-flight deliveries may run on after a shutdown signal, in seconds.
+    /// How long in-flight deliveries, and open connections of the listeners, may run on
+    /// after a shutdown signal, in seconds.
     pub shutdown_grace_secs: u64,
-    /// Mark the dashboard's session cookie `Secure`: set it when browsers reach the API
-    /// listener over HTTPS (a TLS-terminating proxy in front of it). Off by default, because
-    /// the embedded default listens on plain loopback HTTP.
+    /// Mark the session cookies of the dashboard and the employer pages `Secure`: set it
+    /// when browsers reach the API listener over HTTPS (a TLS-terminating proxy in front of
+    /// it). It may stay off only while `listen` is a loopback address (the embedded
+    /// default, plain HTTP on 127.0.0.1): anywhere else the start is refused, because the
+    /// cookies would cross the network in clear.
     pub secure_cookies: bool,
     /// Requests a minute one partner certificate may make on the partner listener (0: no
     /// limit).
@@ -315,6 +323,31 @@ pub struct ServerSettings {
     pub anonymous_requests_per_minute: u32,
     /// The same, per client address (0: no limit).
     pub anonymous_requests_per_minute_per_address: u32,
+    /// Most connections one listener holds open at once; beyond it, new connections wait
+    /// in the operating system's accept queue until one ends.
+    pub max_connections: usize,
+    /// Seconds a client of the partner listener has to complete the TLS handshake.
+    pub handshake_timeout_secs: u64,
+    /// Seconds an HTTP/1 client has to send a request's headers, counted from when the
+    /// connection is ready for the request: it also closes an HTTP/1 connection that stays
+    /// idle between requests.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay with no request in flight (before its first request,
+    /// between requests, or while a request's headers trickle in) before it is told to
+    /// close; it is cut if still open and idle as long again.
+    pub idle_timeout_secs: u64,
+    /// Seconds between the pings an HTTP/2 peer must answer (0: no pings).
+    pub keep_alive_interval_secs: u64,
+    /// Seconds an HTTP/2 peer has to answer a ping before its connection is closed.
+    pub keep_alive_timeout_secs: u64,
+    /// Most HTTP/2 streams (requests) in flight on one connection.
+    pub max_concurrent_streams: u32,
+    /// Serve `/metrics` on this address (plain HTTP, the same bounds) instead of on the API
+    /// listener, for example an interface only the monitoring network reaches.
+    pub metrics_listen: Option<SocketAddr>,
+    /// A file holding the bearer token `/metrics` requires (`Authorization: Bearer …`),
+    /// read at every scrape so that it can be replaced without a restart; unset: no token.
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 impl Default for ServerSettings {
@@ -329,7 +362,56 @@ impl Default for ServerSettings {
             token_requests_per_minute: 6000,
             anonymous_requests_per_minute: 3000,
             anonymous_requests_per_minute_per_address: 300,
+            max_connections: 1024,
+            handshake_timeout_secs: 10,
+            header_read_timeout_secs: 15,
+            idle_timeout_secs: 60,
+            keep_alive_interval_secs: 30,
+            keep_alive_timeout_secs: 20,
+            max_concurrent_streams: 100,
+            metrics_listen: None,
+            metrics_token_file: None,
         }
+    }
+}
+
+impl ServerSettings {
+    /// The rules among the listener settings; the message names the key.
+    fn check(&self) -> Result<(), String> {
+        if !self.secure_cookies && !self.listen.ip().is_loopback() {
+            return Err(format!(
+                "server.secure_cookies is false while server.listen ({}) is not a loopback \
+                 address: browsers would send the session cookies of the dashboard and the \
+                 employer pages in clear. Serve the API listener over HTTPS (a TLS-terminating \
+                 proxy in front of it) and set server.secure_cookies = true, or listen on \
+                 127.0.0.1 or ::1 (where a proxy on the same host reaches it)",
+                self.listen
+            ));
+        }
+        for (key, value) in [
+            ("max_connections", self.max_connections as u64),
+            ("handshake_timeout_secs", self.handshake_timeout_secs),
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("keep_alive_timeout_secs", self.keep_alive_timeout_secs),
+            (
+                "max_concurrent_streams",
+                u64::from(self.max_concurrent_streams),
+            ),
+        ] {
+            if value == 0 {
+                return Err(format!("server.{key} must be positive"));
+            }
+        }
+        if let Some(metrics) = self.metrics_listen
+            && metrics.port() != 0
+            && (metrics == self.listen || metrics == self.partner_listen)
+        {
+            return Err(format!(
+                "server.metrics_listen ({metrics}) must differ from server.listen and server.partner_listen"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -952,6 +1034,7 @@ impl Settings {
         {
             return invalid("tls.cert, tls.key and tls.client_ca are set together".into());
         }
+        self.server.check().map_err(ConfigError::Invalid)?;
         self.reconcile.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
@@ -1119,6 +1202,46 @@ mod tests {
         let both = text.replace("[state]", "[state]\nfips = \"2700000\"");
         let error = Settings::from_toml(&both).unwrap_err().to_string();
         assert!(error.contains("not both"), "{error}");
+    }
+
+    #[test]
+    fn plain_cookies_are_refused_off_loopback() {
+        for listen in ["0.0.0.0:8080", "10.1.2.3:8080", "[::]:8080"] {
+            let text = format!("[server]\nlisten = \"{listen}\"\n");
+            let error = Settings::from_toml(&text).unwrap_err().to_string();
+            assert!(error.contains("server.secure_cookies"), "{listen}: {error}");
+            Settings::from_toml(&format!("{text}secure_cookies = true\n"))
+                .expect("secure cookies behind HTTPS");
+        }
+        for listen in ["127.0.0.1:8080", "[::1]:8080"] {
+            Settings::from_toml(&format!("[server]\nlisten = \"{listen}\"\n"))
+                .expect("plain cookies on loopback");
+        }
+    }
+
+    #[test]
+    fn listener_bounds_must_be_positive() {
+        for key in [
+            "max_connections",
+            "handshake_timeout_secs",
+            "header_read_timeout_secs",
+            "idle_timeout_secs",
+            "keep_alive_timeout_secs",
+            "max_concurrent_streams",
+        ] {
+            let error = Settings::from_toml(&format!("[server]\n{key} = 0\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(&format!("server.{key}")), "{error}");
+        }
+        Settings::from_toml("[server]\nkeep_alive_interval_secs = 0\n")
+            .expect("no HTTP/2 pings is a choice");
+        let error =
+            Settings::from_toml("[server]\nmetrics_listen = \"127.0.0.1:8080\"\n").unwrap_err();
+        assert!(
+            error.to_string().contains("server.metrics_listen"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -787,7 +787,7 @@ impl AttemptFailed<'_> {
             .delivery_failures
             .get_or_create(&FailureLabels {
                 partner: self.partner.to_string(),
-                outcome: self.outcome.to_string(),
+                outcome: self.outcome,
             })
             .inc();
         tracing::info!(

@@ -206,8 +206,8 @@ impl Runner {
             metrics
                 .reconcile_runs
                 .get_or_create(&ReconcileRunLabels {
-                    job: job.name().to_string(),
-                    status: status.to_string(),
+                    job: job.name(),
+                    status,
                 })
                 .inc();
         }
@@ -222,12 +222,14 @@ impl Runner {
         let died = runs::mark_died(&self.db, cutoff, now).await?;
         for run in &died {
             tracing::warn!(job = %run.job, run = run.id, worker = %run.worker, "A reconciliation run died (no heartbeat); retry it or wait for the next tick.");
-            if let Some(metrics) = &self.metrics {
+            if let Some(metrics) = &self.metrics
+                && let Some(job) = crate::reconcile::jobs::by_name(&run.job)
+            {
                 metrics
                     .reconcile_runs
                     .get_or_create(&ReconcileRunLabels {
-                        job: run.job.clone(),
-                        status: "died".to_string(),
+                        job: job.name(),
+                        status: "died",
                     })
                     .inc();
             }

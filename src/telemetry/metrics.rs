@@ -4,6 +4,28 @@
 //! live in the database (outbox depth per partner and state, age of the oldest live
 //! message) are read at scrape time by [`Metrics::render`], so every instance sharing one
 //! PostgreSQL reports the same truth rather than its own share of it.
+//!
+//! # Every label comes from a fixed set or from the configuration
+//!
+//! `/metrics` may be reachable by anyone who can reach its listener, and every distinct
+//! label value is a series the process keeps for ever: a label taken from a request (a
+//! method, a path, a header) would let any client grow the exposition, and the memory
+//! behind it, without bound. So each label below is either one of a fixed set of words
+//! written in the code (most are `&'static str` fields, so nothing else fits) or an id
+//! from the configuration; anything else is folded into a word of the set.
+//!
+//! | label | metrics | values |
+//! |---|---|---|
+//! | `partner` | outbox, circuit, inbound | configured partner ids (and `employers` for the employer API); database rows of a partner no longer configured are summed under `(unconfigured)` |
+//! | `state` | `outbox_messages` | the outbox states ([`MessageState::ALL`]) |
+//! | `outcome` | `outbox_delivery_failures` | `retry`, `rejected` |
+//! | `status` | new hires, orders, reconciliation runs | fixed words; for HTTP requests the status code the gateway answered |
+//! | `alert` | `alerts_firing` | [`crate::alerts::KINDS`] |
+//! | `job` | reconciliation | the jobs of [`crate::reconcile::jobs::all`] |
+//! | `listener` | HTTP | `api`, `partner`, `metrics` |
+//! | `method` | HTTP | the eight methods of RFC 9110 and PATCH; any other method is `other` ([`method_label`]) |
+//! | `route` | HTTP | the matched route template, never the raw path; `unmatched` when none matched |
+//! | `reason` | `http_connections_cut` | `handshake-timeout`, `header-timeout`, `idle` |
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -27,10 +49,10 @@ pub struct PartnerLabel {
 /// Label set: partner and outbox state.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PartnerStateLabels {
-    /// Partner id.
+    /// Partner id, or [`UNCONFIGURED_PARTNER`].
     pub partner: String,
     /// Outbox state.
-    pub state: String,
+    pub state: &'static str,
 }
 
 /// Label set: partner and failure outcome.
@@ -39,50 +61,147 @@ pub struct FailureLabels {
     /// Partner id.
     pub partner: String,
     /// `retry` or `rejected`.
-    pub outcome: String,
+    pub outcome: &'static str,
 }
 
 /// Label set: a status (of a new-hire record or a withholding order).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabel {
     /// The status.
-    pub status: String,
+    pub status: &'static str,
 }
 
 /// Label set: an alert kind.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct AlertLabel {
     /// `partner-down`, `dead-letter`, `ack-overdue`, `reconciliation-discrepancy`.
-    pub alert: String,
+    pub alert: &'static str,
 }
 
 /// Label set of HTTP requests.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    /// `api` or `partner`.
-    pub listener: String,
-    /// Method.
-    pub method: String,
-    /// The matched route template (never the raw path, which may hold ids).
+    /// `api`, `partner` or `metrics`.
+    pub listener: &'static str,
+    /// Method, from a fixed set ([`method_label`]).
+    pub method: &'static str,
+    /// The matched route template (never the raw path, which may hold ids), or
+    /// `unmatched`.
     pub route: String,
     /// Status code.
-    pub status: String,
+    pub status: u16,
+}
+
+/// Label set: one listener.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerLabel {
+    /// `api`, `partner` or `metrics`.
+    pub listener: &'static str,
+}
+
+/// Label set of connections a listener cut.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CutLabels {
+    /// `api`, `partner` or `metrics`.
+    pub listener: &'static str,
+    /// `handshake-timeout`, `header-timeout` or `idle`.
+    pub reason: &'static str,
 }
 
 /// Label set of reconciliation runs.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReconcileRunLabels {
     /// Job name.
-    pub job: String,
+    pub job: &'static str,
     /// How the run ended (`succeeded`, `failed`, `died`).
-    pub status: String,
+    pub status: &'static str,
 }
 
 /// Label set: one reconciliation job.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct JobLabel {
     /// Job name.
-    pub job: String,
+    pub job: &'static str,
+}
+
+/// The `partner` label of outbox rows whose partner is no longer in the configuration.
+/// Partner ids are letters, digits, `-` and `_`, so no configured partner can take it.
+pub const UNCONFIGURED_PARTNER: &str = "(unconfigured)";
+
+/// The `method` label of a request: the method when it is one of RFC 9110's eight or
+/// PATCH, `other` for any other (a client may send any token as a method, of any length).
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The connection figures of one listener, handed to its accept loop
+/// ([`crate::web::listener`]).
+#[derive(Clone)]
+pub struct ConnectionMetrics {
+    listener: &'static str,
+    open: Family<ListenerLabel, Gauge>,
+    cut: Family<CutLabels, Counter>,
+    at_capacity: Family<ListenerLabel, Counter>,
+}
+
+impl std::fmt::Debug for ConnectionMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionMetrics")
+            .field("listener", &self.listener)
+            .finish()
+    }
+}
+
+impl ConnectionMetrics {
+    /// A connection was accepted; it counts as open until the returned guard is dropped.
+    pub fn opened(&self) -> OpenConnection {
+        let gauge = self.open.get_or_create(&ListenerLabel {
+            listener: self.listener,
+        });
+        gauge.inc();
+        OpenConnection(gauge.clone())
+    }
+
+    /// The listener cut a connection (`handshake-timeout`, `header-timeout`, `idle`).
+    pub fn cut(&self, reason: &'static str) {
+        self.cut
+            .get_or_create(&CutLabels {
+                listener: self.listener,
+                reason,
+            })
+            .inc();
+    }
+
+    /// The listener had as many connections as it may and waited before accepting more.
+    pub fn at_capacity(&self) {
+        self.at_capacity
+            .get_or_create(&ListenerLabel {
+                listener: self.listener,
+            })
+            .inc();
+    }
+}
+
+/// An open connection, counted in `ivd_http_connections_open` while it lives.
+#[derive(Debug)]
+pub struct OpenConnection(Gauge);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 type DurationFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -118,6 +237,12 @@ pub struct Metrics {
     pub inbound_duplicates: Family<PartnerLabel, Counter>,
     /// HTTP requests served.
     pub http_requests: Family<HttpLabels, Counter>,
+    /// Connections open now, per listener.
+    pub http_connections_open: Family<ListenerLabel, Gauge>,
+    /// Connections a listener cut for a limit (slow handshake, slow headers, idle).
+    pub http_connections_cut: Family<CutLabels, Counter>,
+    /// Times a listener held as many connections as it may and left new ones waiting.
+    pub http_connections_at_capacity: Family<ListenerLabel, Counter>,
     /// New-hire records by verdict (read at scrape time).
     pub new_hire_records: Family<StatusLabel, Gauge>,
     /// Accepted new hires not yet in an NDNH transmission (read at scrape time).
@@ -161,6 +286,9 @@ impl Metrics {
             inbound_received: Family::default(),
             inbound_duplicates: Family::default(),
             http_requests: Family::default(),
+            http_connections_open: Family::default(),
+            http_connections_cut: Family::default(),
+            http_connections_at_capacity: Family::default(),
             new_hire_records: Family::default(),
             new_hires_awaiting_ndnh: Gauge::default(),
             withholding_orders: Family::default(),
@@ -230,6 +358,21 @@ impl Metrics {
             metrics.http_requests.clone(),
         );
         registry.register(
+            "http_connections_open",
+            "HTTP connections open now, per listener",
+            metrics.http_connections_open.clone(),
+        );
+        registry.register(
+            "http_connections_cut",
+            "HTTP connections a listener cut for a limit, by reason (handshake-timeout, header-timeout, idle)",
+            metrics.http_connections_cut.clone(),
+        );
+        registry.register(
+            "http_connections_at_capacity",
+            "Times a listener held server.max_connections connections and left new ones waiting",
+            metrics.http_connections_at_capacity.clone(),
+        );
+        registry.register(
             "new_hire_records",
             "New-hire records received, by verdict (accepted, invalid, duplicate, refused)",
             metrics.new_hire_records.clone(),
@@ -265,6 +408,16 @@ impl Metrics {
         }
     }
 
+    /// The connection figures of the listener `listener` (`api`, `partner`, `metrics`).
+    pub fn connections(&self, listener: &'static str) -> ConnectionMetrics {
+        ConnectionMetrics {
+            listener,
+            open: self.http_connections_open.clone(),
+            cut: self.http_connections_cut.clone(),
+            at_capacity: self.http_connections_at_capacity.clone(),
+        }
+    }
+
     /// Counts one partner event.
     pub fn partner(family: &Family<PartnerLabel, Counter>, partner: &str) {
         family
@@ -294,6 +447,13 @@ impl Metrics {
     ) -> Result<String, StoreError> {
         let depth = crate::outbox::store::depth(db).await?;
         let oldest = crate::outbox::store::oldest_live(db).await?;
+        let configured = |partner: String| -> String {
+            if partners.contains(&partner) {
+                partner
+            } else {
+                UNCONFIGURED_PARTNER.to_string()
+            }
+        };
         self.outbox_messages.clear();
         self.oldest_live_age.clear();
         for partner in partners {
@@ -301,7 +461,7 @@ impl Metrics {
                 self.outbox_messages
                     .get_or_create(&PartnerStateLabels {
                         partner: partner.clone(),
-                        state: state.as_str().to_string(),
+                        state: state.as_str(),
                     })
                     .set(0);
             }
@@ -311,15 +471,30 @@ impl Metrics {
                 })
                 .set(0);
         }
+        // Added up rather than set: every partner no longer configured shares one series.
         for (partner, state, count) in depth {
+            let Some(state) = MessageState::ALL
+                .into_iter()
+                .map(MessageState::as_str)
+                .find(|known| *known == state)
+            else {
+                continue;
+            };
             self.outbox_messages
-                .get_or_create(&PartnerStateLabels { partner, state })
-                .set(count);
+                .get_or_create(&PartnerStateLabels {
+                    partner: configured(partner),
+                    state,
+                })
+                .inc_by(count);
         }
         for (partner, created_at) in oldest {
-            self.oldest_live_age
-                .get_or_create(&PartnerLabel { partner })
-                .set(((now - created_at).max(0)) / 1000);
+            let age = (now - created_at).max(0) / 1000;
+            let gauge = self.oldest_live_age.get_or_create(&PartnerLabel {
+                partner: configured(partner),
+            });
+            if age > gauge.get() {
+                gauge.set(age);
+            }
         }
         let employers = crate::channels::employers::stats(db).await?;
         for status in ["accepted", "invalid", "duplicate", "refused"] {
@@ -329,9 +504,7 @@ impl Metrics {
                 .find(|(s, _)| s == status)
                 .map_or(0, |(_, n)| *n);
             self.new_hire_records
-                .get_or_create(&StatusLabel {
-                    status: status.to_string(),
-                })
+                .get_or_create(&StatusLabel { status })
                 .set(count);
         }
         self.new_hires_awaiting_ndnh.set(employers.awaiting_ndnh);
@@ -342,9 +515,7 @@ impl Metrics {
                 .find(|(s, _)| s == status)
                 .map_or(0, |(_, n)| *n);
             self.withholding_orders
-                .get_or_create(&StatusLabel {
-                    status: status.to_string(),
-                })
+                .get_or_create(&StatusLabel { status })
                 .set(count);
         }
         let firing = crate::alerts::firing_by_kind(db).await?;
@@ -354,16 +525,17 @@ impl Metrics {
                 .find(|(k, _)| k == kind)
                 .map_or(0, |(_, n)| *n);
             self.alerts_firing
-                .get_or_create(&AlertLabel {
-                    alert: kind.to_string(),
-                })
+                .get_or_create(&AlertLabel { alert: kind })
                 .set(count);
         }
         self.reconcile_discrepancies.clear();
         for (job, count) in crate::reconcile::runs::open_discrepancies(db).await? {
-            self.reconcile_discrepancies
-                .get_or_create(&JobLabel { job })
-                .set(count);
+            // A run of a job this version no longer has stays in the database, not here.
+            if let Some(job) = crate::reconcile::jobs::by_name(&job) {
+                self.reconcile_discrepancies
+                    .get_or_create(&JobLabel { job: job.name() })
+                    .set(count);
+            }
         }
         let mut text = String::new();
         encode(&mut text, &self.registry).map_err(|_| {
@@ -398,4 +570,27 @@ pub fn classic_text(openmetrics: &str) -> String {
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::*;
+
+    #[test]
+    fn a_method_label_is_one_of_ten_words() {
+        for known in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+        ] {
+            assert_eq!(
+                method_label(&Method::from_bytes(known.as_bytes()).unwrap()),
+                known
+            );
+        }
+        for invented in ["get", "BREW", "PROPFIND", &"M".repeat(8_000)] {
+            let method = Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "other", "{invented:.20}");
+        }
+    }
 }

@@ -9,9 +9,10 @@
 //!   (`WebPkiClientVerifier`), ALPN `h2` and `http/1.1`.
 //! - [`client_config`] builds the `rustls::ClientConfig` the outbox uses to reach partners,
 //!   optionally presenting the gateway's own client certificate.
-//! - [`serve_mtls`] is the accept loop: handshake with a deadline, the verified leaf
-//!   certificate turned into a [`PeerIdentity`], and the axum router served with that
-//!   identity in every request's extensions (handlers take `Extension<PeerIdentity>`).
+//! - [`serve_mtls`] serves the partner listener: the accept loop and bounds every listener
+//!   has ([`crate::web::listener`]), with a handshake (under a deadline) that turns the
+//!   verified leaf certificate into a [`PeerIdentity`], placed in every request's
+//!   extensions (handlers take `Extension<PeerIdentity>`).
 //! - [`ensure_dev_certificates`] makes (once) a development CA, a `localhost` server
 //!   certificate and a `dev-partner` client certificate, so the default configuration runs
 //!   with no outside PKI. [`issue_client_certificate`] issues more partner identities.

@@ -1,5 +1,7 @@
 //! HTTP: the API listener (state system, operators, health, metrics) and the partner
-//! listener (mutual TLS only).
+//! listener (mutual TLS only), and, when configured, a listener of its own for metrics.
+//! Every listener runs the accept loop of [`listener`] (bounded connections, slow and idle
+//! clients cut off); every answer carries the headers of [`headers`].
 //!
 //! Errors are RFC 9457 problem documents (`application/problem+json`) whose text never
 //! carries personal data. Tokens come as `Authorization: Bearer …`; each route names the
@@ -9,8 +11,10 @@ pub mod dashboard;
 pub mod employer;
 pub mod employer_pages;
 pub mod fti;
+pub mod headers;
 pub mod health;
 pub mod limits;
+pub mod listener;
 pub mod operator;
 pub mod partner;
 pub mod session;
@@ -31,7 +35,7 @@ use crate::outbox::dispatcher::PartnerChannel;
 use crate::outbox::render::Renderers;
 use crate::store::tokens::{self, Role, TokenHolder};
 use crate::store::{Db, StoreError};
-use crate::telemetry::metrics::{HttpLabels, Metrics};
+use crate::telemetry::metrics::{HttpLabels, Metrics, method_label};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -264,12 +268,15 @@ impl<A: Admits> axum::extract::FromRequestParts<AppState> for Bearer<A> {
     }
 }
 
+/// Counts every answer by listener, method, route template and status: labels from fixed
+/// sets only (an unknown method is `other`, an unmatched path `unmatched`), so no client
+/// can add series.
 async fn count_requests(
     State((metrics, listener)): State<(Arc<Metrics>, &'static str)>,
     request: Request,
     next: Next,
 ) -> Response {
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -279,10 +286,10 @@ async fn count_requests(
     metrics
         .http_requests
         .get_or_create(&HttpLabels {
-            listener: listener.to_string(),
+            listener,
             method,
             route,
-            status: response.status().as_u16().to_string(),
+            status: response.status().as_u16(),
         })
         .inc();
     response
@@ -388,7 +395,7 @@ pub fn api_router(state: AppState) -> Router {
     let limit = state.settings.server.max_body_bytes;
     let metrics = state.metrics.clone();
     let router = Router::new()
-        .merge(health::routes())
+        .merge(health::routes(&state.settings.server))
         .merge(state::routes())
         .merge(operator::routes())
         .merge(employer::routes())
@@ -428,6 +435,22 @@ pub fn api_router(state: AppState) -> Router {
             count_requests,
         ))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(headers::browser_protections))
+}
+
+/// The metrics listener's one route (`server.metrics_listen`).
+pub fn metrics_router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    Router::new()
+        .merge(health::metrics_routes())
+        .fallback(no_route)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(problem_documents))
+        .layer(axum::middleware::from_fn_with_state(
+            (metrics, "metrics"),
+            count_requests,
+        ))
+        .layer(axum::middleware::from_fn(headers::browser_protections))
 }
 
 /// The partner listener's routes (served only behind mutual TLS).
@@ -455,6 +478,7 @@ pub fn partner_router(state: AppState) -> Router {
             count_requests,
         ))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(headers::no_sniffing))
 }
 
 #[cfg(test)]
