@@ -662,8 +662,14 @@ async fn everything_the_gateway_writes_is_owner_only() {
     t.cleanup().await;
 }
 
-/// A gateway process over `dir` with the key policy `policy` (none: the default).
-fn start_over(dir: &Path, name: &str, policy: Option<&str>) -> (GatewayProcess, u16) {
+/// A gateway process over `dir` with the key policy `policy` (none: the default) and, when
+/// `client_key`, a partner reached with the development partner's client certificate.
+fn start_over(
+    dir: &Path,
+    name: &str,
+    policy: Option<&str>,
+    client_key: bool,
+) -> (GatewayProcess, u16) {
     let (api_port, partner_port) = (free_port(), free_port());
     let config = format!(
         r#"
@@ -682,11 +688,23 @@ filter = "info"
 spool_dir = "{dir}/spool"
 [privacy]
 {policy}
+{partner}
 "#,
         dir = dir.display(),
         policy = policy
             .map(|p| format!("insecure_key_permissions = \"{p}\""))
             .unwrap_or_default(),
+        partner = if client_key {
+            format!(
+                "[[partners]]\nid = \"state-06\"\nkind = \"state\"\n\
+                 transport = {{ type = \"https\", endpoint = \"https://localhost:9/in\", \
+                 ca = \"{tls}/ca.pem\", client_cert = \"{tls}/dev-partner.pem\", \
+                 client_key = \"{tls}/dev-partner-key.pem\" }}\n",
+                tls = dir.join("tls").display()
+            )
+        } else {
+            String::new()
+        },
     );
     (GatewayProcess::start(dir, name, &config), api_port)
 }
@@ -696,24 +714,69 @@ async fn a_data_key_file_others_can_read_stops_the_start_unless_told_to_warn() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().to_path_buf();
     crate::support::process_data_keys(&dir);
+    let certs = ensure_dev_certificates(&dir.join("tls")).unwrap();
+    let chmod = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let stops = |name: &'static str, client_key: bool, needed: [&'static str; 3]| {
+        let dir = dir.clone();
+        async move {
+            let (mut refused, _) = start_over(&dir, name, None, client_key);
+            assert!(
+                wait_until(Duration::from_secs(30), || {
+                    let running = refused.alive();
+                    async move { !running }
+                })
+                .await,
+                "{name}: the gateway does not start"
+            );
+            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
+            for needed in needed {
+                assert!(log.contains(needed), "{name}: {needed} in: {log}");
+            }
+        }
+    };
+
+    // A data key others can read: no start, and the message says which file and the fix.
     let key = dir.join("data/keys/data/k0001.key");
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    chmod(&key, 0o644);
+    stops(
+        "data-key",
+        false,
+        ["data/keys/data/k0001.key", "mode 0644", "chmod 600"],
+    )
+    .await;
+    // The same for the partner listener's TLS key, a partner client key, and a key
+    // directory others can list.
+    chmod(&key, 0o600);
+    chmod(&certs.server_key, 0o640);
+    stops(
+        "tls-key",
+        false,
+        ["server-key.pem", "mode 0640", "chmod 600"],
+    )
+    .await;
+    chmod(&certs.server_key, 0o600);
+    chmod(&certs.partner_key, 0o644);
+    stops(
+        "client-key",
+        true,
+        ["dev-partner-key.pem", "mode 0644", "chmod 600"],
+    )
+    .await;
+    chmod(&certs.partner_key, 0o600);
+    chmod(&dir.join("data/keys/data"), 0o755);
+    stops(
+        "key-directory",
+        false,
+        ["data/keys/data", "mode 0755", "chmod 700"],
+    )
+    .await;
+    chmod(&dir.join("data/keys/data"), 0o700);
 
-    let (mut refused, _) = start_over(&dir, "refused", None);
-    assert!(
-        wait_until(Duration::from_secs(30), || {
-            let running = refused.alive();
-            async move { !running }
-        })
-        .await,
-        "the gateway does not start"
-    );
-    let log = std::fs::read_to_string(dir.join("refused.log")).unwrap();
-    for needed in ["data/keys/data/k0001.key", "mode 0644", "chmod 600"] {
-        assert!(log.contains(&needed), "{needed} in: {log}");
-    }
-
-    let (warned, api_port) = start_over(&dir, "warned", Some("warn"));
+    // Told to warn, it starts, and says so in its log.
+    chmod(&key, 0o644);
+    let (warned, api_port) = start_over(&dir, "warned", Some("warn"), false);
     assert!(crate::support::wait_ready(api_port).await, "it starts");
     let log = std::fs::read_to_string(dir.join("warned.log")).unwrap();
     assert!(
