@@ -155,8 +155,9 @@ impl DistinguishedName {
 
 fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
+    let last = value.chars().count().saturating_sub(1);
     for (i, c) in value.chars().enumerate() {
-        let edge = i == 0 || i + 1 == value.chars().count();
+        let edge = i == 0 || i == last;
         match c {
             ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=' => {
                 out.push('\\');

@@ -800,7 +800,9 @@ async fn a_partner_answering_500_with_ssns_leaves_a_bounded_masked_error(t: Test
         .respond_with(ResponseTemplate::new(500).set_body_string(body))
         .mount(&server)
         .await;
-    let partner = http_partner("state-06", &format!("{}/inbound", server.uri()), 2);
+    let mut partner = http_partner("state-06", &format!("{}/inbound", server.uri()), 2);
+    // The first failure opens the circuit: the partner-down alert carries the reason too.
+    partner.circuit.failure_threshold = 1;
     let gateway = RunningGateway::start(gateway_settings(&t, vec![partner]))
         .await
         .unwrap();
@@ -848,12 +850,32 @@ async fn a_partner_answering_500_with_ssns_leaves_a_bounded_masked_error(t: Test
     .await;
     assert_eq!(details.len(), 2);
     stored.extend(details.into_iter().filter_map(|row| row[0].clone()));
-    stored.extend(
-        texts(&t.db, "SELECT summary FROM alerts")
+    for text in &stored {
+        assert!(text.len() <= 512, "bounded: {} bytes", text.len());
+    }
+    let alerts = || async {
+        texts(&t.db, "SELECT kind, summary FROM alerts")
             .await
             .into_iter()
-            .filter_map(|row| row[0].clone()),
+            .map(|row| format!("{}: {}", row[0].clone().unwrap(), row[1].clone().unwrap()))
+            .collect::<Vec<String>>()
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || async {
+            alerts()
+                .await
+                .iter()
+                .any(|a| a.starts_with("partner-down: "))
+        })
+        .await,
+        "the partner-down alert is recorded: {:?}",
+        alerts().await
     );
+    let alerts = alerts().await;
+    for alert in &alerts {
+        assert!(alert.len() <= 1024, "bounded: {alert}");
+    }
+    stored.extend(alerts);
     // What operators are shown comes from the same columns.
     let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
         .await
@@ -867,9 +889,6 @@ async fn a_partner_answering_500_with_ssns_leaves_a_bounded_masked_error(t: Test
         .text()
         .await
         .unwrap();
-    for text in &stored {
-        assert!(text.len() <= 512, "bounded: {} bytes", text.len());
-    }
     stored.push(shown);
     for text in &stored {
         for ssn in ["123456789", "6789", "4321"] {
