@@ -77,6 +77,26 @@ pub fn partner_tls_files(settings: &Settings) -> anyhow::Result<PartnerTlsFiles>
     }
 }
 
+/// Refuses (or, with `privacy.insecure_key_permissions = "warn"`, logs) TLS private keys
+/// other users can reach: the partner listener's key and every partner client key. The
+/// look-up and data keys are checked where they are loaded.
+fn check_private_keys(settings: &Settings, tls: &PartnerTlsFiles) -> anyhow::Result<()> {
+    let policy = settings.privacy.insecure_key_permissions;
+    let client_keys = settings
+        .partners
+        .iter()
+        .filter_map(|partner| match &partner.transport {
+            Some(crate::config::TransportSettings::Https { client_key, .. }) => {
+                client_key.as_deref()
+            }
+            _ => None,
+        });
+    for key in std::iter::once(tls.key.as_path()).chain(client_keys) {
+        crate::privacy::files::enforce(key, policy)?;
+    }
+    Ok(())
+}
+
 /// Loads the data keys (`privacy.data_key_dir`, a first key is created when there is
 /// none), connects to the database with them (values at rest are sealed and opened by the
 /// store, see [`crate::store::sealing`]) and applies migrations.
@@ -207,6 +227,7 @@ impl RunningGateway {
             .with_context(|| format!("binding the API listener on {}", settings.server.listen))?;
         let api_addr = api_listener.local_addr()?;
         let tls_files = partner_tls_files(&settings)?;
+        check_private_keys(&settings, &tls_files)?;
         let server_config =
             crate::tls::server_config(&tls_files.cert, &tls_files.key, &tls_files.client_ca)?;
         let partner_listener = TcpListener::bind(settings.server.partner_listen)

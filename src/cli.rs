@@ -628,7 +628,8 @@ async fn keys(settings: Settings, command: KeysCommand) -> anyhow::Result<i32> {
     match command {
         KeysCommand::Rotate { new_key_id } => {
             let given = settings.privacy.data_keys.as_deref();
-            let keys = rotate::prepare_key(dir, given, new_key_id.as_deref())
+            let policy = settings.privacy.insecure_key_permissions;
+            let keys = rotate::prepare_key(dir, given, new_key_id.as_deref(), policy)
                 .with_context(|| format!("preparing the new data key in {}", dir.display()))?;
             let new_id = keys.current().to_string();
             let db = app::open_database(&settings).await?.with_data_keys(keys);

@@ -63,6 +63,10 @@ pub struct PrivacySettings {
     /// separated by commas, in addition to the files of `data_key_dir` (for deployments
     /// that inject secrets as variables). When set, no first key file is created.
     pub data_keys: Option<String>,
+    /// A key file (look-up key, data keys, TLS private keys) or the data key directory that
+    /// other users can reach: `refuse` (the default) stops the start with the path, its
+    /// mode and the `chmod` that fixes it; `warn` starts and logs a warning per path.
+    pub insecure_key_permissions: crate::privacy::files::KeyPermissionPolicy,
 }
 
 impl Default for PrivacySettings {
@@ -72,6 +76,7 @@ impl Default for PrivacySettings {
             lookup_key_file: PathBuf::from("data/keys/lookup.key"),
             data_key_dir: PathBuf::from("data/keys/data"),
             data_keys: None,
+            insecure_key_permissions: Default::default(),
         }
     }
 }
@@ -83,6 +88,7 @@ impl std::fmt::Debug for PrivacySettings {
             .field("lookup_key_file", &self.lookup_key_file)
             .field("data_key_dir", &self.data_key_dir)
             .field("data_keys", &self.data_keys.as_ref().map(|_| "(set)"))
+            .field("insecure_key_permissions", &self.insecure_key_permissions)
             .finish()
     }
 }
@@ -90,14 +96,21 @@ impl std::fmt::Debug for PrivacySettings {
 impl PrivacySettings {
     /// The data keys: the files of `data_key_dir` and any given in `data_keys`.
     pub fn data_keys(&self) -> Result<crate::privacy::DataKeys, crate::privacy::SealError> {
-        crate::privacy::DataKeys::load_with(&self.data_key_dir, self.data_keys.as_deref())
+        crate::privacy::DataKeys::load_with(
+            &self.data_key_dir,
+            self.data_keys.as_deref(),
+            self.insecure_key_permissions,
+        )
     }
 
     /// The look-up key: the configured one, else the key file's (created when missing).
     pub fn lookup_key(&self) -> Result<crate::privacy::LookupKey, crate::privacy::LookupKeyError> {
         match &self.lookup_key {
             Some(hex) => crate::privacy::LookupKey::from_hex(hex),
-            None => crate::privacy::LookupKey::load_or_create(&self.lookup_key_file),
+            None => crate::privacy::LookupKey::load_or_create_with(
+                &self.lookup_key_file,
+                self.insecure_key_permissions,
+            ),
         }
     }
 }
@@ -526,8 +539,24 @@ pub struct PartnerSettings {
     pub name: Option<String>,
     /// Kind of partner.
     pub kind: PartnerKind,
-    /// The client-certificate identity (common name or DNS name) bound to this partner on
-    /// the mutual-TLS listener.
+    /// The client certificates that speak for this partner on the mutual-TLS listener,
+    /// by their SHA-256 fingerprint: `"sha256:<64 hex digits>"` (colons allowed, as
+    /// `openssl x509 -noout -fingerprint -sha256` prints it), or a list of them while a
+    /// certificate is being replaced. No two partners may share one.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub certificate_fingerprint: Vec<crate::tls::Fingerprint>,
+    /// With `certificate_issuer`, instead of (or beside) fingerprints: the certificate's
+    /// whole subject, e.g. `"CN=csenet.example-state.test, O=Example State, C=US"`, so that
+    /// a renewed certificate from the same CA keeps working. Both or neither; no two
+    /// partners may pin the same subject and issuer. See [`crate::tls::binding`].
+    #[serde(default)]
+    pub certificate_subject: Option<crate::tls::DistinguishedName>,
+    /// The issuer (the partner CA's subject) that goes with `certificate_subject`.
+    #[serde(default)]
+    pub certificate_issuer: Option<crate::tls::DistinguishedName>,
+    /// No longer accepted: a name (common name or DNS name) bound every certificate of the
+    /// partner CA that carried it. Kept only so that a configuration still using it is
+    /// refused at start with the way to bind the certificate instead.
     #[serde(default)]
     pub certificate_identity: Option<String>,
     /// How messages reach it; a partner we only receive from (a pick-up directory) has
@@ -560,6 +589,53 @@ pub struct PartnerSettings {
     /// FEINs it answers for.
     #[serde(default)]
     pub employer: Option<EmployerPartnerSettings>,
+}
+
+/// One value or a list of them, each parsed from its text.
+fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr<Err = String>,
+{
+    struct Visitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: std::str::FromStr<Err = String>> serde::de::Visitor<'de> for Visitor<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or a list of strings")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<T>, E> {
+            text.parse().map(|one| vec![one]).map_err(E::custom)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut all = Vec::new();
+            while let Some(text) = seq.next_element::<String>()? {
+                all.push(text.parse().map_err(serde::de::Error::custom)?);
+            }
+            Ok(all)
+        }
+    }
+    deserializer.deserialize_any(Visitor(std::marker::PhantomData))
+}
+
+impl PartnerSettings {
+    /// True when the certificate that spoke is one this partner pins: by fingerprint, or
+    /// by subject and issuer together. Names in the certificate play no part.
+    pub fn binds(&self, peer: &crate::tls::PeerIdentity) -> bool {
+        let by_fingerprint = self
+            .certificate_fingerprint
+            .iter()
+            .any(|pinned| pinned.hex() == peer.fingerprint_sha256);
+        let by_subject = match (&self.certificate_subject, &self.certificate_issuer) {
+            (Some(subject), Some(issuer)) => {
+                peer.subject.is_pinned_by(subject) && peer.issuer.is_pinned_by(issuer)
+            }
+            _ => false,
+        };
+        by_fingerprint || by_subject
+    }
 }
 
 /// An employer partner: the FEINs whose withholding orders go to it.
@@ -794,6 +870,61 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Every partner's certificate binding: no name (`certificate_identity`), subject and
+    /// issuer together, and no certificate pinned by two partners.
+    fn check_certificate_bindings(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        for partner in &self.partners {
+            if let Some(identity) = &partner.certificate_identity {
+                return invalid(format!(
+                    "partner {}: certificate_identity = {identity:?} is no longer accepted: a name binds \
+                     every certificate of the partner CA that carries it, as its common name or as a \
+                     DNS name. Bind the partner's certificate by certificate_fingerprint = \"sha256:…\" \
+                     (openssl x509 -in CERT -noout -fingerprint -sha256), or by certificate_subject and \
+                     certificate_issuer (openssl x509 -in CERT -noout -subject -issuer -nameopt RFC2253)",
+                    partner.id
+                ));
+            }
+            if partner.certificate_subject.is_some() != partner.certificate_issuer.is_some() {
+                return invalid(format!(
+                    "partner {}: certificate_subject and certificate_issuer go together (a subject \
+                     alone could be issued by any CA the listener trusts)",
+                    partner.id
+                ));
+            }
+        }
+        for (i, first) in self.partners.iter().enumerate() {
+            for second in &self.partners[i + 1..] {
+                if let Some(shared) = first
+                    .certificate_fingerprint
+                    .iter()
+                    .find(|f| second.certificate_fingerprint.contains(f))
+                {
+                    return invalid(format!(
+                        "certificate {shared} is bound to two partners, {} and {}: a certificate speaks \
+                         for one partner only",
+                        first.id, second.id
+                    ));
+                }
+                if let (Some(s1), Some(i1), Some(s2), Some(i2)) = (
+                    &first.certificate_subject,
+                    &first.certificate_issuer,
+                    &second.certificate_subject,
+                    &second.certificate_issuer,
+                ) && s1.same_as(s2)
+                    && i1.same_as(i2)
+                {
+                    return invalid(format!(
+                        "subject \"{s1}\" of issuer \"{i1}\" is bound to two partners, {} and {}: a \
+                         certificate speaks for one partner only",
+                        first.id, second.id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the cross-field rules.
     pub fn check(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
@@ -801,7 +932,7 @@ impl Settings {
             return invalid("outbox.lease_secs and outbox.batch_size must be positive".into());
         }
         let mut ids = std::collections::HashSet::new();
-        let mut identities = std::collections::HashSet::new();
+        self.check_certificate_bindings()?;
         for partner in &self.partners {
             if partner.id.is_empty()
                 || !partner
@@ -816,13 +947,6 @@ impl Settings {
             }
             if !ids.insert(partner.id.as_str()) {
                 return invalid(format!("partner id {:?} is used twice", partner.id));
-            }
-            if let Some(identity) = &partner.certificate_identity
-                && !identities.insert(identity.as_str())
-            {
-                return invalid(format!(
-                    "certificate identity {identity:?} is bound to two partners"
-                ));
             }
             if partner.concurrency == 0 || partner.retry.max_attempts == 0 {
                 return invalid(format!(
@@ -1118,21 +1242,118 @@ mod tests {
     }
 
     #[test]
-    fn a_certificate_identity_binds_one_partner_only() {
-        let text = r#"
+    fn a_certificate_is_bound_to_one_partner_only() {
+        let partners = |a: &str, b: &str| {
+            format!(
+                r#"
+                [[partners]]
+                id = "state-27"
+                kind = "state"
+                {a}
+                transport = {{ type = "file-drop", directory = "/tmp/a" }}
+                [[partners]]
+                id = "state-55"
+                kind = "state"
+                {b}
+                transport = {{ type = "file-drop", directory = "/tmp/b" }}
+                "#
+            )
+        };
+        let one = format!("sha256:{}", "ab".repeat(32));
+        let other = format!("sha256:{}", "cd".repeat(32));
+        let same_with_colons = format!("SHA256:{}", ["AB"; 32].join(":"));
+        let error = Settings::from_toml(&partners(
+            &format!("certificate_fingerprint = [\"{other}\", \"{one}\"]"),
+            &format!("certificate_fingerprint = \"{same_with_colons}\""),
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("two partners, state-27 and state-55"),
+            "{error}"
+        );
+        let pinned = "certificate_subject = \"CN=x, O=Example State\"\n\
+                      certificate_issuer = \"CN=Partner CA\"";
+        let reversed = "certificate_subject = \"O=Example State,CN=x\"\n\
+                        certificate_issuer = \"cn=Partner CA\"";
+        let error = Settings::from_toml(&partners(pinned, reversed))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("two partners, state-27 and state-55"),
+            "{error}"
+        );
+        let settings = Settings::from_toml(&partners(
+            &format!("certificate_fingerprint = \"{one}\""),
+            &format!("certificate_fingerprint = \"{other}\"\n{pinned}"),
+        ))
+        .unwrap();
+        assert_eq!(settings.partners[1].certificate_fingerprint.len(), 1);
+        let error = Settings::from_toml(&partners("certificate_subject = \"CN=x\"", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("go together"), "{error}");
+        let error = Settings::from_toml(&partners("certificate_fingerprint = \"ab\"", ""))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("not a certificate fingerprint"), "{error}");
+    }
+
+    #[test]
+    fn a_certificate_named_by_identity_is_refused_with_the_way_to_bind_it() {
+        let error = Settings::from_toml(
+            r#"
             [[partners]]
-            id = "a"
+            id = "state-27"
             kind = "state"
-            certificate_identity = "same"
+            certificate_identity = "csenet.example-state.test"
             transport = { type = "file-drop", directory = "/tmp/a" }
+            "#,
+        )
+        .unwrap_err()
+        .to_string();
+        for needed in [
+            "partner state-27",
+            "no longer accepted",
+            "certificate_fingerprint",
+            "certificate_subject",
+            "certificate_issuer",
+        ] {
+            assert!(error.contains(needed), "{needed}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_certificate_binds_by_fingerprint_or_subject_and_issuer_never_by_name() {
+        let peer = |cn: &str, fingerprint: &str, issuer: &str| crate::tls::PeerIdentity {
+            common_name: Some(cn.into()),
+            subject: format!("CN={cn}, O=Example").parse().unwrap(),
+            issuer: issuer.parse().unwrap(),
+            fingerprint_sha256: fingerprint.repeat(32),
+        };
+        let settings = Settings::from_toml(&format!(
+            r#"
             [[partners]]
-            id = "b"
+            id = "by-fingerprint"
             kind = "state"
-            certificate_identity = "same"
-            transport = { type = "file-drop", directory = "/tmp/b" }
-        "#;
-        let error = Settings::from_toml(text).unwrap_err().to_string();
-        assert!(error.contains("two partners"), "{error}");
+            certificate_fingerprint = "sha256:{}"
+            [[partners]]
+            id = "by-subject"
+            kind = "tribe"
+            certificate_subject = "CN=tribe, O=Example"
+            certificate_issuer = "CN=Partner CA"
+            "#,
+            "ab".repeat(32)
+        ))
+        .unwrap();
+        let (fingerprint, subject) = (&settings.partners[0], &settings.partners[1]);
+        let pinned = peer("anyone", "ab", "CN=Other CA");
+        assert!(fingerprint.binds(&pinned) && !subject.binds(&pinned));
+        let renewed = peer("tribe", "01", "CN=Partner CA");
+        assert!(subject.binds(&renewed) && !fingerprint.binds(&renewed));
+        assert!(!subject.binds(&peer("tribe", "01", "CN=Other CA")));
+        assert!(!subject.binds(&peer("by-subject", "01", "CN=Partner CA")));
+        assert!(!fingerprint.binds(&peer("by-fingerprint", "01", "CN=Partner CA")));
     }
 
     #[test]

@@ -197,7 +197,13 @@ pub fn generate(
         return 2;
     }
     let out: Box<dyn Write> = match output {
-        Some(path) => match File::create(path) {
+        // Synthetic, but shaped like SSNs: owner-only like every file the gateway makes.
+        Some(path) => match crate::privacy::files::private_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+        {
             Ok(file) => Box::new(BufWriter::with_capacity(1 << 20, file)),
             Err(error) => {
                 eprintln!("Cannot create {}: {error}", path.display());

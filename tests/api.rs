@@ -584,7 +584,7 @@ async fn a_transaction_for_an_unknown_partner_format_or_case_is_refused(t: TestD
 /// A partner bound to the development client certificate, delivering nowhere in particular.
 fn dev_partner(mock: &MockPartner) -> PartnerSettings {
     let mut partner = http_partner("tribe-0123", &mock.endpoint(), 5);
-    partner.certificate_identity = Some("dev-partner".to_string());
+    support::bind_dev_partner(&mut partner);
     partner
 }
 

@@ -449,7 +449,7 @@ async fn keys_rotate_reseals_every_value_under_the_new_key(t: TestDb) {
     );
 
     let dir = t.scratch_dir().join("keys/data");
-    let keys = rotate::prepare_key(&dir, None, None).unwrap();
+    let keys = rotate::prepare_key(&dir, None, None, Default::default()).unwrap();
     assert_eq!(keys.current(), "k0002");
     #[cfg(unix)]
     {

@@ -340,7 +340,7 @@ async fn a_partner_state_sends_transactions_and_each_gets_its_verdict(t: TestDb)
     // We are FIPS 06 037 01; the partner, state 27, may send ENF and PAT transactions.
     let mock = MockPartner::start(Behaviour::default()).await;
     let mut partner = http_partner("state-27", &mock.endpoint(), 3);
-    partner.certificate_identity = Some("dev-partner".to_string());
+    support::bind_dev_partner(&mut partner);
     partner.interstate = Some(InterstateSettings {
         fips: "2712300".to_string(),
         functions: vec!["ENF".into(), "PAT".into()],

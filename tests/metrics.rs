@@ -54,7 +54,7 @@ async fn metrics_after_real_traffic_pass_promtool() {
     })
     .await;
     let mut state_27 = http_partner("state-27", &flaky.endpoint(), 5);
-    state_27.certificate_identity = Some("dev-partner".to_string());
+    support::bind_dev_partner(&mut state_27);
     let settings = gateway_settings(&t, vec![state_27]);
     let tls_dir = settings.tls.dir.clone();
     let gateway = RunningGateway::start(settings)

@@ -38,7 +38,7 @@ const OUR_CASE: &str = "MN-0001234";
 fn tribe(mock: &MockPartner) -> PartnerSettings {
     let mut partner = http_partner("tribe-90830", &mock.endpoint(), 3);
     partner.kind = PartnerKind::Tribe;
-    partner.certificate_identity = Some("dev-partner".to_string());
+    support::bind_dev_partner(&mut partner);
     partner.tribal = Some(TribalAgreement {
         locator: "90830".to_string(),
         functions: vec!["CSI".into(), "ENF".into(), "LO1".into()],
@@ -493,7 +493,7 @@ filter = "info"
 [[partners]]
 id = "{other_name}"
 kind = "{other_kind}"
-certificate_identity = "{other_name}"
+certificate_fingerprint = "{other_fingerprint}"
 tribal = {{ locator = "{other_locator}", functions = [{accepts}], format = "xml" }}
 transport = {{ type = "https", endpoint = "https://localhost:{other_partners}/partner/v1/tribal", ca = "{pki}/ca.pem", client_cert = "{cert}", client_key = "{key}", timeout_secs = 10 }}
 retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 3 }}
@@ -504,6 +504,8 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 3 }}
                 pki = pki.display(),
                 identity = self.identity,
                 other_name = other.name,
+                other_fingerprint =
+                    support::fingerprint_of(&other.dir.join(format!("{}.pem", other.name))),
                 other_kind = other.kind,
                 other_locator = other.locator,
                 accepts = self.accepts,

@@ -62,7 +62,7 @@ filter = "info"
 [[partners]]
 id = "{other_name}"
 kind = "state"
-certificate_identity = "{other_name}"
+certificate_fingerprint = "{other_fingerprint}"
 interstate = {{ fips = "{other_fips}", functions = ["ENF", "CSI", "MSC"] }}
 transport = {{ type = "https", endpoint = "https://localhost:{other_partners}/partner/v1/csenet", ca = "{pki}/ca.pem", client_cert = "{cert}", client_key = "{key}", timeout_secs = 10 }}
 retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 20 }}
@@ -73,6 +73,8 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 20 }}
             pki = pki.display(),
             fips = me.fips,
             other_name = other.name,
+            other_fingerprint =
+                support::fingerprint_of(&other.dir.join(format!("{}.pem", other.name))),
             other_fips = other.fips,
             other_partners = other.partners,
             cert = client_cert.display(),

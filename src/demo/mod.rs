@@ -96,7 +96,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 
     let now = now_ms();
     let operator = tokens::issue(&mn.state.db, OPERATOR, Role::Operator, now).await?;
-    std::fs::write(dir.join("operator-token.txt"), format!("{operator}\n"))?;
+    write_private(
+        &dir.join("operator-token.txt"),
+        format!("{operator}\n").as_bytes(),
+    )?;
     println!();
     println!(
         "ivd-gateway demo: three gateways, an employer, a county, NDNH, OCSE and a bank on loopback."
@@ -157,13 +160,24 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
         "bank/inquiries",
         "bank/matches",
     ] {
-        std::fs::create_dir_all(dir.join(sub))?;
+        crate::privacy::files::create_private_dir_all(&dir.join(sub))?;
     }
     std::fs::write(
         dir.join(MARKER),
         "made by `ivd-gateway demo`; wiped by the next one\n",
     )?;
     Ok(())
+}
+
+/// Writes `bytes` to a new owner-only file (the operator's token, synthetic new hires).
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    crate::privacy::files::private_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?
+        .write_all(bytes)
 }
 
 fn settings(toml: &str) -> anyhow::Result<Settings> {
@@ -184,7 +198,7 @@ impl Pki {
         let dev = crate::tls::ensure_dev_certificates(dir)?;
         let mut clients = Vec::new();
         for name in ["state-27", "state-55", "tribe-90830"] {
-            std::fs::create_dir_all(dir.join(name))?;
+            crate::privacy::files::create_private_dir_all(&dir.join(name))?;
             let issued = crate::tls::issue_client_certificate(
                 &dev.ca_cert,
                 &dev.ca_key,
@@ -213,6 +227,18 @@ impl Pki {
             cert.display(),
             key.display()
         )
+    }
+
+    /// The fingerprint that binds `name`'s client certificate to it on the other gateways.
+    fn fingerprint(&self, name: &str) -> String {
+        let (_, cert, _) = self
+            .clients
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .expect("every party has a certificate");
+        crate::tls::CertificatePins::of_pem_file(cert)
+            .map(|pins| pins.fingerprint.to_string())
+            .unwrap_or_default()
     }
 
     fn tls_section(&self) -> String {
@@ -266,7 +292,7 @@ fn mtls_partner(
 [[partners]]
 id = "{id}"
 kind = "{kind}"
-certificate_identity = "{id}"
+certificate_fingerprint = "{fingerprint}"
 {agreement}
 transport = {{ type = "https", endpoint = "{endpoint}", ca = "{ca}", {client}, timeout_secs = 5 }}
 retry = {{ min_delay_ms = 500, max_delay_ms = 4000, max_attempts = 200 }}
@@ -274,6 +300,7 @@ circuit = {{ failure_threshold = 3, cooldown_secs = 4 }}
 "#,
         ca = pki.ca.display(),
         client = pki.client(client),
+        fingerprint = pki.fingerprint(id),
     )
 }
 

@@ -178,7 +178,7 @@ impl Scenario {
             "Acme Payroll uploads a new-hire file: 200 hires, a few with mistakes, one a parent who owes support.",
         );
         let file = new_hire_file()?;
-        std::fs::write(self.dir.join("acme-new-hires.w4"), &file)?;
+        super::write_private(&self.dir.join("acme-new-hires.w4"), &file)?;
         let (status, receipt) = self
             .call(
                 Method::POST,

@@ -15,7 +15,8 @@
 //!   cannot bring back a file that was already taken in.
 //! - **No clear copy is kept.** What lands in `processed/` is the file sealed with the data
 //!   keys (the spool format, [`super::spool::open`] reads it back), not the partner's clear
-//!   bytes; the original is removed once the sealed copy is durable.
+//!   bytes; the original is removed once the sealed copy is durable. `processed/` is
+//!   created 0700 and each sealed copy 0600.
 //!
 //! Dotfiles (temporary names of transfers in progress) and subdirectories are ignored.
 
@@ -156,8 +157,10 @@ impl Pickup {
         body: &[u8],
     ) -> Result<(), PickupError> {
         let target_dir = self.processed_dir();
-        tokio::fs::create_dir_all(&target_dir)
+        let dir = target_dir.clone();
+        tokio::task::spawn_blocking(move || crate::privacy::files::create_private_dir_all(&dir))
             .await
+            .map_err(|e| self.io(std::io::Error::other(e)))?
             .map_err(|e| self.io(e))?;
         let target = target_dir.join(format!("{receipt_id}-{name}"));
         let keys = db.sealer().keys().ok_or_else(|| StoreError::Sealed {
@@ -170,7 +173,11 @@ impl Pickup {
         let written = temporary.clone();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             use std::io::Write;
-            let mut file = std::fs::File::create(&written)?;
+            let mut file = crate::privacy::files::private_options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&written)?;
             file.write_all(&sealed)?;
             file.sync_all()
         })

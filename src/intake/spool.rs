@@ -23,6 +23,8 @@
 //!   The SHA-256 and the size are of the clear bytes. Spool files are not re-sealed by
 //!   `keys rotate` (they are deleted after `employers.retention_days`); keep the old key
 //!   until then.
+//! - **Owner-only.** The spool directory is created 0700 and each spool file 0600
+//!   ([`crate::privacy::files`]).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -313,7 +315,11 @@ where
         dir: spool_dir.display().to_string(),
         source,
     };
-    tokio::fs::create_dir_all(spool_dir).await.map_err(io)?;
+    let dir = spool_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || crate::privacy::files::create_private_dir_all(&dir))
+        .await
+        .map_err(|e| io(std::io::Error::other(e)))?
+        .map_err(io)?;
     let receipt_id = new_receipt_id(now);
     let temporary = spool_dir.join(format!(".{receipt_id}.part"));
     let final_path = spool_dir.join(format!("{receipt_id}.raw"));
@@ -331,7 +337,13 @@ where
         pending: Vec::with_capacity(2 * FRAME),
         index: 0,
     };
-    let mut file = tokio::fs::File::create(&temporary).await.map_err(io)?;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(crate::privacy::files::PRIVATE_FILE_MODE)
+        .open(&temporary)
+        .await
+        .map_err(io)?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
     let copied: Result<(), SpoolError> = async {

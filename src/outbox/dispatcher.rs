@@ -501,6 +501,9 @@ impl DeliveryTask {
                 (*status, reason.clone(), Some(Decision::DeadRejected))
             }
         };
+        // The partner's own words: SSN shapes masked and bounded before they reach a log
+        // line, an alert or the store (which masks again, whoever calls it).
+        let detail = crate::privacy::redact::stored_error_text(&detail);
         let record = AttemptRecord {
             id: message.id,
             attempt: message.attempt,

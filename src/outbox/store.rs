@@ -7,10 +7,16 @@
 //!
 //! Payloads are sealed at rest by [`crate::outbox::enqueue`] under
 //! `outbox_messages:<partner>:<idempotency_key>`; [`claim`] and [`show`] open them.
+//!
+//! What a partner answered is its own text: an attempt's `detail` and a message's
+//! `last_error` are stored with every run of 9 or more digits (and every written SSN)
+//! masked and at most 512 bytes long ([`stored_error_text`]), here, whatever the transport
+//! handed over.
 
 use serde::Serialize;
 
 use crate::outbox::MessageState;
+use crate::privacy::redact::stored_error_text;
 use crate::store::sealing::place;
 use crate::store::{Backend, Db, DbTx, StoreError};
 use crate::{on_db, on_read, on_tx};
@@ -277,7 +283,9 @@ pub struct AttemptRecord<'a> {
     pub started_at: i64,
     /// HTTP status, when there was one.
     pub status: Option<u16>,
-    /// What the partner said or what went wrong; never payload bytes.
+    /// What the partner said or what went wrong; never payload bytes. Stored (as the
+    /// attempt's `detail` and the message's `last_error`) masked and bounded by
+    /// [`stored_error_text`], whatever the caller passed.
     pub detail: &'a str,
 }
 
@@ -407,7 +415,7 @@ macro_rules! bind_attempt {
             .bind(attempt.worker)
             .bind(attempt.started_at)
             .bind(attempt.status.map(i64::from))
-            .bind(attempt.detail)
+            .bind(stored_error_text(attempt.detail))
     }};
 }
 
@@ -491,6 +499,7 @@ async fn record_fenced(
         Decision::DeadAfterRetries => ("dead", None, Some(now), "retry", Some(attempt.detail)),
         Decision::DeadRejected => ("dead", None, Some(now), "rejected", Some(attempt.detail)),
     };
+    let last_error = last_error.map(stored_error_text);
     let changed = on_tx!(&mut *tx, c => {
         sqlx::query(
             "UPDATE outbox_messages SET state = $1, run_at = COALESCE($2, run_at), \
@@ -562,7 +571,7 @@ async fn insert_attempt(
         .bind(now)
         .bind(outcome)
         .bind(attempt.status.map(i64::from))
-        .bind(attempt.detail)
+        .bind(stored_error_text(attempt.detail))
         .execute(c)
         .await?
             .rows_affected()

@@ -7,6 +7,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
+use crate::privacy::files::{self, InsecurePermissions, KeyPermissionPolicy};
+
 /// The secret key of the keyed hash. Every gateway instance sharing a database must use
 /// the same key, or their digests will not meet.
 #[derive(Clone)]
@@ -32,6 +34,10 @@ pub enum LookupKeyError {
     /// The key is not 64 hexadecimal digits.
     #[error("the look-up key must be 64 hexadecimal digits (32 bytes)")]
     Malformed,
+    /// The key file is open to other users (and `privacy.insecure_key_permissions` is not
+    /// `warn`).
+    #[error(transparent)]
+    InsecurePermissions(#[from] InsecurePermissions),
 }
 
 impl LookupKey {
@@ -42,34 +48,46 @@ impl LookupKey {
         Ok(LookupKey(key))
     }
 
-    /// Reads the key from `path`; when the file does not exist, creates it with a new
-    /// random key, readable by its owner only (the embedded default's first start).
+    /// Reads the key from `path`, which must be owner-only ([`files::check_private`]);
+    /// when the file does not exist, creates it with a new random key, readable by its
+    /// owner only (the embedded default's first start).
     pub fn load_or_create(path: &Path) -> Result<LookupKey, LookupKeyError> {
+        Self::load_or_create_with(path, KeyPermissionPolicy::Refuse)
+    }
+
+    /// [`LookupKey::load_or_create`], with `policy` for a key file open to other users.
+    pub fn load_or_create_with(
+        path: &Path,
+        policy: KeyPermissionPolicy,
+    ) -> Result<LookupKey, LookupKeyError> {
         let io = |source| LookupKeyError::Io {
             path: path.display().to_string(),
             source,
         };
+        files::enforce(path, policy)?;
         match std::fs::read_to_string(path) {
             Ok(text) => LookupKey::from_hex(&text),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 rand::rng().fill_bytes(&mut key);
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(io)?;
+                if let Some(dir) = path.parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    files::create_private_dir_all(dir).map_err(io)?;
                 }
                 // Written whole to a private temporary file, then linked into place: an
                 // instance starting at the same moment reads no file or a complete one.
                 let mut nonce = [0u8; 8];
                 rand::rng().fill_bytes(&mut nonce);
                 let temporary = path.with_extension(format!("{}.tmp", hex::encode(nonce)));
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let written = options.open(&temporary).and_then(|mut file| {
-                    file.write_all(hex::encode(key).as_bytes())?;
-                    file.sync_all()
-                });
+                let written = files::private_options()
+                    .write(true)
+                    .create_new(true)
+                    .open(&temporary)
+                    .and_then(|mut file| {
+                        file.write_all(hex::encode(key).as_bytes())?;
+                        file.sync_all()
+                    });
                 let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
                 let _ = std::fs::remove_file(&temporary);
                 match linked {
@@ -156,7 +174,31 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+            let mode = std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "the directory made for it too");
         }
+    }
+
+    #[test]
+    fn a_key_file_readable_by_others_is_refused_unless_told_to_warn() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lookup.key");
+        let created = LookupKey::load_or_create(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        match LookupKey::load_or_create(&path) {
+            Err(LookupKeyError::InsecurePermissions(open)) => {
+                assert_eq!(open.mode, 0o644);
+                assert!(open.to_string().contains("lookup.key"), "{open}");
+            }
+            other => panic!("a key file readable by others was used: {other:?}"),
+        }
+        let ssn: ivd_model::Ssn = "123-45-6789".parse().unwrap();
+        let warned = LookupKey::load_or_create_with(&path, KeyPermissionPolicy::Warn).unwrap();
+        assert_eq!(warned.ssn_hash(&ssn), created.ssn_hash(&ssn));
     }
 
     #[test]

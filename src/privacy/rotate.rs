@@ -25,6 +25,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::privacy::files::KeyPermissionPolicy;
 use crate::privacy::{DataKeys, SealError};
 use crate::store::sealing::{self, place};
 use crate::store::{Db, StoreError};
@@ -147,6 +148,14 @@ pub static SEALED_COLUMNS: &[SealedColumn] = &[
         extra: &[],
         place: |k| format!("offset-reconciliation:{}", k[0]),
     },
+    SealedColumn {
+        table: "reconcile_runs",
+        column: "fti_report",
+        blob: false,
+        keys: &[("id", Int)],
+        extra: &[],
+        place: |k| place::reconcile_fti(k[0].parse().unwrap_or_default()),
+    },
 ];
 
 /// What a rotation did to one table.
@@ -193,13 +202,15 @@ pub fn next_key_id(current: &str) -> String {
 
 /// Creates (or, when resuming or when it was given in the environment, reuses) the key
 /// `new_key_id` in `dir` and returns the keys with it as the sealing key. `given` are the
-/// keys given in the environment (`privacy.data_keys`).
+/// keys given in the environment (`privacy.data_keys`); `policy` is
+/// `privacy.insecure_key_permissions`.
 pub fn prepare_key(
     dir: &Path,
     given: Option<&str>,
     new_key_id: Option<&str>,
+    policy: KeyPermissionPolicy,
 ) -> Result<DataKeys, RotateError> {
-    let existing = DataKeys::load_with(dir, given)?;
+    let existing = DataKeys::load_with(dir, given, policy)?;
     let new = match new_key_id {
         Some(id) => id.to_string(),
         None => next_key_id(existing.current()),
@@ -213,7 +224,7 @@ pub fn prepare_key(
     if !existing.ids().any(|id| id == new) {
         DataKeys::create_key(dir, &new)?;
     }
-    Ok(DataKeys::load_with(dir, given)?)
+    Ok(DataKeys::load_with(dir, given, policy)?)
 }
 
 fn select_sql(column: &SealedColumn, after: bool) -> String {

@@ -23,6 +23,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
+use crate::privacy::files::{self, KeyPermissionPolicy};
+
 const PREFIX: &str = "ivd1";
 
 /// A sealed value could not be opened, or keys could not be loaded.
@@ -53,6 +55,10 @@ pub enum SealError {
     /// A key is not 64 hexadecimal digits, or its id is not a plain name.
     #[error("data key {0} is not 64 hexadecimal digits with a plain [A-Za-z0-9_-] id")]
     BadKey(String),
+    /// The key directory or a key file is open to other users (and
+    /// `privacy.insecure_key_permissions` is not `warn`).
+    #[error(transparent)]
+    InsecurePermissions(#[from] crate::privacy::files::InsecurePermissions),
 }
 
 /// The loaded data keys.
@@ -108,25 +114,39 @@ impl DataKeys {
     }
 
     /// Every `<id>.key` file of `dir`; when there is none, a first key `k0001` is created
-    /// (the embedded default's first start).
+    /// (the embedded default's first start). The directory and every key file must be
+    /// owner-only ([`files::check_private`]).
     pub fn load_or_create(dir: &Path) -> Result<DataKeys, SealError> {
+        Self::load_or_create_with(dir, KeyPermissionPolicy::Refuse)
+    }
+
+    /// [`DataKeys::load_or_create`], with `policy` for a directory or key file open to
+    /// other users.
+    pub fn load_or_create_with(
+        dir: &Path,
+        policy: KeyPermissionPolicy,
+    ) -> Result<DataKeys, SealError> {
         let io = |path: &Path, source| SealError::Io {
             path: path.display().to_string(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        if Self::read_dir(dir)?.is_empty() {
+        files::create_private_dir_all(dir).map_err(|e| io(dir, e))?;
+        if Self::read_dir(dir, policy)?.is_empty() {
             Self::create_key(dir, "k0001")?;
         }
-        let files = Self::read_dir(dir)?;
+        let files = Self::read_dir(dir, policy)?;
         DataKeys::from_hex(files.iter().map(|(id, text)| (id.as_str(), text.as_str())))
     }
 
     /// The keys of `dir` together with keys given as text (`id=hex,id=hex`, usually the
     /// environment variable `IVD_PRIVACY__DATA_KEYS`). A first key `k0001` is created in
     /// `dir` only when neither has any. An id given both ways with different keys is
-    /// refused.
-    pub fn load_with(dir: &Path, given: Option<&str>) -> Result<DataKeys, SealError> {
+    /// refused. `policy` says what to do with a directory or key file open to others.
+    pub fn load_with(
+        dir: &Path,
+        given: Option<&str>,
+        policy: KeyPermissionPolicy,
+    ) -> Result<DataKeys, SealError> {
         let mut all: BTreeMap<String, String> = BTreeMap::new();
         for pair in given.unwrap_or("").split(',').map(str::trim) {
             if pair.is_empty() {
@@ -138,10 +158,10 @@ impl DataKeys {
             all.insert(id.trim().to_string(), hex_text.trim().to_string());
         }
         if all.is_empty() {
-            return DataKeys::load_or_create(dir);
+            return DataKeys::load_or_create_with(dir, policy);
         }
         if dir.is_dir() {
-            for (id, text) in Self::read_dir(dir)? {
+            for (id, text) in Self::read_dir(dir, policy)? {
                 match all.get(&id) {
                     Some(other) if !other.eq_ignore_ascii_case(text.trim()) => {
                         return Err(SealError::BadKey(id));
@@ -155,11 +175,17 @@ impl DataKeys {
         DataKeys::from_hex(all.iter().map(|(id, text)| (id.as_str(), text.as_str())))
     }
 
-    fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, SealError> {
+    /// The `<id>.key` files of `dir`, each checked owner-only (as is `dir`) before it is
+    /// read.
+    fn read_dir(
+        dir: &Path,
+        policy: KeyPermissionPolicy,
+    ) -> Result<Vec<(String, String)>, SealError> {
         let io = |source| SealError::Io {
             path: dir.display().to_string(),
             source,
         };
+        files::enforce(dir, policy)?;
         let mut found = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let path = entry.map_err(io)?.path();
@@ -169,6 +195,7 @@ impl DataKeys {
             ) else {
                 continue;
             };
+            files::enforce(&path, policy)?;
             let text = std::fs::read_to_string(&path).map_err(|source| SealError::Io {
                 path: path.display().to_string(),
                 source,
@@ -188,7 +215,7 @@ impl DataKeys {
             path: path.display().to_string(),
             source,
         };
-        std::fs::create_dir_all(dir).map_err(io)?;
+        files::create_private_dir_all(dir).map_err(io)?;
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
         // The key is written whole to a private temporary file, then linked into place: a
@@ -197,14 +224,14 @@ impl DataKeys {
         let mut nonce = [0u8; 8];
         rand::rng().fill_bytes(&mut nonce);
         let temporary = dir.join(format!(".{id}.{}.tmp", hex::encode(nonce)));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&temporary).and_then(|mut file| {
-            file.write_all(hex::encode(key).as_bytes())?;
-            file.sync_all()
-        });
+        let written = files::private_options()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)
+            .and_then(|mut file| {
+                file.write_all(hex::encode(key).as_bytes())?;
+                file.sync_all()
+            });
         let linked = written.and_then(|()| std::fs::hard_link(&temporary, &path));
         let _ = std::fs::remove_file(&temporary);
         match linked {
@@ -380,11 +407,12 @@ mod tests {
 
     #[test]
     fn after_rotation_the_new_key_seals_and_the_old_still_opens() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = DataKeys::load_or_create(dir.path()).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("keys");
+        let first = DataKeys::load_or_create(&dir).unwrap();
         let old = first.seal(b"v", "c");
-        DataKeys::create_key(dir.path(), "k0002").unwrap();
-        let rotated = DataKeys::load_or_create(dir.path()).unwrap();
+        DataKeys::create_key(&dir, "k0002").unwrap();
+        let rotated = DataKeys::load_or_create(&dir).unwrap();
         assert_eq!(rotated.current(), "k0002");
         assert_eq!(rotated.open(&old, "c").unwrap(), b"v");
         assert_eq!(DataKeys::key_id(&rotated.seal(b"v", "c")), Some("k0002"));
@@ -399,10 +427,11 @@ mod given_keys {
     #[test]
     fn instances_starting_together_create_one_key_and_all_read_it_whole() {
         for _ in 0..20 {
-            let dir = tempfile::tempdir().unwrap();
+            let root = tempfile::tempdir().unwrap();
+            let dir = root.path().join("keys");
             let loaded: Vec<DataKeys> = std::thread::scope(|scope| {
                 let workers: Vec<_> = (0..8)
-                    .map(|_| scope.spawn(|| DataKeys::load_or_create(dir.path())))
+                    .map(|_| scope.spawn(|| DataKeys::load_or_create(&dir)))
                     .collect();
                 workers
                     .into_iter()
@@ -414,30 +443,75 @@ mod given_keys {
                 assert_eq!(keys.current(), "k0001");
                 assert_eq!(keys.open(&sealed, "test:1").unwrap(), b"synthetic");
             }
-            let files = std::fs::read_dir(dir.path()).unwrap().count();
+            let files = std::fs::read_dir(&dir).unwrap().count();
             assert_eq!(files, 1, "one key file, no temporary left behind");
         }
     }
 
     #[test]
     fn keys_given_in_the_environment_join_the_key_files() {
-        let dir = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("keys");
         let given = format!("k0002={}", "22".repeat(32));
-        let keys = DataKeys::load_with(dir.path(), Some(&given)).unwrap();
+        let refuse = KeyPermissionPolicy::Refuse;
+        let keys = DataKeys::load_with(&dir, Some(&given), refuse).unwrap();
         assert_eq!(
             keys.ids().collect::<Vec<_>>(),
             ["k0002"],
             "no file key created"
         );
-        DataKeys::create_key(dir.path(), "k0001").unwrap();
-        let keys = DataKeys::load_with(dir.path(), Some(&given)).unwrap();
+        DataKeys::create_key(&dir, "k0001").unwrap();
+        let keys = DataKeys::load_with(&dir, Some(&given), refuse).unwrap();
         assert_eq!(keys.ids().collect::<Vec<_>>(), ["k0001", "k0002"]);
         assert_eq!(keys.current(), "k0002");
-        std::fs::write(dir.path().join("k0002.key"), "33".repeat(32)).unwrap();
+        files::private_options()
+            .write(true)
+            .create_new(true)
+            .open(dir.join("k0002.key"))
+            .and_then(|mut f| f.write_all("33".repeat(32).as_bytes()))
+            .unwrap();
         assert!(matches!(
-            DataKeys::load_with(dir.path(), Some(&given)),
+            DataKeys::load_with(&dir, Some(&given), refuse),
             Err(SealError::BadKey(id)) if id == "k0002"
         ));
-        assert!(DataKeys::load_with(dir.path(), Some("no-equals-sign")).is_err());
+        assert!(DataKeys::load_with(&dir, Some("no-equals-sign"), refuse).is_err());
+    }
+
+    #[test]
+    fn a_key_file_or_directory_open_to_others_is_refused_unless_told_to_warn() {
+        use std::os::unix::fs::PermissionsExt;
+        let chmod = |path: &Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("keys/data");
+        let created = DataKeys::load_or_create(&dir).unwrap();
+        for (path, expected) in [
+            (root.path().join("keys"), 0o700),
+            (dir.clone(), 0o700),
+            (dir.join("k0001.key"), 0o600),
+        ] {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, expected, "{}", path.display());
+        }
+        let key = dir.join("k0001.key");
+        chmod(&key, 0o644);
+        match DataKeys::load_or_create(&dir) {
+            Err(SealError::InsecurePermissions(open)) => {
+                assert_eq!(open.path, key);
+                assert_eq!(open.mode, 0o644);
+            }
+            other => panic!("a key file readable by others was used: {other:?}"),
+        }
+        let warned = DataKeys::load_or_create_with(&dir, KeyPermissionPolicy::Warn).unwrap();
+        assert_eq!(warned.current(), created.current());
+        chmod(&key, 0o600);
+        chmod(&dir, 0o755);
+        assert!(matches!(
+            DataKeys::load_with(&dir, None, KeyPermissionPolicy::Refuse),
+            Err(SealError::InsecurePermissions(open)) if open.directory
+        ));
+        chmod(&dir, 0o700);
+        assert!(DataKeys::load_or_create(&dir).is_ok());
     }
 }

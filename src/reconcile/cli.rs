@@ -1,5 +1,6 @@
 //! `ivd-gateway reconcile`: run one job now and print its report, list the jobs with
-//! their schedules and last runs, or retry a failed or died run.
+//! their schedules and last runs, or retry a failed or died run. The printed report is the
+//! operators' one: discrepancies that are federal tax information are counted, not printed.
 //!
 //! Exit status of a run: 0 the job ran and found nothing, 1 it ran and found
 //! discrepancies, 2 it could not run (unknown job, the job failed, the database failed).
@@ -118,8 +119,11 @@ fn runner(settings: &std::sync::Arc<Settings>, db: &Db) -> anyhow::Result<Runner
         .privacy
         .lookup_key()
         .context("loading the look-up key (privacy.lookup_key or privacy.lookup_key_file)")?;
-    let data_keys = crate::privacy::DataKeys::load_or_create(&settings.privacy.data_key_dir)
-        .context("loading the data keys (privacy.data_key_dir)")?;
+    let data_keys = db
+        .sealer()
+        .keys()
+        .cloned()
+        .context("the database has no data keys attached (privacy.data_key_dir)")?;
     Ok(Runner {
         db: db.clone(),
         settings: settings.clone(),
@@ -173,7 +177,7 @@ async fn finish(
         print_report(&run, findings.as_ref());
     }
     Ok(match (run.status.as_str(), findings) {
-        ("succeeded", Some(f)) if f.discrepancies.is_empty() => 0,
+        ("succeeded", Some(f)) if f.discrepancies.is_empty() && f.fti_withheld == 0 => 0,
         ("succeeded", Some(_)) => 1,
         _ => 2,
     })
@@ -197,8 +201,16 @@ fn print_report(run: &Run, findings: Option<&super::report::Findings>) {
         .map(|(name, n)| format!("{name}={n}"))
         .collect();
     println!("Counts: {}", counts.join(" "));
+    if findings.fti_withheld > 0 {
+        println!(
+            "{} discrepancy(ies) are federal tax information and are not printed: the fti-reader role reads them (audited) at GET /fti/v1/reconcile/runs/{}.",
+            findings.fti_withheld, run.id
+        );
+    }
     if findings.discrepancies.is_empty() {
-        println!("No discrepancies.");
+        if findings.fti_withheld == 0 {
+            println!("No discrepancies.");
+        }
         return;
     }
     println!(

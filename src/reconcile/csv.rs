@@ -1,4 +1,6 @@
-//! A run's report as CSV: one row per discrepancy, with a header row.
+//! A run's report as CSV: one row per discrepancy, with a header row. Operators download
+//! the report without the discrepancies that are federal tax information; the `fti-reader`
+//! role downloads the whole of it (see [`super::report`]).
 //!
 //! Cells are quoted by the `csv` writer where needed; a cell that starts with `=`, `+`,
 //! `-`, `@`, a tab or a carriage return is prefixed with `'` so that a spreadsheet shows
@@ -94,6 +96,7 @@ mod tests {
             discrepancies: Some(1),
             counts: None,
             report: None,
+            fti_report: None,
             error: None,
             retry_of: None,
         };

@@ -6,7 +6,9 @@
 //!   dates; a received acknowledgment satisfies its deadline, and what is past due is
 //!   reported.
 //! - [`report`]: what a job finds ([`report::Findings`], [`report::Discrepancy`]) and the
-//!   [`report::Job`] contract every reconciliation job implements.
+//!   [`report::Job`] contract every reconciliation job implements. Discrepancies derived
+//!   from federal tax information are marked and stored sealed apart from the report, for
+//!   the `fti-reader` role only.
 //! - [`jobs`]: the registry of jobs (one line each) and the jobs themselves.
 //! - [`runs`]: the stored runs, with status, heartbeat, counts and report.
 //! - [`scheduler`]: running a job now or on its cron schedule, once per tick across

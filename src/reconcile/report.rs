@@ -5,6 +5,16 @@
 //! that does not match. A discrepancy says what is wrong, where (partner, message, file or
 //! case; a person only masked), since when, and what to do about it (or what the job did).
 //! Reports carry no personal data: they are stored, served by the API and downloaded as CSV.
+//!
+//! **Federal tax information.** A discrepancy derived from FTI (the tax refund offset job's:
+//! which person and case OCSE rejected, holds or paid) is marked [`Discrepancy::fti`]. Even
+//! masked, it is FTI: who is certified for offset. When a run is stored
+//! ([`super::runs::finish`]) those discrepancies are split off ([`Findings::split_fti`]) and
+//! sealed with the data keys; the report operators read keeps the counts, the other
+//! discrepancies and how many were withheld ([`Findings::fti_withheld`]). Only the
+//! `fti-reader` role reads them, each read audited (`fti.read`), through
+//! `/fti/v1/reconcile/runs/{id}`. Counts are not FTI: the status, counts and alerts of a run
+//! stay visible to operators.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,6 +54,10 @@ pub struct Discrepancy {
     /// True when the job took `action` itself (a reminder enqueued, a resend queued).
     #[serde(default)]
     pub action_taken: bool,
+    /// True when the discrepancy is derived from federal tax information: stored sealed
+    /// apart from the report, shown to the `fti-reader` role only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fti: bool,
 }
 
 impl Discrepancy {
@@ -64,6 +78,7 @@ impl Discrepancy {
             since: None,
             action: action.into(),
             action_taken: false,
+            fti: false,
         }
     }
 
@@ -102,6 +117,12 @@ impl Discrepancy {
         self.action_taken = true;
         self
     }
+
+    /// Marks the discrepancy as federal tax information.
+    pub fn fti(mut self) -> Self {
+        self.fti = true;
+        self
+    }
 }
 
 /// What one run of a job found.
@@ -110,11 +131,37 @@ impl Discrepancy {
 pub struct Findings {
     /// What the job looked at and how it came out (`messagesChecked`, `overdue`, …).
     pub counts: BTreeMap<String, i64>,
-    /// Everything that does not reconcile.
+    /// Everything that does not reconcile (in a stored report: everything but the FTI).
     pub discrepancies: Vec<Discrepancy>,
+    /// In a stored report, the discrepancies left out because they are federal tax
+    /// information (sealed apart, see the module documentation).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fti_withheld: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Findings {
+    /// The report anyone with the operator role may read (counts, the discrepancies that
+    /// are not FTI, how many were withheld) and, apart, the FTI discrepancies.
+    pub fn split_fti(mut self) -> (Findings, Vec<Discrepancy>) {
+        let (fti, open): (Vec<Discrepancy>, Vec<Discrepancy>) =
+            self.discrepancies.into_iter().partition(|d| d.fti);
+        self.discrepancies = open;
+        self.fti_withheld += fti.len();
+        (self, fti)
+    }
+
+    /// The whole report again: the withheld FTI discrepancies put back (for the
+    /// `fti-reader` role).
+    pub fn with_fti(mut self, fti: Vec<Discrepancy>) -> Findings {
+        self.fti_withheld = self.fti_withheld.saturating_sub(fti.len());
+        self.discrepancies.extend(fti);
+        self
+    }
+
     /// Adds `n` to the count `name`.
     pub fn count(&mut self, name: &str, n: i64) {
         *self.counts.entry(name.to_string()).or_default() += n;

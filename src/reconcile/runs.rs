@@ -9,12 +9,19 @@
 //!   is older than the configured limit is marked `died` by whoever looks
 //!   ([`mark_died`]). Heartbeat and finish are fenced on `status = 'running'`: a worker
 //!   that was declared dead cannot write a result over the verdict.
+//! - A run's report is stored in two parts: `report`, what operators read (counts, the
+//!   discrepancies that are not federal tax information, how many were withheld), and
+//!   `fti_report`, the FTI discrepancies sealed with the data keys under
+//!   `reconcile_runs:<id>:fti` ([`finish`], opened by [`fti_discrepancies`] for the
+//!   `fti-reader` role). Reports of the offset job stored before migration 0020 held them
+//!   in clear and were dropped by it (counts kept).
 //!
 //! Times are ms since the epoch, passed in by the caller.
 
 use serde::Serialize;
 
-use crate::reconcile::report::Findings;
+use crate::reconcile::report::{Discrepancy, Findings};
+use crate::store::sealing::place;
 use crate::store::{Db, StoreError};
 use crate::{on_db, on_read};
 
@@ -61,14 +68,18 @@ pub struct Run {
     pub worker: String,
     /// Last sign of life.
     pub heartbeat_at: i64,
-    /// How many discrepancies the run found.
+    /// How many discrepancies the run found (federal tax information included).
     pub discrepancies: Option<i64>,
     /// Counts, JSON text (see [`Run::findings`]).
     #[serde(skip)]
     pub counts: Option<String>,
-    /// The whole report, JSON text.
+    /// The report operators read, JSON text (see [`Run::findings`]).
     #[serde(skip)]
     pub report: Option<String>,
+    /// The discrepancies that are federal tax information, sealed (see
+    /// [`fti_discrepancies`]).
+    #[serde(skip)]
+    pub fti_report: Option<String>,
     /// Why it failed or died.
     pub error: Option<String>,
     /// The run this one retries.
@@ -76,7 +87,8 @@ pub struct Run {
 }
 
 impl Run {
-    /// The stored report, when the run finished.
+    /// The stored report operators read, when the run finished: counts, the discrepancies
+    /// that are not federal tax information, and how many were withheld.
     pub fn findings(&self) -> Option<Findings> {
         serde_json::from_str(self.report.as_deref()?).ok()
     }
@@ -88,7 +100,7 @@ impl Run {
 }
 
 const COLUMNS: &str = "id, job, triggered_by, scheduled_for, status, dry_run, started_at, \
-     finished_at, worker, heartbeat_at, discrepancies, counts, report, error, retry_of";
+     finished_at, worker, heartbeat_at, discrepancies, counts, report, fti_report, error, retry_of";
 
 /// Claims tick `scheduled_for` of `job` for `worker`; `None` when another instance (or an
 /// earlier pass of this one) already has it.
@@ -172,33 +184,49 @@ pub async fn heartbeat(db: &Db, id: i64, now: i64) -> Result<bool, StoreError> {
 
 /// Records how a run ended: its findings, or the error that stopped it. False when the
 /// run was no longer running (declared dead meanwhile): nothing is recorded.
+///
+/// The discrepancies that are federal tax information are split from the report and
+/// sealed with the database's data keys; a handle without keys fails rather than store
+/// them in clear.
 pub async fn finish(
     db: &Db,
     id: i64,
     outcome: Result<&Findings, &str>,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let (status, discrepancies, counts, report, error) = match outcome {
-        Ok(findings) => (
-            "succeeded",
-            Some(findings.discrepancies.len() as i64),
-            Some(serde_json::to_string(&findings.counts).unwrap_or_default()),
-            Some(serde_json::to_string(findings).unwrap_or_default()),
-            None,
-        ),
-        Err(error) => ("failed", None, None, None, Some(error)),
+    let (status, discrepancies, counts, report, fti_report, error) = match outcome {
+        Ok(findings) => {
+            let total = findings.discrepancies.len() as i64;
+            let (open, fti) = findings.clone().split_fti();
+            let fti_report = if fti.is_empty() {
+                None
+            } else {
+                let clear = serde_json::to_vec(&fti).unwrap_or_default();
+                Some(db.sealer().seal(&clear, &place::reconcile_fti(id))?)
+            };
+            (
+                "succeeded",
+                Some(total),
+                Some(serde_json::to_string(&open.counts).unwrap_or_default()),
+                Some(serde_json::to_string(&open).unwrap_or_default()),
+                fti_report,
+                None,
+            )
+        }
+        Err(error) => ("failed", None, None, None, None, Some(error)),
     };
     let changed = on_db!(db, c => {
         sqlx::query(
             "UPDATE reconcile_runs SET status = $1, finished_at = $2, heartbeat_at = $2, \
-             discrepancies = $3, counts = $4, report = $5, error = $6 \
-             WHERE id = $7 AND status = 'running'",
+             discrepancies = $3, counts = $4, report = $5, fti_report = $6, error = $7 \
+             WHERE id = $8 AND status = 'running'",
         )
         .bind(status)
         .bind(now)
         .bind(discrepancies)
         .bind(counts)
         .bind(report)
+        .bind(fti_report)
         .bind(error)
         .bind(id)
         .execute(c)
@@ -206,6 +234,19 @@ pub async fn finish(
         .rows_affected()
     });
     Ok(changed == 1)
+}
+
+/// The discrepancies of `run` that are federal tax information, opened with the
+/// database's data keys (none when the run withheld none). Callers serve them only to the
+/// `fti-reader` role, after recording the read in the audit trail.
+pub fn fti_discrepancies(db: &Db, run: &Run) -> Result<Vec<Discrepancy>, StoreError> {
+    let Some(sealed) = run.fti_report.clone() else {
+        return Ok(Vec::new());
+    };
+    let place = place::reconcile_fti(run.id);
+    let clear = db.sealer().open_text(sealed, &place)?;
+    serde_json::from_str(&clear)
+        .map_err(|_| StoreError::Invalid(format!("{place} is not a list of discrepancies")))
 }
 
 /// Marks every running run whose heartbeat is older than `cutoff` as died; returns them.

@@ -1,6 +1,12 @@
 //! The operator API of reconciliation: jobs with their schedules and last runs, runs with
 //! their reports (JSON, CSV), running a job now and retrying a failed or died run. Running
 //! and retrying are audited.
+//!
+//! Operators read a run's status, counts and the discrepancies that are not federal tax
+//! information; the FTI ones are withheld (the report says how many,
+//! [`crate::reconcile::report`]). The `fti-reader` role reads the whole report at
+//! `/fti/v1/reconcile/runs/{id}` (JSON) and `…/report.csv`, each read written to the audit
+//! trail (`fti.read`, subject `reconcile-run:<id>`) before the answer leaves.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -11,10 +17,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit;
 use crate::reconcile::jobs;
+use crate::reconcile::report::Findings;
 use crate::reconcile::runs::{self, Run};
 use crate::reconcile::scheduler::{RunError, Runner, next_tick_of};
 use crate::store::now_ms;
-use crate::web::{ApiError, AppState, Bearer, OperatorRoles};
+use crate::web::{ApiError, AppState, Bearer, FtiReaderRole, OperatorRoles};
 
 /// The reconciliation routes.
 pub fn routes() -> Router<AppState> {
@@ -95,16 +102,40 @@ pub struct RunView {
     /// The run.
     #[serde(flatten)]
     pub run: Run,
-    /// Counts and discrepancies, when it finished.
-    pub report: Option<crate::reconcile::report::Findings>,
+    /// Counts and discrepancies, when it finished: for operators without the discrepancies
+    /// that are federal tax information (`report.ftiWithheld` says how many), for the
+    /// `fti-reader` role with them.
+    pub report: Option<Findings>,
+    /// Where the `fti-reader` role reads the withheld discrepancies, when some were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fti_report: Option<String>,
 }
 
 impl From<Run> for RunView {
+    /// The operators' view: FTI withheld.
     fn from(run: Run) -> Self {
+        let report = run.findings();
+        let fti_report = report
+            .as_ref()
+            .filter(|r| r.fti_withheld > 0)
+            .map(|_| format!("/fti/v1/reconcile/runs/{}", run.id));
         RunView {
-            report: run.findings(),
+            report,
+            fti_report,
             run,
         }
+    }
+}
+
+impl RunView {
+    /// The `fti-reader`'s view: the report with its FTI discrepancies opened.
+    pub fn with_fti(db: &crate::store::Db, run: Run) -> Result<RunView, crate::store::StoreError> {
+        let fti = runs::fti_discrepancies(db, &run)?;
+        Ok(RunView {
+            report: run.findings().map(|report| report.with_fti(fti)),
+            fti_report: None,
+            run,
+        })
     }
 }
 
@@ -152,14 +183,23 @@ async fn report_csv(
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
     let run = find_run(&state, id).await?;
-    let findings = run.findings().ok_or_else(|| {
+    let findings = stored_report(&run)?;
+    csv_response(&run, &findings)
+}
+
+fn stored_report(run: &Run) -> Result<Findings, ApiError> {
+    run.findings().ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
             "No report",
-            format!("run {id} has no report (status {})", run.status),
+            format!("run {} has no report (status {})", run.id, run.status),
         )
-    })?;
-    let body = super::csv::report_csv(&run, &findings).map_err(|_| {
+    })
+}
+
+fn csv_response(run: &Run, findings: &Findings) -> Result<impl IntoResponse + use<>, ApiError> {
+    let id = run.id;
+    let body = super::csv::report_csv(run, findings).map_err(|_| {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Report not written",
@@ -176,9 +216,38 @@ async fn report_csv(
                     run.job
                 ),
             ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         body,
     ))
+}
+
+/// `GET /fti/v1/reconcile/runs/{id}` (`fti-reader`): the run with its whole report,
+/// federal tax information included; the read is audited before the answer leaves.
+pub async fn fti_show_run(
+    State(state): State<AppState>,
+    Bearer(holder, _): Bearer<FtiReaderRole>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let run = find_run(&state, id).await?;
+    let view = RunView::with_fti(&state.db, run)?;
+    crate::web::fti::audit_read(&state, &holder, &format!("reconcile-run:{id}")).await?;
+    Ok(Json(view))
+}
+
+/// `GET /fti/v1/reconcile/runs/{id}/report.csv` (`fti-reader`): the whole report as CSV,
+/// federal tax information included; the read is audited before the answer leaves.
+pub async fn fti_report_csv(
+    State(state): State<AppState>,
+    Bearer(holder, _): Bearer<FtiReaderRole>,
+    Path(id): Path<i64>,
+) -> Result<impl IntoResponse, ApiError> {
+    let run = find_run(&state, id).await?;
+    let fti = runs::fti_discrepancies(&state.db, &run)?;
+    let findings = stored_report(&run)?.with_fti(fti);
+    let answer = csv_response(&run, &findings)?;
+    crate::web::fti::audit_read(&state, &holder, &format!("reconcile-run:{id}")).await?;
+    Ok(answer)
 }
 
 #[derive(Default, Deserialize)]

@@ -125,6 +125,15 @@ pub enum StoreError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Creating the SQLite file owner-only, or taking group and other access away from
+    /// one, failed.
+    #[error("cannot make the database file {path} owner-only: {source}")]
+    FileMode {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// Runs `$body` with `$c` bound to the backend's pool (the writer pool for SQLite).
@@ -166,10 +175,60 @@ macro_rules! on_tx {
     };
 }
 
+/// Creates the SQLite file `path` owner-only when it is missing (with its directory), and
+/// takes group and other access away from it and its `-wal` and `-shm` files when an
+/// earlier version created them open.
+fn prepare_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
+    use crate::privacy::files;
+    if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        files::create_private_dir_all(dir).map_err(|source| StoreError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let mode_error = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| StoreError::FileMode { path, source }
+    };
+    match files::private_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(error) => return Err(mode_error(path)(error)),
+    }
+    let siblings = ["-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    });
+    for file in std::iter::once(path.to_path_buf()).chain(siblings) {
+        if let Some(was) = files::make_private(&file).map_err(mode_error(&file))? {
+            tracing::warn!(
+                file = %file.display(),
+                mode = format!("{was:04o}"),
+                "A database file was open to other users; it is now owner-only (0600)."
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Db {
     /// Connects to the database named by `url`. A SQLite file is created (with its
     /// directory) when missing and opened in WAL mode with full synchronous commits:
     /// a committed outbox row survives a power cut, not only a process crash.
+    ///
+    /// The SQLite file is created owner-only (0600, its directory 0700) before SQLite opens
+    /// it, and SQLite gives its `-wal` and `-shm` files the database file's mode; a file an
+    /// earlier version left open to others is made owner-only (with a warning).
     pub async fn connect(url: &str) -> Result<Db, StoreError> {
         if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
@@ -178,14 +237,7 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30));
-            if let Some(dir) = options.get_filename().parent()
-                && !dir.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(dir).map_err(|source| StoreError::Directory {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-            }
+            prepare_sqlite_file(options.get_filename())?;
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(60))

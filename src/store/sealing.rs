@@ -14,6 +14,7 @@
 //! | `inbound_receipts.body`     | `inbound_receipts:<receipt_id>`                      |
 //! | `new_hire_records.w4`       | `new_hire_records:<receipt_id>:<record_no>`          |
 //! | `offset_*.sealed`           | see `channels::offset` (sealed there since 0007)     |
+//! | `reconcile_runs.fti_report` | `reconcile_runs:<id>:fti` (since 0020)               |
 //!
 //! The associated data names a stable key of the row, known before the row is written, so
 //! a sealed value copied into another row (or another table) does not open there: the
@@ -176,6 +177,11 @@ pub mod place {
     /// `new_hire_records.w4`.
     pub fn new_hire(receipt_id: &str, record_no: i64) -> String {
         format!("new_hire_records:{receipt_id}:{record_no}")
+    }
+    /// `reconcile_runs.fti_report`: the discrepancies of a run that are federal tax
+    /// information.
+    pub fn reconcile_fti(run: i64) -> String {
+        format!("reconcile_runs:{run}:fti")
     }
 }
 

@@ -6,15 +6,17 @@
 //! unusable is made again. The CA is made again when either of its files is missing or it is
 //! about to expire, and then every leaf is re-issued too (leaves of a lost CA are
 //! worthless). A CA file that is there but unreadable, or not made by this module, is an
-//! error rather than something to overwrite: it may be someone's real CA. Every file is written to a temporary name and renamed, so a
-//! crash never leaves half a PEM file; key files are created with mode 0600.
+//! error rather than something to overwrite: it may be someone's real CA. Every file is
+//! written to a temporary name and renamed, so a crash never leaves half a PEM file; every
+//! file is created with mode 0600 and the directory with 0700, like everything else the
+//! gateway creates (the certificates are not secret, but nobody else needs them either).
 //!
 //! These certificates are for development and tests only. Production uses the state's PKI
 //! and points the configuration at its files.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
@@ -24,6 +26,7 @@ use rcgen::{
 use time::{Duration, OffsetDateTime};
 
 use super::TlsError;
+use crate::privacy::files::PRIVATE_FILE_MODE;
 
 /// Subject common name of the development CA.
 const DEV_CA_COMMON_NAME: &str = "ivd-gateway development CA";
@@ -141,17 +144,13 @@ impl Drop for GenerationLock {
 /// Makes the development PKI in `dir` where it is missing, and reuses what is there.
 ///
 /// Writes `ca.pem`, `ca-key.pem`, `server.pem`, `server-key.pem`, `dev-partner.pem` and
-/// `dev-partner-key.pem` (keys mode 0600), creating `dir` (mode 0700) if needed, and returns
+/// `dev-partner-key.pem` (mode 0600), creating `dir` (mode 0700) if needed, and returns
 /// their paths. Calling it again changes nothing while the files stay valid.
 pub fn ensure_dev_certificates(dir: &Path) -> Result<DevCertificates, TlsError> {
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|source| TlsError::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
+    crate::privacy::files::create_private_dir_all(dir).map_err(|source| TlsError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     // Several gateway processes may start at once on one directory; without the lock one
     // could read a certificate whose key another is still rewriting.
     let _lock = GenerationLock::acquire(dir)?;
@@ -272,6 +271,11 @@ fn validate_common_name(common_name: &str) -> Result<(), TlsError> {
     }
 }
 
+/// Loads the CA of `ca_cert`/`ca_key` (made by [`ensure_dev_certificates`]) to sign with.
+pub(crate) fn signing_ca(ca_cert: &Path, ca_key: &Path) -> Result<SigningCa, TlsError> {
+    load_ca_for_signing(ca_cert, ca_key)
+}
+
 /// A CA that can sign: its issuer (distinguished name, key identifier, key) and the raw DER
 /// of its subject, which every leaf it signed carries as issuer.
 pub(crate) struct SigningCa {
@@ -338,8 +342,8 @@ fn make_dev_ca(
 ) -> Result<SigningCa, TlsError> {
     let (ca, certificate_pem, key_pem) = make_ca(DEV_CA_COMMON_NAME, now)?;
     // The key first: a certificate on disk without its key would be reused by nobody.
-    write_atomic(key_path, key_pem.as_bytes(), 0o600)?;
-    write_atomic(cert_path, certificate_pem.as_bytes(), 0o644)?;
+    write_atomic(key_path, key_pem.as_bytes(), PRIVATE_FILE_MODE)?;
+    write_atomic(cert_path, certificate_pem.as_bytes(), PRIVATE_FILE_MODE)?;
     Ok(ca)
 }
 
@@ -459,10 +463,34 @@ fn issue_leaf_with(
     cert_path: &Path,
     key_path: &Path,
 ) -> Result<(), TlsError> {
+    issue_leaf_naming(
+        issuer,
+        common_name,
+        &[],
+        not_before,
+        not_after,
+        cert_path,
+        key_path,
+    )
+}
+
+/// A client certificate for `common_name` whose DNS subject alternative names are the
+/// common name (when it is a valid one) followed by `more_names`.
+pub(crate) fn issue_leaf_naming(
+    issuer: &Issuer<'static, KeyPair>,
+    common_name: &str,
+    more_names: &[&str],
+    not_before: OffsetDateTime,
+    not_after: OffsetDateTime,
+    cert_path: &Path,
+    key_path: &Path,
+) -> Result<(), TlsError> {
     let mut params = leaf_params(common_name, not_before, not_after);
-    if let Ok(dns) = rcgen::string::Ia5String::try_from(common_name) {
-        params.subject_alt_names = vec![SanType::DnsName(dns)];
-    }
+    params.subject_alt_names = std::iter::once(common_name)
+        .chain(more_names.iter().copied())
+        .filter_map(|name| rcgen::string::Ia5String::try_from(name).ok())
+        .map(SanType::DnsName)
+        .collect();
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     write_leaf(issuer, &params, cert_path, key_path, "a client certificate")
 }
@@ -476,8 +504,8 @@ fn write_leaf(
 ) -> Result<(), TlsError> {
     let key = KeyPair::generate().map_err(generate(what))?;
     let certificate = params.signed_by(&key, issuer).map_err(generate(what))?;
-    write_atomic(key_path, key.serialize_pem().as_bytes(), 0o600)?;
-    write_atomic(cert_path, certificate.pem().as_bytes(), 0o644)?;
+    write_atomic(key_path, key.serialize_pem().as_bytes(), PRIVATE_FILE_MODE)?;
+    write_atomic(cert_path, certificate.pem().as_bytes(), PRIVATE_FILE_MODE)?;
     Ok(())
 }
 

@@ -25,14 +25,18 @@
 //! gateway negotiates, and no code path can panic for want of a default.
 //!
 //! Binding a certificate to a partner (which FIPS code, Tribe or FEIN it may speak for) is
-//! not done here: this module only says *which certificate* spoke ([`PeerIdentity`]); the
-//! channel configuration maps the fingerprint or common name to a partner.
+//! not done here: this module says *which certificate* spoke ([`PeerIdentity`]: its
+//! fingerprint, subject and issuer) and gives the types a partner's configuration pins a
+//! certificate by ([`binding`]: a [`Fingerprint`], or a subject with its issuer as
+//! [`DistinguishedName`]s). Names — the common name, the DNS names — never bind: any
+//! certificate of the partner CA may carry any of them.
 //!
 //! # Errors
 //!
 //! [`TlsError`] names the file that failed and what was wrong with it. It never carries key
 //! material or certificate contents.
 
+pub mod binding;
 mod dev_certs;
 mod serve;
 pub mod testing;
@@ -50,6 +54,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
+pub use binding::{CertificatePins, DistinguishedName, Fingerprint};
 pub use dev_certs::{
     DevCertificates, IssuedCertificate, ensure_dev_certificates, issue_client_certificate,
 };
@@ -157,12 +162,15 @@ pub enum TlsError {
 /// connection and placed in every request's extensions by [`serve_mtls`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PeerIdentity {
-    /// The subject's first common name, if it has one and it is valid UTF-8.
+    /// The subject's first common name, if it has one and it is valid UTF-8. For logs
+    /// only: a name never binds a certificate to a partner.
     pub common_name: Option<String>,
-    /// The DNS names of the subject alternative name extension.
-    pub dns_names: Vec<String>,
-    /// Lower-case hex of the SHA-256 of the leaf certificate's DER: the stable key to bind
-    /// a certificate to a partner.
+    /// The subject, for a partner pinned by `certificate_subject`.
+    pub subject: DistinguishedName,
+    /// The issuer, for a partner pinned by `certificate_issuer`.
+    pub issuer: DistinguishedName,
+    /// Lower-case hex of the SHA-256 of the leaf certificate's DER: what
+    /// `certificate_fingerprint` pins.
     pub fingerprint_sha256: String,
 }
 
@@ -179,26 +187,10 @@ impl PeerIdentity {
             .next()
             .and_then(|attribute| attribute.as_str().ok())
             .map(str::to_owned);
-        let dns_names = match cert.subject_alternative_name() {
-            Ok(Some(extension)) => extension
-                .value
-                .general_names
-                .iter()
-                .filter_map(|name| match name {
-                    x509_parser::extensions::GeneralName::DNSName(dns) => Some((*dns).to_owned()),
-                    _ => None,
-                })
-                .collect(),
-            Ok(None) => Vec::new(),
-            Err(error) => {
-                return Err(format!(
-                    "the peer certificate's subject alternative names could not be parsed: {error}"
-                ));
-            }
-        };
         Ok(Self {
             common_name,
-            dns_names,
+            subject: DistinguishedName::from_x509(cert.subject()),
+            issuer: DistinguishedName::from_x509(cert.issuer()),
             fingerprint_sha256: hex::encode(Sha256::digest(der)),
         })
     }

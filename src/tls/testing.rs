@@ -9,7 +9,8 @@ use time::{Duration, OffsetDateTime};
 
 use super::TlsError;
 use super::dev_certs::{
-    IssuedCertificate, issue_client_certificate_valid, issue_client_into, make_ca, write_atomic,
+    IssuedCertificate, issue_client_certificate_valid, issue_client_into, issue_leaf_naming,
+    make_ca, signing_ca, write_atomic,
 };
 
 /// Issues a client certificate for `common_name`, signed by the CA in `ca_cert`/`ca_key`,
@@ -46,7 +47,7 @@ pub fn issue_foreign_client_certificate(
     write_atomic(
         &out_dir.join(format!("{common_name}-foreign-ca.pem")),
         ca_pem.as_bytes(),
-        0o644,
+        crate::privacy::files::PRIVATE_FILE_MODE,
     )?;
     issue_client_into(
         &ca.issuer,
@@ -55,4 +56,33 @@ pub fn issue_foreign_client_certificate(
         now - Duration::hours(1),
         now + Duration::days(30),
     )
+}
+
+/// Issues a client certificate for `common_name`, signed by the CA in `ca_cert`/`ca_key`,
+/// that also carries `more_names` as DNS subject alternative names: what a partner CA that
+/// issues whatever names it is asked for would give a partner who asked for another
+/// partner's name. Written to `out_dir` as `<common_name>.pem` and `<common_name>-key.pem`.
+pub fn issue_client_certificate_naming(
+    ca_cert: &Path,
+    ca_key: &Path,
+    common_name: &str,
+    more_names: &[&str],
+    out_dir: &Path,
+) -> Result<IssuedCertificate, TlsError> {
+    let ca = signing_ca(ca_cert, ca_key)?;
+    let issued = IssuedCertificate {
+        cert: out_dir.join(format!("{common_name}.pem")),
+        key: out_dir.join(format!("{common_name}-key.pem")),
+    };
+    let now = OffsetDateTime::now_utc();
+    issue_leaf_naming(
+        &ca.issuer,
+        common_name,
+        more_names,
+        now - Duration::hours(1),
+        now + Duration::days(30),
+        &issued.cert,
+        &issued.key,
+    )?;
+    Ok(issued)
 }

@@ -116,10 +116,19 @@ fn assert_refused(outcome: DeliveryOutcome, alert: &str) {
 fn dev_certificates_are_made_once_and_reused() {
     let dir = tempfile::tempdir().unwrap();
     let certs = ensure_dev_certificates(&dir.path().join("pki")).unwrap();
-    for key in [&certs.ca_key, &certs.server_key, &certs.partner_key] {
-        let mode = std::fs::metadata(key).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "{}", key.display());
+    for file in [
+        &certs.ca_cert,
+        &certs.ca_key,
+        &certs.server_cert,
+        &certs.server_key,
+        &certs.partner_cert,
+        &certs.partner_key,
+    ] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
     }
+    let mode = std::fs::metadata(&certs.dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
     let snapshot = |c: &DevCertificates| -> Vec<Vec<u8>> {
         [
             &c.ca_cert,
@@ -167,7 +176,23 @@ fn peer_identity_reads_the_partner_certificate() {
     let der = load_certificates(&certs.partner_cert).unwrap().remove(0);
     let identity = PeerIdentity::from_der(&der).unwrap();
     assert_eq!(identity.common_name.as_deref(), Some("dev-partner"));
-    assert_eq!(identity.dns_names, vec!["dev-partner".to_owned()]);
+    let pinned: crate::tls::DistinguishedName =
+        "CN=dev-partner, O=ivd-gateway development (not for production)"
+            .parse()
+            .unwrap();
+    assert!(
+        identity.subject.is_pinned_by(&pinned),
+        "{}",
+        identity.subject
+    );
+    let ca: crate::tls::DistinguishedName =
+        "O=ivd-gateway development (not for production), CN=ivd-gateway development CA"
+            .parse()
+            .unwrap();
+    assert!(identity.issuer.is_pinned_by(&ca), "{}", identity.issuer);
+    let pins = crate::tls::CertificatePins::of_pem_file(&certs.partner_cert).unwrap();
+    assert_eq!(pins.fingerprint.hex(), identity.fingerprint_sha256);
+    assert_eq!(pins.subject, identity.subject);
     assert_eq!(identity.fingerprint_sha256.len(), 64);
     assert_eq!(
         identity.fingerprint_sha256,

@@ -1,6 +1,6 @@
-//! Federal tax information (tax refund offset data): readable only with the `fti-reader`
-//! role, and every read is in the audit trail — who, what, when — before the answer
-//! leaves.
+//! Federal tax information (tax refund offset data, and the reconciliation discrepancies
+//! derived from it): readable only with the `fti-reader` role, and every read is in the
+//! audit trail — who, what, when — before the answer leaves.
 
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
@@ -21,6 +21,14 @@ pub fn routes() -> Router<AppState> {
             "/fti/v1/offset/reconciliations/{run}",
             get(get_reconciliation),
         )
+        .route(
+            "/fti/v1/reconcile/runs/{id}",
+            get(crate::reconcile::web::fti_show_run),
+        )
+        .route(
+            "/fti/v1/reconcile/runs/{id}/report.csv",
+            get(crate::reconcile::web::fti_report_csv),
+        )
 }
 
 fn exchange(state: &AppState) -> OffsetExchange {
@@ -33,7 +41,11 @@ fn exchange(state: &AppState) -> OffsetExchange {
 }
 
 /// Records the read in the audit trail (committed before the data is answered).
-async fn audit_read(state: &AppState, holder: &TokenHolder, subject: &str) -> Result<(), ApiError> {
+pub(crate) async fn audit_read(
+    state: &AppState,
+    holder: &TokenHolder,
+    subject: &str,
+) -> Result<(), ApiError> {
     let mut tx = state.db.begin().await?;
     audit::append(
         &mut tx,

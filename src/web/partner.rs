@@ -1,5 +1,6 @@
 //! Routes on the partner listener. Every request here has passed mutual TLS; the client
-//! certificate's identity selects the partner, and a certificate bound to no partner is
+//! certificate selects the partner that pins it (by fingerprint, or by subject and issuer;
+//! never by a name in it), and a certificate bound to no partner, or to more than one, is
 //! refused.
 
 use axum::extract::State;
@@ -24,24 +25,39 @@ pub fn routes() -> Router<AppState> {
         .route("/partner/v1/whoami", get(whoami))
 }
 
-/// The partner bound to the presented certificate.
+/// The partner bound to the presented certificate: the one partner that pins it by
+/// fingerprint, or by subject and issuer. A certificate no partner pins, or (against the
+/// start-time check, a fingerprint pin of one partner and a subject pin of another) more
+/// than one, is refused.
 pub fn partner_for<'a>(
     state: &'a AppState,
     peer: &PeerIdentity,
 ) -> Result<&'a PartnerSettings, ApiError> {
-    state
-        .settings
-        .partners
-        .iter()
-        .find(|p| {
-            p.certificate_identity.as_deref().is_some_and(|identity| {
-                peer.common_name.as_deref() == Some(identity) || peer.dns_names.iter().any(|n| n == identity)
-            })
-        })
-        .ok_or_else(|| {
+    let mut bound = state.settings.partners.iter().filter(|p| p.binds(peer));
+    match (bound.next(), bound.next()) {
+        (Some(partner), None) => Ok(partner),
+        (None, _) => {
             tracing::warn!(fingerprint = %peer.fingerprint_sha256, "A client certificate bound to no partner was refused.");
-            ApiError::new(StatusCode::FORBIDDEN, "Unknown partner", "this certificate is not bound to any partner")
-        })
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Unknown partner",
+                "this certificate is not bound to any partner",
+            ))
+        }
+        (Some(first), Some(second)) => {
+            tracing::error!(
+                fingerprint = %peer.fingerprint_sha256,
+                first = %first.id,
+                second = %second.id,
+                "A client certificate pinned by two partners was refused; pin it for one only."
+            );
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "Ambiguous partner",
+                "this certificate is bound to more than one partner",
+            ))
+        }
+    }
 }
 
 /// The partner bound to the connection's client certificate. As an extractor it runs

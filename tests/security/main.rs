@@ -51,7 +51,7 @@ async fn only_a_certificate_from_the_partner_ca_bound_to_a_partner_gets_in() {
     let t = TestDb::sqlite().await;
     let mock = MockPartner::start(Behaviour::default()).await;
     let mut partner = http_partner("state-27", &mock.endpoint(), 3);
-    partner.certificate_identity = Some("dev-partner".into());
+    support::bind_dev_partner(&mut partner);
     let settings = gateway_settings(&t, vec![partner]);
     let tls_dir = settings.tls.dir.clone();
     let gateway = RunningGateway::start(settings).await.unwrap();
@@ -126,7 +126,7 @@ async fn a_partner_certificate_cannot_speak_for_another_state(t: TestDb) {
     // The certificate is bound to Wisconsin (55); the transaction says it is from 27.
     let mock = MockPartner::start(Behaviour::default()).await;
     let mut partner = http_partner("state-55", &mock.endpoint(), 3);
-    partner.certificate_identity = Some("dev-partner".into());
+    support::bind_dev_partner(&mut partner);
     partner.interstate = Some(InterstateSettings {
         fips: "5500000".into(),
         functions: vec!["ENF".into()],
@@ -296,7 +296,7 @@ async fn sql_metacharacters_are_stored_verbatim_and_do_nothing(t: TestDb) {
     })
     .await;
     let mut partner = http_partner("county-9", &mock.endpoint(), 1);
-    partner.certificate_identity = Some("dev-partner".into());
+    support::bind_dev_partner(&mut partner);
     partner.kind = PartnerKind::Local;
     let settings = gateway_settings(&t, vec![partner]);
     let tls_dir = settings.tls.dir.clone();
@@ -398,7 +398,7 @@ async fn oversized_bodies_and_hostile_xml_are_refused() {
     let mock = MockPartner::start(Behaviour::default()).await;
     let mut tribe = http_partner("tribe-90830", &mock.endpoint(), 3);
     tribe.kind = PartnerKind::Tribe;
-    tribe.certificate_identity = Some("dev-partner".into());
+    support::bind_dev_partner(&mut tribe);
     tribe.tribal = Some(ivd_gateway::config::TribalAgreement {
         locator: "90830".into(),
         functions: vec!["CSI".into()],
@@ -490,7 +490,7 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
     let t = TestDb::sqlite().await;
     let mock = MockPartner::start(Behaviour::default()).await;
     let mut partner = http_partner("state-27", &mock.endpoint(), 3);
-    partner.certificate_identity = Some("dev-partner".into());
+    support::bind_dev_partner(&mut partner);
     let mut settings = gateway_settings(&t, vec![partner]);
     settings.server.partner_requests_per_minute = 3;
     settings.server.token_requests_per_minute = 3;
@@ -635,7 +635,8 @@ spool_dir = "{dir}/spool"
 [[partners]]
 id = "state-06"
 kind = "state"
-certificate_identity = "dev-partner"
+certificate_subject = "CN=dev-partner, O=ivd-gateway development (not for production)"
+certificate_issuer = "CN=ivd-gateway development CA, O=ivd-gateway development (not for production)"
 interstate = {{ fips = "0600000", functions = ["ENF", "CSI", "LO1"] }}
 transport = {{ type = "https", endpoint = "{endpoint}", allow_plaintext = true, timeout_secs = 5 }}
 retry = {{ min_delay_ms = 50, max_delay_ms = 200, max_attempts = 5 }}

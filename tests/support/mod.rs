@@ -315,6 +315,9 @@ pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSetti
         id: id.to_string(),
         name: Some(format!("test partner {id}")),
         kind: PartnerKind::State,
+        certificate_fingerprint: Vec::new(),
+        certificate_subject: None,
+        certificate_issuer: None,
         certificate_identity: None,
         transport: Some(TransportSettings::Https {
             endpoint: endpoint.to_string(),
@@ -342,6 +345,29 @@ pub fn http_partner(id: &str, endpoint: &str, max_attempts: u32) -> PartnerSetti
         tribal: None,
         employer: None,
     }
+}
+
+/// Binds the development partner certificate (`dev-partner.pem` of the development PKI a
+/// test gateway makes in its `tls` directory) to `partner` the way a partner CA's
+/// certificates are bound in production: by its subject pinned with its issuer.
+pub fn bind_dev_partner(partner: &mut PartnerSettings) {
+    partner.certificate_subject = Some(
+        "CN=dev-partner, O=ivd-gateway development (not for production)"
+            .parse()
+            .unwrap(),
+    );
+    partner.certificate_issuer = Some(
+        "CN=ivd-gateway development CA, O=ivd-gateway development (not for production)"
+            .parse()
+            .unwrap(),
+    );
+}
+
+/// The `certificate_fingerprint` of the certificate in the PEM file `cert`.
+pub fn fingerprint_of(cert: &std::path::Path) -> ivd_gateway::tls::Fingerprint {
+    ivd_gateway::tls::CertificatePins::of_pem_file(cert)
+        .expect("a certificate file")
+        .fingerprint
 }
 
 /// Settings for an in-process gateway on free loopback ports over `db`.

@@ -5,7 +5,9 @@
 //! already in the file (an earlier attempt got through before a crash, and the server has
 //! not yet emptied the file) is not written again. After the append the file is `fsync`ed,
 //! so a delivered record survives a power cut. Appends to one file are serialised within
-//! the process; several gateway instances must not share one data set file.
+//! the process; several gateway instances must not share one data set file. A data set the
+//! gateway creates is owner-only (0600): its records carry SSNs, and the CSENet server's
+//! retrieval runs as the gateway's user or is given access deliberately.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -31,7 +33,8 @@ fn lock_for(path: &Path) -> Arc<Mutex<()>> {
 }
 
 impl DataSetTransport {
-    /// Appends to `file`, which is created when missing (its directory must exist).
+    /// Appends to `file`, which is created owner-only when missing (its directory must
+    /// exist).
     pub fn new(file: PathBuf) -> Self {
         DataSetTransport { file }
     }
@@ -39,7 +42,7 @@ impl DataSetTransport {
     fn append(file: &Path, record: &[u8]) -> io::Result<bool> {
         let lock = lock_for(file);
         let _guard = lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut data_set = std::fs::OpenOptions::new()
+        let mut data_set = crate::privacy::files::private_options()
             .read(true)
             .append(true)
             .create(true)
@@ -135,6 +138,9 @@ mod tests {
             b"RECORD-1\nRECORD-2\n",
             "the repeat was not appended"
         );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "records carry SSNs: owner-only");
     }
 
     #[tokio::test]

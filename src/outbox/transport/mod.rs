@@ -17,9 +17,10 @@
 //! an operator.
 //!
 //! Payloads may hold SSNs and other personal data. No outcome text, log line or error here
-//! ever contains payload bytes; a partner's own response text is kept (truncated, control
-//! characters removed) because operators need it, and [`Delivery`]'s `Debug` shows only the
-//! payload's length.
+//! ever contains payload bytes; a partner's own response text is kept because operators
+//! need it, but only cleaned: control characters removed, every run of 9 or more digits and
+//! every written SSN masked ([`crate::privacy::redact`]), at most 512 characters (the store
+//! bounds it again to 512 bytes). [`Delivery`]'s `Debug` shows only the payload's length.
 //!
 //! Transports: [`HttpsTransport`] (HTTP POST over TLS, mutual TLS when the client config
 //! carries a certificate), [`FileDropTransport`] (atomic write into a pick-up directory) and
@@ -143,8 +144,17 @@ pub enum TransportError {
 const MAX_TEXT_CHARS: usize = 512;
 
 /// Partner-supplied text made safe for one log line: lossy UTF-8, control characters turned
-/// into spaces, runs of whitespace collapsed, at most [`MAX_TEXT_CHARS`] characters.
+/// into spaces, runs of whitespace collapsed, digit runs and written SSNs masked, at most
+/// [`MAX_TEXT_CHARS`] characters.
 fn clean_text(bytes: &[u8]) -> String {
+    let text = collapse(bytes);
+    match crate::privacy::redact::mask_digit_runs(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(masked) => masked,
+    }
+}
+
+fn collapse(bytes: &[u8]) -> String {
     let lossy = String::from_utf8_lossy(bytes);
     let mut text = String::with_capacity(lossy.len().min(MAX_TEXT_CHARS + 4));
     let mut chars = 0;

@@ -285,6 +285,10 @@ fn partner_text_is_cleaned() {
     assert_eq!(clean_text(b"  a\r\n\tb\x00c  "), "a b c");
     assert_eq!(clean_text(&[0xff, b'o', b'k']), "\u{fffd}ok");
     assert_eq!(clean_text(b""), "");
+    assert_eq!(
+        clean_text(b"SSN 123-45-6789\r\n(123456789) on line 12"),
+        "SSN ***-**-**** (*********) on line 12"
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,15 +8,20 @@
 //! which sends nothing when nothing changed, so running both is harmless.
 //!
 //! **Report.** Federal tax information is opened only to mask a person (`***-**-6789`)
-//! and name the case; amounts are never in a report. Codes:
+//! and name the case; amounts are never in a report. Every discrepancy about a person is
+//! still FTI (who is certified, rejected or paid) and is marked so
+//! ([`Discrepancy::fti`]): stored sealed apart from the report and read by the
+//! `fti-reader` role only, each read audited (see [`crate::reconcile::report`]). The two
+//! about files are not, so operators see them and fix the transport. Counts are kept for
+//! every code. Codes:
 //!
-//! | code | meaning |
-//! |---|---|
-//! | `OFFSET_CYCLE_UNDELIVERED` | a submission file was dead-lettered: OCSE never got it |
-//! | `OFFSET_CYCLE_UNCONFIRMED` | no OCSE reconciliation file has come since a cycle older than `confirm_within_days` |
-//! | `OFFSET_REJECT_UNRESOLVED` | OCSE rejected a submission and no later submission for that person and case type was accepted |
-//! | `OFFSET_MISSING_AT_FEDERAL` / `OFFSET_MISSING_AT_STATE` / `OFFSET_AMOUNT_DIFFERS` / `OFFSET_CASE_ID_DIFFERS` / `OFFSET_NAME_DIFFERS` / `OFFSET_EXCLUSIONS_DIFFER` | a difference between our certified state and OCSE's latest reconciliation file (corrections went out when the file was taken in) |
-//! | `OFFSET_COLLECTION_UNMATCHED` | an offset collection names no case the gateway holds, so it cannot be applied |
+//! | code | meaning | FTI |
+//! |---|---|---|
+//! | `OFFSET_CYCLE_UNDELIVERED` | a submission file was dead-lettered: OCSE never got it | no |
+//! | `OFFSET_CYCLE_UNCONFIRMED` | no OCSE reconciliation file has come since a cycle older than `confirm_within_days` | no |
+//! | `OFFSET_REJECT_UNRESOLVED` | OCSE rejected a submission and no later submission for that person and case type was accepted | yes |
+//! | `OFFSET_MISSING_AT_FEDERAL` / `OFFSET_MISSING_AT_STATE` / `OFFSET_AMOUNT_DIFFERS` / `OFFSET_CASE_ID_DIFFERS` / `OFFSET_NAME_DIFFERS` / `OFFSET_EXCLUSIONS_DIFFER` | a difference between our certified state and OCSE's latest reconciliation file (corrections went out when the file was taken in) | yes |
+//! | `OFFSET_COLLECTION_UNMATCHED` | an offset collection names no case the gateway holds, so it cannot be applied | yes |
 
 use serde::{Deserialize, Serialize};
 
@@ -238,7 +243,8 @@ async fn rejects(context: &JobContext, findings: &mut Findings) -> Result<(), St
         )
         .reference(format!("offset-cycle-{cycle}/{seq}"))
         .person(key.ssn.to_string())
-        .since(created_at);
+        .since(created_at)
+        .fti();
         let case_id = submission.certification.case_id.trim();
         if !case_id.is_empty() {
             d = d.case_id(case_id);
@@ -316,7 +322,8 @@ async fn reconciliation(context: &JobContext, findings: &mut Findings) -> Result
         )
         .reference(&receipt_id)
         .person(difference.key.ssn.to_string())
-        .since(created_at);
+        .since(created_at)
+        .fti();
         if let Some(case_id) = case_id.filter(|c| !c.is_empty()) {
             d = d.case_id(case_id);
         }
@@ -351,7 +358,8 @@ async fn collections(context: &JobContext, findings: &mut Findings) -> Result<()
         )
         .reference(&id)
         .person(collection.key.ssn.to_string())
-        .since(received_at);
+        .since(received_at)
+        .fti();
         if !case_id.is_empty() {
             d = d.case_id(case_id);
         }

@@ -10,7 +10,9 @@
 //! - **Inbound receipts** (`/receipts`, `/receipts/{id}`): what partners sent and the
 //!   verdict of each record.
 //! - **Reconciliation** (`/reconciliation`, `/reconciliation/runs/{id}`): each job with its
-//!   schedule and last run; every run's report, discrepancy by discrepancy, and as CSV.
+//!   schedule and last run; every run's report, discrepancy by discrepancy, and as CSV —
+//!   without the discrepancies that are federal tax information (their number is shown;
+//!   the `fti-reader` role reads them through `/fti/v1/reconcile/runs/{id}`).
 //! - **Audit trail** (`/audit?q=`): searchable.
 //! - **Employer accounts** (`/employer-accounts`): employers' requests for an account on the
 //!   employer pages; approving one issues its token, shown once to hand over.
@@ -882,9 +884,16 @@ async fn reconciliation_run(
                 @for (name, count) in &findings.counts { tr { th { (name) } td { (count) } } }
             }
         }
-        h2 { "Discrepancies (" (findings.discrepancies.len()) ")" }
+        h2 { "Discrepancies (" (findings.discrepancies.len() + findings.fti_withheld) ")" }
+        @if findings.fti_withheld > 0 {
+            p id="fti-withheld" {
+                (findings.fti_withheld) " of them are federal tax information and are not shown here. "
+                "The fti-reader role reads them, each read recorded in the audit trail: "
+                code { "GET /fti/v1/reconcile/runs/" (run.id) } " (or " code { "…/report.csv" } ")."
+            }
+        }
         @if findings.discrepancies.is_empty() {
-            p { "None: everything reconciles." }
+            @if findings.fti_withheld == 0 { p { "None: everything reconciles." } }
         } @else {
             p { a href=(format!("/reconciliation/runs/{}/report.csv", run.id)) download { "Download the report as CSV" } }
             table id="discrepancies" {
