@@ -44,7 +44,7 @@ async fn a_tribes_document_flooding_a_start_tag_with_attributes_or_namespaces_is
     let mock = MockPartner::start(Default::default()).await;
     let mut tribe = http_partner("tribe-90830", &mock.endpoint(), 3);
     tribe.kind = PartnerKind::Tribe;
-    tribe.certificate_identity = Some("dev-partner".into());
+    crate::support::bind_dev_partner(&mut tribe);
     tribe.tribal = Some(TribalAgreement {
         locator: "90830".into(),
         functions: vec!["CSI".into()],
