@@ -44,6 +44,8 @@ pub struct Settings {
     pub alerts: crate::alerts::AlertSettings,
     /// Reconciliation jobs: schedules and parameters.
     pub reconcile: crate::reconcile::ReconcileSettings,
+    /// The audit chain's key and the checkpoints that anchor it outside the database.
+    pub audit: crate::audit::AuditSettings,
 }
 
 /// Keys that protect personal data.
@@ -927,6 +929,7 @@ impl Settings {
             return invalid("tls.cert, tls.key and tls.client_ca are set together".into());
         }
         self.reconcile.check().map_err(ConfigError::Invalid)?;
+        self.audit.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 
