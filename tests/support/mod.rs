@@ -587,3 +587,11 @@ pub fn process_data_keys(dir: &std::path::Path) -> ivd_gateway::privacy::DataKey
     ivd_gateway::privacy::DataKeys::load_or_create(&dir.join("data/keys/data"))
         .expect("the gateway's data keys")
 }
+
+/// The audit key of a [`GatewayProcess`] started in `dir` (its default `audit.key_file`,
+/// created on first use), for a test's own handle that appends audit entries (an
+/// operator's redelivery, say) to the chain the gateway links.
+pub fn process_audit_key(dir: &std::path::Path) -> ivd_gateway::audit::AuditKey {
+    ivd_gateway::audit::AuditKey::load_or_create(&dir.join("data/keys/audit.key"))
+        .expect("the gateway's audit key")
+}
