@@ -701,7 +701,7 @@ mod tests {
         };
         assert_eq!(kind, Tampering::Replaced);
         assert!(
-            problem.contains("is it the gateway's audit key?"),
+            problem.contains("it may not be the gateway's audit key"),
             "{problem}"
         );
     }
