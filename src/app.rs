@@ -33,6 +33,7 @@ pub struct RunningGateway {
     /// Cancel to stop.
     pub shutdown: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
+    audit_anchor: Arc<crate::audit::Anchor>,
 }
 
 /// The partner listener's certificate files.
@@ -98,17 +99,23 @@ fn check_private_keys(settings: &Settings, tls: &PartnerTlsFiles) -> anyhow::Res
 }
 
 /// Loads the data keys (`privacy.data_key_dir`, a first key is created when there is
-/// none), connects to the database with them (values at rest are sealed and opened by the
-/// store, see [`crate::store::sealing`]) and applies migrations.
+/// none) and the audit key (`audit.key_file`, likewise), connects to the database with them
+/// (values at rest are sealed and opened by the store, see [`crate::store::sealing`]; audit
+/// entries are linked with the audit key, see [`crate::audit`]) and applies migrations.
 pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let data_keys = settings
         .privacy
         .data_keys()
         .context("loading the data keys (privacy.data_key_dir, privacy.data_keys)")?;
+    let audit_key = settings
+        .audit
+        .key(settings.privacy.insecure_key_permissions)
+        .context("loading the audit key (audit.key or audit.key_file)")?;
     let db = Db::connect(&settings.database.url)
         .await
         .context("connecting to the database")?
-        .with_data_keys(data_keys);
+        .with_data_keys(data_keys)
+        .with_audit_key(audit_key);
     db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
@@ -210,6 +217,12 @@ impl RunningGateway {
         };
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
+        // The audit chain's head is anchored outside the database now, at intervals, and
+        // at shutdown (see audit::checkpoint).
+        let audit_anchor = crate::audit::Anchor::start(&db, &settings.audit)
+            .await
+            .context("anchoring the audit chain (audit.checkpoint_dir)")?;
+        tasks.push(tokio::spawn(audit_anchor.clone().run(shutdown.clone())));
         tasks.push(tokio::spawn(alert_service.run(shutdown.clone())));
         // In the background: a million-record file must not hold the listeners back.
         tasks.push(tokio::spawn(async move {
@@ -377,15 +390,18 @@ impl RunningGateway {
             state,
             shutdown,
             tasks,
+            audit_anchor,
         })
     }
 
-    /// Stops claiming, lets in-flight work finish (or releases it), closes the database.
+    /// Stops claiming, lets in-flight work finish (or releases it), writes the last audit
+    /// checkpoint once nothing can append any more, closes the database.
     pub async fn stop(self) {
         self.shutdown.cancel();
         for task in self.tasks {
             let _ = task.await;
         }
+        self.audit_anchor.at_shutdown().await;
         self.state.db.close().await;
         tracing::info!("Gateway stopped.");
     }

@@ -44,6 +44,8 @@ pub struct Settings {
     pub alerts: crate::alerts::AlertSettings,
     /// Reconciliation jobs: schedules and parameters.
     pub reconcile: crate::reconcile::ReconcileSettings,
+    /// The audit chain's key and the checkpoints that anchor it outside the database.
+    pub audit: crate::audit::AuditSettings,
 }
 
 /// Keys that protect personal data.
@@ -1160,6 +1162,7 @@ impl Settings {
         }
         self.server.check().map_err(ConfigError::Invalid)?;
         self.reconcile.check().map_err(ConfigError::Invalid)?;
+        self.audit.check().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 

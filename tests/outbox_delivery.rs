@@ -215,10 +215,10 @@ async fn a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home(t:
         2,
         "the same key, sent again"
     );
-    assert_eq!(
+    assert!(matches!(
         ivd_gateway::audit::verify(&t.db).await.unwrap(),
-        ivd_gateway::audit::Verification::Intact { entries: 1 }
-    );
+        ivd_gateway::audit::Verification::Intact { entries: 1, .. }
+    ));
     t.cleanup().await;
 }
 

@@ -498,10 +498,10 @@ async fn replay_rebuilds_from_the_current_case_as_a_new_message(t: TestDb) {
     assert_eq!(new.summary.state, "pending");
     let entries = audit::recent(&t.db, 1).await.unwrap();
     assert_eq!(entries[0].action, "outbox.replay");
-    assert_eq!(
+    assert!(matches!(
         audit::verify(&t.db).await.unwrap(),
-        Verification::Intact { entries: 1 }
-    );
+        Verification::Intact { entries: 1, .. }
+    ));
     t.cleanup().await;
 }
 
@@ -550,10 +550,10 @@ async fn delivered_messages_past_retention_are_purged_with_their_attempts(t: Tes
 }
 
 async fn the_audit_chain_verifies_and_a_changed_row_breaks_it(t: TestDb) {
-    assert_eq!(
+    assert!(matches!(
         audit::verify(&t.db).await.unwrap(),
-        Verification::Intact { entries: 0 }
-    );
+        Verification::Intact { entries: 0, .. }
+    ));
     for n in 0..5 {
         let mut tx = t.db.begin().await.unwrap();
         audit::append(
@@ -571,10 +571,10 @@ async fn the_audit_chain_verifies_and_a_changed_row_breaks_it(t: TestDb) {
         .unwrap();
         tx.commit().await.unwrap();
     }
-    assert_eq!(
+    assert!(matches!(
         audit::verify(&t.db).await.unwrap(),
-        Verification::Intact { entries: 5 }
-    );
+        Verification::Intact { entries: 5, .. }
+    ));
     ivd_gateway::on_db!(&t.db, c => {
         sqlx::query("UPDATE audit_log SET subject = 'message:99' WHERE seq = 3").execute(c).await.unwrap().rows_affected()
     });

@@ -581,12 +581,14 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
     let state_db = Db::connect(&state.db_url())
         .await
         .unwrap()
-        .with_data_keys(support::process_data_keys(&state.dir));
+        .with_data_keys(support::process_data_keys(&state.dir))
+        .with_audit_key(support::process_audit_key(&state.dir));
     state_db.migrate().await.unwrap();
     let tribe_db = Db::connect(&tribe.db_url())
         .await
         .unwrap()
-        .with_data_keys(support::process_data_keys(&tribe.dir));
+        .with_data_keys(support::process_data_keys(&tribe.dir))
+        .with_audit_key(support::process_audit_key(&tribe.dir));
     tribe_db.migrate().await.unwrap();
     let state_token = tokens::issue(&state_db, "case-system", Role::StateSystem, now_ms())
         .await

@@ -122,12 +122,14 @@ async fn two_states_exchange_an_enforcement_request_over_mutual_tls() {
     let a_db = Db::connect(&a.db_url())
         .await
         .unwrap()
-        .with_data_keys(support::process_data_keys(&a.dir));
+        .with_data_keys(support::process_data_keys(&a.dir))
+        .with_audit_key(support::process_audit_key(&a.dir));
     a_db.migrate().await.unwrap();
     let b_db = Db::connect(&b.db_url())
         .await
         .unwrap()
-        .with_data_keys(support::process_data_keys(&b.dir));
+        .with_data_keys(support::process_data_keys(&b.dir))
+        .with_audit_key(support::process_audit_key(&b.dir));
     b_db.migrate().await.unwrap();
     let a_token = tokens::issue(&a_db, "case-system", Role::StateSystem, now_ms())
         .await

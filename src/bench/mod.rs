@@ -767,6 +767,10 @@ filter = "warn"
 [privacy]
 data_key_dir = "{keys}"
 lookup_key_file = "{lookup}"
+[audit]
+key_file = "{audit_key}"
+checkpoint_dir = "{checkpoints}"
+instance = "bench-{n}"
 [employers]
 spool_dir = "{spool}"
 [reconcile]
@@ -784,6 +788,8 @@ circuit = {{ failure_threshold = 1000, cooldown_secs = 1 }}
         batch = options.batch_size,
         keys = dir.join("keys/data").display(),
         lookup = dir.join("keys/lookup.key").display(),
+        audit_key = dir.join("keys/audit.key").display(),
+        checkpoints = dir.join("audit/checkpoints").display(),
         spool = dir.join("spool").display(),
         concurrency = options.concurrency,
     );

@@ -251,8 +251,9 @@ impl Pki {
     }
 }
 
-/// What every demo gateway shares: its database, keys and spool in its own directory,
-/// quick polling, readable logs only for warnings (the demo prints its own story).
+/// What every demo gateway shares: its database, keys, audit checkpoints and spool in its
+/// own directory, quick polling, readable logs only for warnings (the demo prints its own
+/// story).
 fn common(dir: &Path, api: &str, partners: u16, pki: &Pki) -> String {
     format!(
         r#"
@@ -271,6 +272,9 @@ filter = "error"
 [privacy]
 lookup_key_file = "{dir}/keys/lookup.key"
 data_key_dir = "{dir}/keys/data"
+[audit]
+key_file = "{dir}/keys/audit.key"
+checkpoint_dir = "{dir}/audit/checkpoints"
 "#,
         dir = dir.display(),
         tls = pki.tls_section(),

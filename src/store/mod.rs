@@ -16,7 +16,7 @@
 //! Values that can carry an SSN or federal tax information are sealed at rest by the
 //! store functions that write them and opened by those that read them ([`sealing`]); the
 //! data keys travel with the [`Db`] ([`Db::with_data_keys`]) and every [`DbTx`] begun
-//! from it.
+//! from it, as does the key that links the audit chain ([`Db::with_audit_key`]).
 //!
 //! SQLite has one writer: the write pool holds a single connection, so transactions in
 //! this process queue in order instead of failing with `SQLITE_BUSY`, and those that queue
@@ -117,6 +117,10 @@ pub enum StoreError {
     /// and was rolled back; each caller gets the error's text.
     #[error("database error in a shared transaction: {0}")]
     Batch(String),
+    /// An audit entry was to be appended or verified through a handle without the audit
+    /// key ([`Db::with_audit_key`]).
+    #[error("no audit key is attached to the database handle (audit.key_file, IVD_AUDIT__KEY)")]
+    NoAuditKey,
     /// Creating the directory of the SQLite file failed.
     #[error("cannot create the database directory {path}: {source}")]
     Directory {
@@ -270,7 +274,19 @@ impl Db {
     /// This database with `keys` sealing and opening the values kept at rest (see
     /// [`sealing`]). Every pool clone and every transaction begun from it carries them.
     pub fn with_data_keys(self, keys: DataKeys) -> Db {
-        let keys = Sealer::new(keys);
+        let keys = self.sealer().clone().with_data_keys(keys);
+        self.with_sealer(keys)
+    }
+
+    /// This database with `key` linking the audit chain ([`crate::audit`]); appends through
+    /// a handle without it fail ([`StoreError::NoAuditKey`]) rather than write an unkeyed
+    /// link.
+    pub fn with_audit_key(self, key: crate::audit::AuditKey) -> Db {
+        let keys = self.sealer().clone().with_audit_key(key);
+        self.with_sealer(keys)
+    }
+
+    fn with_sealer(self, keys: Sealer) -> Db {
         match self {
             Db::Sqlite {
                 write,

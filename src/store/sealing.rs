@@ -32,6 +32,7 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditKey;
 use crate::privacy::{DataKeys, SealError};
 use crate::store::StoreError;
 
@@ -42,10 +43,15 @@ pub const SEALED_PREFIX: &[u8] = b"ivd1.";
 /// hold the large values, partner files and W4 records).
 pub const SEALED_BINARY_PREFIX: &[u8] = b"ivd1b.";
 
-/// The data keys a [`Db`](super::Db) seals and opens with (none until
-/// [`Db::with_data_keys`](super::Db::with_data_keys)).
+/// The keys a [`Db`](super::Db) carries: the data keys it seals and opens with (none until
+/// [`Db::with_data_keys`](super::Db::with_data_keys)), and the key that links the audit
+/// chain (none until [`Db::with_audit_key`](super::Db::with_audit_key); see
+/// [`crate::audit`]). Both live outside the database and travel with every transaction.
 #[derive(Clone, Debug, Default)]
-pub struct Sealer(Option<Arc<DataKeys>>);
+pub struct Sealer {
+    data: Option<Arc<DataKeys>>,
+    audit: Option<Arc<AuditKey>>,
+}
 
 /// True when `stored` is a sealed value (and not a value written in clear before sealing existed).
 pub fn is_sealed(stored: &[u8]) -> bool {
@@ -65,12 +71,33 @@ pub fn key_prefix(key_id: &str, binary: bool) -> Vec<u8> {
 impl Sealer {
     /// A sealer with `keys`.
     pub fn new(keys: DataKeys) -> Sealer {
-        Sealer(Some(Arc::new(keys)))
+        Sealer::default().with_data_keys(keys)
+    }
+
+    /// This sealer with `keys` as its data keys (the audit key kept).
+    pub fn with_data_keys(self, keys: DataKeys) -> Sealer {
+        Sealer {
+            data: Some(Arc::new(keys)),
+            ..self
+        }
+    }
+
+    /// This sealer with `key` linking the audit chain (the data keys kept).
+    pub fn with_audit_key(self, key: AuditKey) -> Sealer {
+        Sealer {
+            audit: Some(Arc::new(key)),
+            ..self
+        }
     }
 
     /// The keys, when attached.
     pub fn keys(&self) -> Option<&DataKeys> {
-        self.0.as_deref()
+        self.data.as_deref()
+    }
+
+    /// The audit key, when attached.
+    pub fn audit_key(&self) -> Option<&AuditKey> {
+        self.audit.as_deref()
     }
 
     fn require(&self, place: &str) -> Result<&DataKeys, StoreError> {

@@ -293,5 +293,32 @@ async fn audit_verify(
     State(state): State<AppState>,
     _: Bearer<OperatorRoles>,
 ) -> Result<impl IntoResponse, ApiError> {
-    Ok(Json(audit::verify(&state.db).await?))
+    // Against this instance's own checkpoints (audit.checkpoint_dir); copies shipped
+    // elsewhere are checked with `ivd-gateway audit verify --checkpoints`.
+    let key = state
+        .db
+        .sealer()
+        .audit_key()
+        .cloned()
+        .ok_or(crate::store::StoreError::NoAuditKey)?;
+    let settings = state.settings.audit.clone();
+    let checkpoints =
+        tokio::task::spawn_blocking(move || audit::Checkpoints::read_configured(&settings, &key))
+            .await
+            .map_err(|error| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Checkpoints unreadable",
+                    format!("reading the audit checkpoints failed: {error}"),
+                )
+            })?
+            .map_err(|error| {
+                tracing::error!(error = %error, "Reading the audit checkpoints failed.");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Checkpoints unreadable",
+                    "the audit checkpoints could not be read (audit.checkpoint_dir); see the log",
+                )
+            })?;
+    Ok(Json(audit::verify_against(&state.db, &checkpoints).await?))
 }

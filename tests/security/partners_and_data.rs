@@ -773,6 +773,17 @@ async fn a_data_key_file_others_can_read_stops_the_start_unless_told_to_warn() {
     )
     .await;
     chmod(&dir.join("data/keys/data"), 0o700);
+    // And the audit key, with which whoever reads it could relink a rewritten chain.
+    crate::support::process_audit_key(&dir);
+    let audit_key = dir.join("data/keys/audit.key");
+    chmod(&audit_key, 0o640);
+    stops(
+        "audit-key",
+        false,
+        ["data/keys/audit.key", "mode 0640", "chmod 600"],
+    )
+    .await;
+    chmod(&audit_key, 0o600);
 
     // Told to warn, it starts, and says so in its log.
     chmod(&key, 0o644);

@@ -71,14 +71,18 @@ impl TestDb {
         .with_gateway_keys()
     }
 
-    /// The data keys of the gateway [`gateway_settings`] configures for this database
-    /// (created on first use), attached to this handle so that the test reads and writes
-    /// sealed values as the gateway does.
+    /// The data keys and the audit key of the gateway [`gateway_settings`] configures for
+    /// this database (created on first use), attached to this handle so that the test reads
+    /// and writes sealed values, and appends audit entries, as the gateway does.
     fn with_gateway_keys(mut self) -> TestDb {
         let keys =
             ivd_gateway::privacy::DataKeys::load_or_create(&self.scratch_dir().join("keys/data"))
                 .expect("test data keys");
-        self.db = self.db.with_data_keys(keys);
+        let audit_key = ivd_gateway::audit::AuditKey::load_or_create(
+            &self.scratch_dir().join("keys/audit.key"),
+        )
+        .expect("test audit key");
+        self.db = self.db.with_data_keys(keys).with_audit_key(audit_key);
         self
     }
 
@@ -386,6 +390,8 @@ pub fn gateway_settings(db: &TestDb, partners: Vec<PartnerSettings>) -> Settings
     settings.employers.spool_dir = db.scratch_dir().join("spool");
     settings.privacy.lookup_key_file = db.scratch_dir().join("keys/lookup.key");
     settings.privacy.data_key_dir = db.scratch_dir().join("keys/data");
+    settings.audit.key_file = db.scratch_dir().join("keys/audit.key");
+    settings.audit.checkpoint_dir = db.scratch_dir().join("audit/checkpoints");
     settings
 }
 
@@ -665,4 +671,12 @@ pub fn session_cookie(set_cookies: &[String]) -> Option<String> {
         .find(|c| c.starts_with("ivd_session=") && !c.starts_with("ivd_session=;"))
         .and_then(|c| c.split(';').next())
         .map(str::to_string)
+}
+
+/// The audit key of a [`GatewayProcess`] started in `dir` (its default `audit.key_file`,
+/// created on first use), for a test's own handle that appends audit entries (an
+/// operator's redelivery, say) to the chain the gateway links.
+pub fn process_audit_key(dir: &std::path::Path) -> ivd_gateway::audit::AuditKey {
+    ivd_gateway::audit::AuditKey::load_or_create(&dir.join("data/keys/audit.key"))
+        .expect("the gateway's audit key")
 }
