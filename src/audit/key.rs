@@ -11,7 +11,6 @@
 //! as a link). A short public id (also derived) names the key in checkpoints and messages
 //! without revealing it, so an operator can tell "signed with another key" from "altered".
 
-use std::io::Write;
 use std::path::Path;
 
 use hmac::{Hmac, Mac};
@@ -135,30 +134,11 @@ impl AuditKey {
         }
         let mut root = [0u8; 32];
         rand::rng().fill_bytes(&mut root);
-        if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty()
-        {
-            files::create_private_dir_all(dir).map_err(io)?;
-        }
-        let mut nonce = [0u8; 8];
-        rand::rng().fill_bytes(&mut nonce);
-        let temporary = path.with_extension(format!("{}.tmp", hex::encode(nonce)));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let written = options.open(&temporary).and_then(|mut file| {
-            file.write_all(hex::encode(root).as_bytes())?;
-            file.sync_all()
-        });
-        let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
-        let _ = std::fs::remove_file(&temporary);
-        match linked {
-            Ok(()) => Ok(AuditKey::from_bytes(root)),
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                AuditKey::load_with(path, policy)
-            }
-            Err(error) => Err(io(error)),
+        if files::create_key_file(path, hex::encode(root).as_bytes()).map_err(io)? {
+            Ok(AuditKey::from_bytes(root))
+        } else {
+            // Another instance created it first: use theirs.
+            AuditKey::load_with(path, policy)
         }
     }
 

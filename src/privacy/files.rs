@@ -125,6 +125,37 @@ pub fn private_options() -> OpenOptions {
     options
 }
 
+/// Creates the key file `path` holding `contents`, owner-only, unless it exists: written
+/// whole to a private temporary file, then linked into place, so that an instance starting
+/// at the same moment reads no file or a complete one. Returns `false` when another
+/// instance created it first (read theirs).
+pub fn create_key_file(path: &Path, contents: &[u8]) -> std::io::Result<bool> {
+    use std::io::Write;
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        create_private_dir_all(dir)?;
+    }
+    let mut nonce = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
+    let temporary = path.with_extension(format!("{}.tmp", hex::encode(nonce)));
+    let written = private_options()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        });
+    let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 /// Takes group and other permissions away from `path`, a file the gateway owns that an
 /// earlier version may have created open (the SQLite database). Returns the mode it had
 /// when it changed anything; `None` when it was already private or does not exist.

@@ -1,6 +1,5 @@
 //! The look-up key and the keyed hash of SSNs.
 
-use std::io::Write;
 use std::path::Path;
 
 use hmac::{Hmac, Mac};
@@ -70,34 +69,11 @@ impl LookupKey {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = [0u8; 32];
                 rand::rng().fill_bytes(&mut key);
-                if let Some(dir) = path.parent()
-                    && !dir.as_os_str().is_empty()
-                {
-                    files::create_private_dir_all(dir).map_err(io)?;
-                }
-                // Written whole to a private temporary file, then linked into place: an
-                // instance starting at the same moment reads no file or a complete one.
-                let mut nonce = [0u8; 8];
-                rand::rng().fill_bytes(&mut nonce);
-                let temporary = path.with_extension(format!("{}.tmp", hex::encode(nonce)));
-                let written = files::private_options()
-                    .write(true)
-                    .create_new(true)
-                    .open(&temporary)
-                    .and_then(|mut file| {
-                        file.write_all(hex::encode(key).as_bytes())?;
-                        file.sync_all()
-                    });
-                let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
-                let _ = std::fs::remove_file(&temporary);
-                match linked {
-                    Ok(()) => Ok(LookupKey(key)),
+                if files::create_key_file(path, hex::encode(key).as_bytes()).map_err(io)? {
+                    Ok(LookupKey(key))
+                } else {
                     // Another instance created it first: use theirs.
-                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                        let text = std::fs::read_to_string(path).map_err(io)?;
-                        LookupKey::from_hex(&text)
-                    }
-                    Err(error) => Err(io(error)),
+                    LookupKey::from_hex(&std::fs::read_to_string(path).map_err(io)?)
                 }
             }
             Err(error) => Err(io(error)),

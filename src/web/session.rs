@@ -403,3 +403,123 @@ pub fn with_cookie(
     }
     response
 }
+
+/// A posted sign-in form (both realms' forms have these fields).
+#[derive(Debug, serde::Deserialize)]
+pub struct SignInForm {
+    /// The account's name.
+    pub name: String,
+    /// The token presented.
+    pub token: String,
+    /// The value pairing the form with its cookie.
+    #[serde(default)]
+    pub form_token: String,
+}
+
+/// One realm's sign-in page: how it is drawn, the cookie its form is paired with, what it
+/// says, and where a signed-in user goes.
+pub struct SignInPage {
+    /// The realm it signs in to.
+    pub realm: Realm,
+    /// The cookie the form is paired with.
+    pub pairing: FormPairing,
+    /// Draws the page: an optional message, the name typed, the form's pairing value.
+    pub draw: fn(Option<&str>, &str, &str) -> maud::Markup,
+    /// The message for an empty or overlong name.
+    pub incomplete: &'static str,
+    /// The message when failures lately throttle the attempt.
+    pub throttled: &'static str,
+    /// The message when the name and token do not match an admitted account.
+    pub refused: &'static str,
+    /// Where a signed-in user is sent.
+    pub home: &'static str,
+}
+
+impl SignInPage {
+    /// The page with `status` and `message` (if any), its form paired with a new cookie.
+    pub fn answer(
+        &self,
+        state: &crate::web::AppState,
+        status: axum::http::StatusCode,
+        message: Option<&str>,
+        name: &str,
+    ) -> axum::response::Response {
+        let pairing = FormPairing::new_value();
+        let page = (
+            status,
+            [
+                (axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            (self.draw)(message, name, &pairing).into_string(),
+        );
+        with_cookie(
+            axum::response::IntoResponse::into_response(page),
+            &self
+                .pairing
+                .set_cookie(&pairing, state.settings.server.secure_cookies),
+        )
+    }
+
+    /// The answer to a posted form: refused unless paired with its cookie (login CSRF),
+    /// then [`sign_in`]; a success sets the session cookie and goes [`SignInPage::home`].
+    pub async fn post(
+        &self,
+        state: &crate::web::AppState,
+        client: &str,
+        headers: &HeaderMap,
+        form: &SignInForm,
+    ) -> axum::response::Response {
+        use axum::http::StatusCode;
+        use axum::response::IntoResponse;
+        let name = form.name.trim();
+        if !self.pairing.paired(headers, &form.form_token) {
+            return self.answer(
+                state,
+                StatusCode::FORBIDDEN,
+                Some("This sign-in form has expired. Sign in again."),
+                name,
+            );
+        }
+        if name.is_empty() || name.len() > 200 {
+            return self.answer(state, StatusCode::UNAUTHORIZED, Some(self.incomplete), name);
+        }
+        let now = crate::store::now_ms();
+        match sign_in(&state.db, self.realm, name, &form.token, client, now).await {
+            Ok(SignIn::Started { session_id, holder }) => {
+                tracing::info!(
+                    account = holder.account_id,
+                    realm = self.realm.as_str(),
+                    "Signed in."
+                );
+                with_cookie(
+                    axum::response::Redirect::to(self.home).into_response(),
+                    &set_cookie(&session_id, state.settings.server.secure_cookies),
+                )
+            }
+            Ok(SignIn::Throttled) => {
+                tracing::warn!(
+                    realm = self.realm.as_str(),
+                    "A sign-in was refused: too many failures lately."
+                );
+                self.answer(state, StatusCode::UNAUTHORIZED, Some(self.throttled), name)
+            }
+            Ok(SignIn::Refused) => {
+                self.answer(state, StatusCode::UNAUTHORIZED, Some(self.refused), name)
+            }
+            Err(error) => crate::web::ApiError::from(error).into_response(),
+        }
+    }
+}
+
+/// Signs out: the session ends on the server and its cookie is removed; then to `to`.
+pub async fn sign_out(db: &Db, headers: &HeaderMap, to: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Err(error) = end(db, headers).await {
+        return crate::web::ApiError::from(error).into_response();
+    }
+    with_cookie(
+        axum::response::Redirect::to(to).into_response(),
+        &clear_cookie(),
+    )
+}

@@ -291,6 +291,19 @@ pub(crate) async fn order_sent(t: &TestDb, tracking: &str, case_id: &str, fein: 
     tx.commit().await.unwrap();
 }
 
+/// Acme's employer account, holding Acme's FEIN; its token.
+pub(crate) async fn acme_account(t: &TestDb) -> String {
+    tokens::issue_scoped(
+        &t.db,
+        "acme-payroll",
+        Role::Employer,
+        &[Fein::parse(ACME_FEIN).unwrap()],
+        now_ms(),
+    )
+    .await
+    .unwrap()
+}
+
 async fn accounts_named(t: &TestDb, name: &str) -> i64 {
     let (n,): (i64,) = ivd_gateway::on_read!(&t.db, c => {
         sqlx::query_as("SELECT COUNT(*) FROM accounts WHERE name = $1")
@@ -307,15 +320,7 @@ async fn accounts_named(t: &TestDb, name: &str) -> i64 {
 /// employer's name asked for again was approved and showed the old account's receipts.
 async fn a_stranger_cannot_take_over_an_employer_by_name_or_fein(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let acme = tokens::issue_scoped(
-        &t.db,
-        "acme-payroll",
-        Role::Employer,
-        &[Fein::parse(ACME_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    let acme = acme_account(&t).await;
     let (status, answer) = upload(&site, &acme, w4_file(ACME_FEIN, 2, 3, None)).await;
     assert_eq!(status, 201, "{answer}");
     let acme_receipt = answer["receiptId"].as_str().unwrap().to_string();
@@ -401,15 +406,7 @@ async fn a_stranger_cannot_take_over_an_employer_by_name_or_fein(t: TestDb) {
 /// read the first one's receipts.
 async fn a_second_token_with_the_same_name_is_refused_and_reads_nothing(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let acme = tokens::issue_scoped(
-        &t.db,
-        "acme-payroll",
-        Role::Employer,
-        &[Fein::parse(ACME_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    let acme = acme_account(&t).await;
     let (status, answer) = upload(&site, &acme, w4_file(ACME_FEIN, 1, 5, None)).await;
     assert_eq!(status, 201, "{answer}");
     let second = tokens::issue_scoped(
@@ -486,15 +483,7 @@ async fn a_session_dies_with_its_token_and_its_account(t: TestDb) {
     assert_eq!((status, location.as_str()), (303, "/sign-in"));
 
     // The same holds on the employer pages.
-    let acme = tokens::issue_scoped(
-        &t.db,
-        "acme-payroll",
-        Role::Employer,
-        &[Fein::parse(ACME_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    let acme = acme_account(&t).await;
     let cookie = site
         .sign_in("/employer/sign-in", "acme-payroll", &acme)
         .await;
@@ -599,15 +588,7 @@ async fn an_employers_upload_answer_reveals_no_match(t: TestDb) {
         .await
         .unwrap();
     assert!(pushed.status().is_success());
-    let acme = tokens::issue_scoped(
-        &t.db,
-        "acme-payroll",
-        Role::Employer,
-        &[Fein::parse(ACME_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    let acme = acme_account(&t).await;
     let (status, answer) = upload(&site, &acme, w4_file(ACME_FEIN, 3, 9, Some(NCP_SSN))).await;
     assert_eq!(status, 201, "{answer}");
     // The match happened (internally)...
@@ -895,15 +876,7 @@ async fn a_sign_in_posted_from_another_site_is_refused(t: TestDb) {
     let operator = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
         .await
         .unwrap();
-    let acme = tokens::issue_scoped(
-        &t.db,
-        "acme-payroll",
-        Role::Employer,
-        &[Fein::parse(ACME_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    let acme = acme_account(&t).await;
     for (page, name, token) in [
         ("/sign-in", "ops-jane", operator.as_str()),
         ("/employer/sign-in", "acme-payroll", acme.as_str()),

@@ -24,7 +24,7 @@ mod view;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -36,7 +36,7 @@ use crate::outbox::operator::{self as actions, OperatorError};
 use crate::outbox::store::{self as outbox_store, ListFilter};
 use crate::store::tokens::Role;
 use crate::web::limits::ClientAddress;
-use crate::web::session::{self, FormPairing, Realm, Session, SignIn as SignInOutcome};
+use crate::web::session::{self, FormPairing, Realm, Session, SignInForm, SignInPage};
 use crate::web::{ApiError, AppState};
 pub(crate) use view::when;
 use view::{Viewer, age, badge, page};
@@ -121,101 +121,32 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// The sign-in form is paired with a cookie, so that a sign-in posted from another site
-/// (login CSRF) is refused.
-const SIGN_IN_FORM: FormPairing = FormPairing {
-    cookie: "ivd_sign_in",
-    path: "/sign-in",
+/// The dashboard's sign-in page; its form is paired with a cookie, so that a sign-in posted
+/// from another site (login CSRF) is refused.
+const SIGN_IN: SignInPage = SignInPage {
+    realm: Realm::Dashboard,
+    pairing: FormPairing {
+        cookie: "ivd_sign_in",
+        path: "/sign-in",
+    },
+    draw: view::sign_in,
+    incomplete: "Enter your name and your token.",
+    throttled: "Too many failed sign-ins for this name from here. Wait 15 minutes, then try again.",
+    refused: "That name and token do not match an operator. Check both and try again.",
+    home: "/",
 };
 
-/// The sign-in page with `message` (if any), paired with a fresh cookie.
-fn sign_in_page(
-    state: &AppState,
-    status: StatusCode,
-    message: Option<&str>,
-    name: &str,
-) -> Response {
-    let pairing = FormPairing::new_value();
-    session::with_cookie(
-        html_page(status, view::sign_in(message, name, &pairing)),
-        &SIGN_IN_FORM.set_cookie(&pairing, state.settings.server.secure_cookies),
-    )
-}
-
 async fn sign_in_form(State(state): State<AppState>) -> Response {
-    sign_in_page(&state, StatusCode::OK, None, "")
-}
-
-#[derive(Deserialize)]
-struct SignIn {
-    name: String,
-    token: String,
-    #[serde(default)]
-    form_token: String,
+    SIGN_IN.answer(&state, StatusCode::OK, None, "")
 }
 
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
     headers: HeaderMap,
-    Form(form): Form<SignIn>,
+    Form(form): Form<SignInForm>,
 ) -> Response {
-    let name = form.name.trim();
-    if !SIGN_IN_FORM.paired(&headers, &form.form_token) {
-        return sign_in_page(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some("This sign-in form has expired. Sign in again."),
-            name,
-        );
-    }
-    if name.is_empty() || name.len() > 200 {
-        return sign_in_page(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some("Enter your name and your token."),
-            name,
-        );
-    }
-    let attempt = session::sign_in(
-        &state.db,
-        Realm::Dashboard,
-        name,
-        &form.token,
-        &client,
-        data::now(),
-    )
-    .await;
-    match attempt {
-        Ok(SignInOutcome::Started { session_id, holder }) => {
-            tracing::info!(
-                account = holder.account_id,
-                "Operator signed in to the dashboard."
-            );
-            session::with_cookie(
-                Redirect::to("/").into_response(),
-                &session::set_cookie(&session_id, state.settings.server.secure_cookies),
-            )
-        }
-        Ok(SignInOutcome::Throttled) => {
-            tracing::warn!("A dashboard sign-in was refused: too many failures lately.");
-            sign_in_page(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                Some(
-                    "Too many failed sign-ins for this name from here. Wait 15 minutes, then try again.",
-                ),
-                name,
-            )
-        }
-        Ok(SignInOutcome::Refused) => sign_in_page(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some("That name and token do not match an operator. Check both and try again."),
-            name,
-        ),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    SIGN_IN.post(&state, &client, &headers, &form).await
 }
 
 #[derive(Deserialize)]
@@ -232,14 +163,7 @@ async fn sign_out(
     if !session.csrf_matches(&form.csrf) {
         return forbidden();
     }
-    if let Err(error) = session::end(&state.db, &headers).await {
-        return ApiError::from(error).into_response();
-    }
-    let mut response = Redirect::to("/sign-in").into_response();
-    if let Ok(value) = HeaderValue::from_str(&session::clear_cookie()) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    session::sign_out(&state.db, &headers, "/sign-in").await
 }
 
 fn forbidden() -> Response {

@@ -27,7 +27,7 @@ mod view;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use ivd_eiwo::{
@@ -46,7 +46,7 @@ use crate::store::now_ms;
 use crate::store::tokens::{Role, TokenHolder};
 use crate::web::employer::{self, AckOutcome, UploadOutcome};
 use crate::web::limits::ClientAddress;
-use crate::web::session::{self, FormPairing, Realm, Session, SignIn as SignInOutcome};
+use crate::web::session::{self, FormPairing, Realm, Session, SignInForm, SignInPage};
 use crate::web::{ApiError, AppState};
 use view::{FormError, Input, Viewer, error_summary, page, text_input, when};
 
@@ -216,11 +216,19 @@ fn fein_text(fein: &str) -> String {
 
 // ----- sign-in -----
 
-/// The sign-in form is paired with a cookie, so that a sign-in posted from another site
-/// (login CSRF) is refused.
-const SIGN_IN_FORM: FormPairing = FormPairing {
-    cookie: "ivd_employer_sign_in",
-    path: "/employer/sign-in",
+/// The employer pages' sign-in page; its form is paired with a cookie, so that a sign-in
+/// posted from another site (login CSRF) is refused.
+const SIGN_IN: SignInPage = SignInPage {
+    realm: Realm::Employer,
+    pairing: FormPairing {
+        cookie: "ivd_employer_sign_in",
+        path: "/employer/sign-in",
+    },
+    draw: sign_in_markup,
+    incomplete: "Enter your account name and your access code.",
+    throttled: "Too many failed sign-ins for this account from here. Wait 15 minutes, then try again.",
+    refused: "That account name and access code do not match. Check both and try again.",
+    home: "/employer",
 };
 
 fn sign_in_markup(error: Option<&str>, name: &str, form_token: &str) -> Markup {
@@ -250,94 +258,17 @@ fn sign_in_markup(error: Option<&str>, name: &str, form_token: &str) -> Markup {
     page("Sign in to employer services", "", None, content)
 }
 
-/// The sign-in page with `message` (if any), paired with a fresh cookie.
-fn sign_in_page(
-    state: &AppState,
-    status: StatusCode,
-    message: Option<&str>,
-    name: &str,
-) -> Response {
-    let pairing = FormPairing::new_value();
-    session::with_cookie(
-        html_page(status, sign_in_markup(message, name, &pairing)),
-        &SIGN_IN_FORM.set_cookie(&pairing, state.settings.server.secure_cookies),
-    )
-}
-
 async fn sign_in_form(State(state): State<AppState>) -> Response {
-    sign_in_page(&state, StatusCode::OK, None, "")
-}
-
-#[derive(Deserialize)]
-struct SignIn {
-    name: String,
-    token: String,
-    #[serde(default)]
-    form_token: String,
+    SIGN_IN.answer(&state, StatusCode::OK, None, "")
 }
 
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
     headers: HeaderMap,
-    Form(form): Form<SignIn>,
+    Form(form): Form<SignInForm>,
 ) -> Response {
-    let name = form.name.trim();
-    if !SIGN_IN_FORM.paired(&headers, &form.form_token) {
-        return sign_in_page(
-            &state,
-            StatusCode::FORBIDDEN,
-            Some("This sign-in form has expired. Sign in again."),
-            name,
-        );
-    }
-    if name.is_empty() || name.len() > 200 {
-        return sign_in_page(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some("Enter your account name and your access code."),
-            name,
-        );
-    }
-    match session::sign_in(
-        &state.db,
-        Realm::Employer,
-        name,
-        &form.token,
-        &client,
-        now_ms(),
-    )
-    .await
-    {
-        Ok(SignInOutcome::Started { session_id, holder }) => {
-            tracing::info!(
-                account = holder.account_id,
-                "Employer signed in to the employer pages."
-            );
-            session::with_cookie(
-                Redirect::to("/employer").into_response(),
-                &session::set_cookie(&session_id, state.settings.server.secure_cookies),
-            )
-        }
-        Ok(SignInOutcome::Throttled) => {
-            tracing::warn!("An employer sign-in was refused: too many failures lately.");
-            sign_in_page(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                Some(
-                    "Too many failed sign-ins for this account from here. Wait 15 minutes, then try again.",
-                ),
-                name,
-            )
-        }
-        Ok(SignInOutcome::Refused) => sign_in_page(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            Some("That account name and access code do not match. Check both and try again."),
-            name,
-        ),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    SIGN_IN.post(&state, &client, &headers, &form).await
 }
 
 #[derive(Deserialize)]
@@ -354,14 +285,7 @@ async fn sign_out(
     if !employer.session.csrf_matches(&form.csrf) {
         return expired();
     }
-    if let Err(error) = session::end(&state.db, &headers).await {
-        return ApiError::from(error).into_response();
-    }
-    let mut response = Redirect::to("/employer/sign-in").into_response();
-    if let Ok(value) = HeaderValue::from_str(&session::clear_cookie()) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
+    session::sign_out(&state.db, &headers, "/employer/sign-in").await
 }
 
 // ----- asking for an account -----
