@@ -977,3 +977,164 @@ async fn an_unauthenticated_upload_is_refused_before_its_body_is_read() {
     site.stop().await;
     t.cleanup().await;
 }
+
+/// A database at migration `upto` (the migrations of `schemas/migrations` up to it), on
+/// `backend`; `None` when PostgreSQL is not available. Its URL and, for PostgreSQL, the
+/// name to drop.
+async fn database_at_migration(
+    backend: support::Backend,
+    upto: i64,
+    scratch: &std::path::Path,
+) -> Option<(ivd_gateway::store::Db, Option<(String, String)>)> {
+    use ivd_gateway::store::Db;
+    let (db, dir, drop) = match backend {
+        support::Backend::Sqlite => {
+            let url = format!("sqlite://{}/gateway.db", scratch.display());
+            (Db::connect(&url).await.unwrap(), "sqlite", None)
+        }
+        support::Backend::Postgres => {
+            let server = support::postgres_server()?;
+            let name = format!("ivd_m_{}", now_ms() % 1_000_000_000);
+            let admin = Db::connect(&server).await.unwrap();
+            ivd_gateway::on_db!(&admin, c => {
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(c)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            });
+            admin.close().await;
+            let url = ivd_gateway::store::postgres_url_with_database(&server, &name);
+            (
+                Db::connect(&url).await.unwrap(),
+                "postgres",
+                Some((server, name)),
+            )
+        }
+    };
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("schemas/migrations")
+        .join(dir);
+    let mut migrator = sqlx::migrate::Migrator::new(path).await.unwrap();
+    migrator.migrations = std::borrow::Cow::Owned(
+        migrator
+            .migrations
+            .iter()
+            .filter(|m| m.version <= upto)
+            .cloned()
+            .collect(),
+    );
+    ivd_gateway::on_db!(&db, c => migrator.run(c).await.unwrap());
+    Some((db, drop))
+}
+
+/// A deployment upgrading from before accounts: its tokens become accounts, one per name
+/// and role; two tokens that shared a name share one account (and its receipts), a name
+/// used with a second role becomes `name.role`, a FEIN two accounts claimed stays with the
+/// older one, revoked-only names become closed accounts, old sessions end.
+async fn tokens_from_before_accounts_become_accounts_holding_each_fein_once(
+    backend: support::Backend,
+) {
+    let scratch = tempfile::tempdir().unwrap();
+    let Some((db, drop)) = database_at_migration(backend, 16, scratch.path()).await else {
+        return;
+    };
+    async fn run(db: &ivd_gateway::store::Db, sql: &str) {
+        ivd_gateway::on_db!(db, c => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .rows_affected()
+        });
+    }
+    for sql in [
+        "INSERT INTO api_tokens (name, role, token_hash, created_at, revoked_at) VALUES \
+         ('case-system', 'state-system', 'h1', 1, NULL), \
+         ('acme-payroll', 'employer', 'h2', 2, NULL), \
+         ('acme-payroll', 'employer', 'h3', 3, NULL), \
+         ('ops', 'operator', 'h4', 4, 40), \
+         ('ops', 'employer', 'h5', 5, NULL)",
+        "INSERT INTO token_feins (token_id, fein) VALUES \
+         (2, '411234567'), (3, '527654321'), (5, '411234567')",
+        "INSERT INTO web_sessions (id_hash, holder, role, csrf, created_at, expires_at) \
+         VALUES ('s1', 'ops', 'operator', 'c', 1, 99999999999999)",
+        "INSERT INTO inbound_receipts (receipt_id, partner, channel, content_type, body, size_bytes, \
+         sha256, state, received_at) VALUES ('R1', 'acme-payroll', 'employers', 'text/plain', '', 0, 'x', 'processed', 6)",
+        "INSERT INTO new_hire_receipts (receipt_id, submitter, scope, format, state, received_at) \
+         VALUES ('R1', 'acme-payroll', '411234567', 'w4', 'complete', 6)",
+    ] {
+        run(&db, sql).await;
+    }
+    db.migrate().await.expect("0017 and later apply");
+
+    let accounts: Vec<(i64, String, String, Option<i64>)> = ivd_gateway::on_read!(&db, c => {
+        sqlx::query_as("SELECT id, name, role, closed_at FROM accounts ORDER BY id")
+            .fetch_all(c)
+            .await
+            .unwrap()
+    });
+    let names: Vec<(&str, &str, bool)> = accounts
+        .iter()
+        .map(|(_, name, role, closed)| (name.as_str(), role.as_str(), closed.is_some()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("case-system", "state-system", false),
+            ("acme-payroll", "employer", false),
+            ("ops", "operator", true),
+            ("ops.employer", "employer", false),
+        ]
+    );
+    let id_of = |name: &str| accounts.iter().find(|a| a.1 == name).unwrap().0;
+    let held: Vec<(String, i64)> = ivd_gateway::on_read!(&db, c => {
+        sqlx::query_as("SELECT fein, account_id FROM account_feins WHERE released_at IS NULL ORDER BY fein")
+            .fetch_all(c)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        held,
+        [
+            ("411234567".to_string(), id_of("acme-payroll")),
+            ("527654321".to_string(), id_of("acme-payroll")),
+        ],
+        "each FEIN held once, by the older account"
+    );
+    let receipt: (Option<i64>,) = ivd_gateway::on_read!(&db, c => {
+        sqlx::query_as("SELECT account_id FROM new_hire_receipts WHERE receipt_id = 'R1'")
+            .fetch_one(c)
+            .await
+            .unwrap()
+    });
+    assert_eq!(receipt.0, Some(id_of("acme-payroll")));
+    let sessions: (i64,) = ivd_gateway::on_read!(&db, c => {
+        sqlx::query_as("SELECT COUNT(*) FROM web_sessions").fetch_one(c).await.unwrap()
+    });
+    assert_eq!(sessions.0, 0, "sessions from before end");
+    db.close().await;
+    if let Some((server, name)) = drop {
+        let admin = ivd_gateway::store::Db::connect(&server).await.unwrap();
+        ivd_gateway::on_db!(&admin, c => {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(c)
+                .await
+                .unwrap()
+                .rows_affected()
+        });
+        admin.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_from_before_accounts_become_accounts_on_sqlite() {
+    tokens_from_before_accounts_become_accounts_holding_each_fein_once(support::Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_from_before_accounts_become_accounts_on_postgres() {
+    tokens_from_before_accounts_become_accounts_holding_each_fein_once(support::Backend::Postgres)
+        .await;
+}
