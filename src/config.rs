@@ -338,6 +338,11 @@ pub struct ServerSettings {
     pub anonymous_requests_per_minute: u32,
     /// The same, per client address (0: no limit).
     pub anonymous_requests_per_minute_per_address: u32,
+    /// Addresses of proxies in front of the API listener (a TLS terminator) whose
+    /// `X-Forwarded-For` names the client; from anyone else the header is ignored. Empty:
+    /// the client is the TCP peer (behind a proxy, every client would then be the proxy,
+    /// and the per-address limits would count them together).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Most connections one listener holds open at once; beyond it, new connections wait
     /// in the operating system's accept queue until one ends.
     pub max_connections: usize,
@@ -377,6 +382,7 @@ impl Default for ServerSettings {
             token_requests_per_minute: 6000,
             anonymous_requests_per_minute: 3000,
             anonymous_requests_per_minute_per_address: 300,
+            trusted_proxies: Vec::new(),
             max_connections: 1024,
             handshake_timeout_secs: 10,
             header_read_timeout_secs: 15,

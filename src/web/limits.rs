@@ -22,29 +22,59 @@ use sha2::{Digest, Sha256};
 
 use crate::tls::PeerIdentity;
 
-/// The client's address as the listener saw it (the TCP peer's IP), for throttling sign-ins
-/// and registrations. Forwarded-for headers are not trusted: a client could write any.
-/// `unknown` when the listener gave no address (a router called in-process).
+/// The client's address, for throttling sign-ins, registrations and requests without a
+/// credential: the TCP peer's IP, or, when the peer is one of `server.trusted_proxies` (a
+/// TLS-terminating proxy in front of the gateway), the address that proxy saw, the last
+/// entry of `X-Forwarded-For` that is not itself a trusted proxy. A forwarded-for header
+/// from anyone else is ignored: a client could write any. `unknown` when the listener gave
+/// no address (a router called in-process).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+impl axum::extract::FromRequestParts<crate::web::AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        _state: &S,
+        state: &crate::web::AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(client_address(&parts.extensions)))
+        Ok(ClientAddress(client_address(
+            &parts.extensions,
+            &parts.headers,
+            &state.settings.server.trusted_proxies,
+        )))
     }
 }
 
-/// The peer IP recorded in a request's extensions by the accept loop.
-pub fn client_address(extensions: &axum::http::Extensions) -> String {
-    extensions
+/// See [`ClientAddress`].
+pub fn client_address(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted_proxies: &[std::net::IpAddr],
+) -> String {
+    let Some(peer) = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string())
+        .map(|info| info.0.ip())
+    else {
+        return "unknown".to_string();
+    };
+    if !trusted_proxies.contains(&peer) {
+        return peer.to_string();
+    }
+    // Each proxy appends the address it saw: read from the right, past our own proxies.
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|address| !trusted_proxies.contains(address))
+        .unwrap_or(peer)
+        .to_string()
 }
 
 /// A keyed requests-per-minute limit.
@@ -110,6 +140,7 @@ impl RequestLimit {
 #[derive(Clone)]
 pub struct AnonymousLimit {
     per_address: Option<RequestLimit>,
+    trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     everyone: Option<Arc<governor::DefaultDirectRateLimiter>>,
     everyone_per_minute: u32,
 }
@@ -129,8 +160,12 @@ const MAX_TRACKED_KEYS: usize = 100_000;
 
 impl AnonymousLimit {
     /// `per_address` and `everyone` requests a minute (0: that limit is off); `None` when
-    /// both are off.
-    pub fn new(per_address: u32, everyone: u32) -> Option<Self> {
+    /// both are off. Client addresses are read as [`ClientAddress`] says.
+    pub fn new(
+        per_address: u32,
+        everyone: u32,
+        trusted_proxies: Vec<std::net::IpAddr>,
+    ) -> Option<Self> {
         let everyone_limiter =
             NonZeroU32::new(everyone).map(|n| Arc::new(RateLimiter::direct(Quota::per_minute(n))));
         let per_address =
@@ -140,6 +175,7 @@ impl AnonymousLimit {
         }
         Some(AnonymousLimit {
             per_address,
+            trusted_proxies: Arc::new(trusted_proxies),
             everyone: everyone_limiter,
             everyone_per_minute: everyone,
         })
@@ -195,7 +231,11 @@ pub async fn anonymous(
     if path == "/healthz" || path == "/readyz" {
         return next.run(request).await;
     }
-    let client = client_address(request.extensions());
+    let client = client_address(
+        request.extensions(),
+        request.headers(),
+        &limit.trusted_proxies,
+    );
     let credential = carries_credential(request.headers());
     if !credential && let Some(refusal) = limit.check(&client) {
         tracing::warn!("Requests without a credential went over their quota.");
@@ -248,4 +288,54 @@ pub async fn per_token(
         return limit.refuse(wait);
     }
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, SocketAddr};
+
+    use axum::extract::ConnectInfo;
+    use axum::http::{Extensions, HeaderMap, HeaderValue};
+
+    use super::client_address;
+
+    fn from(peer: &str, forwarded: Option<&str>, trusted: &[&str]) -> String {
+        let mut extensions = Extensions::new();
+        extensions.insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 40000)));
+        let mut headers = HeaderMap::new();
+        if let Some(forwarded) = forwarded {
+            headers.insert("x-forwarded-for", HeaderValue::from_str(forwarded).unwrap());
+        }
+        let trusted: Vec<IpAddr> = trusted.iter().map(|a| a.parse().unwrap()).collect();
+        client_address(&extensions, &headers, &trusted)
+    }
+
+    #[test]
+    fn a_client_that_writes_its_own_forwarded_for_is_still_its_own_address() {
+        assert_eq!(from("192.0.2.7", Some("198.51.100.1"), &[]), "192.0.2.7");
+        assert_eq!(
+            from("192.0.2.7", Some("198.51.100.1"), &["10.0.0.5"]),
+            "192.0.2.7"
+        );
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_address_it_saw() {
+        // The client forged the first entry; the proxy appended what it really saw.
+        assert_eq!(
+            from("10.0.0.5", Some("198.51.100.1, 203.0.113.9"), &["10.0.0.5"]),
+            "203.0.113.9"
+        );
+        // Two proxies of ours in a row.
+        assert_eq!(
+            from(
+                "10.0.0.5",
+                Some("203.0.113.9, 10.0.0.6"),
+                &["10.0.0.5", "10.0.0.6"]
+            ),
+            "203.0.113.9"
+        );
+        // A trusted proxy that forwarded nothing is the client.
+        assert_eq!(from("10.0.0.5", None, &["10.0.0.5"]), "10.0.0.5");
+    }
 }

@@ -421,6 +421,7 @@ pub fn api_router(state: AppState) -> Router {
             .server
             .anonymous_requests_per_minute_per_address,
         state.settings.server.anonymous_requests_per_minute,
+        state.settings.server.trusted_proxies.clone(),
     ) {
         Some(quota) => router.layer(axum::middleware::from_fn_with_state(
             quota,
