@@ -73,8 +73,8 @@ pub struct OutboxBenchOptions {
     pub messages: u64,
     /// Percentage of the throughput phase's messages enqueued while the gateway delivers
     /// (the rest is enqueued before it starts). 0 is the drain-only method of the
-    /// side-by-side comparison (`/work/shared/BENCHMARKING.md`: every job committed
-    /// before the workers start), which the peer queues are measured with.
+    /// side-by-side comparison (`BENCHMARKS.md`, its method: every job committed before
+    /// the workers start), which the peer queues are measured with.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=100))]
     pub enqueue_while_draining: u64,
     /// Distinct ordering keys (cases) the messages are spread over; each key is FIFO.
