@@ -253,7 +253,7 @@ async fn execute(t: &TestDb, sql: &str, params: &[&str]) -> u64 {
                 .unwrap()
                 .rows_affected()
         }
-        ivd_gateway::store::DbTx::Postgres(c, _) => {
+        ivd_gateway::store::DbTx::Postgres(c, ..) => {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
             for param in params {
                 query = query.bind(param.to_string());
@@ -470,7 +470,7 @@ async fn an_employer_file_ends_in_ndnh_and_an_acknowledged_withholding_order(t: 
             .fetch_one(c.connection().await.unwrap())
             .await
             .unwrap(),
-        ivd_gateway::store::DbTx::Postgres(c, _) => sqlx::query_as(counter_sql)
+        ivd_gateway::store::DbTx::Postgres(c, ..) => sqlx::query_as(counter_sql)
             .fetch_one(&mut **c)
             .await
             .unwrap(),

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::outbox::MessageState;
 use crate::privacy::redact::stored_error_text;
 use crate::store::sealing::place;
-use crate::store::{Backend, Db, DbTx, StoreError};
+use crate::store::{Backend, Db, DbTx, OutboxKey, StoreError};
 use crate::{on_db, on_read, on_tx};
 
 /// A message leased to a dispatcher.
@@ -183,19 +183,19 @@ async fn read_payloads(tx: &mut DbTx, claimed: &mut [Claimed]) -> Result<(), Sto
 }
 
 /// The claim statement of `backend`: lease up to `$5` due heads of partner `$4`'s keys to
-/// worker `$1` at `$2` until `$3`, returning each with its sealed bytes.
-fn claim_sql(backend: Backend) -> &'static str {
-    // The first state term repeats the partial index `outbox_live_by_partner`'s condition
-    // word for word: SQLite uses a partial index only when the query states its WHERE, and
-    // without it walked every message the partner ever had (delivered ones included,
-    // through the unique key index) and sorted them, on every claim.
+/// worker `$1` at `$2` until `$3`, returning each with its sealed bytes. Public for the
+/// plan checks and the benchmark that time the statement itself.
+///
+/// Only heads are candidates ([`settle_heads`]), read from the partial index
+/// `outbox_due_heads` in due order: the claim touches about as many rows as it leases,
+/// however many messages wait behind their heads and whatever statistics the planner has.
+/// The conditions repeat the index's condition word for word: SQLite uses a partial index
+/// only when the query states its WHERE.
+pub fn claim_sql(backend: Backend) -> &'static str {
     macro_rules! due {
         () => {
-            "m.partner = $4 AND m.state IN ('pending', 'running', 'retry') \
-             AND m.state IN ('pending', 'retry') AND m.run_at <= $2 \
-             AND NOT EXISTS (SELECT 1 FROM outbox_messages p WHERE p.partner = m.partner \
-             AND p.ordering_key = m.ordering_key AND p.state IN ('pending', 'running', 'retry') \
-             AND p.id < m.id)"
+            "m.partner = $4 AND m.head = 1 AND m.state IN ('pending', 'retry') \
+             AND m.run_at <= $2"
         };
     }
     match backend {
@@ -210,12 +210,11 @@ fn claim_sql(backend: Backend) -> &'static str {
              idempotency_key, kind, content_type, file_name, attempt, max_attempts, \
              created_at, lease_expires_at"
         ),
-        // Several instances claim at once: rows another claimer has locked are skipped,
-        // and a key whose head is locked stays blocked because the head is still live in
-        // this statement's snapshot. The update matches `= ANY (ARRAY(SELECT id FROM due))`
-        // rather than joining `due`: planned at 0.27 ms against 0.43 ms a claim (the
-        // planning cost more than the execution at concurrency 8), and the generic plan
-        // is an index scan where the join's was a hash join over a sequential scan.
+        // Several instances claim at once: heads another claimer has locked are skipped
+        // (their keys wait, having no other candidate). The update matches
+        // `= ANY (ARRAY(SELECT id FROM due))` rather than joining `due`: the generic plan
+        // is then an index scan of the primary key, never a hash join over a sequential
+        // scan.
         Backend::Postgres => concat!(
             "WITH due AS (SELECT m.id FROM outbox_messages m WHERE ",
             due!(),
@@ -231,43 +230,149 @@ fn claim_sql(backend: Backend) -> &'static str {
     }
 }
 
-/// Turns expired leases of `partner` back into due retries (or dead letters when their
-/// attempts are used up), recording the lost attempt.
+/// Gives every key of `keys` that has live messages and no head its oldest live message
+/// as head, in `tx`. Every change that can leave a key without a head calls it before its
+/// transaction commits: a finished head (delivered, dead), a redelivered message taking
+/// its old place, and on PostgreSQL every enqueue (at commit, see [`DbTx::commit`]).
+///
+/// On PostgreSQL the keys are locked first (transaction-scoped advisory locks, taken in
+/// one order by everyone, as the last thing before the settling statement and the
+/// commit). Two transactions settling the same key then run one after the other, and the
+/// second's statement, taken after the first committed, sees its work: without the lock,
+/// a head finishing while a message of its key is enqueued could each miss the other, and
+/// the key would be left with no head, never claimed. SQLite's one writer already runs
+/// them one after the other.
+pub(crate) async fn settle_heads(tx: &mut DbTx, keys: &[OutboxKey]) -> Result<(), StoreError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        DbTx::Postgres(tx, ..) => settle_heads_on_postgres(tx, keys).await,
+        DbTx::Sqlite(unit, _) => {
+            let keys = serde_json::to_string(keys)
+                .map_err(|e| StoreError::Invalid(format!("outbox keys: {e}")))?;
+            let sql = unit.opening(SETTLE_HEADS_SQLITE).into_owned();
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(keys)
+                .execute(unit.connection().await?)
+                .await?;
+            Ok(())
+        }
+    }
+}
+
+/// [`settle_heads`] on a PostgreSQL transaction: lock the keys, then settle them.
+pub(crate) async fn settle_heads_on_postgres(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    keys: &[OutboxKey],
+) -> Result<(), StoreError> {
+    let (partners, ordering_keys): (Vec<&str>, Vec<&str>) =
+        keys.iter().map(|(p, k)| (p.as_str(), k.as_str())).unzip();
+    sqlx::query(LOCK_KEYS_POSTGRES)
+        .bind(&partners)
+        .bind(&ordering_keys)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(SETTLE_HEADS_POSTGRES)
+        .bind(&partners)
+        .bind(&ordering_keys)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The statement that settles the heads of the keys it is given (without the locks
+/// PostgreSQL takes first, see [`settle_heads`]): on PostgreSQL the partners as `$1` and
+/// the ordering keys as `$2`, two text arrays; on SQLite `$1`, a JSON array of pairs.
+/// Public for the plan checks.
+pub fn settle_heads_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => SETTLE_HEADS_POSTGRES,
+        Backend::Sqlite => SETTLE_HEADS_SQLITE,
+    }
+}
+
+/// The oldest live message of key `k`, for the settling statements (the index
+/// `outbox_live_by_key` answers it from its first entry).
+macro_rules! oldest_live_of_key {
+    () => {
+        "(SELECT m.id FROM outbox_messages m WHERE m.partner = k.partner \
+         AND m.ordering_key = k.ordering_key AND m.state IN ('pending', 'running', 'retry') \
+         ORDER BY m.id LIMIT 1)"
+    };
+}
+
+/// Whether key `k` has a head (the unique index `outbox_head_of_key`).
+macro_rules! key_has_head {
+    () => {
+        "EXISTS (SELECT 1 FROM outbox_messages h WHERE h.partner = k.partner \
+         AND h.ordering_key = k.ordering_key AND h.head = 1)"
+    };
+}
+
+/// The advisory lock class of outbox keys (the second number is a hash of the key; a
+/// collision only makes two keys wait for each other).
+const LOCK_KEYS_POSTGRES: &str = "SELECT pg_advisory_xact_lock(29163523, s.h) FROM \
+     (SELECT DISTINCT hashtext(k.partner || chr(31) || k.ordering_key) AS h \
+     FROM unnest($1::text[], $2::text[]) AS k (partner, ordering_key) ORDER BY h) s";
+
+const SETTLE_HEADS_POSTGRES: &str = concat!(
+    "UPDATE outbox_messages SET head = 1 WHERE id = ANY (ARRAY(SELECT ",
+    oldest_live_of_key!(),
+    " FROM unnest($1::text[], $2::text[]) AS k (partner, ordering_key) WHERE NOT ",
+    key_has_head!(),
+    "))"
+);
+
+/// The keys come as one JSON array of `[partner, ordering key]` pairs.
+const SETTLE_HEADS_SQLITE: &str = concat!(
+    "UPDATE outbox_messages SET head = 1 WHERE id IN (SELECT ",
+    oldest_live_of_key!(),
+    " FROM (SELECT json_extract(value, '$[0]') AS partner, \
+     json_extract(value, '$[1]') AS ordering_key FROM json_each($1)) k WHERE NOT ",
+    key_has_head!(),
+    ")"
+);
+
 /// Reaping's two statements: the attempt of each expired lease of partner `$1` at `$2`,
-/// then the messages due again (or dead). Both state the partial index
-/// `outbox_live_by_partner`'s condition word for word: SQLite uses a partial index only
-/// when the query states its WHERE, and without it walked every message the partner ever
-/// had (delivered ones included, through the unique key index) once a second, holding
-/// the writer: 50-90 ms stalls at 20,000 messages, growing with the table.
+/// then the messages due again (or dead, leaving their key's head to the next message).
+/// Both read the leased messages only, from the partial index `outbox_leases`, whose
+/// condition they state word for word (SQLite uses a partial index only then).
 const REAP_ATTEMPTS: &str = "INSERT INTO outbox_attempts (message_id, attempt, worker, \
      started_at, finished_at, outcome, status, detail) \
      SELECT id, attempt, COALESCE(lease_owner, ''), COALESCE(leased_at, $2), $2, \
      'lease_expired', NULL, 'lease expired before a result was recorded' \
-     FROM outbox_messages WHERE partner = $1 AND state IN ('pending', 'running', 'retry') \
-     AND state = 'running' AND lease_expires_at < $2 \
+     FROM outbox_messages WHERE partner = $1 AND state = 'running' \
+     AND lease_expires_at < $2 \
      ON CONFLICT DO NOTHING";
 const REAP_MESSAGES: &str = "UPDATE outbox_messages SET \
      state = CASE WHEN attempt >= max_attempts THEN 'dead' ELSE 'retry' END, \
      finalized_at = CASE WHEN attempt >= max_attempts THEN $2 ELSE NULL END, \
+     head = CASE WHEN attempt >= max_attempts THEN 0 ELSE head END, \
      last_error = 'lease expired', run_at = $2, lease_owner = NULL, leased_at = NULL, \
      lease_expires_at = NULL, updated_at = $2 \
-     WHERE partner = $1 AND state IN ('pending', 'running', 'retry') \
-     AND state = 'running' AND lease_expires_at < $2";
+     WHERE partner = $1 AND state = 'running' AND lease_expires_at < $2 \
+     RETURNING partner, ordering_key, state";
 
 async fn reap_expired(tx: &mut DbTx, partner: &str, now: i64) -> Result<(), StoreError> {
-    on_tx!(tx, c => {
+    let reaped: Vec<(String, String, String)> = on_tx!(&mut *tx, c => {
         sqlx::query(REAP_ATTEMPTS)
             .bind(partner)
             .bind(now)
             .execute(&mut *c)
             .await?;
-        sqlx::query(REAP_MESSAGES)
+        sqlx::query_as(REAP_MESSAGES)
             .bind(partner)
             .bind(now)
-            .execute(c)
-            .await?;
+            .fetch_all(c)
+            .await?
     });
-    Ok(())
+    let finished: Vec<OutboxKey> = reaped
+        .into_iter()
+        .filter(|(.., state)| state == "dead")
+        .map(|(partner, key, _)| (partner, key))
+        .collect();
+    settle_heads(tx, &finished).await
 }
 
 /// What became of one attempt.
@@ -310,14 +415,25 @@ pub async fn record(
     now: i64,
 ) -> Result<(), FenceError> {
     let mut tx = db.begin().await?;
-    if !record_fenced(&mut tx, attempt, decision, now).await? {
+    let Some(recorded) = record_fenced(&mut tx, attempt, decision, now).await? else {
         return Err(FenceError::LeaseLost {
             id: attempt.id,
             attempt: attempt.attempt,
         });
+    };
+    if let Recorded::Finished(key) = recorded {
+        settle_heads(&mut tx, &[key]).await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// What a fenced result write did, when the lease still held.
+enum Recorded {
+    /// The message is live still (a retry): its key keeps its head.
+    Live,
+    /// The message finished (delivered or dead) and is no longer its key's head.
+    Finished(OutboxKey),
 }
 
 /// Most results [`record_many`] writes with one statement (SQLite and PostgreSQL both
@@ -332,9 +448,9 @@ const RECORD_CHUNK: usize = 256;
 /// Why: a dispatcher finishing many deliveries at once would otherwise commit (and, on
 /// SQLite with `synchronous=FULL`, fsync) once per message. Deliveries, the common case,
 /// take two statements per [`RECORD_CHUNK`] results on SQLite (a fenced `UPDATE …
-/// RETURNING` and a multi-row attempt insert) and one on PostgreSQL (both in one statement,
-/// without `BEGIN` and `COMMIT` when there is nothing else to record), instead of two per
-/// result.
+/// RETURNING` and a multi-row attempt insert) and one on PostgreSQL (both in one
+/// statement), instead of two per result; then one statement settles the heads of all
+/// their keys ([`settle_heads`]; on PostgreSQL after one statement that locks the keys).
 pub async fn record_many(
     db: &Db,
     results: &[(AttemptRecord<'_>, Decision)],
@@ -343,28 +459,17 @@ pub async fn record_many(
     let delivered: Vec<usize> = (0..results.len())
         .filter(|i| results[*i].1 == Decision::Delivered)
         .collect();
-    // The common case on PostgreSQL, every result a delivery: one statement in its own
-    // implicit transaction (one round trip instead of four).
-    if let Db::Postgres(pool, _) = db
-        && delivered.len() == results.len()
-        && results.len() <= RECORD_CHUNK
-    {
-        let fenced = deliver_on_postgres(pool, results, &delivered, now).await?;
-        return Ok(results
-            .iter()
-            .map(|(r, _)| fenced.contains(&r.id))
-            .collect());
-    }
     let mut recorded = vec![false; results.len()];
+    let mut finished: Vec<OutboxKey> = Vec::new();
     let mut tx = db.begin().await?;
     for chunk in delivered.chunks(RECORD_CHUNK) {
         let fenced = match &mut tx {
-            DbTx::Postgres(tx, _) => deliver_on_postgres(&mut **tx, results, chunk, now).await?,
+            DbTx::Postgres(tx, ..) => deliver_on_postgres(&mut **tx, results, chunk, now).await?,
             DbTx::Sqlite(..) => {
                 let fenced = mark_delivered(&mut tx, results, chunk, now).await?;
                 let written: Vec<&AttemptRecord<'_>> = chunk
                     .iter()
-                    .filter(|i| fenced.contains(&results[**i].0.id))
+                    .filter(|i| fenced.contains_key(&results[**i].0.id))
                     .map(|i| &results[*i].0)
                     .collect();
                 insert_attempts(&mut tx, &written, "delivered", now).await?;
@@ -372,14 +477,20 @@ pub async fn record_many(
             }
         };
         for i in chunk {
-            recorded[*i] = fenced.contains(&results[*i].0.id);
+            recorded[*i] = fenced.contains_key(&results[*i].0.id);
         }
+        finished.extend(fenced.into_values());
     }
     for (i, (attempt, decision)) in results.iter().enumerate() {
         if *decision != Decision::Delivered {
-            recorded[i] = record_fenced(&mut tx, attempt, *decision, now).await?;
+            let outcome = record_fenced(&mut tx, attempt, *decision, now).await?;
+            recorded[i] = outcome.is_some();
+            if let Some(Recorded::Finished(key)) = outcome {
+                finished.push(key);
+            }
         }
     }
+    settle_heads(&mut tx, &finished).await?;
     tx.commit().await?;
     Ok(recorded)
 }
@@ -421,72 +532,83 @@ macro_rules! bind_attempt {
 
 /// PostgreSQL: marks the messages of `chunk` (indexes into `results`) delivered where each
 /// one's lease still holds and writes their attempt rows, in one statement; returns the ids
-/// that matched. The same fence as [`mark_delivered`] and [`insert_attempts`].
+/// that matched, each with its key (whose head it no longer is). The same fence as [`mark_delivered`] and [`insert_attempts`].
 async fn deliver_on_postgres<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     results: &[(AttemptRecord<'_>, Decision)],
     chunk: &[usize],
     now: i64,
-) -> Result<std::collections::HashSet<i64>, StoreError> {
+) -> Result<std::collections::HashMap<i64, OutboxKey>, StoreError> {
     // $1 is now; the attempt columns of each result from $2 on.
     let rows = attempt_rows(chunk.len(), 2, "");
     let sql = format!(
         "WITH results (id, attempt, worker, started_at, status, detail) AS (VALUES {}), \
          done AS (UPDATE outbox_messages o SET state = 'delivered', finalized_at = $1, \
          last_error = NULL, lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, \
-         updated_at = $1 FROM results r \
-         WHERE o.id = r.id AND o.attempt = r.attempt AND o.state = 'running' RETURNING o.id), \
+         head = 0, updated_at = $1 FROM results r \
+         WHERE o.id = r.id AND o.attempt = r.attempt AND o.state = 'running' \
+         RETURNING o.id, o.partner, o.ordering_key), \
          written AS (INSERT INTO outbox_attempts (message_id, attempt, worker, started_at, \
          finished_at, outcome, status, detail) SELECT r.id, r.attempt, r.worker, r.started_at, \
          $1, 'delivered', r.status, r.detail FROM results r JOIN done d ON d.id = r.id) \
-         SELECT id FROM done",
+         SELECT id, partner, ordering_key FROM done",
         rows
     );
-    let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(now);
+    let mut query = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql)).bind(now);
     for i in chunk {
         query = bind_attempt!(query, &results[*i].0);
     }
-    let ids = query.fetch_all(executor).await?;
-    Ok(ids.into_iter().map(|(id,)| id).collect())
+    let rows = query.fetch_all(executor).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, partner, key)| (id, (partner, key)))
+        .collect())
 }
 
 /// Marks the messages of `chunk` (indexes into `results`) delivered where each one's lease
-/// still holds; returns the ids that matched.
+/// still holds; returns the ids that matched, each with its key.
 async fn mark_delivered(
     tx: &mut DbTx,
     results: &[(AttemptRecord<'_>, Decision)],
     chunk: &[usize],
     now: i64,
-) -> Result<std::collections::HashSet<i64>, StoreError> {
+) -> Result<std::collections::HashMap<i64, OutboxKey>, StoreError> {
     // (id, attempt) pairs as a row-value list: `$2, $3` for the first, `$4, $5`, ...
     let pairs: Vec<String> = (0..chunk.len())
         .map(|n| format!("(${}, ${})", 2 + 2 * n, 3 + 2 * n))
         .collect();
     let sql = format!(
         "UPDATE outbox_messages SET state = 'delivered', finalized_at = $1, last_error = NULL, \
-         lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, updated_at = $1 \
-         WHERE state = 'running' AND (id, attempt) IN (VALUES {}) RETURNING id",
+         lease_owner = NULL, leased_at = NULL, lease_expires_at = NULL, head = 0, \
+         updated_at = $1 \
+         WHERE state = 'running' AND (id, attempt) IN (VALUES {}) \
+         RETURNING id, partner, ordering_key",
         pairs.join(", ")
     );
     let sql = tx.opening(&sql).into_owned();
-    let ids: Vec<(i64,)> = on_tx!(tx, c => {
-        let mut query = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql)).bind(now);
+    let rows: Vec<(i64, String, String)> = on_tx!(tx, c => {
+        let mut query =
+            sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql)).bind(now);
         for i in chunk {
             query = query.bind(results[*i].0.id).bind(results[*i].0.attempt);
         }
         query.fetch_all(c).await?
     });
-    Ok(ids.into_iter().map(|(id,)| id).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, partner, key)| (id, (partner, key)))
+        .collect())
 }
 
-/// The fenced state change of one result and, when it matched, its attempt row. False
-/// (nothing written) when the lease was lost.
+/// The fenced state change of one result and, when it matched, its attempt row. None
+/// (nothing written) when the lease was lost. A finished message stops being its key's
+/// head; the caller settles the key before it commits.
 async fn record_fenced(
     tx: &mut DbTx,
     attempt: &AttemptRecord<'_>,
     decision: Decision,
     now: i64,
-) -> Result<bool, StoreError> {
+) -> Result<Option<Recorded>, StoreError> {
     let (state, run_at, finalized, outcome, last_error): (
         &str,
         Option<i64>,
@@ -500,12 +622,14 @@ async fn record_fenced(
         Decision::DeadRejected => ("dead", None, Some(now), "rejected", Some(attempt.detail)),
     };
     let last_error = last_error.map(stored_error_text);
-    let changed = on_tx!(&mut *tx, c => {
-        sqlx::query(
+    let changed: Option<(String, String)> = on_tx!(&mut *tx, c => {
+        sqlx::query_as(
             "UPDATE outbox_messages SET state = $1, run_at = COALESCE($2, run_at), \
              finalized_at = $3, last_error = $4, lease_owner = NULL, leased_at = NULL, \
-             lease_expires_at = NULL, updated_at = $5 \
-             WHERE id = $6 AND state = 'running' AND attempt = $7",
+             lease_expires_at = NULL, updated_at = $5, \
+             head = CASE WHEN $3 IS NULL THEN head ELSE 0 END \
+             WHERE id = $6 AND state = 'running' AND attempt = $7 \
+             RETURNING partner, ordering_key",
         )
         .bind(state)
         .bind(run_at)
@@ -514,15 +638,17 @@ async fn record_fenced(
         .bind(now)
         .bind(attempt.id)
         .bind(attempt.attempt)
-        .execute(c)
+        .fetch_optional(c)
         .await?
-        .rows_affected()
     });
-    if changed == 0 {
-        return Ok(false);
-    }
+    let Some(key) = changed else {
+        return Ok(None);
+    };
     insert_attempt(tx, attempt, outcome, now).await?;
-    Ok(true)
+    Ok(Some(match finalized {
+        Some(_) => Recorded::Finished(key),
+        None => Recorded::Live,
+    }))
 }
 
 /// Gives a lease back without a result (shutdown before the attempt finished): the
@@ -808,26 +934,47 @@ pub async fn replay_count(tx: &mut DbTx, id: i64) -> Result<i64, StoreError> {
 /// Puts a dead or delivered message back in line with its same bytes, allowing it
 /// `extra_attempts` more attempts. Returns false (and changes nothing) when the message is
 /// not dead or delivered.
+///
+/// It takes its old place in its key: older than anything live there, it becomes the
+/// key's head (a younger head gives the place up; if that one is in flight, its result is
+/// still recorded) and the key waits for it.
 pub async fn put_back(
     tx: &mut DbTx,
     id: i64,
     extra_attempts: i64,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let changed = on_tx!(tx, c => {
-        sqlx::query(
+    let key: Option<(String, String)> = on_tx!(&mut *tx, c => {
+        sqlx::query_as(
             "UPDATE outbox_messages SET state = 'pending', run_at = $1, \
              max_attempts = attempt + $2, finalized_at = NULL, last_error = NULL, \
-             updated_at = $1 WHERE id = $3 AND state IN ('dead', 'delivered')",
+             head = 0, updated_at = $1 WHERE id = $3 AND state IN ('dead', 'delivered') \
+             RETURNING partner, ordering_key",
         )
         .bind(now)
         .bind(extra_attempts)
+        .bind(id)
+        .fetch_optional(c)
+        .await?
+    });
+    let Some(key) = key else {
+        return Ok(false);
+    };
+    on_tx!(&mut *tx, c => {
+        sqlx::query(
+            "UPDATE outbox_messages SET head = 0, updated_at = $1 \
+             WHERE partner = $2 AND ordering_key = $3 AND head = 1 AND id > $4",
+        )
+        .bind(now)
+        .bind(&key.0)
+        .bind(&key.1)
         .bind(id)
         .execute(c)
         .await?
         .rows_affected()
     });
-    Ok(changed == 1)
+    settle_heads(tx, &[key]).await?;
+    Ok(true)
 }
 
 /// Message counts per (partner, state).
@@ -881,11 +1028,12 @@ pub async fn purge_delivered(db: &Db, cutoff: i64, batch: i64) -> Result<u64, St
 mod tests {
     use super::*;
 
-    /// The dispatcher's statements that run over and over read the live messages through
-    /// the partial index, never every message a partner ever had: on SQLite, which uses
-    /// a partial index only when the statement states its condition.
+    /// The dispatcher's statements that run over and over read only what they act on: the
+    /// claim the due heads (`outbox_due_heads`), the reaping the leased messages
+    /// (`outbox_leases`), never every message a partner ever had, nor every live one. On
+    /// SQLite, which uses a partial index only when the statement states its condition.
     #[tokio::test]
-    async fn the_claim_and_the_reaping_read_only_live_messages_on_sqlite() {
+    async fn the_claim_and_the_reaping_read_only_heads_and_leases_on_sqlite() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/plan.db", dir.path().display()))
             .await
@@ -894,7 +1042,11 @@ mod tests {
         let Db::Sqlite { read, .. } = &db else {
             unreachable!("a SQLite URL")
         };
-        for sql in [claim_sql(Backend::Sqlite), REAP_ATTEMPTS, REAP_MESSAGES] {
+        for (sql, index) in [
+            (claim_sql(Backend::Sqlite), "outbox_due_heads"),
+            (REAP_ATTEMPTS, "outbox_leases"),
+            (REAP_MESSAGES, "outbox_leases"),
+        ] {
             let plan: Vec<(i64, i64, i64, String)> =
                 sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
                     .fetch_all(read)
@@ -902,13 +1054,35 @@ mod tests {
                     .unwrap();
             let details: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
             assert!(
-                details.iter().any(|d| d.contains("outbox_live_by_partner"))
+                details.iter().any(|d| d.contains(index))
                     && !details.iter().any(|d| {
                         d.starts_with("SCAN") || d.contains("sqlite_autoindex_outbox_messages")
                     }),
-                "does not read only live messages: {details:?}\n{sql}"
+                "does not read through {index} alone: {details:?}\n{sql}"
             );
         }
+        // Settling a key reads its head from the unique head index and its oldest live
+        // message from the first entry of the key's live index.
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {SETTLE_HEADS_SQLITE}"
+        )))
+        .bind("[]")
+        .fetch_all(read)
+        .await
+        .unwrap();
+        let details: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
+        for index in ["outbox_head_of_key", "outbox_live_by_key"] {
+            assert!(
+                details.iter().any(|d| d.contains(index)),
+                "settling does not use {index}: {details:?}"
+            );
+        }
+        assert!(
+            !details
+                .iter()
+                .any(|d| d.starts_with("SCAN") && !d.contains("json_each")),
+            "settling scans the outbox: {details:?}"
+        );
         db.close().await;
     }
 }

@@ -74,9 +74,14 @@ pub enum DbTx {
     /// SQLite transaction (a unit of the writer's group commit, [`writer`]), with the
     /// [`Db`]'s data keys.
     Sqlite(SqliteUnit, Sealer),
-    /// PostgreSQL transaction, with the [`Db`]'s data keys.
-    Postgres(Transaction<'static, Postgres>, Sealer),
+    /// PostgreSQL transaction, with the [`Db`]'s data keys and the outbox keys it enqueued
+    /// to, whose heads it settles just before it commits
+    /// ([`crate::outbox::store::settle_heads`]).
+    Postgres(Transaction<'static, Postgres>, Sealer, Vec<OutboxKey>),
 }
+
+/// An outbox ordering key: (partner, ordering key).
+pub type OutboxKey = (String, String);
 
 /// Which backend a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -360,7 +365,9 @@ impl Db {
     pub async fn begin(&self) -> Result<DbTx, StoreError> {
         Ok(match self {
             Db::Sqlite { writer, keys, .. } => DbTx::Sqlite(writer.begin().await?, keys.clone()),
-            Db::Postgres(pool, keys) => DbTx::Postgres(pool.begin().await?, keys.clone()),
+            Db::Postgres(pool, keys) => {
+                DbTx::Postgres(pool.begin().await?, keys.clone(), Vec::new())
+            }
         })
     }
 
@@ -381,7 +388,16 @@ impl DbTx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             DbTx::Sqlite(tx, _) => tx.commit().await?,
-            DbTx::Postgres(tx, _) => tx.commit().await?,
+            DbTx::Postgres(mut tx, _, enqueued) => {
+                // Messages enqueued here get their key's head (when the key had none) now,
+                // under the keys' locks, when every earlier commit of those keys is
+                // visible: deciding at the insert could miss a head that finishes
+                // meanwhile (see `settle_heads`).
+                if !enqueued.is_empty() {
+                    crate::outbox::store::settle_heads_on_postgres(&mut tx, &enqueued).await?;
+                }
+                tx.commit().await?
+            }
         }
         Ok(())
     }
@@ -399,7 +415,7 @@ impl DbTx {
     /// The data keys this transaction seals and opens with.
     pub fn sealer(&self) -> &Sealer {
         match self {
-            DbTx::Sqlite(_, keys) | DbTx::Postgres(_, keys) => keys,
+            DbTx::Sqlite(_, keys) | DbTx::Postgres(_, keys, _) => keys,
         }
     }
 
@@ -415,7 +431,7 @@ impl DbTx {
     /// transaction ends. PostgreSQL takes a transaction-scoped advisory lock; SQLite needs
     /// nothing, because its single writer already orders every transaction.
     pub async fn lock_ordered_log(&mut self, log: OrderedLog) -> Result<(), StoreError> {
-        if let DbTx::Postgres(tx, _) = self {
+        if let DbTx::Postgres(tx, ..) = self {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(log as i64)
                 .execute(&mut **tx)
