@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Side by side on one PostgreSQL: the gateway's outbox, graphile-worker (npm) and pgqueuer
 # (PyPI) doing the same job: a durable message that ends in an HTTP POST to the benchmark
-# sink, then its completion committed. See /work/shared/BENCHMARKING.md for the rules and
-# BENCHMARKS.md for results.
+# sink, then its completion committed. BENCHMARKS.md gives the method and the results.
 #
 # The peers are installed by this script into $QUEUES_DIR (default /var/tmp/ivd-queues),
 # outside the repository, from the pinned bench/queues/*/package.json and
@@ -12,8 +11,14 @@
 # Per configuration: N jobs enqueued first (timed apart), then the drain from worker start
 # to the last committed completion; then a latency phase at half that configuration's own
 # throughput (open loop, one job per enqueue). Every run checks posts = distinct = N.
+# The gateway's rows come by default from `ivd-gateway bench backlog`: the N jobs are cases
+# pushed through the state API (a PUT and a transaction request each) while its outbox is
+# stopped, then drained with nothing done to the database in between (no ANALYZE), on
+# PostgreSQL and on the embedded SQLite. MODE=store measures `bench outbox` instead
+# (messages written straight to the outbox tables, then drained, with a latency phase).
 # Usage: scripts/bench-queues.sh [N]   (default 20,000)
-# Environment: RUNS (default 1), CONCURRENCIES (default "32"), LATENCY_SECS (default 10),
+# Environment: MODE (backlog or store, default backlog), RUNS (default 1), CONCURRENCIES
+#   (default "8 32"), LATENCY_SECS (default 10),
 #   LATENCY_RATE (default: half of each system's own drain rate; a number puts every system's
 #   latency phase at that same rate, e.g. 1500, half the gateway's PostgreSQL target).
 set -euo pipefail
@@ -22,7 +27,8 @@ repo="$(pwd)"
 
 n="${1:-20000}"
 runs="${RUNS:-1}"
-concurrencies="${CONCURRENCIES:-32}"
+concurrencies="${CONCURRENCIES:-8 32}"
+mode="${MODE:-backlog}"
 latency_secs="${LATENCY_SECS:-10}"
 fixed_rate="${LATENCY_RATE:-}"
 pg="${IVD_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
@@ -91,10 +97,17 @@ echo "versions: $("$bin" --version); graphile-worker $(jq -r .version "$queues/g
 for c in $concurrencies; do
   for run in $(seq "$runs"); do
     echo "== concurrency $c, run $run ($(uptime | sed 's/.*load/load/'))" >&2
-    gateway_rate=()
-    [ -z "$fixed_rate" ] || gateway_rate=(--latency-rate "$fixed_rate")
-    out="$("$bin" bench outbox --database "$pg" --messages "$n" --concurrency "$c" --enqueue-while-draining 0 --latency-secs "$latency_secs" "${gateway_rate[@]}" --json)"
-    jq -c --arg c "$c" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{label: "ivd-gateway outbox", mode: "1 instance", concurrency: ($c | tonumber), messages: .throughput.messages, enqueue_per_s: .preload_per_second, drain_s: .throughput.seconds, drain_per_s: .throughput.per_second, posts: (.arrived + .duplicates), distinct: .arrived, duplicates: .duplicates, latency: {rate: .latency.target_rate, latency_ms: .latency.arrival_latency_ms}, load: $load, complete: (.missing == 0 and .dead == 0 and .duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
+    if [ "$mode" = backlog ]; then
+      for database in "$pg" sqlite; do
+        out="$("$bin" bench backlog --database "$database" --cases "$n" --concurrency "$c" --json)"
+        jq -c --arg c "$c" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{label: "ivd-gateway outbox", mode: ("state API backlog, " + .backend), concurrency: ($c | tonumber), messages: .cases, enqueue_per_s: .enqueue_per_second, drain_s: .drain_seconds, drain_per_s: .drain_per_second, posts: (.arrived + .duplicates), distinct: .arrived, duplicates: .duplicates, latency: null, load: $load, complete: (.arrived == .cases and .dead == 0 and .duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
+      done
+    else
+      gateway_rate=()
+      [ -z "$fixed_rate" ] || gateway_rate=(--latency-rate "$fixed_rate")
+      out="$("$bin" bench outbox --database "$pg" --messages "$n" --concurrency "$c" --enqueue-while-draining 0 --latency-secs "$latency_secs" "${gateway_rate[@]}" --json)"
+      jq -c --arg c "$c" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" '{label: "ivd-gateway outbox", mode: "outbox tables, postgres", concurrency: ($c | tonumber), messages: .throughput.messages, enqueue_per_s: .preload_per_second, drain_s: .throughput.seconds, drain_per_s: .throughput.per_second, posts: (.arrived + .duplicates), distinct: .arrived, duplicates: .duplicates, latency: {rate: .latency.target_rate, latency_ms: .latency.arrival_latency_ms}, load: $load, complete: (.missing == 0 and .dead == 0 and .duplicates == 0)}' <<<"$out" | tee -a "$results" >&2
+    fi
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c"
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c" --tuned
     peer "pgqueuer" "$python" "$repo/bench/queues/pgqueuer/worker.py" --concurrency "$c" --batch "$((c / 4 > 0 ? c / 4 : 1))"
@@ -103,7 +116,7 @@ done
 
 echo
 jq -r -s '
-  (map(select(.label == "ivd-gateway outbox")) | group_by(.concurrency)
+  (map(select(.label == "ivd-gateway outbox" and (.mode | endswith("postgres")))) | group_by(.concurrency)
    | map({key: (.[0].concurrency | tostring), value: (map(.drain_per_s) | sort | .[(length - 1) / 2 | floor])})
    | from_entries) as $gw |
   ["queue", "mode", "conc", "jobs", "enqueue/s", "drain s", "deliveries/s", "gateway ratio", "lat rate/s", "p50 ms", "p99 ms", "max ms", "all once", "load"],

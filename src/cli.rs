@@ -202,6 +202,13 @@ pub enum BenchCommand {
     /// Measure the outbox on a fresh database: throughput over N messages, then latency at
     /// a fixed rate; fails (exit 1) when a message did not arrive. See `crate::bench`.
     Outbox(crate::bench::OutboxBenchOptions),
+    /// A backlog formed through the state API while the outbox is stopped (the partner
+    /// down), then drained with the outbox on, nothing done to the database in between;
+    /// fails (exit 1) when a message did not arrive. See `crate::bench::backlog`.
+    Backlog(crate::bench::backlog::BacklogBenchOptions),
+    /// Time the outbox's claim statement on a fresh database bulk-loaded with many live
+    /// messages and never analyzed. See `crate::bench::claim`.
+    Claim(crate::bench::claim::ClaimBenchOptions),
     /// Serve the benchmark sink until SIGTERM or Ctrl-C: `POST /deliver` answers 200 and
     /// records each `Idempotency-Key` (and an `X-Enqueued-Us` header); `GET /_stats`,
     /// `POST /_reset`.

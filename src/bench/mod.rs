@@ -29,6 +29,8 @@
 //! each further one is a separate `ivd-gateway serve` process of the same binary on the
 //! same database; only the first is woken in-process by the enqueues.
 
+pub mod backlog;
+pub mod claim;
 pub mod sink;
 
 use std::collections::HashMap;
@@ -306,6 +308,24 @@ pub async fn run_command(command: &crate::cli::BenchCommand) -> anyhow::Result<i
             }
             Ok(if report.complete() { 0 } else { 1 })
         }
+        crate::cli::BenchCommand::Backlog(options) => {
+            let report = backlog::run_backlog(options).await?;
+            if options.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+            Ok(if report.complete() { 0 } else { 1 })
+        }
+        crate::cli::BenchCommand::Claim(options) => {
+            let report = claim::run_claim(options).await?;
+            if options.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+            Ok(0)
+        }
         crate::cli::BenchCommand::Sink { listen } => {
             let sink = Sink::start(*listen)
                 .await
@@ -323,17 +343,7 @@ pub async fn run_outbox(options: &OutboxBenchOptions) -> anyhow::Result<OutboxRe
     if options.instances == 0 || options.messages < 2 || options.ordering_keys == 0 {
         bail!("--instances, --messages (at least 2) and --ordering-keys must be positive");
     }
-    let (dir, remove_dir) = match &options.dir {
-        Some(dir) => (dir.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!(
-                "ivd-bench-{}-{:08x}",
-                std::process::id(),
-                rand::random::<u32>()
-            )),
-            true,
-        ),
-    };
+    let (dir, remove_dir) = scratch_dir(options.dir.as_ref());
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the scratch directory {}", dir.display()))?;
     let database = ScratchDatabase::create(&options.database, &dir).await?;
@@ -352,6 +362,22 @@ pub async fn run_outbox(options: &OutboxBenchOptions) -> anyhow::Result<OutboxRe
     result
 }
 
+/// The scratch directory of a run: the one given (kept), or a fresh one under the system's
+/// temporary directory (removed after a successful run).
+fn scratch_dir(given: Option<&PathBuf>) -> (PathBuf, bool) {
+    match given {
+        Some(dir) => (dir.clone(), false),
+        None => (
+            std::env::temp_dir().join(format!(
+                "ivd-bench-{}-{:08x}",
+                std::process::id(),
+                rand::random::<u32>()
+            )),
+            true,
+        ),
+    }
+}
+
 async fn drive(
     options: &OutboxBenchOptions,
     dir: &Path,
@@ -359,7 +385,16 @@ async fn drive(
     sink: &Sink,
 ) -> anyhow::Result<OutboxReport> {
     let configs: Vec<PathBuf> = (1..=options.instances)
-        .map(|n| write_config(options, dir, &database.url, &sink.endpoint(), n))
+        .map(|n| {
+            write_config(
+                &options.into(),
+                dir,
+                &database.url,
+                &sink.endpoint(),
+                n,
+                true,
+            )
+        })
         .collect::<anyhow::Result<_>>()?;
     let settings =
         Settings::load(Some(configs[0].as_path())).context("the benchmark configuration")?;
@@ -729,13 +764,36 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".to_string())
 }
 
-/// The configuration of instance `n`: one partner, the sink, over plain HTTP on loopback.
+/// How a benchmarked gateway delivers.
+struct GatewayShape {
+    /// The partner's concurrency.
+    concurrency: usize,
+    /// `outbox.batch_size`.
+    batch_size: usize,
+    /// `outbox.poll_interval_ms`.
+    poll_interval_ms: u64,
+}
+
+impl From<&OutboxBenchOptions> for GatewayShape {
+    fn from(options: &OutboxBenchOptions) -> Self {
+        GatewayShape {
+            concurrency: options.concurrency,
+            batch_size: options.batch_size,
+            poll_interval_ms: options.poll_interval_ms,
+        }
+    }
+}
+
+/// The configuration of instance `n`: one partner, the sink, over plain HTTP on loopback;
+/// the outbox on or stopped. The per-token request limit is off: the drivers push as fast
+/// as the gateway takes them, and the limiter is not what is measured.
 fn write_config(
-    options: &OutboxBenchOptions,
+    options: &GatewayShape,
     dir: &Path,
     db_url: &str,
     endpoint: &str,
     n: usize,
+    outbox_enabled: bool,
 ) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("bench-{n}.toml"));
     let toml = format!(
@@ -746,9 +804,11 @@ url = "{db_url}"
 listen = "127.0.0.1:0"
 partner_listen = "127.0.0.1:0"
 shutdown_grace_secs = 5
+token_requests_per_minute = 0
 [tls]
 dir = "{tls}"
 [outbox]
+enabled = {outbox_enabled}
 lease_secs = 30
 poll_interval_ms = {poll}
 batch_size = {batch}
