@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Every number in BENCHMARKS.md, in one run on this machine: the adapters (criterion), the
-# outbox alone (SQLite, PostgreSQL with one and two instances), the outbox side by side
-# with graphile-worker and pgqueuer, the 1,000,000-record new-hire intake, and the FIDM
-# all-accounts match. Each part prints its own table; the machine is printed first.
+# outbox alone (SQLite, PostgreSQL with one and two instances), the claim statement at
+# 1,000,000 live messages, the outbox side by side with graphile-worker and pgqueuer (the
+# gateway through the state API, a backlog drained), the 1,000,000-record new-hire intake,
+# and the FIDM all-accounts match. Each part prints its own table; the machine is printed
+# first.
 #
 # Usage: scripts/bench-all.sh            (full sizes; about half an hour)
 #        QUICK=1 scripts/bench-all.sh    (smaller inputs, to check the scripts work)
@@ -18,18 +20,20 @@ uptime
 rustc --version
 
 if [ -n "${QUICK:-}" ]; then
-  intake=100000 accounts=100000
+  intake=100000 accounts=100000 live=100000 backlog=2000
 else
-  intake=1000000 accounts=1000000
+  intake=1000000 accounts=1000000 live=1000000 backlog=20000
 fi
 
 echo "== adapters: parse + validate and write (criterion)"
 scripts/bench-adapters.sh
 echo "== outbox: durable deliveries and latency"
 scripts/bench-outbox.sh
-echo "== side by side: graphile-worker, pgqueuer"
-# Every system's latency phase at one rate, half the gateway's PostgreSQL target.
-LATENCY_RATE="${LATENCY_RATE:-1500}" scripts/bench-queues.sh
+echo "== the claim statement at $live live messages, never analyzed"
+scripts/bench-claim.sh "$live"
+echo "== side by side: graphile-worker, pgqueuer (the gateway: a backlog through the state API)"
+# Every peer's latency phase at one rate, half the gateway's PostgreSQL target.
+LATENCY_RATE="${LATENCY_RATE:-1500}" CONCURRENCIES="${CONCURRENCIES:-8 32}" scripts/bench-queues.sh "$backlog"
 echo "== new-hire intake: $intake W4 records to NDNH files"
 scripts/bench-newhire-intake.sh "$intake"
 echo "== FIDM: $accounts accounts matched"

@@ -532,7 +532,8 @@ macro_rules! bind_attempt {
 
 /// PostgreSQL: marks the messages of `chunk` (indexes into `results`) delivered where each
 /// one's lease still holds and writes their attempt rows, in one statement; returns the ids
-/// that matched, each with its key (whose head it no longer is). The same fence as [`mark_delivered`] and [`insert_attempts`].
+/// that matched, each with its key (whose head it no longer is). The same fence as
+/// [`mark_delivered`] and [`insert_attempts`].
 async fn deliver_on_postgres<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     results: &[(AttemptRecord<'_>, Decision)],
