@@ -202,6 +202,10 @@ pub enum BenchCommand {
     /// Measure the outbox on a fresh database: throughput over N messages, then latency at
     /// a fixed rate; fails (exit 1) when a message did not arrive. See `crate::bench`.
     Outbox(crate::bench::OutboxBenchOptions),
+    /// Measure the bulk case push on a fresh database: N cases through
+    /// `POST /state/v1/cases/bulk`, cases a second until the last verdict (each sent after
+    /// its line committed); fails (exit 1) when a case is missing. See `crate::bench::bulk`.
+    Bulk(crate::bench::bulk::BulkBenchOptions),
     /// Serve the benchmark sink until SIGTERM or Ctrl-C: `POST /deliver` answers 200 and
     /// records each `Idempotency-Key` (and an `X-Enqueued-Us` header); `GET /_stats`,
     /// `POST /_reset`.

@@ -1,4 +1,5 @@
-//! Load drivers: how fast the durable outbox delivers, measured end to end.
+//! Load drivers: how fast the durable outbox delivers, measured end to end (and how fast
+//! the bulk case push stores cases: [`bulk`]).
 //!
 //! `ivd-gateway bench outbox` ([`run_outbox`]) measures **durable deliveries per second**
 //! and **enqueue → delivered latency** of the real outbox: messages written with
@@ -29,6 +30,7 @@
 //! each further one is a separate `ivd-gateway serve` process of the same binary on the
 //! same database; only the first is woken in-process by the enqueues.
 
+pub mod bulk;
 pub mod sink;
 
 use std::collections::HashMap;
@@ -303,6 +305,15 @@ pub async fn run_command(command: &crate::cli::BenchCommand) -> anyhow::Result<i
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 print!("{}", report.table());
+            }
+            Ok(if report.complete() { 0 } else { 1 })
+        }
+        crate::cli::BenchCommand::Bulk(options) => {
+            let report = bulk::run(options).await?;
+            if options.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", report.line());
             }
             Ok(if report.complete() { 0 } else { 1 })
         }
