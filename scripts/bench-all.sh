@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every number in BENCHMARKS.md, in one run on this machine: the adapters (criterion), the
 # outbox alone (SQLite, PostgreSQL with one and two instances), the outbox side by side
-# with graphile-worker and pgqueuer, the 1,000,000-record new-hire intake, and the FIDM
-# all-accounts match. Each part prints its own table; the machine is printed first.
+# with graphile-worker and pgqueuer, the bulk case push, the 1,000,000-record new-hire
+# intake, and the FIDM all-accounts match. Each part prints its own table; the machine is
+# printed first.
 #
 # Usage: scripts/bench-all.sh            (full sizes; about half an hour)
 #        QUICK=1 scripts/bench-all.sh    (smaller inputs, to check the scripts work)
@@ -30,6 +31,8 @@ scripts/bench-outbox.sh
 echo "== side by side: graphile-worker, pgqueuer"
 # Every system's latency phase at one rate, half the gateway's PostgreSQL target.
 LATENCY_RATE="${LATENCY_RATE:-1500}" scripts/bench-queues.sh
+echo "== bulk case push: cases a second, durable"
+scripts/bench-bulk.sh
 echo "== new-hire intake: $intake W4 records to NDNH files"
 scripts/bench-newhire-intake.sh "$intake"
 echo "== FIDM: $accounts accounts matched"

@@ -88,7 +88,9 @@ async fn put_chunk(
         for id in &ids {
             list.push_bind(*id);
         }
-        select.push(")");
+        // In key order: two transactions locking overlapping cases lock them in the same
+        // order, and so wait for each other instead of deadlocking.
+        select.push(") ORDER BY case_id");
         select.push(lock);
         select.build_query_as().fetch_all(c).await?
     });

@@ -37,8 +37,8 @@
 //! - The last line is the `summary`. `complete: false` says the push stopped before the
 //!   end of the body: `stoppedAfterLine` is the last line that has its verdict, `code` and
 //!   `message` say why (`BODY_TOO_LARGE`, `BODY_READ_FAILED`, `BODY_TIMEOUT`,
-//!   `STORAGE_UNAVAILABLE`). Lines after it were not stored; send them again. Every line can
-//!   be sent again safely: an identical case is `unchanged`, and a transaction of an
+//!   `STORAGE_UNAVAILABLE`, `INTERNAL_ERROR`). Lines after it were not stored; send them
+//!   again. Every line can be sent again safely: an identical case is `unchanged`, and a transaction of an
 //!   unchanged case is recognised by its idempotency key (`duplicate`).
 //!
 //! # Durability
@@ -50,9 +50,10 @@
 //!
 //! # Throughput and bounded memory
 //!
-//! Three stages run at once. The **reader** takes the body as it arrives, cuts it into lines
-//! and parses and checks each (the canonical model, the transaction against the partner's
-//! agreement): the CPU work. The **writer** takes up to [`BATCH_LINES`] parsed lines (fewer
+//! Three stages run at once. The **reader** takes the body as it arrives and cuts it into
+//! lines; groups of up to [`PARSE_GROUP`] lines are parsed and checked (the canonical model,
+//! the transaction against the partner's agreement: the CPU work, most of a push's) on the
+//! blocking pool, as many groups at once as there are cores. The **writer** takes up to [`BATCH_LINES`] parsed lines (fewer
 //! when no more arrive within [`BATCH_WAIT`], or when [`BATCH_TRANSACTIONS`] of them carry a
 //! transaction) and stores them in one database transaction: runs of lines without a
 //! transaction go through [`super::store_cases`] together (a few statements per 500 cases),
@@ -62,8 +63,8 @@
 //! ([`crate::store::writer`]); the outbox dispatcher's writes queue behind one batch at
 //! most. Then the **response** carries the batch's verdicts out.
 //!
-//! Each stage waits for the next when it is ahead: at most [`QUEUED_LINES`] parsed lines
-//! wait for the writer, and at most [`QUEUED_BATCHES`] batches of verdicts for the client.
+//! Each stage waits for the next when it is ahead: at most [`QUEUED_GROUPS`] groups of
+//! lines are being parsed or wait for the writer, taken by it in order, and at most [`QUEUED_BATCHES`] batches of verdicts for the client.
 //! A client must read its verdicts while it sends (full duplex, as HTTP/1.1 and HTTP/2
 //! allow); one that reads nothing holds its own upload back, and the gateway's memory
 //! stays bounded. A line longer than `server.bulk_max_line_bytes` is rejected
@@ -98,8 +99,10 @@ pub const BATCH_LINES: usize = 500;
 pub const BATCH_TRANSACTIONS: usize = 100;
 /// How long the writer waits for more lines before it stores a batch that is not full.
 pub const BATCH_WAIT: Duration = Duration::from_millis(3);
-/// Parsed lines waiting for the writer.
-pub const QUEUED_LINES: usize = 2 * BATCH_LINES;
+/// Most lines in one group parsed on the blocking pool.
+pub const PARSE_GROUP: usize = 64;
+/// Groups being parsed or waiting for the writer (at most 2,048 lines).
+pub const QUEUED_GROUPS: usize = 32;
 /// Batches of verdicts waiting for the client to read them (some 50 KB each).
 pub const QUEUED_BATCHES: usize = 64;
 
@@ -137,19 +140,16 @@ enum Parsed {
 
 /// What the reader hands the writer.
 enum FromReader {
-    Line {
-        number: u64,
-        parsed: Parsed,
+    /// Lines numbered from `first` on, being parsed on the blocking pool (a blank line is
+    /// `None`).
+    Lines {
+        first: u64,
+        parsed: tokio::task::JoinHandle<Vec<Option<Parsed>>>,
     },
     /// The body ended after `lines` lines; nothing more comes.
-    End {
-        lines: u64,
-    },
+    End { lines: u64 },
     /// The reader stopped before the end of the body; nothing more comes.
-    Stopped {
-        lines: u64,
-        stop: Stop,
-    },
+    Stopped { lines: u64, stop: Stop },
 }
 
 /// Why a push stopped before the end of its body.
@@ -159,6 +159,7 @@ enum Stop {
     ReadFailed,
     Timeout(u64),
     Storage,
+    Internal,
 }
 
 impl Stop {
@@ -168,6 +169,7 @@ impl Stop {
             Stop::ReadFailed => "BODY_READ_FAILED",
             Stop::Timeout(_) => "BODY_TIMEOUT",
             Stop::Storage => "STORAGE_UNAVAILABLE",
+            Stop::Internal => "INTERNAL_ERROR",
         }
     }
 
@@ -180,6 +182,9 @@ impl Stop {
             Stop::Timeout(secs) => format!("the body sent nothing for {secs} s"),
             Stop::Storage => {
                 "the database could not store the next lines; send them again".to_string()
+            }
+            Stop::Internal => {
+                "the gateway failed while reading the next lines; send them again".to_string()
             }
         }
     }
@@ -289,7 +294,7 @@ pub async fn post_cases(
             format!("a bulk push is {NDJSON}: one JSON object a line"),
         ));
     }
-    let (lines, parsed) = mpsc::channel(QUEUED_LINES);
+    let (lines, parsed) = mpsc::channel(QUEUED_GROUPS);
     let (verdicts, answer) =
         mpsc::channel::<Result<Bytes, std::convert::Infallible>>(QUEUED_BATCHES);
     tokio::spawn(read_lines(state.clone(), body, lines));
@@ -311,9 +316,9 @@ async fn read_lines(state: AppState, body: Body, out: mpsc::Sender<FromReader>) 
     let max_line = server.bulk_max_line_bytes;
     let idle = Duration::from_secs(server.idle_timeout_secs);
     let mut stream = body.into_data_stream();
-    let mut line: Vec<u8> = Vec::new();
-    // The line being read is too long: its bytes are dropped up to its newline.
-    let mut skipping = false;
+    let mut cutter = LineCutter::new(max_line);
+    let mut pieces = Vec::new();
+    // Lines read so far; the next group starts after it.
     let mut number: u64 = 0;
     let mut read: u64 = 0;
     let stop = loop {
@@ -324,55 +329,14 @@ async fn read_lines(state: AppState, body: Body, out: mpsc::Sender<FromReader>) 
             Ok(Some(Ok(chunk))) => chunk,
         };
         // Only the bytes within the bound are read; a line they cut short is not.
-        let allowed = max_bytes.saturating_sub(read);
-        let within = &chunk[..chunk
-            .len()
-            .min(usize::try_from(allowed).unwrap_or(usize::MAX))];
+        let allowed = usize::try_from(max_bytes.saturating_sub(read)).unwrap_or(usize::MAX);
+        let within = &chunk[..chunk.len().min(allowed)];
         read += within.len() as u64;
-        let mut rest = within;
-        while !rest.is_empty() {
-            let (part, ended) = match rest.iter().position(|b| *b == b'\n') {
-                Some(at) => (&rest[..at], true),
-                None => (rest, false),
-            };
-            rest = if ended { &rest[part.len() + 1..] } else { &[] };
-            if skipping {
-                skipping = !ended;
-                continue;
-            }
-            if line.len() + part.len() > max_line {
-                number += 1;
-                line = Vec::new();
-                skipping = !ended;
-                let too_long = Verdict::rejected(
-                    number,
-                    None,
-                    vec![FieldProblem {
-                        field: "line".to_string(),
-                        code: "LINE_TOO_LONG".to_string(),
-                        message: format!(
-                            "the line is longer than {max_line} bytes (server.bulk_max_line_bytes)"
-                        ),
-                    }],
-                );
-                let parsed = Parsed::Rejected {
-                    case_id: too_long.case_id,
-                    errors: too_long.errors,
-                };
-                if out.send(FromReader::Line { number, parsed }).await.is_err() {
-                    return;
-                }
-                continue;
-            }
-            line.extend_from_slice(part);
-            if ended {
-                number += 1;
-                if let Some(parsed) = parse_line(&state, &line)
-                    && out.send(FromReader::Line { number, parsed }).await.is_err()
-                {
-                    return;
-                }
-                line.clear();
+        cutter.feed(within, &mut pieces);
+        while !pieces.is_empty() {
+            let group: Vec<Piece> = pieces.drain(..pieces.len().min(PARSE_GROUP)).collect();
+            if !hand_on(&state, &out, &mut number, group, max_line).await {
+                return;
             }
         }
         if within.len() < chunk.len() {
@@ -380,13 +344,11 @@ async fn read_lines(state: AppState, body: Body, out: mpsc::Sender<FromReader>) 
         }
     };
     // The last line may lack its newline.
-    if stop.is_none() && !skipping && !line.is_empty() {
-        number += 1;
-        if let Some(parsed) = parse_line(&state, &line)
-            && out.send(FromReader::Line { number, parsed }).await.is_err()
-        {
-            return;
-        }
+    if stop.is_none()
+        && let Some(piece) = cutter.finish()
+        && !hand_on(&state, &out, &mut number, vec![piece], max_line).await
+    {
+        return;
     }
     let last = match stop {
         None => FromReader::End { lines: number },
@@ -396,6 +358,108 @@ async fn read_lines(state: AppState, body: Body, out: mpsc::Sender<FromReader>) 
         },
     };
     let _ = out.send(last).await;
+}
+
+/// Starts parsing `group` (the lines after line `number`) on the blocking pool and hands
+/// it on; false when the writer has gone. Groups are parsed at once on as many cores as
+/// there are, and the writer takes them in order.
+async fn hand_on(
+    state: &AppState,
+    out: &mpsc::Sender<FromReader>,
+    number: &mut u64,
+    group: Vec<Piece>,
+    max_line: usize,
+) -> bool {
+    let first = *number + 1;
+    *number += group.len() as u64;
+    let state = state.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        group
+            .into_iter()
+            .map(|piece| piece.parse(&state, max_line))
+            .collect()
+    });
+    out.send(FromReader::Lines { first, parsed }).await.is_ok()
+}
+
+/// What [`LineCutter`] cuts a body into, one a line.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece {
+    /// A whole line, without its newline.
+    Line(Vec<u8>),
+    /// A line longer than the bound; its bytes were dropped.
+    TooLong,
+}
+
+impl Piece {
+    /// Parses and checks the line; `None` for a blank line.
+    fn parse(self, state: &AppState, max_line: usize) -> Option<Parsed> {
+        match self {
+            Piece::Line(bytes) => parse_line(state, &bytes),
+            Piece::TooLong => Some(Parsed::Rejected {
+                case_id: None,
+                errors: vec![FieldProblem {
+                    field: "line".to_string(),
+                    code: "LINE_TOO_LONG".to_string(),
+                    message: format!(
+                        "the line is longer than {max_line} bytes (server.bulk_max_line_bytes)"
+                    ),
+                }],
+            }),
+        }
+    }
+}
+
+/// Cuts a body, as its chunks arrive, into lines of at most `max` bytes (without the
+/// newline). A longer line is reported once, as soon as it passes the bound, and its
+/// bytes are dropped up to its newline: what is held never exceeds `max`.
+struct LineCutter {
+    max: usize,
+    /// The start of the line being read.
+    line: Vec<u8>,
+    /// The line being read is too long: its bytes are dropped up to its newline.
+    skipping: bool,
+}
+
+impl LineCutter {
+    fn new(max: usize) -> Self {
+        LineCutter {
+            max,
+            line: Vec::new(),
+            skipping: false,
+        }
+    }
+
+    /// Cuts `chunk`; the lines it completes go to `out`.
+    fn feed(&mut self, chunk: &[u8], out: &mut Vec<Piece>) {
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let (part, ended) = match rest.iter().position(|b| *b == b'\n') {
+                Some(at) => (&rest[..at], true),
+                None => (rest, false),
+            };
+            rest = if ended { &rest[part.len() + 1..] } else { &[] };
+            if self.skipping {
+                self.skipping = !ended;
+                continue;
+            }
+            if self.line.len() + part.len() > self.max {
+                self.line = Vec::new();
+                self.skipping = !ended;
+                out.push(Piece::TooLong);
+                continue;
+            }
+            self.line.extend_from_slice(part);
+            if ended {
+                out.push(Piece::Line(std::mem::take(&mut self.line)));
+            }
+        }
+    }
+
+    /// The last line, when the body does not end with a newline.
+    fn finish(self) -> Option<Piece> {
+        (!self.skipping && !self.line.is_empty()).then_some(Piece::Line(self.line))
+    }
 }
 
 /// Parses and checks one line (without its newline); `None` for a blank line.
@@ -463,12 +527,14 @@ async fn write_batches(
 ) {
     let mut summary = Summary::default();
     let mut last_verdict: u64 = 0;
+    // The last line handed over (lines read, when the writer stops first).
+    let mut received: u64 = 0;
     let mut ended: Option<(u64, Option<Stop>)> = None;
     let started = std::time::Instant::now();
     while ended.is_none() {
         let Some(first) = lines.recv().await else {
             // The reader is gone without a last word: it cannot happen but by a panic.
-            ended = Some((last_verdict, Some(Stop::ReadFailed)));
+            ended = Some((received, Some(Stop::Internal)));
             break;
         };
         let mut batch: Vec<(u64, Parsed)> = Vec::new();
@@ -477,18 +543,28 @@ async fn write_batches(
         let mut next = Some(first);
         while let Some(message) = next.take() {
             match message {
-                FromReader::Line { number, parsed } => {
-                    if matches!(
-                        parsed,
-                        Parsed::Ready {
-                            transaction: Some(_),
-                            ..
+                FromReader::Lines { first, parsed } => match parsed.await {
+                    Ok(group) => {
+                        for (number, parsed) in (first..).zip(group) {
+                            received = number;
+                            let Some(parsed) = parsed else { continue };
+                            if matches!(
+                                parsed,
+                                Parsed::Ready {
+                                    transaction: Some(_),
+                                    ..
+                                }
+                            ) {
+                                transactions += 1;
+                            }
+                            batch.push((number, parsed));
                         }
-                    ) {
-                        transactions += 1;
                     }
-                    batch.push((number, parsed));
-                }
+                    Err(error) => {
+                        tracing::error!(error = %error, "Parsing lines of a bulk case push failed.");
+                        ended = Some((received, Some(Stop::Internal)));
+                    }
+                },
                 FromReader::End { lines } => ended = Some((lines, None)),
                 FromReader::Stopped { lines, stop } => ended = Some((lines, Some(stop))),
             }
@@ -513,7 +589,7 @@ async fn write_batches(
             Ok(verdicts) => verdicts,
             Err(error) => {
                 tracing::error!(error = %error, after_line = last_verdict, "A bulk case push stopped: storage failed.");
-                ended = Some((last_verdict, Some(Stop::Storage)));
+                ended = Some((received, Some(Stop::Storage)));
                 break;
             }
         };
@@ -669,4 +745,58 @@ async fn savepoint(tx: &mut DbTx, sql: &'static str) -> Result<(), StoreError> {
         sqlx::raw_sql(sql).execute(c).await?;
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LineCutter, Piece};
+
+    fn cut(max: usize, chunks: &[&str]) -> Vec<Piece> {
+        let mut cutter = LineCutter::new(max);
+        let mut pieces = Vec::new();
+        for chunk in chunks {
+            cutter.feed(chunk.as_bytes(), &mut pieces);
+        }
+        pieces.extend(cutter.finish());
+        pieces
+    }
+
+    fn line(text: &str) -> Piece {
+        Piece::Line(text.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn lines_are_cut_wherever_the_chunks_end() {
+        assert_eq!(
+            cut(10, &["ab", "c\nde\n", "\nf", "g"]),
+            vec![line("abc"), line("de"), line(""), line("fg")]
+        );
+        assert_eq!(cut(10, &["abc\n"]), vec![line("abc")], "no empty last line");
+        assert_eq!(cut(10, &[]), vec![]);
+    }
+
+    #[test]
+    fn a_line_past_the_bound_is_reported_once_and_the_next_line_is_read() {
+        // Too long within one chunk, and across three.
+        assert_eq!(cut(4, &["abcdef\nok\n"]), vec![Piece::TooLong, line("ok")]);
+        assert_eq!(
+            cut(4, &["abc", "def", "ghi\nok"]),
+            vec![Piece::TooLong, line("ok")]
+        );
+        // Exactly at the bound is a line; a too-long last line without a newline is
+        // reported and nothing of it comes after.
+        assert_eq!(cut(4, &["abcd\n"]), vec![line("abcd")]);
+        assert_eq!(cut(4, &["ok\nabcdefgh"]), vec![line("ok"), Piece::TooLong]);
+    }
+
+    #[test]
+    fn what_the_cutter_holds_never_exceeds_the_bound() {
+        let mut cutter = LineCutter::new(8);
+        let mut pieces = Vec::new();
+        for _ in 0..1000 {
+            cutter.feed(b"0123456789", &mut pieces);
+            assert!(cutter.line.capacity() <= 16, "{}", cutter.line.capacity());
+        }
+        assert_eq!(pieces, vec![Piece::TooLong]);
+    }
 }
