@@ -241,9 +241,14 @@ impl Lines {
     }
 
     fn carries_transaction(&self, n: u64) -> bool {
-        self.transaction_every > 0 && (n + 1) % self.transaction_every == 0
+        self.transaction_every > 0 && (n + 1).is_multiple_of(self.transaction_every)
     }
 }
+
+/// The chunks of a push's body, generated as they are sent.
+type Chunks = Box<dyn Iterator<Item = Result<Frame<Bytes>, Infallible>> + Send>;
+/// A push's body.
+type PushBody = StreamBody<futures::stream::Iter<Chunks>>;
 
 /// What one push saw.
 #[derive(Default)]
@@ -339,14 +344,7 @@ async fn count(gateway: &RunningGateway, sql: &'static str) -> anyhow::Result<u6
 /// One push of the lines `range`: the body generated as it is sent, the verdicts counted as
 /// they come.
 async fn push(
-    http: Client<
-        HttpConnector,
-        StreamBody<
-            futures::stream::Iter<
-                Box<dyn Iterator<Item = Result<Frame<Bytes>, Infallible>> + Send>,
-            >,
-        >,
-    >,
+    http: Client<HttpConnector, PushBody>,
     url: String,
     token: String,
     lines: Lines,
@@ -354,20 +352,17 @@ async fn push(
 ) -> anyhow::Result<PushOutcome> {
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = sent.clone();
-    let chunks: Box<dyn Iterator<Item = Result<Frame<Bytes>, Infallible>> + Send> = Box::new(
-        range
-            .clone()
-            .step_by(LINES_PER_CHUNK as usize)
-            .map(move |start| {
-                let end = (start + LINES_PER_CHUNK).min(range.end);
-                let mut chunk = String::with_capacity(3_000 * LINES_PER_CHUNK as usize);
-                for n in start..end {
-                    lines.write(n, &mut chunk);
-                }
-                counter.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                Ok(Frame::data(Bytes::from(chunk)))
-            }),
-    );
+    let chunks: Chunks = Box::new(range.clone().step_by(LINES_PER_CHUNK as usize).map(
+        move |start| {
+            let end = (start + LINES_PER_CHUNK).min(range.end);
+            let mut chunk = String::with_capacity(3_000 * LINES_PER_CHUNK as usize);
+            for n in start..end {
+                lines.write(n, &mut chunk);
+            }
+            counter.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            Ok(Frame::data(Bytes::from(chunk)))
+        },
+    ));
     let request = Request::builder()
         .method(Method::POST)
         .uri(&url)
