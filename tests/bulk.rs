@@ -124,6 +124,17 @@ fn split(mut lines: Vec<Value>) -> (Vec<Value>, Value) {
     (lines, summary["summary"].clone())
 }
 
+/// The participants of case `id` indexed for new-hire matching (those with an SSN).
+async fn indexed_people(t: &TestDb, id: &str) -> i64 {
+    ivd_gateway::on_read!(&t.db, c => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM case_people WHERE case_id = $1")
+            .bind(id)
+            .fetch_one(c)
+            .await
+            .unwrap()
+    })
+}
+
 async fn stored_case(gateway: &RunningGateway, bearer: &str, id: &str) -> Option<Value> {
     let response = http()
         .get(url(gateway, &format!("/state/v1/cases/{id}")))
@@ -198,6 +209,10 @@ async fn a_state_system_loads_its_caseload_and_a_bad_line_is_named_without_stopp
         assert_eq!(stored["case"], canonical(n));
     }
     assert!(stored_case(&gateway, &state, &case_id(BAD)).await.is_none());
+    // Their parents are indexed for new-hire matching, as a PUT indexes them: the two
+    // participants with an SSN.
+    assert_eq!(indexed_people(&t, &case_id(1)).await, 2);
+    assert_eq!(indexed_people(&t, &case_id(BAD)).await, 0);
 
     // The nightly sync sends everything again: nothing changed, nothing is stored twice.
     let (_, lines, _) = push(&gateway, &state, body).await;
@@ -211,13 +226,20 @@ async fn a_state_system_loads_its_caseload_and_a_bad_line_is_named_without_stopp
     );
     assert_eq!(summary["unchanged"], CASES - 1);
 
-    // A changed case gets its next version, as a PUT would give it.
+    // A changed case (another county, the father's SSN corrected) gets its next version,
+    // as a PUT would give it, and its index is replaced.
     let mut changed = case_numbered(7);
     changed["county"] = json!("2700100");
+    changed["participants"][1]["person"]["ssn"] = json!("345678912");
     let (_, lines, _) = push(&gateway, &state, line(json!({ "case": changed }))).await;
     let (verdicts, _) = split(lines);
     assert_eq!(verdicts[0]["outcome"], "accepted");
     assert_eq!(verdicts[0]["version"], 2);
+    assert_eq!(
+        indexed_people(&t, &case_id(7)).await,
+        2,
+        "the old SSN is no longer indexed"
+    );
 
     gateway.stop().await;
     t.cleanup().await;

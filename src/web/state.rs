@@ -91,18 +91,20 @@ pub async fn store_cases(
         .map(|pushed| (pushed.case.id.as_str(), pushed.canonical.as_str()))
         .collect();
     let written = cases::put_many(tx, &snapshots, now).await?;
-    // A case changed twice in `cases` is indexed as it was left.
-    let mut changed: Vec<&ivd_model::Case> = Vec::new();
+    // A case changed twice in `cases` is indexed as it was left. A case at its first
+    // version was stored for the first time just now: it has no index rows to replace.
+    let mut changed: Vec<(&ivd_model::Case, bool)> = Vec::new();
     let mut slot: HashMap<&str, usize> = HashMap::new();
-    for (pushed, (_, was_changed)) in cases.iter().zip(&written) {
+    for (pushed, (version, was_changed)) in cases.iter().zip(&written) {
         if !was_changed {
             continue;
         }
+        let indexed = (&pushed.case, *version > 1);
         match slot.get(pushed.case.id.as_str()) {
-            Some(&at) => changed[at] = &pushed.case,
+            Some(&at) => changed[at] = indexed,
             None => {
                 slot.insert(pushed.case.id.as_str(), changed.len());
-                changed.push(&pushed.case);
+                changed.push(indexed);
             }
         }
     }
