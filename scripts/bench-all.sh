@@ -2,9 +2,9 @@
 # Every number in BENCHMARKS.md, in one run on this machine: the adapters (criterion), the
 # outbox alone (SQLite, PostgreSQL with one and two instances), the claim statement at
 # 1,000,000 live messages, the outbox side by side with graphile-worker and pgqueuer (the
-# gateway through the state API, a backlog drained), the 1,000,000-record new-hire intake,
-# and the FIDM all-accounts match. Each part prints its own table; the machine is printed
-# first.
+# gateway through the state API, a backlog drained), the bulk case push, the
+# 1,000,000-record new-hire intake, and the FIDM all-accounts match. Each part prints its
+# own table; the machine is printed first.
 #
 # Usage: scripts/bench-all.sh            (full sizes; about half an hour)
 #        QUICK=1 scripts/bench-all.sh    (smaller inputs, to check the scripts work)
@@ -34,6 +34,8 @@ scripts/bench-claim.sh "$live"
 echo "== side by side: graphile-worker, pgqueuer (the gateway: a backlog through the state API)"
 # Every peer's latency phase at one rate, half the gateway's PostgreSQL target.
 LATENCY_RATE="${LATENCY_RATE:-1500}" CONCURRENCIES="${CONCURRENCIES:-8 32}" scripts/bench-queues.sh "$backlog"
+echo "== bulk case push: cases a second, durable"
+scripts/bench-bulk.sh
 echo "== new-hire intake: $intake W4 records to NDNH files"
 scripts/bench-newhire-intake.sh "$intake"
 echo "== FIDM: $accounts accounts matched"

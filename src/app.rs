@@ -198,6 +198,7 @@ impl RunningGateway {
             lookup_key: lookup_key.clone(),
             data_keys,
             alerts,
+            token_limits: web::limits::TokenLimits::new(&settings.server),
         };
 
         // Receipts stored before a crash are processed before new ones arrive.

@@ -14,17 +14,40 @@ use ivd_fixed::{ErrorCode, FieldError};
 /// where the value starts. Cross-field rules (`Case::validate`) name their path and code;
 /// they have no single position.
 pub fn parse_case(bytes: &[u8]) -> Result<ivd_model::Case, Vec<FieldError>> {
+    let case: ivd_model::Case = parse_json(bytes, "case")?;
+    validate_case(&case, "")?;
+    Ok(case)
+}
+
+/// Reads one JSON document of type `T` (a case, or a document that holds one, such as a
+/// line of the bulk case push) the way [`parse_case`] reads a case: a syntax error, or
+/// bytes after the document, is one error on the field `whole` at the byte where parsing
+/// stopped; a refused value names its JSON path from the document's root, the model's
+/// code and the 1-based byte where the value starts. The model's cross-field rules are
+/// not checked here ([`validate_case`]).
+pub fn parse_json<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    whole: &'static str,
+) -> Result<T, Vec<FieldError>> {
+    // Most documents are valid: read them without tracking the path (which costs a third
+    // more), and read again, tracking it, only to say where a document went wrong.
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let parsed: Result<ivd_model::Case, _> = serde_path_to_error::deserialize(&mut deserializer);
-    let case = match parsed {
-        Ok(case) => case,
+    if let Ok(document) = <T as serde::Deserialize>::deserialize(&mut deserializer)
+        && deserializer.end().is_ok()
+    {
+        return Ok(document);
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let document = match parsed {
+        Ok(document) => document,
         Err(error) => {
             let path = error.path().to_string();
             let inner = error.into_inner();
             let end = byte_offset(bytes, inner.line(), inner.column());
             let message = without_quoted_values(&inner.to_string());
             let problem = if inner.is_syntax() || inner.is_eof() || path == "." {
-                FieldError::new(ErrorCode::new("JSON"), "case", end + 1, message)
+                FieldError::new(ErrorCode::new("JSON"), whole, end + 1, message)
             } else {
                 let (message, code) = split_code(&message);
                 FieldError::new(
@@ -39,23 +62,33 @@ pub fn parse_case(bytes: &[u8]) -> Result<ivd_model::Case, Vec<FieldError>> {
     };
     if let Err(trailing) = deserializer.end() {
         let end = byte_offset(bytes, trailing.line(), trailing.column());
-        let message = "bytes follow the end of the case".to_string();
+        let message = format!("bytes follow the end of the {whole}");
         return Err(vec![FieldError::new(
             ErrorCode::new("JSON"),
-            "case",
+            whole,
             end + 1,
             message,
         )]);
     }
+    Ok(document)
+}
+
+/// Checks the model's cross-field rules of `case` (`Case::validate`): each problem names
+/// its path, after `prefix` (empty for a case on its own, `case.` for the case inside a
+/// bulk line), and its code.
+pub fn validate_case(case: &ivd_model::Case, prefix: &str) -> Result<(), Vec<FieldError>> {
     case.validate().map_err(|errors| {
         errors
             .into_iter()
             .map(|e| {
-                FieldError::unpositioned(ErrorCode::new(e.code()), e.path.clone(), e.to_string())
+                FieldError::unpositioned(
+                    ErrorCode::new(e.code()),
+                    format!("{prefix}{}", e.path),
+                    e.to_string(),
+                )
             })
             .collect::<Vec<_>>()
-    })?;
-    Ok(case)
+    })
 }
 
 /// The 0-based byte index of serde_json's 1-based (line, column).

@@ -209,6 +209,10 @@ pub enum BenchCommand {
     /// Time the outbox's claim statement on a fresh database bulk-loaded with many live
     /// messages and never analyzed. See `crate::bench::claim`.
     Claim(crate::bench::claim::ClaimBenchOptions),
+    /// Measure the bulk case push on a fresh database: N cases through
+    /// `POST /state/v1/cases/bulk`, cases a second until the last verdict (each sent after
+    /// its line committed); fails (exit 1) when a case is missing. See `crate::bench::bulk`.
+    Bulk(crate::bench::bulk::BulkBenchOptions),
     /// Serve the benchmark sink until SIGTERM or Ctrl-C: `POST /deliver` answers 200 and
     /// records each `Idempotency-Key` (and an `X-Enqueued-Us` header); `GET /_stats`,
     /// `POST /_reset`.

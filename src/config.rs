@@ -330,8 +330,25 @@ pub struct ServerSettings {
     /// Requests a minute one partner certificate may make on the partner listener (0: no
     /// limit).
     pub partner_requests_per_minute: u32,
-    /// Requests a minute one bearer token may make on the API listener (0: no limit).
+    /// Requests a minute one bearer token may make on the API listener (0: no limit):
+    /// operators, admins, readers of federal tax information and employers. The state
+    /// system's tokens have their own quota, `state_requests_per_minute`.
     pub token_requests_per_minute: u32,
+    /// Requests a minute one token of the state system's role may make on the API listener
+    /// (0: no limit). The state's case system pushes every case change and asks for every
+    /// outbound transaction, thousands a second at a nightly sync; the default (600,000, ten
+    /// thousand a second) is above what the gateway serves per request, so it bounds only a
+    /// runaway client.
+    pub state_requests_per_minute: u32,
+    /// Most bytes one bulk case push (`POST /state/v1/cases/bulk`) may send. The bulk push
+    /// streams and is not bounded by `max_body_bytes`: a first load is hundreds of
+    /// thousands of cases. Lines past the bound get no verdict; the push ends with a
+    /// summary saying where it stopped.
+    pub bulk_max_bytes: u64,
+    /// Longest line of a bulk case push, in bytes (one case with its transaction request).
+    /// A longer line is rejected with its verdict (`LINE_TOO_LONG`) and skipped; the lines
+    /// after it are read on.
+    pub bulk_max_line_bytes: usize,
     /// Requests a minute the API listener takes without a credential (no bearer token, no
     /// session cookie: sign-in and registration forms, unknown routes) or with one it
     /// refused, from all clients together (0: no limit). Health probes are not counted.
@@ -380,6 +397,9 @@ impl Default for ServerSettings {
             secure_cookies: false,
             partner_requests_per_minute: 6000,
             token_requests_per_minute: 6000,
+            state_requests_per_minute: 600_000,
+            bulk_max_bytes: 8 * 1024 * 1024 * 1024,
+            bulk_max_line_bytes: 1024 * 1024,
             anonymous_requests_per_minute: 3000,
             anonymous_requests_per_minute_per_address: 300,
             trusted_proxies: Vec::new(),
@@ -419,6 +439,8 @@ impl ServerSettings {
                 "max_concurrent_streams",
                 u64::from(self.max_concurrent_streams),
             ),
+            ("bulk_max_bytes", self.bulk_max_bytes),
+            ("bulk_max_line_bytes", self.bulk_max_line_bytes as u64),
         ] {
             if value == 0 {
                 return Err(format!("server.{key} must be positive"));

@@ -136,20 +136,19 @@ pub async fn run_backlog(options: &BacklogBenchOptions) -> anyhow::Result<Backlo
     if options.cases == 0 || options.clients == 0 || options.concurrency == 0 {
         bail!("--cases, --clients and --concurrency must be positive");
     }
-    let (dir, remove_dir) = super::scratch_dir(options.dir.as_ref());
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("creating the scratch directory {}", dir.display()))?;
-    let database = ScratchDatabase::create(&options.database, &dir).await?;
-    let sink = Sink::start("127.0.0.1:0".parse()?)
-        .await
-        .context("starting the sink")?;
-    let result = drive(options, &dir, &database, &sink).await;
-    sink.stop().await;
-    database.drop_scratch().await;
-    if remove_dir && result.is_ok() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    result
+    super::in_scratch(
+        options.dir.as_ref(),
+        &options.database,
+        async |dir, database| {
+            let sink = Sink::start("127.0.0.1:0".parse()?)
+                .await
+                .context("starting the sink")?;
+            let result = drive(options, dir, database, &sink).await;
+            sink.stop().await;
+            result
+        },
+    )
+    .await
 }
 
 async fn drive(

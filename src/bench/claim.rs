@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use super::{PARTNER, Percentiles, ScratchDatabase};
+use super::{PARTNER, Percentiles};
 use crate::outbox::store::claim_sql;
 use crate::store::{Backend, Db};
 
@@ -99,21 +99,14 @@ pub async fn run_claim(options: &ClaimBenchOptions) -> anyhow::Result<ClaimRepor
         options.live > 0 && options.per_key > 0 && options.claims > 0 && options.batch > 0,
         "--live, --per-key, --claims and --batch must be positive"
     );
-    let (dir, _) = super::scratch_dir(None);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("creating the scratch directory {}", dir.display()))?;
-    let database = ScratchDatabase::create(&options.database, &dir).await?;
-    let result = async {
+    super::in_scratch(None, &options.database, async |_, database| {
         let db = Db::connect(&database.url).await?;
         db.migrate().await?;
         let report = measure(&db, options).await;
         db.close().await;
         report
-    }
-    .await;
-    database.drop_scratch().await;
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    })
+    .await
 }
 
 /// The bulk load: message `g` is on key `g / per_key`; the first of each key is its head.

@@ -1,4 +1,5 @@
-//! Load drivers: how fast the durable outbox delivers, measured end to end.
+//! Load drivers: how fast the durable outbox delivers, measured end to end (and how fast
+//! the bulk case push stores cases: [`bulk`]).
 //!
 //! `ivd-gateway bench outbox` ([`run_outbox`]) measures **durable deliveries per second**
 //! and **enqueue → delivered latency** of the real outbox: messages written with
@@ -30,6 +31,7 @@
 //! same database; only the first is woken in-process by the enqueues.
 
 pub mod backlog;
+pub mod bulk;
 pub mod claim;
 pub mod sink;
 
@@ -296,37 +298,43 @@ fn phase_row(name: &str, phase: &PhaseReport, latency: Option<(&Percentiles, &st
     )
 }
 
+/// Prints a run's report (one JSON object, or its text); exit status 0, or 1 when the run
+/// is void (a message or case missing).
+fn report(
+    report: &impl Serialize,
+    json: bool,
+    text: String,
+    complete: bool,
+) -> anyhow::Result<i32> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        print!("{text}");
+    }
+    Ok(if complete { 0 } else { 1 })
+}
+
 /// Runs a `bench` command; exit status 0, or 1 when a run lost a message.
 pub async fn run_command(command: &crate::cli::BenchCommand) -> anyhow::Result<i32> {
+    use crate::cli::BenchCommand;
     match command {
-        crate::cli::BenchCommand::Outbox(options) => {
-            let report = run_outbox(options).await?;
-            if options.json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
-            Ok(if report.complete() { 0 } else { 1 })
+        BenchCommand::Outbox(options) => {
+            let run = run_outbox(options).await?;
+            report(&run, options.json, run.table(), run.complete())
         }
-        crate::cli::BenchCommand::Backlog(options) => {
-            let report = backlog::run_backlog(options).await?;
-            if options.json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
-            Ok(if report.complete() { 0 } else { 1 })
+        BenchCommand::Backlog(options) => {
+            let run = backlog::run_backlog(options).await?;
+            report(&run, options.json, run.table(), run.complete())
         }
-        crate::cli::BenchCommand::Claim(options) => {
-            let report = claim::run_claim(options).await?;
-            if options.json {
-                println!("{}", serde_json::to_string(&report)?);
-            } else {
-                print!("{}", report.table());
-            }
-            Ok(0)
+        BenchCommand::Claim(options) => {
+            let run = claim::run_claim(options).await?;
+            report(&run, options.json, run.table(), true)
         }
-        crate::cli::BenchCommand::Sink { listen } => {
+        BenchCommand::Bulk(options) => {
+            let run = bulk::run(options).await?;
+            report(&run, options.json, run.line(), run.complete())
+        }
+        BenchCommand::Sink { listen } => {
             let sink = Sink::start(*listen)
                 .await
                 .with_context(|| format!("binding {listen}"))?;
@@ -343,18 +351,35 @@ pub async fn run_outbox(options: &OutboxBenchOptions) -> anyhow::Result<OutboxRe
     if options.instances == 0 || options.messages < 2 || options.ordering_keys == 0 {
         bail!("--instances, --messages (at least 2) and --ordering-keys must be positive");
     }
-    let (dir, remove_dir) = scratch_dir(options.dir.as_ref());
+    in_scratch(options.dir.as_ref(), &options.database, async |dir, database| {
+        if options.instances > 1 && database.backend == "sqlite" {
+            bail!(
+                "several instances need PostgreSQL; SQLite is the single-instance embedded store"
+            );
+        }
+        let sink = Sink::start("127.0.0.1:0".parse()?)
+            .await
+            .context("starting the sink")?;
+        let result = drive(options, dir, database, &sink).await;
+        sink.stop().await;
+        result
+    })
+    .await
+}
+
+/// Runs `run` in a scratch directory (the one given, kept; or a fresh one, removed after
+/// a successful run) on a scratch database (`sqlite`, a file in the directory, or a
+/// database created on the PostgreSQL server named, dropped afterwards).
+async fn in_scratch<T>(
+    given: Option<&PathBuf>,
+    database: &str,
+    run: impl AsyncFnOnce(&Path, &ScratchDatabase) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let (dir, remove_dir) = scratch_dir(given);
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the scratch directory {}", dir.display()))?;
-    let database = ScratchDatabase::create(&options.database, &dir).await?;
-    if options.instances > 1 && database.backend == "sqlite" {
-        bail!("several instances need PostgreSQL; SQLite is the single-instance embedded store");
-    }
-    let sink = Sink::start("127.0.0.1:0".parse()?)
-        .await
-        .context("starting the sink")?;
-    let result = drive(options, &dir, &database, &sink).await;
-    sink.stop().await;
+    let database = ScratchDatabase::create(database, &dir).await?;
+    let result = run(&dir, &database).await;
     database.drop_scratch().await;
     if remove_dir && result.is_ok() {
         let _ = std::fs::remove_dir_all(&dir);

@@ -3,6 +3,14 @@
 //! `Retry-After`, and nothing it sent is stored; everyone else is unaffected (each key has
 //! its own bucket, a generic cell rate algorithm from `governor`).
 //!
+//! A bearer token's quota depends on its role ([`TokenLimits`]): the state's case system
+//! (`server.state_requests_per_minute`, high by default) pushes every case change of the
+//! state and must not be held back at its normal rates; every other role (operators,
+//! admins, readers of federal tax information, employers) has the strict
+//! `server.token_requests_per_minute`. The role is known once the token is recognised, so
+//! the quota is taken there ([`super::authorize`]), before any of the request's body is
+//! read.
+//!
 //! Requests without a credential (no bearer token, no session cookie: the sign-in and
 //! registration forms, unknown routes), and requests whose credential was refused, are
 //! limited per client address and for all clients together ([`AnonymousLimit`]), so that
@@ -13,13 +21,13 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use sha2::{Digest, Sha256};
 
+use crate::store::tokens::{Role, TokenHolder};
 use crate::tls::PeerIdentity;
 
 /// The client's address, for throttling sign-ins, registrations and requests without a
@@ -118,20 +126,18 @@ impl RequestLimit {
         })
     }
 
-    fn refuse(&self, wait_secs: u64) -> Response {
-        let mut response = crate::web::ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests",
+    fn refusal(&self, wait_secs: u64) -> crate::web::ApiError {
+        crate::web::ApiError::too_many_requests(
             format!(
                 "more than {} requests a minute from this {}; try again in {wait_secs} s",
                 self.per_minute, self.what
             ),
+            wait_secs,
         )
-        .into_response();
-        if let Ok(value) = HeaderValue::from_str(&wait_secs.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        response
+    }
+
+    fn refuse(&self, wait_secs: u64) -> Response {
+        self.refusal(wait_secs).into_response()
     }
 }
 
@@ -194,19 +200,16 @@ impl AnonymousLimit {
             .wait_time_from(DefaultClock::default().now())
             .as_secs()
             .max(1);
-        let mut response = crate::web::ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many requests",
-            format!(
-                "more than {} requests a minute without a credential; try again in {wait} s",
-                self.everyone_per_minute
-            ),
+        Some(
+            crate::web::ApiError::too_many_requests(
+                format!(
+                    "more than {} requests a minute without a credential; try again in {wait} s",
+                    self.everyone_per_minute
+                ),
+                wait,
+            )
+            .into_response(),
         )
-        .into_response();
-        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        Some(response)
     }
 }
 
@@ -268,26 +271,47 @@ pub async fn per_partner(
     next.run(request).await
 }
 
-/// Middleware of the API listener: one bucket per bearer token (by its hash; the token
-/// itself is never kept).
-pub async fn per_token(
-    State(limit): State<RequestLimit>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let key = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|token| hex::encode(Sha256::digest(token.trim().as_bytes())));
-    if let Some(key) = key
-        && let Err(wait) = limit.check(key)
-    {
-        tracing::warn!(wait_secs = wait, "A token went over its request quota.");
-        return limit.refuse(wait);
+/// The quotas of bearer tokens on the API listener, by role: one bucket per token (by its
+/// row id; the token itself is never kept).
+#[derive(Clone, Debug, Default)]
+pub struct TokenLimits {
+    /// Tokens of the state system's role (`server.state_requests_per_minute`).
+    state_system: Option<RequestLimit>,
+    /// Every other role (`server.token_requests_per_minute`).
+    others: Option<RequestLimit>,
+}
+
+impl TokenLimits {
+    /// The quotas `server` configures (0: that role is not limited).
+    pub fn new(server: &crate::config::ServerSettings) -> Self {
+        TokenLimits {
+            state_system: RequestLimit::per_minute(
+                server.state_requests_per_minute,
+                "state-system token",
+            ),
+            others: RequestLimit::per_minute(server.token_requests_per_minute, "token"),
+        }
     }
-    next.run(request).await
+
+    /// Takes one request from `holder`'s bucket; the refusal (`429` with `Retry-After`)
+    /// when it is empty.
+    pub fn check(&self, holder: &TokenHolder) -> Result<(), crate::web::ApiError> {
+        let limit = match holder.role {
+            Role::StateSystem => &self.state_system,
+            Role::Operator | Role::Admin | Role::FtiReader | Role::Employer => &self.others,
+        };
+        let Some(limit) = limit else {
+            return Ok(());
+        };
+        limit.check(holder.token_id.to_string()).map_err(|wait| {
+            tracing::warn!(
+                wait_secs = wait,
+                role = holder.role.as_str(),
+                "A token went over its request quota."
+            );
+            limit.refusal(wait)
+        })
+    }
 }
 
 #[cfg(test)]

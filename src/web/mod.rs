@@ -60,6 +60,8 @@ pub struct AppState {
     pub data_keys: crate::privacy::DataKeys,
     /// Raises alerts (partner down, dead letter, overdue answers, discrepancies).
     pub alerts: crate::alerts::Alerts,
+    /// The request quotas of bearer tokens, by role.
+    pub token_limits: limits::TokenLimits,
 }
 
 impl AppState {
@@ -81,6 +83,8 @@ pub struct ApiError {
     detail: String,
     /// Per-field problems, when a body failed validation.
     errors: Vec<FieldProblem>,
+    /// Seconds to wait before trying again (`429`), sent as `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 /// One invalid field of a request body.
@@ -94,6 +98,16 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+impl From<ivd_fixed::FieldError> for FieldProblem {
+    fn from(error: ivd_fixed::FieldError) -> Self {
+        FieldProblem {
+            field: error.field.to_string(),
+            code: error.code.as_str().to_string(),
+            message: error.message,
+        }
+    }
+}
+
 impl ApiError {
     /// An error with a status, a short title and a detail.
     pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
@@ -102,6 +116,15 @@ impl ApiError {
             title,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 429, with the seconds to wait in `Retry-After`.
+    pub fn too_many_requests(detail: impl Into<String>, wait_secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(wait_secs),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests", detail)
         }
     }
 
@@ -160,16 +183,23 @@ impl IntoResponse for ApiError {
             errors: &self.errors,
         })
         .unwrap_or_default();
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(wait) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, wait.into());
+        }
+        response
     }
 }
 
-/// Checks the bearer token and its role.
+/// Checks the bearer token, takes one request from its quota ([`limits::TokenLimits`]:
+/// every request the token makes counts, whatever the route) and checks its role.
 pub async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
@@ -197,6 +227,7 @@ pub async fn authorize(
                 "the token is not valid",
             )
         })?;
+    state.token_limits.check(&holder)?;
     if !allowed.contains(&holder.role) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -405,16 +436,6 @@ pub fn api_router(state: AppState) -> Router {
         .merge(employer_pages::routes())
         .fallback(no_route)
         .with_state(state.clone());
-    let router = match limits::RequestLimit::per_minute(
-        state.settings.server.token_requests_per_minute,
-        "token",
-    ) {
-        Some(quota) => router.layer(axum::middleware::from_fn_with_state(
-            quota,
-            limits::per_token,
-        )),
-        None => router,
-    };
     let router = match limits::AnonymousLimit::new(
         state
             .settings

@@ -1,4 +1,17 @@
-//! The state system's API: case snapshots, outbound transactions, the event feed.
+//! The state system's API: case snapshots (one by one, or a stream of them: [`bulk`]),
+//! outbound transactions, the event feed.
+//!
+//! A case pushed alone (`PUT /state/v1/cases/{id}`) and a case in a bulk push take one
+//! path: [`parse_case`] (the canonical model's parsing and rules), [`store_cases`] (the
+//! snapshot, its version, the participants' index), and for a transaction
+//! [`TransactionRequest::check`] then [`enqueue_transaction`], in the caller's database
+//! transaction. Only the framing differs: one case a request, answered by its status, or
+//! one line a case, answered by its verdict.
+
+pub mod bulk;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,14 +25,15 @@ use crate::channels::interstate::outbound::{self, CsenetRenderer};
 use crate::channels::tribal::TribalParameters;
 use crate::channels::tribal::outbound::TribalRenderer;
 use crate::outbox::EnqueueOutcome;
-use crate::outbox::render::{RenderError, RenderRequest};
+use crate::outbox::render::{RenderError, RenderRequest, Renderer};
 use crate::store::events::{self, Event};
-use crate::store::{cases, now_ms, requests};
+use crate::store::{DbTx, StoreError, cases, now_ms, requests};
 use crate::web::{ApiError, AppState, Bearer, FieldProblem, StateSystemRole};
 
 /// The state-system routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/state/v1/cases/bulk", post(bulk::post_cases))
         .route("/state/v1/cases/{id}", put(put_case).get(get_case))
         .route("/state/v1/cases/{id}/transactions", post(post_transaction))
         .route("/state/v1/events", get(get_events))
@@ -39,16 +53,65 @@ pub fn parse_case(body: &[u8]) -> Result<ivd_model::Case, ApiError> {
     crate::canonical::parse_case(body).map_err(|errors| {
         ApiError::invalid(
             "the case does not match the canonical model",
-            errors
-                .into_iter()
-                .map(|e| FieldProblem {
-                    field: e.field.to_string(),
-                    code: e.code.as_str().to_string(),
-                    message: e.message,
-                })
-                .collect(),
+            errors.into_iter().map(FieldProblem::from).collect(),
         )
     })
+}
+
+/// A case the state system pushed, valid, with the canonical JSON it is stored as (so
+/// that the same case pushed twice compares equal).
+#[derive(Debug)]
+pub struct PushedCase {
+    /// The case.
+    pub case: ivd_model::Case,
+    /// Its canonical JSON.
+    pub canonical: String,
+}
+
+impl PushedCase {
+    /// The case with its canonical form; `None` when it cannot be serialised (never for a
+    /// case that parsed).
+    pub fn new(case: ivd_model::Case) -> Option<PushedCase> {
+        let canonical = serde_json::to_string(&case).ok()?;
+        Some(PushedCase { case, canonical })
+    }
+}
+
+/// Stores `cases` in order in `tx`, as pushed one after the other, and re-indexes the
+/// participants of those that changed (for new-hire matching); returns each one's
+/// `(version, changed)`. The one path of the single `PUT` and of the bulk push.
+pub async fn store_cases(
+    tx: &mut DbTx,
+    lookup_key: &crate::privacy::LookupKey,
+    cases: &[&PushedCase],
+    now: i64,
+) -> Result<Vec<(i64, bool)>, StoreError> {
+    let snapshots: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|pushed| (pushed.case.id.as_str(), pushed.canonical.as_str()))
+        .collect();
+    let written = cases::put_many(tx, &snapshots, now).await?;
+    // A case changed twice in `cases` is indexed as it was left. A case at its first
+    // version was stored for the first time just now: it has no index rows to replace.
+    let mut changed: Vec<(&ivd_model::Case, bool)> = Vec::new();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    for (pushed, (version, was_changed)) in cases.iter().zip(&written) {
+        if !was_changed {
+            continue;
+        }
+        let indexed = (&pushed.case, *version > 1);
+        match slot.get(pushed.case.id.as_str()) {
+            Some(&at) => changed[at] = indexed,
+            None => {
+                slot.insert(pushed.case.id.as_str(), changed.len());
+                changed.push(indexed);
+            }
+        }
+    }
+    if !changed.is_empty() {
+        crate::channels::employers::matching::index_cases(tx, lookup_key, &changed).await?;
+    }
+    Ok(written)
 }
 
 async fn put_case(
@@ -63,16 +126,13 @@ async fn put_case(
             "the case id in the path and in the body differ",
         ));
     }
-    // Stored in canonical form, so that the same case pushed twice compares equal.
-    let canonical = serde_json::to_string(&case)
-        .map_err(|_| ApiError::bad_request("the case cannot be serialised"))?;
+    let pushed = PushedCase::new(case)
+        .ok_or_else(|| ApiError::bad_request("the case cannot be serialised"))?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    let (version, changed) = cases::put(&mut tx, &id, &canonical, now).await?;
-    if changed {
-        crate::channels::employers::matching::index_case(&mut tx, &state.lookup_key, &case).await?;
-    }
+    let written = store_cases(&mut tx, &state.lookup_key, &[&pushed], now).await?;
     tx.commit().await?;
+    let (version, changed) = written[0];
     let status = if changed && version == 1 {
         StatusCode::CREATED
     } else {
@@ -106,9 +166,11 @@ async fn get_case(
     })))
 }
 
-#[derive(Deserialize)]
+/// What the state system asks to send a partner about a case: the body of
+/// `POST /state/v1/cases/{id}/transactions`, and the `transaction` of a bulk line.
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TransactionRequest {
+pub struct TransactionRequest {
     partner: String,
     format: String,
     /// CSENet: function code.
@@ -128,32 +190,118 @@ struct TransactionRequest {
     in_reply_to: Option<String>,
 }
 
+/// Why a transaction request is refused, as the single `POST` answers it (status, title,
+/// detail) and as a bulk verdict names it (field, code, message). The detail never holds
+/// a value from the request beyond the codes it names.
+#[derive(Debug)]
+pub struct Refusal {
+    status: StatusCode,
+    title: &'static str,
+    /// The request's field at fault (`""`: the request as a whole).
+    field: &'static str,
+    code: &'static str,
+    detail: String,
+}
+
+impl Refusal {
+    fn bad_request(field: &'static str, code: &'static str, detail: impl Into<String>) -> Self {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            title: "Bad request",
+            field,
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// The problem of a bulk line, its field under `prefix` (`transaction`).
+    pub fn problem(&self, prefix: &str) -> FieldProblem {
+        FieldProblem {
+            field: if self.field.is_empty() {
+                prefix.to_string()
+            } else {
+                format!("{prefix}.{}", self.field)
+            },
+            code: self.code.to_string(),
+            message: self.detail.clone(),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::new(refusal.status, refusal.title, refusal.detail)
+    }
+}
+
+/// A transaction request checked against the configuration (the partner, the format, the
+/// exchange agreement): what is left needs the database.
+pub struct CheckedTransaction {
+    partner: String,
+    format: String,
+    renderer: Arc<dyn Renderer>,
+    /// CSENet and Tribal: the exchange parameters, stored as the cause a replay rebuilds
+    /// from.
+    parameters: Option<serde_json::Value>,
+    max_attempts: i64,
+}
+
 impl TransactionRequest {
+    /// Checks the request against the configuration, without the database.
+    pub fn check(&self, state: &AppState) -> Result<CheckedTransaction, Refusal> {
+        let partner = state
+            .settings
+            .partner(&self.partner)
+            .ok_or_else(|| Refusal::bad_request("partner", "UNKNOWN_PARTNER", "no such partner"))?;
+        let renderer = state
+            .renderers
+            .get(&self.format)
+            .map_err(|_| Refusal::bad_request("format", "UNKNOWN_FORMAT", "no such format"))?
+            .clone();
+        Ok(CheckedTransaction {
+            parameters: self.parameters(partner)?,
+            partner: partner.id.clone(),
+            format: self.format.clone(),
+            renderer,
+            max_attempts: i64::from(partner.retry.max_attempts),
+        })
+    }
+
     /// The exchange parameters of a format that has them (CSENet, Tribal), checked against
     /// the partner's agreement; `None` for a format without parameters.
     fn parameters(
         &self,
         partner: &crate::config::PartnerSettings,
-    ) -> Result<Option<serde_json::Value>, ApiError> {
-        let refused = |rule: String| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Refused by the exchange rules",
-                rule,
-            )
+    ) -> Result<Option<serde_json::Value>, Refusal> {
+        let refused = |rule: String| Refusal {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "Refused by the exchange rules",
+            field: "",
+            code: "EXCHANGE_RULES",
+            detail: rule,
         };
-        let required = |value: &Option<String>, what: &str| {
+        let required = |value: &Option<String>, field: &'static str| {
             value.clone().ok_or_else(|| {
-                ApiError::bad_request(format!("{what} is required for {}", self.format))
+                Refusal::bad_request(
+                    field,
+                    "REQUIRED",
+                    format!("{field} is required for {}", self.format),
+                )
             })
         };
         let parameters = match self.format.as_str() {
             CsenetRenderer::KIND => {
                 let agreement = partner.csenet_agreement().ok_or_else(|| {
-                    ApiError::bad_request("this partner has no CSENet exchange agreement")
+                    Refusal::bad_request(
+                        "partner",
+                        "NO_AGREEMENT",
+                        "this partner has no CSENet exchange agreement",
+                    )
                 })?;
                 if self.in_reply_to.is_some() {
-                    return Err(ApiError::bad_request(
+                    return Err(Refusal::bad_request(
+                        "inReplyTo",
+                        "NOT_APPLICABLE",
                         "inReplyTo applies to the tribal format only",
                     ));
                 }
@@ -168,7 +316,9 @@ impl TransactionRequest {
             }
             TribalRenderer::KIND => {
                 let agreement = partner.tribal_xml_agreement().ok_or_else(|| {
-                    ApiError::bad_request(
+                    Refusal::bad_request(
+                        "partner",
+                        "NO_AGREEMENT",
                         "this partner has no Tribal exchange agreement for XML documents",
                     )
                 })?;
@@ -188,7 +338,9 @@ impl TransactionRequest {
                     || self.reason.is_some()
                     || self.in_reply_to.is_some()
                 {
-                    return Err(ApiError::bad_request(
+                    return Err(Refusal::bad_request(
+                        "",
+                        "NOT_APPLICABLE",
                         "function, action, reason and inReplyTo apply to the csenet and tribal formats only",
                     ));
                 }
@@ -197,16 +349,112 @@ impl TransactionRequest {
         };
         parameters
             .map(Some)
-            .map_err(|_| ApiError::bad_request("bad parameters"))
+            .map_err(|_| Refusal::bad_request("", "INVALID_VALUE", "bad parameters"))
     }
 }
 
-#[derive(Serialize)]
+/// A transaction that is in the outbox (new, or already there under its idempotency key).
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TransactionQueued {
+pub struct TransactionQueued {
     message_id: i64,
     idempotency_key: String,
     duplicate: bool,
+}
+
+/// Why [`enqueue_transaction`] did not enqueue.
+#[derive(Debug)]
+pub enum TransactionError {
+    /// The request cannot be served (no such case, a message the format cannot build).
+    Refused(Refusal),
+    /// The database failed: nothing of the transaction may be kept.
+    Store(StoreError),
+}
+
+impl From<StoreError> for TransactionError {
+    fn from(error: StoreError) -> Self {
+        TransactionError::Store(error)
+    }
+}
+
+impl From<TransactionError> for ApiError {
+    fn from(error: TransactionError) -> Self {
+        match error {
+            TransactionError::Refused(refusal) => refusal.into(),
+            TransactionError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// Builds the message of `checked` from the case `case_id` as `tx` sees it and enqueues
+/// it, in `tx`. On a refusal `tx` may hold writes of the request (its stored parameters):
+/// the caller rolls them back.
+pub async fn enqueue_transaction(
+    tx: &mut DbTx,
+    case_id: &str,
+    checked: &CheckedTransaction,
+    now: i64,
+) -> Result<TransactionQueued, TransactionError> {
+    let not_found = || {
+        TransactionError::Refused(Refusal {
+            status: StatusCode::NOT_FOUND,
+            title: "Not found",
+            field: "",
+            code: "NO_SUCH_CASE",
+            detail: "no such case".to_string(),
+        })
+    };
+    // CSENet and Tribal requests carry parameters: they are checked against the agreement
+    // (and CSENet's valid combinations), and stored as the cause a replay rebuilds from.
+    let (cause_kind, cause_id) = match &checked.parameters {
+        Some(parameters) => {
+            if cases::get_in(tx, case_id).await?.is_none() {
+                return Err(not_found());
+            }
+            let request_id = requests::insert(
+                tx,
+                case_id,
+                &checked.partner,
+                &checked.format,
+                parameters,
+                now,
+            )
+            .await?;
+            (outbound::CAUSE, request_id.to_string())
+        }
+        None => ("case", case_id.to_string()),
+    };
+    let rendered = checked
+        .renderer
+        .render(
+            tx,
+            &RenderRequest {
+                partner: &checked.partner,
+                cause_kind,
+                cause_id: &cause_id,
+                replay: 0,
+                max_attempts: checked.max_attempts,
+                now,
+            },
+        )
+        .await
+        .map_err(|error| match error {
+            RenderError::CauseNotFound { .. } => not_found(),
+            RenderError::Store(e) => TransactionError::Store(e),
+            other => TransactionError::Refused(Refusal {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                title: "Invalid content",
+                field: "",
+                code: "NOT_RENDERED",
+                detail: other.to_string(),
+            }),
+        })?;
+    let outcome = rendered.enqueue(tx, now).await?;
+    Ok(TransactionQueued {
+        message_id: outcome.id(),
+        idempotency_key: rendered.message.idempotency_key,
+        duplicate: matches!(outcome, EnqueueOutcome::Duplicate(_)),
+    })
 }
 
 async fn post_transaction(
@@ -215,64 +463,18 @@ async fn post_transaction(
     Path(id): Path<String>,
     Json(request): Json<TransactionRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let partner = state
-        .settings
-        .partner(&request.partner)
-        .ok_or_else(|| ApiError::bad_request("no such partner"))?;
-    let renderer = state
-        .renderers
-        .get(&request.format)
-        .map_err(|_| ApiError::bad_request("no such format"))?
-        .clone();
+    let checked = request.check(&state)?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    // CSENet and Tribal requests carry parameters: they are checked against the agreement
-    // (and CSENet's valid combinations), and stored as the cause a replay rebuilds from.
-    let (cause_kind, cause_id) = match request.parameters(partner)? {
-        Some(parameters) => {
-            if cases::get_in(&mut tx, &id).await?.is_none() {
-                return Err(ApiError::not_found("no such case"));
-            }
-            let request_id =
-                requests::insert(&mut tx, &id, &partner.id, &request.format, &parameters, now)
-                    .await?;
-            (outbound::CAUSE, request_id.to_string())
-        }
-        None => ("case", id.clone()),
-    };
-    let rendered = renderer
-        .render(
-            &mut tx,
-            &RenderRequest {
-                partner: &partner.id,
-                cause_kind,
-                cause_id: &cause_id,
-                replay: 0,
-                max_attempts: i64::from(partner.retry.max_attempts),
-                now,
-            },
-        )
-        .await
-        .map_err(|error| match error {
-            RenderError::CauseNotFound { .. } => ApiError::not_found("no such case"),
-            RenderError::Store(e) => e.into(),
-            other => ApiError::invalid(other.to_string(), Vec::new()),
-        })?;
-    let outcome = rendered.enqueue(&mut tx, now).await?;
+    let queued = enqueue_transaction(&mut tx, &id, &checked, now).await?;
     tx.commit().await?;
     state.dispatcher_wake.notify_one();
-    let status = match outcome {
-        EnqueueOutcome::Enqueued(_) => StatusCode::ACCEPTED,
-        EnqueueOutcome::Duplicate(_) => StatusCode::OK,
+    let status = if queued.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
     };
-    Ok((
-        status,
-        Json(TransactionQueued {
-            message_id: outcome.id(),
-            idempotency_key: rendered.message.idempotency_key,
-            duplicate: matches!(outcome, EnqueueOutcome::Duplicate(_)),
-        }),
-    ))
+    Ok((status, Json(queued)))
 }
 
 #[derive(Deserialize)]

@@ -497,22 +497,22 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
     let tls_dir = settings.tls.dir.clone();
     let gateway = RunningGateway::start(settings).await.unwrap();
     let certs = ensure_dev_certificates(&tls_dir).unwrap();
-    let greedy = tokens::issue(&t.db, "greedy", Role::StateSystem, now_ms())
+    let greedy = tokens::issue(&t.db, "greedy", Role::Operator, now_ms())
         .await
         .unwrap();
-    let polite = tokens::issue(&t.db, "polite", Role::StateSystem, now_ms())
+    let polite = tokens::issue(&t.db, "polite", Role::Operator, now_ms())
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let feed = |token: &str| {
-        http.get(format!("{}/state/v1/events", api(&gateway)))
+    let list_partners = |token: &str| {
+        http.get(format!("{}/operator/v1/partners", api(&gateway)))
             .bearer_auth(token.to_string())
             .send()
     };
     for _ in 0..3 {
-        assert_eq!(feed(&greedy).await.unwrap().status().as_u16(), 200);
+        assert_eq!(list_partners(&greedy).await.unwrap().status().as_u16(), 200);
     }
-    let refused = feed(&greedy).await.unwrap();
+    let refused = list_partners(&greedy).await.unwrap();
     assert_eq!(refused.status().as_u16(), 429);
     let wait: u64 = refused.headers()["retry-after"]
         .to_str()
@@ -521,7 +521,7 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
         .unwrap();
     assert!((1..=60).contains(&wait));
     assert_eq!(
-        feed(&polite).await.unwrap().status().as_u16(),
+        list_partners(&polite).await.unwrap().status().as_u16(),
         200,
         "another token is not held back"
     );

@@ -342,6 +342,12 @@ async fn send(
         .unwrap_or_default();
     request = match (method, template) {
         ("PUT", "/state/v1/cases/{id}") => request.body(fixture.case_body.clone()),
+        ("POST", "/state/v1/cases/bulk") => {
+            let case: Value = serde_json::from_str(&fixture.case_body).unwrap();
+            request
+                .header("content-type", "application/x-ndjson")
+                .body(format!("{}\n", serde_json::json!({ "case": case })))
+        }
         ("POST", "/state/v1/cases/{id}/transactions") => request.json(&serde_json::json!({
             "partner": "state-55", "format": "case-json"
         })),
