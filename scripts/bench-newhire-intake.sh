@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # One employer file of N (default 1,000,000) synthetic W4 records, from upload to NDNH
-# transmission files, on the embedded default (SQLite). Prints the timings and the
-# gateway's peak resident memory (VmHWM). Usage: scripts/bench-newhire-intake.sh [N]
+# transmission files, on the embedded default (SQLite). Prints the timings, the gateway's
+# peak resident memory (VmHWM), its user and system CPU time and I/O, and (where `perf` can
+# count syscall tracepoints, usually as root) how many fsync / fdatasync / pwrite64 /
+# write / pread64 calls it made from the upload to the last file (SYSCALLS=0 skips that).
+# Usage: scripts/bench-newhire-intake.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +69,21 @@ else
 fi
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$api_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
+# The gateway's CPU time (user, system; clock ticks, every thread) and I/O so far, so that
+# what the upload cost is the difference at the end.
+cpu() { awk '{ print $14, $15 }' "/proc/$pid/stat"; }
+io() { awk '/^(syscr|syscw|read_bytes|write_bytes):/ { printf "%s ", $2 } END { print "" }' "/proc/$pid/io"; }
+read -r user0 sys0 < <(cpu)
+read -r syscr0 syscw0 rbytes0 wbytes0 < <(io)
+syscalls=(fsync fdatasync pwrite64 write pread64)
+counting=""
+if [ "${SYSCALLS:-1}" != 0 ] && command -v perf >/dev/null \
+   && perf stat -e syscalls:sys_enter_fsync true >/dev/null 2>&1; then
+  events=$(printf 'syscalls:sys_enter_%s,' "${syscalls[@]}")
+  perf stat -x, -e "${events%,}" -p "$pid" -o "$work/syscalls.csv" &
+  counting=$!
+fi
+
 t2=$(now)
 curl -fsS -X POST -T "$work/w4.dat" \
   -H "Authorization: Bearer $token" -H "Content-Type: application/vnd.ivd.newhire-w4" \
@@ -86,6 +104,13 @@ done
 t4=$(now)
 peak_kb=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 files=$(ls "$work/ndnh-out" | wc -l)
+read -r user1 sys1 < <(cpu)
+read -r syscr1 syscw1 rbytes1 wbytes1 < <(io)
+tick=$(getconf CLK_TCK)
+if [ -n "$counting" ]; then
+  kill -INT "$counting" 2>/dev/null || true
+  wait "$counting" 2>/dev/null || true
+fi
 
 awk -v n="$records" -v size="$size" -v acc="$accepted" -v files="$files" -v peak="$peak_kb" \
     -v gen="$(echo "$t1 - $t0" | bc)" -v up="$(echo "$t3 - $t2" | bc)" -v total="$(echo "$t4 - $t2" | bc)" 'BEGIN {
@@ -95,3 +120,14 @@ awk -v n="$records" -v size="$size" -v acc="$accepted" -v files="$files" -v peak
   printf "upload -> all in NDNH files:         %6.1f s  (%d transmission files)\n", total, files
   printf "gateway peak RSS (VmHWM):            %6.1f MB\n", peak / 1024
 }'
+awk -v tick="$tick" -v u="$((user1 - user0))" -v s="$((sys1 - sys0))" \
+    -v rc="$((syscr1 - syscr0))" -v wc="$((syscw1 - syscw0))" \
+    -v rb="$((rbytes1 - rbytes0))" -v wb="$((wbytes1 - wbytes0))" 'BEGIN {
+  printf "gateway CPU, upload -> last file:    %6.1f s user, %.1f s system\n", u / tick, s / tick
+  printf "gateway I/O, upload -> last file:    %d read and %d write calls; %.0f MB read from and %.0f MB written to disk\n", rc, wc, rb / 1e6, wb / 1e6
+}'
+if [ -n "$counting" ] && [ -s "$work/syscalls.csv" ]; then
+  # perf stat -x, lines: count,,event,...
+  awk -F, '/syscalls:sys_enter_/ { sub(/.*sys_enter_/, "", $3); printf "%s%s %s", sep, $3, $1; sep = ", " } END { print "" }' \
+    "$work/syscalls.csv" | sed 's/^/gateway syscalls, upload -> last file: /'
+fi
