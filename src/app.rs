@@ -409,7 +409,14 @@ impl RunningGateway {
 
     /// Runs until SIGTERM or Ctrl-C, then stops.
     pub async fn run_until_signal(self) {
-        wait_for_signal().await;
+        self.run_until(ShutdownSignal::listen()).await;
+    }
+
+    /// Serves until `signal` is received, then stops gracefully. Make the signal before
+    /// [`RunningGateway::start`]: from then on a SIGTERM is a graceful stop, even one sent
+    /// the moment the gateway first answers.
+    pub async fn run_until(self, signal: ShutdownSignal) {
+        signal.received().await;
         tracing::info!("Shutdown signal received.");
         self.stop().await;
     }
@@ -431,23 +438,46 @@ async fn serve_plain(
 }
 
 pub(crate) async fn wait_for_signal() {
+    ShutdownSignal::listen().received().await;
+}
+
+/// SIGTERM or SIGINT (Ctrl-C), listened for from the moment it is made. Until a process
+/// listens, SIGTERM's default action kills it without a graceful stop; so the `serve`
+/// command makes this before it starts the gateway, whose readiness a supervisor may
+/// answer with a SIGTERM at once.
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl ShutdownSignal {
+    /// Starts listening.
+    pub fn listen() -> ShutdownSignal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            ShutdownSignal {
+                signals: signal(SignalKind::terminate())
+                    .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+                    .ok(),
             }
         }
+        #[cfg(not(unix))]
+        {
+            ShutdownSignal {}
+        }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Waits for the signal.
+    pub async fn received(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut interrupt)) = self.signals {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -475,8 +475,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     telemetry::init_logging(settings.log.format, &settings.log.filter);
     match cli.command {
         Command::Serve => {
+            let signal = app::ShutdownSignal::listen();
             let gateway = RunningGateway::start(settings).await?;
-            gateway.run_until_signal().await;
+            gateway.run_until(signal).await;
             Ok(0)
         }
         Command::Migrate => {
