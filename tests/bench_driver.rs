@@ -179,3 +179,43 @@ async fn postgres_backlog_through_the_state_api_drains_completely() {
     };
     a_backlog_pushed_through_the_state_api_drains_completely(&server).await;
 }
+
+/// `bench bulk` on a few hundred cases, every 10th with a transaction: every case is
+/// accepted and in the store, with one outbox message per transaction line.
+async fn a_bulk_push_run_accounts_for_every_case(database: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let report = ivd_gateway::bench::bulk::run(&ivd_gateway::bench::bulk::BulkBenchOptions {
+        database: database.to_string(),
+        cases: 300,
+        pushes: 1,
+        transaction_every: 10,
+        dir: Some(dir.path().to_path_buf()),
+        json: false,
+    })
+    .await
+    .expect("the benchmark runs");
+    assert!(report.complete(), "{}", report.line());
+    assert_eq!(
+        (
+            report.accepted,
+            report.not_accepted,
+            report.cases_in_store,
+            report.transactions,
+            report.messages_in_store
+        ),
+        (300, 0, 300, 30, 30)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_bulk_push_run_accounts_for_every_case() {
+    a_bulk_push_run_accounts_for_every_case("sqlite").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bulk_push_run_accounts_for_every_case() {
+    let Some(server) = support::postgres_server() else {
+        return;
+    };
+    a_bulk_push_run_accounts_for_every_case(&server).await;
+}

@@ -136,17 +136,10 @@ pub async fn run_backlog(options: &BacklogBenchOptions) -> anyhow::Result<Backlo
     if options.cases == 0 || options.clients == 0 || options.concurrency == 0 {
         bail!("--cases, --clients and --concurrency must be positive");
     }
-    super::in_scratch(
+    super::in_scratch_with_sink(
         options.dir.as_ref(),
         &options.database,
-        async |dir, database| {
-            let sink = Sink::start("127.0.0.1:0".parse()?)
-                .await
-                .context("starting the sink")?;
-            let result = drive(options, dir, database, &sink).await;
-            sink.stop().await;
-            result
-        },
+        async |dir, database, sink| drive(options, dir, database, sink).await,
     )
     .await
 }

@@ -26,14 +26,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 
-use super::{ScratchDatabase, load_average};
+use super::{PARTNER, ScratchDatabase, load_average};
 use crate::app::RunningGateway;
 use crate::config::Settings;
 use crate::store::now_ms;
 use crate::store::tokens::{self, Role};
 
 /// The partner the lines' transactions are for (never delivered to: dispatching is off).
-const PARTNER: &str = "bench-partner";
 /// Lines generated per chunk of the request body.
 const LINES_PER_CHUNK: u64 = 100;
 
@@ -142,49 +141,16 @@ pub async fn run(options: &BulkBenchOptions) -> anyhow::Result<BulkReport> {
     .await
 }
 
-/// The gateway's configuration: the defaults, on loopback, the outbox's dispatchers off,
-/// one partner for the transactions.
+/// The gateway's configuration: the benchmarks' one ([`super::write_config`]) with the
+/// outbox stopped, its partner the one the transaction lines name (nothing is delivered:
+/// the push is what is measured).
 fn settings(dir: &std::path::Path, db_url: &str) -> anyhow::Result<Settings> {
-    let path = dir.join("bench-bulk.toml");
-    let toml = format!(
-        r#"# Written by `ivd-gateway bench bulk`.
-[database]
-url = "{db_url}"
-[server]
-listen = "127.0.0.1:0"
-partner_listen = "127.0.0.1:0"
-shutdown_grace_secs = 5
-[tls]
-dir = "{tls}"
-[outbox]
-enabled = false
-[log]
-format = "text"
-filter = "warn"
-[privacy]
-data_key_dir = "{keys}"
-lookup_key_file = "{lookup}"
-[audit]
-key_file = "{audit_key}"
-checkpoint_dir = "{checkpoints}"
-instance = "bench-bulk"
-[employers]
-spool_dir = "{spool}"
-[reconcile]
-scheduler = false
-[[partners]]
-id = "{PARTNER}"
-kind = "state"
-transport = {{ type = "https", endpoint = "http://127.0.0.1:9/deliver", allow_plaintext = true, timeout_secs = 10 }}
-"#,
-        tls = dir.join("tls").display(),
-        keys = dir.join("keys/data").display(),
-        lookup = dir.join("keys/lookup.key").display(),
-        audit_key = dir.join("keys/audit.key").display(),
-        checkpoints = dir.join("audit/checkpoints").display(),
-        spool = dir.join("spool").display(),
-    );
-    std::fs::write(&path, toml).with_context(|| format!("writing {}", path.display()))?;
+    let shape = super::GatewayShape {
+        concurrency: 8,
+        batch_size: 64,
+        poll_interval_ms: 250,
+    };
+    let path = super::write_config(&shape, dir, db_url, "http://127.0.0.1:9/deliver", 1, false)?;
     Settings::load(Some(path.as_path())).context("the benchmark configuration")
 }
 

@@ -351,16 +351,32 @@ pub async fn run_outbox(options: &OutboxBenchOptions) -> anyhow::Result<OutboxRe
     if options.instances == 0 || options.messages < 2 || options.ordering_keys == 0 {
         bail!("--instances, --messages (at least 2) and --ordering-keys must be positive");
     }
-    in_scratch(options.dir.as_ref(), &options.database, async |dir, database| {
-        if options.instances > 1 && database.backend == "sqlite" {
-            bail!(
-                "several instances need PostgreSQL; SQLite is the single-instance embedded store"
-            );
-        }
+    in_scratch_with_sink(
+        options.dir.as_ref(),
+        &options.database,
+        async |dir, database, sink| {
+            if options.instances > 1 && database.backend == "sqlite" {
+                bail!(
+                    "several instances need PostgreSQL; SQLite is the single-instance embedded store"
+                );
+            }
+            drive(options, dir, database, sink).await
+        },
+    )
+    .await
+}
+
+/// [`in_scratch`] with a benchmark sink (the partner) listening on loopback meanwhile.
+async fn in_scratch_with_sink<T>(
+    given: Option<&PathBuf>,
+    database: &str,
+    run: impl AsyncFnOnce(&Path, &ScratchDatabase, &Sink) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    in_scratch(given, database, async |dir, database| {
         let sink = Sink::start("127.0.0.1:0".parse()?)
             .await
             .context("starting the sink")?;
-        let result = drive(options, dir, database, &sink).await;
+        let result = run(dir, database, &sink).await;
         sink.stop().await;
         result
     })
