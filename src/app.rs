@@ -12,9 +12,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::intake::{self, Processors};
+use crate::intake;
 use crate::outbox::dispatcher::{self, Dispatcher, DispatcherConfig, PartnerChannel};
-use crate::outbox::render::Renderers;
 use crate::store::{Db, now_ms};
 use crate::telemetry::metrics::Metrics;
 use crate::web::{self, AppState};
@@ -161,42 +160,24 @@ impl RunningGateway {
             .privacy
             .lookup_key()
             .context("loading the look-up key (privacy.lookup_key or privacy.lookup_key_file)")?;
-        let data_keys = db
-            .sealer()
-            .keys()
-            .cloned()
-            .context("the database has no data keys attached")?;
-        let offset = crate::channels::offset::OffsetExchange {
-            db: db.clone(),
-            settings: settings.clone(),
-            key: lookup_key.clone(),
-            sealer: data_keys.clone(),
-        };
-        let mut processors = Processors::for_settings(&settings, &lookup_key);
-        for channel in [
-            crate::channels::offset::REJECTS_CHANNEL,
-            crate::channels::offset::COLLECTIONS_CHANNEL,
-            crate::channels::offset::RECONCILIATION_CHANNEL,
-        ] {
-            processors.register(
-                channel,
-                Arc::new(crate::channels::offset::ReturnIntake {
-                    exchange: offset.clone(),
-                    channel,
-                }),
-            );
-        }
+        let channel_context = crate::channels::ChannelContext::new(
+            db.clone(),
+            settings.clone(),
+            lookup_key.clone(),
+            dispatcher.waker(),
+        )?;
+        let processors = crate::channels::processors(&channel_context);
         let processors = Arc::new(processors);
         let state = AppState {
             db: db.clone(),
             settings: settings.clone(),
             metrics: metrics.clone(),
-            renderers: Arc::new(Renderers::for_settings(&settings)),
+            renderers: Arc::new(crate::channels::renderers(&settings)),
             channels: Arc::new(dispatcher.channels().to_vec()),
             dispatcher_wake: dispatcher.waker(),
             processors: processors.clone(),
             lookup_key: lookup_key.clone(),
-            data_keys,
+            data_keys: channel_context.data_keys.clone(),
             alerts,
             token_limits: web::limits::TokenLimits::new(&settings.server),
         };
@@ -210,12 +191,6 @@ impl RunningGateway {
             );
         }
 
-        // New-hire uploads interrupted by a crash continue from their checkpoint.
-        let new_hires = crate::channels::employers::newhire::NewHireIntake {
-            db: db.clone(),
-            settings: settings.clone(),
-            key: lookup_key.clone(),
-        };
         let shutdown = CancellationToken::new();
         let mut tasks = Vec::new();
         // The audit chain's head is anchored outside the database now, at intervals, and
@@ -225,15 +200,6 @@ impl RunningGateway {
             .context("anchoring the audit chain (audit.checkpoint_dir)")?;
         tasks.push(tokio::spawn(audit_anchor.clone().run(shutdown.clone())));
         tasks.push(tokio::spawn(alert_service.run(shutdown.clone())));
-        // In the background: a million-record file must not hold the listeners back.
-        tasks.push(tokio::spawn(async move {
-            match new_hires.resume(now_ms()).await {
-                Ok(0) => {}
-                Ok(resumed) => tracing::info!(resumed, "Finished new-hire uploads left over from the last run."),
-                Err(error) => tracing::error!(error = %error, "Resuming a new-hire upload failed; it is retried at the next start."),
-            }
-        }));
-
         // Bind every listener (and load the certificates and the metrics token) before
         // serving any, so that `/healthz` never answers while another port is not yet there.
         let api_listener = TcpListener::bind(settings.server.listen)
@@ -320,47 +286,9 @@ impl RunningGateway {
             )));
         }
 
-        tasks.push(tokio::spawn(
-            crate::channels::employers::newhire::run_retention(
-                db.clone(),
-                Duration::from_secs(settings.employers.retention_days * 86_400),
-                Duration::from_secs(settings.outbox.purge_interval_secs.max(1)),
-                shutdown.clone(),
-            ),
-        ));
-        tasks.push(tokio::spawn(offset.run(shutdown.clone())));
-        if settings.employers.ndnh_partner.is_some() {
-            let forwarder = crate::channels::employers::ndnh::NdnhForwarder {
-                db: db.clone(),
-                settings: settings.clone(),
-                dispatcher_wake: state.dispatcher_wake.clone(),
-            };
-            tasks.push(tokio::spawn(forwarder.run(shutdown.clone())));
-        }
-        // FIDM: all-accounts files interrupted by a crash continue from their checkpoint;
-        // then the inquiry file is written on its schedule.
-        {
-            let accounts = crate::channels::fidm::accounts::AllAccountsIntake {
-                db: db.clone(),
-                settings: settings.clone(),
-                key: lookup_key.clone(),
-            };
-            let inquiry = crate::channels::fidm::inquiry::FidmInquiry {
-                db: db.clone(),
-                settings: settings.clone(),
-                key: lookup_key.clone(),
-            };
-            let fidm_shutdown = shutdown.clone();
-            tasks.push(tokio::spawn(async move {
-                match accounts.resume(now_ms()).await {
-                    Ok(0) => {}
-                    Ok(resumed) => tracing::info!(resumed, "Finished FIDM all-accounts files left over from the last run."),
-                    Err(error) => tracing::error!(error = %error, "Resuming a FIDM all-accounts file failed; it is retried at the next start."),
-                }
-                if inquiry.settings.fidm.partner.is_some() {
-                    inquiry.run(fidm_shutdown).await;
-                }
-            }));
+        // Each channel's background work: cycles, forwarders, resumed uploads, retention.
+        for channel in crate::channels::all() {
+            tasks.extend(channel.start(&channel_context, &shutdown));
         }
 
         // Reconciliation: scheduled jobs, one instance per tick (see reconcile::scheduler).

@@ -10,7 +10,6 @@ use crate::audit::{self, Verification};
 use crate::config::Settings;
 use crate::outbox::MessageState;
 use crate::outbox::operator as actions;
-use crate::outbox::render::Renderers;
 use crate::outbox::store::{self as outbox_store, ListFilter, MessageSummary};
 use crate::store::now_ms;
 use crate::store::tokens::{self, Role};
@@ -399,10 +398,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         variant,
     } = &cli.command
     {
-        if format == "newhire" {
-            return Ok(crate::newhire_files::check(file, variant.as_deref(), *json));
-        }
-        return Ok(crate::check::run(format, file, *json));
+        let options = crate::files::FileOptions {
+            json: *json,
+            variant: variant.clone(),
+            ..Default::default()
+        };
+        return Ok(crate::files::check(format, file, &options));
     }
     if let Command::Generate(GenerateCommand::Newhire {
         records,
@@ -413,7 +414,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         output,
     }) = &cli.command
     {
-        return Ok(crate::newhire_files::generate(
+        return Ok(crate::channels::employers::files::generate(
             *records,
             *seed,
             format,
@@ -432,23 +433,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         to,
     } = &cli.command
     {
-        if format == "newhire" {
-            return Ok(crate::newhire_files::convert(file, variant.as_deref(), to));
-        }
-        if format == "tribal" {
-            return Ok(crate::federal_files::convert_tribal(file, *from_json));
-        }
-        if let Some(federal) = crate::federal_files::FederalFormat::named(format) {
-            return Ok(crate::federal_files::convert(federal, file));
-        }
-        use crate::convert::Direction;
-        let direction = match (*from_json, *outbound, *inbound) {
-            (false, _, _) => Direction::ToJson,
-            (true, true, _) => Direction::FromJson(Some(ivd_csenet::HeaderKind::Outbound)),
-            (true, _, true) => Direction::FromJson(Some(ivd_csenet::HeaderKind::Inbound)),
-            (true, false, false) => Direction::FromJson(None),
+        let options = crate::files::FileOptions {
+            variant: variant.clone(),
+            to: Some(to.clone()),
+            from_json: *from_json,
+            outbound: *outbound,
+            inbound: *inbound,
+            ..Default::default()
         };
-        return Ok(crate::convert::run(format, file, direction));
+        return Ok(crate::files::convert(format, file, &options));
     }
     if let Command::Demo {
         dir,
@@ -609,7 +602,7 @@ async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<i3
         OutboxCommand::Replay { id, reason } => {
             let replayed = actions::replay(
                 &db,
-                &Renderers::for_settings(&settings),
+                &crate::channels::renderers(&settings),
                 id,
                 &reason,
                 &cli_actor(),

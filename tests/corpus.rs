@@ -1,6 +1,6 @@
 //! The bad-input corpus: every file under `tests/corpus/<format>/` is read by the real
 //! parser — through the gateway's own `check` path where the gateway has one
-//! ([`ivd_gateway::check::formats`], which also sniffs EBCDIC for the federal files) — and
+//! ([`ivd_gateway::files::formats`], which also sniffs EBCDIC for the federal files) — and
 //! what comes out must match, exactly, the verdicts listed beside the files in
 //! `expected.toml`: how many records, how many accepted and rejected, how many records the
 //! reader hands on (`flowed`: a bad record must not sink the good ones of its file), and
@@ -22,8 +22,8 @@ use std::time::Instant;
 use figment::Figment;
 use figment::providers::{Format as _, Toml};
 use ivd_fixed::{Encoding, FieldError, RecordVerdict};
-use ivd_gateway::check::formats;
-use ivd_gateway::federal_files::sniff_encoding;
+use ivd_gateway::files::formats;
+use ivd_gateway::files::sniff_encoding;
 use ivd_newhire::{Format, Rules};
 use serde::Deserialize;
 

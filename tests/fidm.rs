@@ -268,7 +268,14 @@ async fn a_banks_match_file_becomes_exactly_its_levy_candidates_once(t: TestDb) 
     let key = test_key();
     store_cases(&t.db, &key).await;
     let settings = Arc::new(fidm_settings(&t));
-    let processors = Processors::for_settings(&settings, &key);
+    let context = ivd_gateway::channels::ChannelContext::new(
+        t.db.clone(),
+        settings.clone(),
+        key.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    )
+    .expect("the test database has data keys");
+    let processors = ivd_gateway::channels::processors(&context);
     let inbox = t.scratch_dir().join("fidm-in");
     std::fs::create_dir_all(&inbox).unwrap();
     let pickup = Pickup {

@@ -11,7 +11,6 @@ use ivd_csenet::{ActionCode, FunctionCode, HeaderKind, Transaction};
 use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{InterstateSettings, PartnerSettings, Settings};
 use ivd_gateway::outbox::operator;
-use ivd_gateway::outbox::render::Renderers;
 use ivd_gateway::outbox::store;
 use ivd_gateway::reconcile::deadlines;
 use ivd_gateway::store::now_ms;
@@ -289,7 +288,7 @@ async fn a_replayed_transaction_gets_a_new_serial_number(t: TestDb) {
     let settings = settings(&t, &mock);
     let replayed = operator::replay(
         &t.db,
-        &Renderers::for_settings(&settings),
+        &ivd_gateway::channels::renderers(&settings),
         id,
         "partner asked again",
         "operator:test",

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{InterstateSettings, PartnerSettings, Settings};
-use ivd_gateway::outbox::render::{RenderRequest, Renderers};
+use ivd_gateway::outbox::render::RenderRequest;
 use ivd_gateway::outbox::{self, store as outbox_store};
 use ivd_gateway::reconcile::deadlines::{self, Expectation};
 use ivd_gateway::reconcile::runs;
@@ -96,7 +96,7 @@ async fn csenet_request_sent_ago(
     let request = requests::insert(&mut tx, CASE_ID, "state-06", "csenet", &parameters, then)
         .await
         .unwrap();
-    let renderers = Renderers::for_settings(settings);
+    let renderers = ivd_gateway::channels::renderers(settings);
     let rendered = renderers
         .get("csenet")
         .unwrap()

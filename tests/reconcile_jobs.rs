@@ -9,6 +9,10 @@ use std::sync::Arc;
 
 use ivd_csenet::icr::{self, IcrRecord};
 use ivd_fixed::Encoding;
+use ivd_gateway::channels::employers::jobs::NewHires;
+use ivd_gateway::channels::fidm::jobs::Fidm;
+use ivd_gateway::channels::interstate::jobs::interstate_cases::{EXTRACT_CHANNEL, InterstateCases};
+use ivd_gateway::channels::offset::jobs::Offset;
 use ivd_gateway::channels::offset::{
     COLLECTIONS_CHANNEL, OffsetExchange, OffsetSettings, RECONCILIATION_CHANNEL, REJECTS_CHANNEL,
     ReturnIntake,
@@ -18,10 +22,6 @@ use ivd_gateway::intake::{self, Inbound};
 use ivd_gateway::outbox::{self, NewMessage};
 use ivd_gateway::privacy::{DataKeys, LookupKey};
 use ivd_gateway::reconcile::jobs::control_totals::ControlTotals;
-use ivd_gateway::reconcile::jobs::fidm::Fidm;
-use ivd_gateway::reconcile::jobs::interstate_cases::{EXTRACT_CHANNEL, InterstateCases};
-use ivd_gateway::reconcile::jobs::new_hires::NewHires;
-use ivd_gateway::reconcile::jobs::offset::Offset;
 use ivd_gateway::reconcile::report::{Findings, Job, JobContext};
 use ivd_gateway::store::events::{self, NewEvent};
 use ivd_gateway::store::{Db, cases, requests};

@@ -1,8 +1,185 @@
-//! Partner channels: one folder per kind of partner, each with the same shape — its
-//! configuration, how its messages are built (`outbound`) and taken in (`intake`).
+//! Partner channels: one folder per kind of partner, and one line per channel in [`all`].
+//!
+//! A channel brings everything the gateway needs to exchange with one kind of partner, and
+//! the core (intake, outbox, reconciliation, the file commands, the web listeners) names
+//! none of them: it asks the registry. A channel implements [`Channel`]:
+//!
+//! | what | method | the core that uses it |
+//! |---|---|---|
+//! | receipt processors, by pick-up or partner channel | [`Channel::processors`] | [`crate::intake`] |
+//! | renderers of outbound messages, by kind | [`Channel::renderers`] | [`crate::outbox`] |
+//! | reconciliation jobs | [`Channel::jobs`] | [`crate::reconcile`] |
+//! | files with control records, checked by `control-totals` | [`Channel::controlled_files`] | [`crate::reconcile`] |
+//! | file formats for `check` and `convert` | [`Channel::file_formats`] | [`crate::files`] |
+//! | HTTP routes on the partner (mutual TLS) and API listeners | [`Channel::partner_routes`], [`Channel::api_routes`] | [`crate::web`] |
+//! | background work (cycles, forwarders, resumed uploads, retention) | [`Channel::start`] | [`crate::app`] |
+//! | what happens when the state system pushes cases | [`Channel::cases_changed`] | [`crate::web`] |
+//!
+//! Every method has a default that contributes nothing, so a channel says only what it
+//! does. Adding a kind of partner is one folder here and one line in [`all`].
+//!
+//! ```
+//! let names: Vec<&str> = ivd_gateway::channels::all().iter().map(|c| c.name()).collect();
+//! assert!(names.contains(&"interstate"));
+//! ```
 
 pub mod employers;
 pub mod fidm;
 pub mod interstate;
 pub mod offset;
 pub mod tribal;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::files::FileFormat;
+use crate::intake::Processor;
+use crate::outbox::render::{Renderer, Renderers};
+use crate::privacy::{DataKeys, LookupKey};
+use crate::reconcile::jobs::control_totals::ControlledFile;
+use crate::reconcile::report::Job;
+use crate::store::{Db, DbTx, StoreError};
+use crate::web::AppState;
+
+/// Every channel the gateway has, in the order they are listed.
+pub fn all() -> Vec<Arc<dyn Channel>> {
+    vec![
+        Arc::new(interstate::Interstate),
+        Arc::new(tribal::Tribal),
+        Arc::new(employers::Employers),
+        Arc::new(offset::Offset),
+        Arc::new(fidm::Fidm),
+    ]
+}
+
+/// What a channel is given when the gateway starts.
+#[derive(Clone)]
+pub struct ChannelContext {
+    /// The database.
+    pub db: Db,
+    /// The settings the gateway started with.
+    pub settings: Arc<Settings>,
+    /// The keyed hash of SSNs (matching, duplicates).
+    pub lookup_key: LookupKey,
+    /// Data keys sealing federal tax information at rest.
+    pub data_keys: DataKeys,
+    /// Wakes the outbox's dispatcher after an enqueue outside a request.
+    pub dispatcher_wake: Arc<Notify>,
+}
+
+impl ChannelContext {
+    /// The context of a gateway on `db`; fails when the database has no data keys.
+    pub fn new(
+        db: Db,
+        settings: Arc<Settings>,
+        lookup_key: LookupKey,
+        dispatcher_wake: Arc<Notify>,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let data_keys = db
+            .sealer()
+            .keys()
+            .cloned()
+            .context("the database has no data keys attached")?;
+        Ok(ChannelContext {
+            db,
+            settings,
+            lookup_key,
+            data_keys,
+            dispatcher_wake,
+        })
+    }
+}
+
+/// One kind of partner, as the core sees it. See the module documentation.
+#[async_trait::async_trait]
+pub trait Channel: Send + Sync {
+    /// The channel's name (lower case, as in logs).
+    fn name(&self) -> &'static str;
+
+    /// The processors of what arrives for this channel, each with the name of the channel
+    /// its receipts carry (a pick-up's `channel`, or the partner route's).
+    fn processors(&self, _context: &ChannelContext) -> Vec<(&'static str, Arc<dyn Processor>)> {
+        Vec::new()
+    }
+
+    /// The renderers of the messages this channel sends, for the kinds the configuration
+    /// enables.
+    fn renderers(&self, _settings: &Settings) -> Vec<Arc<dyn Renderer>> {
+        Vec::new()
+    }
+
+    /// The reconciliation jobs this channel adds.
+    fn jobs(&self) -> Vec<Arc<dyn Job>> {
+        Vec::new()
+    }
+
+    /// The files with control records this channel receives or writes, for the
+    /// `control-totals` job.
+    fn controlled_files(&self) -> Vec<ControlledFile> {
+        Vec::new()
+    }
+
+    /// The file formats this channel adds to `check` and `convert`.
+    fn file_formats(&self) -> Vec<&'static dyn FileFormat> {
+        Vec::new()
+    }
+
+    /// Routes on the partner listener (mutual TLS; the certificate names the partner).
+    fn partner_routes(&self) -> axum::Router<AppState> {
+        axum::Router::new()
+    }
+
+    /// Routes on the API listener (bearer tokens and operator sessions).
+    fn api_routes(&self) -> axum::Router<AppState> {
+        axum::Router::new()
+    }
+
+    /// Starts this channel's background work; every task ends when `shutdown` is
+    /// cancelled.
+    fn start(
+        &self,
+        _context: &ChannelContext,
+        _shutdown: &CancellationToken,
+    ) -> Vec<JoinHandle<()>> {
+        Vec::new()
+    }
+
+    /// Runs in the transaction that stores cases the state system pushed, after they are
+    /// stored (for example to index them for matching): each changed case once, as it was
+    /// left, marked `true` when an earlier version of it was stored before.
+    async fn cases_changed(
+        &self,
+        _tx: &mut DbTx,
+        _lookup_key: &LookupKey,
+        _changed: &[(&ivd_model::Case, bool)],
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// The processors of every channel, by the channel their receipts carry.
+pub fn processors(context: &ChannelContext) -> crate::intake::Processors {
+    let mut processors = crate::intake::Processors::default();
+    for channel in all() {
+        for (name, processor) in channel.processors(context) {
+            processors.register(name, processor);
+        }
+    }
+    processors
+}
+
+/// The built-in renderers plus those every channel enables for `settings`.
+pub fn renderers(settings: &Settings) -> Renderers {
+    let mut renderers = Renderers::builtin();
+    for channel in all() {
+        for renderer in channel.renderers(settings) {
+            renderers.register(renderer);
+        }
+    }
+    renderers
+}

@@ -383,8 +383,8 @@ impl ProcessorFor for RecordArrival {
     }
 }
 
-/// The processors of a gateway, by channel; channels no adapter claims get
-/// [`RecordArrival`].
+/// The processors of a gateway, by channel (each partner channel registers its own:
+/// [`crate::channels::processors`]); channels nobody claims get [`RecordArrival`].
 #[derive(Default)]
 pub struct Processors {
     by_channel: std::collections::HashMap<String, std::sync::Arc<dyn Processor>>,
@@ -398,69 +398,6 @@ impl std::fmt::Debug for Processors {
 }
 
 impl Processors {
-    /// The processors the configuration calls for: NDNH returns and e-IWO
-    /// acknowledgments always, CSENet bodies when the state's FIPS code is set.
-    pub fn for_settings(
-        settings: &std::sync::Arc<crate::config::Settings>,
-        key: &crate::privacy::LookupKey,
-    ) -> Self {
-        use crate::channels::employers::{iwo, ndnh};
-        let mut processors = Processors::default();
-        // Employers' acknowledgments and NDNH returns are always understood: a file that
-        // arrives is matched to what we sent, or reported as matching nothing.
-        processors.register(
-            ndnh::RETURNS_CHANNEL,
-            std::sync::Arc::new(ndnh::NdnhReturnIntake {
-                settings: settings.clone(),
-                key: key.clone(),
-            }),
-        );
-        processors.register(
-            iwo::ACK_CHANNEL,
-            std::sync::Arc::new(iwo::AcknowledgmentIntake {
-                settings: settings.clone(),
-            }),
-        );
-        // FIDM match files and (small) all-accounts files from a bank's directory.
-        processors.register(
-            crate::channels::fidm::matches::CHANNEL,
-            std::sync::Arc::new(crate::channels::fidm::matches::MatchFileIntake {
-                settings: settings.clone(),
-                key: key.clone(),
-            }),
-        );
-        processors.register(
-            crate::channels::fidm::accounts::CHANNEL,
-            std::sync::Arc::new(crate::channels::fidm::accounts::AccountsPickupIntake {
-                settings: settings.clone(),
-                key: key.clone(),
-            }),
-        );
-        if settings.state.fips.is_some() {
-            processors.register(
-                crate::channels::interstate::intake::CHANNEL,
-                std::sync::Arc::new(crate::channels::interstate::intake::CsenetIntake::new(
-                    settings.clone(),
-                )),
-            );
-            processors.register(
-                crate::channels::interstate::intake::ERRORS_CHANNEL,
-                std::sync::Arc::new(crate::channels::interstate::intake::ServerErrorIntake),
-            );
-        }
-        // Tribal documents: always understood once we have an identity, so a document from
-        // a partner without an agreement gets a clear refusal rather than no verdict.
-        if crate::channels::tribal::our_party(settings).is_some() {
-            processors.register(
-                crate::channels::tribal::intake::CHANNEL,
-                std::sync::Arc::new(crate::channels::tribal::intake::TribalIntake::new(
-                    settings.clone(),
-                )),
-            );
-        }
-        processors
-    }
-
     /// Registers the processor of `channel`.
     pub fn register(&mut self, channel: &str, processor: std::sync::Arc<dyn Processor>) {
         self.by_channel.insert(channel.to_string(), processor);

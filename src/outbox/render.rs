@@ -88,7 +88,7 @@ pub async fn current_case(
             kind: "case".to_string(),
             id: case_id.to_string(),
         })?;
-    crate::canonical::parse_case(row.snapshot.as_bytes()).map_err(|errors| {
+    ivd_casejson::parse_case(row.snapshot.as_bytes()).map_err(|errors| {
         request.invalid_cause(format!("stored case: {} problem(s)", errors.len()))
     })
 }
@@ -193,6 +193,98 @@ pub trait Renderer: Send + Sync {
         tx: &mut DbTx,
         request: &RenderRequest<'_>,
     ) -> Result<Rendered, RenderError>;
+
+    /// The exchange parameters of a transaction request for this kind, checked against
+    /// the partner's agreement, in the form they are stored (the cause a replay rebuilds
+    /// from); `None` for a kind that takes none, which then refuses any that are given.
+    fn parameters(
+        &self,
+        request: &ExchangeParameters,
+        _partner: &crate::config::PartnerSettings,
+    ) -> Result<Option<serde_json::Value>, ParameterRefusal> {
+        if request.function.is_some()
+            || request.action.is_some()
+            || request.reason.is_some()
+            || request.in_reply_to.is_some()
+        {
+            return Err(ParameterRefusal::bad_request(
+                "",
+                "NOT_APPLICABLE",
+                "function, action, reason and inReplyTo apply to the csenet and tribal formats only",
+            ));
+        }
+        Ok(None)
+    }
+}
+
+/// The exchange parameters a transaction request may carry (a CSENet or Tribal request's
+/// function, action and reason codes, the partner's case id, the message it answers).
+#[derive(Clone, Debug, Default)]
+pub struct ExchangeParameters {
+    /// Function code.
+    pub function: Option<String>,
+    /// Action code.
+    pub action: Option<String>,
+    /// Reason code.
+    pub reason: Option<String>,
+    /// The partner's case id.
+    pub other_case_id: Option<String>,
+    /// The partner's message id a response or an acknowledgment answers.
+    pub in_reply_to: Option<String>,
+}
+
+impl ExchangeParameters {
+    /// The value of a parameter the kind requires, or the refusal naming it.
+    pub fn required(
+        value: &Option<String>,
+        field: &'static str,
+        kind: &str,
+    ) -> Result<String, ParameterRefusal> {
+        value.clone().ok_or_else(|| {
+            ParameterRefusal::bad_request(
+                field,
+                "REQUIRED",
+                format!("{field} is required for {kind}"),
+            )
+        })
+    }
+}
+
+/// Why a transaction request's parameters are refused: the request's field at fault
+/// (`""` for the request as a whole), a stable code and a text that names codes only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParameterRefusal {
+    /// The request's field at fault.
+    pub field: &'static str,
+    /// The stable code.
+    pub code: &'static str,
+    /// What is wrong.
+    pub detail: String,
+    /// `true` when the request is well formed but the exchange rules refuse it (an
+    /// agreement that does not cover the function, a combination the format forbids).
+    pub by_exchange_rules: bool,
+}
+
+impl ParameterRefusal {
+    /// A malformed request.
+    pub fn bad_request(field: &'static str, code: &'static str, detail: impl Into<String>) -> Self {
+        ParameterRefusal {
+            field,
+            code,
+            detail: detail.into(),
+            by_exchange_rules: false,
+        }
+    }
+
+    /// A request the exchange rules refuse.
+    pub fn exchange_rules(detail: String) -> Self {
+        ParameterRefusal {
+            field: "",
+            code: "EXCHANGE_RULES",
+            detail,
+            by_exchange_rules: true,
+        }
+    }
 }
 
 /// The renderers the gateway knows, by kind.
@@ -208,27 +300,11 @@ impl std::fmt::Debug for Renderers {
 }
 
 impl Renderers {
-    /// The registry with every built-in renderer.
+    /// The registry with every built-in renderer (the partner channels add theirs:
+    /// [`crate::channels::renderers`]).
     pub fn builtin() -> Self {
         let mut renderers = Renderers::default();
         renderers.register(Arc::new(CaseJson));
-        renderers
-    }
-
-    /// The built-in renderers plus those the configuration enables (CSENet, when the
-    /// state's FIPS code is set).
-    pub fn for_settings(settings: &crate::config::Settings) -> Self {
-        let mut renderers = Self::builtin();
-        if let Some(csenet) =
-            crate::channels::interstate::outbound::CsenetRenderer::from_settings(settings)
-        {
-            renderers.register(Arc::new(csenet));
-        }
-        if let Some(tribal) =
-            crate::channels::tribal::outbound::TribalRenderer::from_settings(settings)
-        {
-            renderers.register(Arc::new(tribal));
-        }
         renderers
     }
 

@@ -20,12 +20,10 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::channels::interstate::CsenetParameters;
-use crate::channels::interstate::outbound::{self, CsenetRenderer};
-use crate::channels::tribal::TribalParameters;
-use crate::channels::tribal::outbound::TribalRenderer;
 use crate::outbox::EnqueueOutcome;
-use crate::outbox::render::{RenderError, RenderRequest, Renderer};
+use crate::outbox::render::{
+    ExchangeParameters, RenderError, RenderRequest, Renderer, TRANSACTION_REQUEST,
+};
 use crate::store::events::{self, Event};
 use crate::store::{DbTx, StoreError, cases, now_ms, requests};
 use crate::web::{ApiError, AppState, Bearer, FieldProblem, StateSystemRole};
@@ -50,7 +48,7 @@ struct CaseStored {
 /// Parses and validates a case body; every problem is reported by JSON path and code,
 /// never with the value.
 pub fn parse_case(body: &[u8]) -> Result<ivd_model::Case, ApiError> {
-    crate::canonical::parse_case(body).map_err(|errors| {
+    ivd_casejson::parse_case(body).map_err(|errors| {
         ApiError::invalid(
             "the case does not match the canonical model",
             errors.into_iter().map(FieldProblem::from).collect(),
@@ -109,7 +107,9 @@ pub async fn store_cases(
         }
     }
     if !changed.is_empty() {
-        crate::channels::employers::matching::index_cases(tx, lookup_key, &changed).await?;
+        for channel in crate::channels::all() {
+            channel.cases_changed(tx, lookup_key, &changed).await?;
+        }
     }
     Ok(written)
 }
@@ -259,7 +259,7 @@ impl TransactionRequest {
             .map_err(|_| Refusal::bad_request("format", "UNKNOWN_FORMAT", "no such format"))?
             .clone();
         Ok(CheckedTransaction {
-            parameters: self.parameters(partner)?,
+            parameters: self.parameters(renderer.as_ref(), partner)?,
             partner: partner.id.clone(),
             format: self.format.clone(),
             renderer,
@@ -267,89 +267,32 @@ impl TransactionRequest {
         })
     }
 
-    /// The exchange parameters of a format that has them (CSENet, Tribal), checked against
-    /// the partner's agreement; `None` for a format without parameters.
+    /// The exchange parameters of a format that has them, checked against the partner's
+    /// agreement by the format's renderer.
     fn parameters(
         &self,
+        renderer: &dyn Renderer,
         partner: &crate::config::PartnerSettings,
     ) -> Result<Option<serde_json::Value>, Refusal> {
-        let refused = |rule: String| Refusal {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            title: "Refused by the exchange rules",
-            field: "",
-            code: "EXCHANGE_RULES",
-            detail: rule,
+        let request = ExchangeParameters {
+            function: self.function.clone(),
+            action: self.action.clone(),
+            reason: self.reason.clone(),
+            other_case_id: self.other_case_id.clone(),
+            in_reply_to: self.in_reply_to.clone(),
         };
-        let required = |value: &Option<String>, field: &'static str| {
-            value.clone().ok_or_else(|| {
-                Refusal::bad_request(
-                    field,
-                    "REQUIRED",
-                    format!("{field} is required for {}", self.format),
-                )
+        renderer
+            .parameters(&request, partner)
+            .map_err(|refusal| match refusal.by_exchange_rules {
+                true => Refusal {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    title: "Refused by the exchange rules",
+                    field: refusal.field,
+                    code: refusal.code,
+                    detail: refusal.detail,
+                },
+                false => Refusal::bad_request(refusal.field, refusal.code, refusal.detail),
             })
-        };
-        let parameters = match self.format.as_str() {
-            CsenetRenderer::KIND => {
-                let agreement = partner.csenet_agreement().ok_or_else(|| {
-                    Refusal::bad_request(
-                        "partner",
-                        "NO_AGREEMENT",
-                        "this partner has no CSENet exchange agreement",
-                    )
-                })?;
-                if self.in_reply_to.is_some() {
-                    return Err(Refusal::bad_request(
-                        "inReplyTo",
-                        "NOT_APPLICABLE",
-                        "inReplyTo applies to the tribal format only",
-                    ));
-                }
-                let parameters = CsenetParameters {
-                    function: required(&self.function, "function")?,
-                    action: required(&self.action, "action")?,
-                    reason: self.reason.clone().unwrap_or_default(),
-                    other_case_id: self.other_case_id.clone(),
-                };
-                parameters.check(&agreement).map_err(refused)?;
-                serde_json::to_value(&parameters)
-            }
-            TribalRenderer::KIND => {
-                let agreement = partner.tribal_xml_agreement().ok_or_else(|| {
-                    Refusal::bad_request(
-                        "partner",
-                        "NO_AGREEMENT",
-                        "this partner has no Tribal exchange agreement for XML documents",
-                    )
-                })?;
-                let parameters = TribalParameters {
-                    function: required(&self.function, "function")?,
-                    action: required(&self.action, "action")?,
-                    reason: self.reason.clone().filter(|r| !r.trim().is_empty()),
-                    other_case_id: self.other_case_id.clone(),
-                    in_reply_to: self.in_reply_to.clone(),
-                };
-                parameters.check(agreement).map_err(refused)?;
-                serde_json::to_value(&parameters)
-            }
-            _ => {
-                if self.function.is_some()
-                    || self.action.is_some()
-                    || self.reason.is_some()
-                    || self.in_reply_to.is_some()
-                {
-                    return Err(Refusal::bad_request(
-                        "",
-                        "NOT_APPLICABLE",
-                        "function, action, reason and inReplyTo apply to the csenet and tribal formats only",
-                    ));
-                }
-                return Ok(None);
-            }
-        };
-        parameters
-            .map(Some)
-            .map_err(|_| Refusal::bad_request("", "INVALID_VALUE", "bad parameters"))
     }
 }
 
@@ -420,7 +363,7 @@ pub async fn enqueue_transaction(
                 now,
             )
             .await?;
-            (outbound::CAUSE, request_id.to_string())
+            (TRANSACTION_REQUEST, request_id.to_string())
         }
         None => ("case", case_id.to_string()),
     };

@@ -1,15 +1,10 @@
 #![no_main]
 //! Any text, through every string parser of the model (identifiers, money, dates) and
-//! through a whole case as JSON, read by the gateway's own `canonical::parse_case` (what
+//! through a whole case as JSON, read by `ivd_casejson::parse_case` (what
 //! `PUT /state/v1/cases/{id}` and `check case-json` use). The first byte picks the
 //! parser, the rest is the text. Nothing panics, every value that parses survives its
 //! JSON form (serialise → deserialise gives it back), and every error `parse_case`
 //! reports points inside the input.
-//!
-//! `parse_case` lives in the gateway crate, whose dependency tree (tokio, sqlx, axum,
-//! rustls) is far too heavy to build with coverage instrumentation; the module itself
-//! needs only `ivd-model`, `ivd-fixed`, `serde_json` and `serde_path_to_error`, so its one
-//! source file is compiled into this target unchanged.
 
 use ivd_model::{
     BirthDate, CaseId, CollectionId, CountryCode, Email, Fein, Fips, Money, OrderId, PersonId,
@@ -18,9 +13,7 @@ use ivd_model::{
 use libfuzzer_sys::fuzz_target;
 use serde::{Serialize, de::DeserializeOwned};
 
-#[path = "../../../src/canonical.rs"]
-#[allow(dead_code)]
-mod canonical;
+use ivd_casejson as canonical;
 
 /// `value` came from parsing; its JSON form must read back as the same value.
 fn round_trips<T: Serialize + DeserializeOwned + PartialEq>(value: &T) {

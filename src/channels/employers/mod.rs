@@ -17,12 +17,21 @@
 //!    acknowledgment file is taken in, each answer recorded and put on the state feed; an
 //!    order still unanswered at its deadline is left open for reconciliation.
 
+pub mod files;
 pub mod iwo;
+pub mod jobs;
 pub mod matching;
 pub mod ndnh;
 pub mod newhire;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
 use crate::on_read;
+use crate::reconcile::jobs::control_totals::ControlledFile;
 use crate::store::{Db, StoreError};
 
 /// Counts for the dashboard and the metrics.
@@ -61,4 +70,139 @@ pub async fn stats(db: &Db) -> Result<EmployerStats, StoreError> {
         awaiting_ndnh,
         orders,
     })
+}
+
+/// Employers: new-hire reports in (forwarded to NDNH, matched to cases), income
+/// withholding orders out, their acknowledgments back.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Employers;
+
+#[async_trait::async_trait]
+impl super::Channel for Employers {
+    fn name(&self) -> &'static str {
+        "employers"
+    }
+
+    /// NDNH returns and employers' e-IWO acknowledgments are always understood: a file
+    /// that arrives is matched to what we sent, or reported as matching nothing.
+    fn processors(
+        &self,
+        context: &super::ChannelContext,
+    ) -> Vec<(&'static str, Arc<dyn crate::intake::Processor>)> {
+        vec![
+            (
+                ndnh::RETURNS_CHANNEL,
+                Arc::new(ndnh::NdnhReturnIntake {
+                    settings: context.settings.clone(),
+                    key: context.lookup_key.clone(),
+                }),
+            ),
+            (
+                iwo::ACK_CHANNEL,
+                Arc::new(iwo::AcknowledgmentIntake {
+                    settings: context.settings.clone(),
+                }),
+            ),
+        ]
+    }
+
+    fn jobs(&self) -> Vec<Arc<dyn crate::reconcile::report::Job>> {
+        vec![Arc::new(jobs::NewHires)]
+    }
+
+    fn controlled_files(&self) -> Vec<ControlledFile> {
+        vec![
+            ControlledFile::Received {
+                channel: ndnh::RETURNS_CHANNEL,
+                problems: |settings, body| {
+                    ivd_newhire::ndnh::read_return(
+                        body,
+                        settings.employers.ndnh_encoding.encoding(),
+                    )
+                    .errors
+                },
+            },
+            ControlledFile::Received {
+                channel: iwo::ACK_CHANNEL,
+                problems: |_, body| ivd_eiwo::read_acknowledgments(body).envelope_errors,
+            },
+            ControlledFile::Written {
+                kind: ndnh::KIND,
+                recorded_count: "(SELECT b.record_count FROM ndnh_batches b WHERE b.message_id = m.id)",
+                contents: |settings, payload| {
+                    let t = ivd_newhire::ndnh::read_transmission(
+                        payload,
+                        settings.employers.ndnh_encoding.encoding(),
+                    );
+                    (t.records.len() as i64, t.errors)
+                },
+            },
+            ControlledFile::Written {
+                kind: iwo::KIND,
+                recorded_count: "(SELECT COUNT(*) FROM withholding_orders w WHERE w.message_id = m.id)",
+                contents: |_, payload| {
+                    let f = ivd_eiwo::read_iwo_file(payload);
+                    (f.iwos().count() as i64, f.envelope_errors)
+                },
+            },
+        ]
+    }
+
+    fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {
+        vec![&files::NewHireFiles, &files::EiwoAcknowledgments]
+    }
+
+    /// New-hire uploads interrupted by a crash continue from their checkpoint (in the
+    /// background: a million-record file must not hold the listeners back); records past
+    /// their retention are purged; accepted records are forwarded to NDNH when a partner
+    /// is configured for it.
+    fn start(
+        &self,
+        context: &super::ChannelContext,
+        shutdown: &CancellationToken,
+    ) -> Vec<JoinHandle<()>> {
+        let settings = &context.settings;
+        let new_hires = newhire::NewHireIntake {
+            db: context.db.clone(),
+            settings: settings.clone(),
+            key: context.lookup_key.clone(),
+        };
+        let mut tasks = vec![tokio::spawn(async move {
+            match new_hires.resume(crate::store::now_ms()).await {
+                Ok(0) => {}
+                Ok(resumed) => tracing::info!(
+                    resumed,
+                    "Finished new-hire uploads left over from the last run."
+                ),
+                Err(error) => {
+                    tracing::error!(error = %error, "Resuming a new-hire upload failed; it is retried at the next start.")
+                }
+            }
+        })];
+        tasks.push(tokio::spawn(newhire::run_retention(
+            context.db.clone(),
+            Duration::from_secs(settings.employers.retention_days * 86_400),
+            Duration::from_secs(settings.outbox.purge_interval_secs.max(1)),
+            shutdown.clone(),
+        )));
+        if settings.employers.ndnh_partner.is_some() {
+            let forwarder = ndnh::NdnhForwarder {
+                db: context.db.clone(),
+                settings: settings.clone(),
+                dispatcher_wake: context.dispatcher_wake.clone(),
+            };
+            tasks.push(tokio::spawn(forwarder.run(shutdown.clone())));
+        }
+        tasks
+    }
+
+    /// The participants of changed cases are indexed for new-hire matching.
+    async fn cases_changed(
+        &self,
+        tx: &mut crate::store::DbTx,
+        lookup_key: &crate::privacy::LookupKey,
+        changed: &[(&ivd_model::Case, bool)],
+    ) -> Result<(), StoreError> {
+        matching::index_cases(tx, lookup_key, changed).await
+    }
 }

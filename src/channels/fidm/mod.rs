@@ -32,7 +32,9 @@
 //!   checkpoint, and a resumed run continues after it.
 
 pub mod accounts;
+pub mod files;
 pub mod inquiry;
+pub mod jobs;
 pub mod matches;
 
 use std::collections::HashMap;
@@ -282,4 +284,104 @@ pub(crate) fn problem_json(
         "position": error.position,
         "code": error.code.as_str(),
     })
+}
+
+/// Financial institutions: the data match (all-accounts files, quarterly inquiry files
+/// and their match files).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fidm;
+
+impl super::Channel for Fidm {
+    fn name(&self) -> &'static str {
+        "fidm"
+    }
+
+    /// Match files and (small) all-accounts files from a bank's directory.
+    fn processors(
+        &self,
+        context: &super::ChannelContext,
+    ) -> Vec<(&'static str, std::sync::Arc<dyn crate::intake::Processor>)> {
+        vec![
+            (
+                matches::CHANNEL,
+                std::sync::Arc::new(matches::MatchFileIntake {
+                    settings: context.settings.clone(),
+                    key: context.lookup_key.clone(),
+                }),
+            ),
+            (
+                accounts::CHANNEL,
+                std::sync::Arc::new(accounts::AccountsPickupIntake {
+                    settings: context.settings.clone(),
+                    key: context.lookup_key.clone(),
+                }),
+            ),
+        ]
+    }
+
+    fn jobs(&self) -> Vec<std::sync::Arc<dyn crate::reconcile::report::Job>> {
+        vec![std::sync::Arc::new(jobs::Fidm)]
+    }
+
+    fn controlled_files(&self) -> Vec<crate::reconcile::jobs::control_totals::ControlledFile> {
+        use crate::reconcile::jobs::control_totals::ControlledFile;
+        vec![
+            ControlledFile::Received {
+                channel: matches::CHANNEL,
+                problems: |settings, body| {
+                    ivd_fidm::read_match_file(body, settings.fidm.encoding.encoding()).errors
+                },
+            },
+            ControlledFile::Written {
+                kind: inquiry::KIND,
+                recorded_count: "(SELECT i.inquiry_count FROM fidm_inquiries i WHERE i.message_id = m.id)",
+                contents: |settings, payload| {
+                    let f = ivd_fidm::read_inquiry_file(payload, settings.fidm.encoding.encoding());
+                    (f.inquiries.len() as i64, f.errors)
+                },
+            },
+        ]
+    }
+
+    fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {
+        files::FORMATS
+            .into_iter()
+            .map(|format| format as &'static dyn crate::files::FileFormat)
+            .collect()
+    }
+
+    /// All-accounts files interrupted by a crash continue from their checkpoint; then the
+    /// inquiry file is written on its schedule.
+    fn start(
+        &self,
+        context: &super::ChannelContext,
+        shutdown: &tokio_util::sync::CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        let accounts = accounts::AllAccountsIntake {
+            db: context.db.clone(),
+            settings: context.settings.clone(),
+            key: context.lookup_key.clone(),
+        };
+        let inquiry = inquiry::FidmInquiry {
+            db: context.db.clone(),
+            settings: context.settings.clone(),
+            key: context.lookup_key.clone(),
+        };
+        let shutdown = shutdown.clone();
+        vec![tokio::spawn(async move {
+            match accounts.resume(crate::store::now_ms()).await {
+                Ok(0) => {}
+                Ok(resumed) => tracing::info!(
+                    resumed,
+                    "Finished FIDM all-accounts files left over from the last run."
+                ),
+                Err(error) => {
+                    tracing::error!(error = %error, "Resuming a FIDM all-accounts file failed; it is retried at the next start.")
+                }
+            }
+            if inquiry.settings.fidm.partner.is_some() {
+                inquiry.run(shutdown).await;
+            }
+        })]
+    }
 }

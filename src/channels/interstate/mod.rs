@@ -18,7 +18,9 @@
 //! for the case. Through the CSENet server the same happens with data sets: the outgoing
 //! one is appended to, the incoming and invalid ones are picked up.
 
+pub mod files;
 pub mod intake;
+pub mod jobs;
 pub mod outbound;
 
 /// The parameters of a CSENet transaction request, stored with the request.
@@ -57,5 +59,57 @@ impl CsenetParameters {
             ));
         }
         Ok(())
+    }
+}
+
+/// Other states, through CSENet 2000 transactions.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Interstate;
+
+impl super::Channel for Interstate {
+    fn name(&self) -> &'static str {
+        "interstate"
+    }
+
+    /// CSENet transactions and the CSENet server's error records, once the state's FIPS
+    /// code is set.
+    fn processors(
+        &self,
+        context: &super::ChannelContext,
+    ) -> Vec<(&'static str, std::sync::Arc<dyn crate::intake::Processor>)> {
+        if context.settings.state.fips.is_none() {
+            return Vec::new();
+        }
+        vec![
+            (
+                intake::CHANNEL,
+                std::sync::Arc::new(intake::CsenetIntake::new(context.settings.clone())),
+            ),
+            (
+                intake::ERRORS_CHANNEL,
+                std::sync::Arc::new(intake::ServerErrorIntake),
+            ),
+        ]
+    }
+
+    fn renderers(
+        &self,
+        settings: &crate::config::Settings,
+    ) -> Vec<std::sync::Arc<dyn crate::outbox::render::Renderer>> {
+        outbound::CsenetRenderer::from_settings(settings)
+            .map(|renderer| std::sync::Arc::new(renderer) as _)
+            .into_iter()
+            .collect()
+    }
+
+    fn jobs(&self) -> Vec<std::sync::Arc<dyn crate::reconcile::report::Job>> {
+        vec![
+            std::sync::Arc::new(jobs::ack_deadlines::AckDeadlines),
+            std::sync::Arc::new(jobs::interstate_cases::InterstateCases),
+        ]
+    }
+
+    fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {
+        vec![&files::CsenetTransactions, &files::CsenetServerErrors]
     }
 }

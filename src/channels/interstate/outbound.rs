@@ -71,6 +71,42 @@ impl Renderer for CsenetRenderer {
         Self::KIND
     }
 
+    /// Function, action and reason are required; the agreement must cover the function
+    /// and the combination must be one CSENet allows.
+    fn parameters(
+        &self,
+        request: &render::ExchangeParameters,
+        partner: &crate::config::PartnerSettings,
+    ) -> Result<Option<serde_json::Value>, render::ParameterRefusal> {
+        use render::{ExchangeParameters, ParameterRefusal};
+        let agreement = partner.csenet_agreement().ok_or_else(|| {
+            ParameterRefusal::bad_request(
+                "partner",
+                "NO_AGREEMENT",
+                "this partner has no CSENet exchange agreement",
+            )
+        })?;
+        if request.in_reply_to.is_some() {
+            return Err(ParameterRefusal::bad_request(
+                "inReplyTo",
+                "NOT_APPLICABLE",
+                "inReplyTo applies to the tribal format only",
+            ));
+        }
+        let parameters = CsenetParameters {
+            function: ExchangeParameters::required(&request.function, "function", Self::KIND)?,
+            action: ExchangeParameters::required(&request.action, "action", Self::KIND)?,
+            reason: request.reason.clone().unwrap_or_default(),
+            other_case_id: request.other_case_id.clone(),
+        };
+        parameters
+            .check(&agreement)
+            .map_err(ParameterRefusal::exchange_rules)?;
+        serde_json::to_value(&parameters)
+            .map(Some)
+            .map_err(|_| ParameterRefusal::bad_request("", "INVALID_VALUE", "bad parameters"))
+    }
+
     async fn render(
         &self,
         tx: &mut DbTx,

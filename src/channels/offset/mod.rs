@@ -20,6 +20,9 @@
 //! - **Reconciliation corrects.** Every difference between the recorded state and OCSE's
 //!   reconciliation file is reported with its reason, and the corrections go out at once.
 
+pub mod files;
+pub mod jobs;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -30,9 +33,13 @@ use crate::config::{FileEncoding, Settings};
 use crate::intake::{Processor, Receipt};
 use crate::outbox::{self, NewMessage};
 use crate::privacy::{DataKeys, LookupKey};
+use crate::reconcile::jobs::control_totals::ControlledFile;
 use crate::store::events::{self, NewEvent};
 use crate::store::{Db, DbTx, StoreError, serials};
 use crate::{on_read, on_tx};
+
+/// The outbox kind of the state's submission file.
+pub const SUBMISSION_KIND: &str = "offset-submission";
 
 /// Pick-up channel of OCSE's reject files.
 pub const REJECTS_CHANNEL: &str = "offset-rejects";
@@ -93,6 +100,18 @@ pub struct OffsetExchange {
     pub key: LookupKey,
     /// Data keys for federal tax information.
     pub sealer: DataKeys,
+}
+
+impl OffsetExchange {
+    /// The exchange of the gateway `context` describes.
+    pub fn new(context: &super::ChannelContext) -> Self {
+        OffsetExchange {
+            db: context.db.clone(),
+            settings: context.settings.clone(),
+            key: context.lookup_key.clone(),
+            sealer: context.data_keys.clone(),
+        }
+    }
 }
 
 /// What one cycle sent.
@@ -244,7 +263,7 @@ impl OffsetExchange {
                 partner: partner.to_string(),
                 ordering_key: "offset".into(),
                 idempotency_key: format!("offset-cycle-{cycle}"),
-                kind: "offset-submission".into(),
+                kind: SUBMISSION_KIND.into(),
                 content_type: "application/octet-stream".into(),
                 file_name: format!("OFFSET.{state}.C{cycle:06}.dat"),
                 payload,
@@ -622,5 +641,90 @@ impl Processor for ReturnIntake {
             COLLECTIONS_CHANNEL => self.exchange.take_collections(tx, receipt, now).await,
             _ => self.exchange.take_reconciliation(tx, receipt, now).await,
         }
+    }
+}
+
+/// The federal tax refund offset program: the weekly certification cycle out, OCSE's
+/// rejects, collections and reconciliation files back.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Offset;
+
+impl super::Channel for Offset {
+    fn name(&self) -> &'static str {
+        "offset"
+    }
+
+    fn processors(
+        &self,
+        context: &super::ChannelContext,
+    ) -> Vec<(&'static str, Arc<dyn Processor>)> {
+        let exchange = OffsetExchange::new(context);
+        [REJECTS_CHANNEL, COLLECTIONS_CHANNEL, RECONCILIATION_CHANNEL]
+            .into_iter()
+            .map(|channel| {
+                let intake: Arc<dyn Processor> = Arc::new(ReturnIntake {
+                    exchange: exchange.clone(),
+                    channel,
+                });
+                (channel, intake)
+            })
+            .collect()
+    }
+
+    fn jobs(&self) -> Vec<Arc<dyn crate::reconcile::report::Job>> {
+        vec![Arc::new(jobs::Offset)]
+    }
+
+    fn controlled_files(&self) -> Vec<ControlledFile> {
+        vec![
+            ControlledFile::Received {
+                channel: REJECTS_CHANNEL,
+                problems: |settings, body| {
+                    ivd_offset::read_rejects(body, settings.offset.encoding.encoding()).errors
+                },
+            },
+            ControlledFile::Received {
+                channel: COLLECTIONS_CHANNEL,
+                problems: |settings, body| {
+                    ivd_offset::read_collections(body, settings.offset.encoding.encoding()).errors
+                },
+            },
+            ControlledFile::Received {
+                channel: RECONCILIATION_CHANNEL,
+                problems: |settings, body| {
+                    ivd_offset::read_reconciliation(body, settings.offset.encoding.encoding())
+                        .errors
+                },
+            },
+            ControlledFile::Written {
+                kind: SUBMISSION_KIND,
+                recorded_count: "(SELECT y.submissions FROM offset_cycles y WHERE y.message_id = m.id)",
+                contents: |settings, payload| {
+                    let f = ivd_offset::read_submission_file(
+                        payload,
+                        settings.offset.encoding.encoding(),
+                    );
+                    (f.submissions.len() as i64, f.errors)
+                },
+            },
+        ]
+    }
+
+    fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {
+        files::FORMATS
+            .into_iter()
+            .map(|format| format as &'static dyn crate::files::FileFormat)
+            .collect()
+    }
+
+    /// The certification cycle, on its schedule.
+    fn start(
+        &self,
+        context: &super::ChannelContext,
+        shutdown: &tokio_util::sync::CancellationToken,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![tokio::spawn(
+            OffsetExchange::new(context).run(shutdown.clone()),
+        )]
     }
 }

@@ -23,6 +23,7 @@
 //! feed. A request (`R`) is acknowledged at once; an acknowledgment or a response
 //! satisfies the deadline of the message it answers.
 
+pub mod files;
 pub mod intake;
 pub mod outbound;
 
@@ -144,4 +145,43 @@ pub mod answers {
     pub const ACKNOWLEDGMENT: &str = "tribal.acknowledgment";
     /// A response to a case-status request.
     pub const RESPONSE: &str = "tribal.response";
+}
+
+/// Tribal IV-D programs, through the Tribal case-exchange XML documents.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tribal;
+
+impl super::Channel for Tribal {
+    fn name(&self) -> &'static str {
+        "tribal"
+    }
+
+    /// Tribal documents: always understood once we have an identity, so a document from a
+    /// partner without an agreement gets a clear refusal rather than no verdict.
+    fn processors(
+        &self,
+        context: &super::ChannelContext,
+    ) -> Vec<(&'static str, std::sync::Arc<dyn crate::intake::Processor>)> {
+        if our_party(&context.settings).is_none() {
+            return Vec::new();
+        }
+        vec![(
+            intake::CHANNEL,
+            std::sync::Arc::new(intake::TribalIntake::new(context.settings.clone())),
+        )]
+    }
+
+    fn renderers(
+        &self,
+        settings: &Settings,
+    ) -> Vec<std::sync::Arc<dyn crate::outbox::render::Renderer>> {
+        outbound::TribalRenderer::from_settings(settings)
+            .map(|renderer| std::sync::Arc::new(renderer) as _)
+            .into_iter()
+            .collect()
+    }
+
+    fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {
+        vec![&files::TribalExchange]
+    }
 }

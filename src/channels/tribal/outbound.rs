@@ -52,6 +52,36 @@ impl Renderer for TribalRenderer {
         Self::KIND
     }
 
+    /// Function and action are required; the partner must have an agreement for XML
+    /// documents that covers the function.
+    fn parameters(
+        &self,
+        request: &render::ExchangeParameters,
+        partner: &crate::config::PartnerSettings,
+    ) -> Result<Option<serde_json::Value>, render::ParameterRefusal> {
+        use render::{ExchangeParameters, ParameterRefusal};
+        let agreement = partner.tribal_xml_agreement().ok_or_else(|| {
+            ParameterRefusal::bad_request(
+                "partner",
+                "NO_AGREEMENT",
+                "this partner has no Tribal exchange agreement for XML documents",
+            )
+        })?;
+        let parameters = TribalParameters {
+            function: ExchangeParameters::required(&request.function, "function", Self::KIND)?,
+            action: ExchangeParameters::required(&request.action, "action", Self::KIND)?,
+            reason: request.reason.clone().filter(|r| !r.trim().is_empty()),
+            other_case_id: request.other_case_id.clone(),
+            in_reply_to: request.in_reply_to.clone(),
+        };
+        parameters
+            .check(agreement)
+            .map_err(ParameterRefusal::exchange_rules)?;
+        serde_json::to_value(&parameters)
+            .map(Some)
+            .map_err(|_| ParameterRefusal::bad_request("", "INVALID_VALUE", "bad parameters"))
+    }
+
     async fn render(
         &self,
         tx: &mut DbTx,

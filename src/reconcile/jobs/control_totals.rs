@@ -1,14 +1,17 @@
 //! Batch control totals: every file in and out, its records against its header and
 //! trailer, and what we recorded against what the file holds.
 //!
-//! Inbound: every file received in the last `window_days` on a channel whose format has
-//! control records (NDNH returns, the three OCSE offset return files, FIDM match files,
-//! e-IWO acknowledgment files) is read again with its adapter; the adapter's file-level
-//! problems (missing header or trailer, trailer counts or amounts that do not add up) are
-//! reported, one discrepancy per file, naming the adapter's codes.
+//! The files are those the channels declare ([`ControlledFile`],
+//! [`crate::channels::Channel::controlled_files`]): today NDNH returns and transmissions,
+//! the offset submission and return files, FIDM match and inquiry files, e-IWO files and
+//! their acknowledgments.
 //!
-//! Outbound: every file we wrote in the window that is still in the outbox (NDNH
-//! transmissions, offset submission files, FIDM inquiry files, e-IWO files) is read back
+//! Inbound: every file received in the last `window_days` on a channel whose format has
+//! control records is read again with its adapter; the adapter's file-level problems
+//! (missing header or trailer, trailer counts or amounts that do not add up) are reported,
+//! one discrepancy per file, naming the adapter's codes.
+//!
+//! Outbound: every file we wrote in the window that is still in the outbox is read back
 //! with its adapter; its own control check must pass, and the number of records in it
 //! must be the number recorded for its batch, cycle, run or order. Codes:
 //!
@@ -23,15 +26,42 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::channels::employers::{iwo, ndnh};
-use crate::channels::fidm;
-use crate::channels::offset::{COLLECTIONS_CHANNEL, RECONCILIATION_CHANNEL, REJECTS_CHANNEL};
 use crate::config::Settings;
 use crate::on_read;
 use crate::reconcile::report::{Discrepancy, Findings, Job, JobContext, JobError};
 use crate::store::{Db, StoreError};
 
 const DAY_MS: i64 = 86_400_000;
+
+/// A file format with control records that a channel receives or writes.
+#[derive(Clone, Copy, Debug)]
+pub enum ControlledFile {
+    /// Files received on a pick-up or partner channel.
+    Received {
+        /// The channel the receipts carry.
+        channel: &'static str,
+        /// The file-level problems of a received file, read with its adapter.
+        problems: ReceivedProblems,
+    },
+    /// Files we write, as outbox messages of one kind.
+    Written {
+        /// The messages' kind.
+        kind: &'static str,
+        /// A scalar SQL subquery giving the number of records recorded for the outbox
+        /// message `m` (its batch, cycle, run or orders).
+        recorded_count: &'static str,
+        /// The number of records in a file we wrote, and its file-level problems.
+        contents: WrittenContents,
+    },
+}
+
+/// Every controlled file the channels declare.
+fn controlled_files() -> Vec<ControlledFile> {
+    crate::channels::all()
+        .iter()
+        .flat_map(|channel| channel.controlled_files())
+        .collect()
+}
 
 /// Settings of the control-totals job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,61 +131,37 @@ fn problems(errors: &[ivd_fixed::FieldError]) -> String {
     seen.join(", ")
 }
 
-/// The file-level problems of a received file, read with its channel's adapter; `None`
-/// for channels without control records.
-fn inbound_problems(
-    settings: &Settings,
-    channel: &str,
-    body: &[u8],
-) -> Option<Vec<ivd_fixed::FieldError>> {
-    let offset = settings.offset.encoding.encoding();
-    Some(match channel {
-        ndnh::RETURNS_CHANNEL => {
-            ivd_newhire::ndnh::read_return(body, settings.employers.ndnh_encoding.encoding()).errors
-        }
-        REJECTS_CHANNEL => ivd_offset::read_rejects(body, offset).errors,
-        COLLECTIONS_CHANNEL => ivd_offset::read_collections(body, offset).errors,
-        RECONCILIATION_CHANNEL => ivd_offset::read_reconciliation(body, offset).errors,
-        fidm::matches::CHANNEL => {
-            ivd_fidm::read_match_file(body, settings.fidm.encoding.encoding()).errors
-        }
-        iwo::ACK_CHANNEL => ivd_eiwo::read_acknowledgments(body).envelope_errors,
-        _ => return None,
-    })
-}
-
 async fn inbound(
     db: &Db,
     settings: &Settings,
     since: i64,
     findings: &mut Findings,
 ) -> Result<(), StoreError> {
-    let channels = [
-        ndnh::RETURNS_CHANNEL,
-        REJECTS_CHANNEL,
-        COLLECTIONS_CHANNEL,
-        RECONCILIATION_CHANNEL,
-        fidm::matches::CHANNEL,
-        iwo::ACK_CHANNEL,
-    ];
-    let ids: Vec<(String, String, String, i64)> = on_read!(db, c => {
-        sqlx::query_as(
-            "SELECT receipt_id, partner, channel, received_at FROM inbound_receipts \
-             WHERE received_at >= $1 AND channel IN ($2, $3, $4, $5, $6, $7) ORDER BY received_at, receipt_id",
-        )
-        .bind(since)
-        .bind(channels[0])
-        .bind(channels[1])
-        .bind(channels[2])
-        .bind(channels[3])
-        .bind(channels[4])
-        .bind(channels[5])
-        .fetch_all(c)
-        .await?
-    });
+    let mut ids: Vec<(String, String, String, i64, ReceivedProblems)> = Vec::new();
+    for file in controlled_files() {
+        let ControlledFile::Received { channel, problems } = file else {
+            continue;
+        };
+        let received: Vec<(String, String, String, i64)> = on_read!(db, c => {
+            sqlx::query_as(
+                "SELECT receipt_id, partner, channel, received_at FROM inbound_receipts \
+                 WHERE received_at >= $1 AND channel = $2",
+            )
+            .bind(since)
+            .bind(channel)
+            .fetch_all(c)
+            .await?
+        });
+        ids.extend(
+            received
+                .into_iter()
+                .map(|(receipt, partner, channel, at)| (receipt, partner, channel, at, problems)),
+        );
+    }
+    ids.sort_by(|a, b| (a.3, &a.0).cmp(&(b.3, &b.0)));
     findings.count("filesReceived", ids.len() as i64);
     // One body at a time: files can be large.
-    for (receipt_id, partner, channel, received_at) in ids {
+    for (receipt_id, partner, channel, received_at, problems_of) in ids {
         let (body,): (Vec<u8>,) = on_read!(db, c => {
             sqlx::query_as("SELECT body FROM inbound_receipts WHERE receipt_id = $1")
                 .bind(&receipt_id)
@@ -166,9 +172,7 @@ async fn inbound(
         let body = db
             .sealer()
             .open_bytes(body, &crate::store::sealing::place::receipt(&receipt_id))?;
-        let Some(errors) = inbound_problems(settings, &channel, &body) else {
-            continue;
-        };
+        let errors = problems_of(settings, &body);
         if errors.is_empty() {
             continue;
         }
@@ -189,35 +193,10 @@ async fn inbound(
     Ok(())
 }
 
-/// The records a file we wrote holds, and its file-level problems.
-fn outbound_contents(
-    settings: &Settings,
-    kind: &str,
-    payload: &[u8],
-) -> Option<(i64, Vec<ivd_fixed::FieldError>)> {
-    Some(match kind {
-        ndnh::KIND => {
-            let t = ivd_newhire::ndnh::read_transmission(
-                payload,
-                settings.employers.ndnh_encoding.encoding(),
-            );
-            (t.records.len() as i64, t.errors)
-        }
-        "offset-submission" => {
-            let f = ivd_offset::read_submission_file(payload, settings.offset.encoding.encoding());
-            (f.submissions.len() as i64, f.errors)
-        }
-        fidm::inquiry::KIND => {
-            let f = ivd_fidm::read_inquiry_file(payload, settings.fidm.encoding.encoding());
-            (f.inquiries.len() as i64, f.errors)
-        }
-        iwo::KIND => {
-            let f = ivd_eiwo::read_iwo_file(payload);
-            (f.iwos().count() as i64, f.envelope_errors)
-        }
-        _ => return None,
-    })
-}
+/// Reads a received file's problems.
+type ReceivedProblems = fn(&Settings, &[u8]) -> Vec<ivd_fixed::FieldError>;
+/// Reads a written file's record count and problems.
+type WrittenContents = fn(&Settings, &[u8]) -> (i64, Vec<ivd_fixed::FieldError>);
 
 async fn outbound(
     db: &Db,
@@ -226,25 +205,43 @@ async fn outbound(
     findings: &mut Findings,
 ) -> Result<(), StoreError> {
     // What we recorded for each file, by the table that records it.
-    let ids: Vec<(i64, String, String, String, i64, Option<i64>)> = on_read!(db, c => {
-        sqlx::query_as(
-            "SELECT m.id, m.partner, m.kind, m.file_name, m.created_at, CASE m.kind \
-               WHEN $2 THEN (SELECT b.record_count FROM ndnh_batches b WHERE b.message_id = m.id) \
-               WHEN 'offset-submission' THEN (SELECT y.submissions FROM offset_cycles y WHERE y.message_id = m.id) \
-               WHEN $3 THEN (SELECT i.inquiry_count FROM fidm_inquiries i WHERE i.message_id = m.id) \
-               ELSE (SELECT COUNT(*) FROM withholding_orders w WHERE w.message_id = m.id) END \
-             FROM outbox_messages m WHERE m.created_at >= $1 AND m.kind IN ($2, 'offset-submission', $3, $4) \
-             ORDER BY m.id",
-        )
-        .bind(since)
-        .bind(ndnh::KIND)
-        .bind(fidm::inquiry::KIND)
-        .bind(iwo::KIND)
-        .fetch_all(c)
-        .await?
-    });
+    let mut ids: Vec<(
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        WrittenContents,
+    )> = Vec::new();
+    for file in controlled_files() {
+        let ControlledFile::Written {
+            kind,
+            recorded_count,
+            contents,
+        } = file
+        else {
+            continue;
+        };
+        // `recorded_count` is a constant the channel declares, never input.
+        let sql = format!(
+            "SELECT m.id, m.partner, m.kind, m.file_name, m.created_at, {recorded_count} \
+             FROM outbox_messages m WHERE m.created_at >= $1 AND m.kind = $2"
+        );
+        let written: Vec<(i64, String, String, String, i64, Option<i64>)> = on_read!(db, c => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(since).bind(kind).fetch_all(c).await?
+        });
+        ids.extend(
+            written
+                .into_iter()
+                .map(|(id, partner, kind, file, at, recorded)| {
+                    (id, partner, kind, file, at, recorded, contents)
+                }),
+        );
+    }
+    ids.sort_by_key(|row| row.0);
     findings.count("filesSent", ids.len() as i64);
-    for (id, partner, kind, file_name, created_at, recorded) in ids {
+    for (id, partner, kind, file_name, created_at, recorded, contents_of) in ids {
         let (payload, key): (Vec<u8>, String) = on_read!(db, c => {
             sqlx::query_as("SELECT payload, idempotency_key FROM outbox_payloads WHERE message_id = $1")
                 .bind(id)
@@ -256,9 +253,7 @@ async fn outbound(
             payload,
             &crate::store::sealing::place::outbox(&partner, &key),
         )?;
-        let Some((records, errors)) = outbound_contents(settings, &kind, &payload) else {
-            continue;
-        };
+        let (records, errors) = contents_of(settings, &payload);
         if !errors.is_empty() {
             findings.push(
                 Discrepancy::new(

@@ -1,33 +1,29 @@
-//! The registry of reconciliation jobs: one line per job in [`all`].
+//! The registry of reconciliation jobs: the gateway's own, one line each in [`all`], then
+//! those each channel adds ([`crate::channels::Channel::jobs`]).
 //!
-//! A job is a type implementing [`Job`](super::report::Job) in its own file here; add
-//! `pub mod NAME;` below and one `Arc::new(NAME::TheJob)` line to [`all`]. Its name is what
-//! the configuration (`[reconcile.jobs.NAME]`), the CLI (`ivd-gateway reconcile NAME`) and
-//! the API (`/operator/v1/reconcile/jobs/NAME/run`) use.
+//! A job is a type implementing [`Job`](super::report::Job): one that looks at the gateway
+//! as a whole lives in its own file here (add `pub mod NAME;` below and one line to
+//! [`all`]); one that belongs to a kind of partner lives in that channel's folder. Its name
+//! is what the configuration (`[reconcile.jobs.NAME]`), the CLI (`ivd-gateway reconcile
+//! NAME`) and the API (`/operator/v1/reconcile/jobs/NAME/run`) use.
 
-pub mod ack_deadlines;
 pub mod control_totals;
-pub mod fidm;
-pub mod interstate_cases;
-pub mod new_hires;
-pub mod offset;
 pub mod outbox_health;
 
 use std::sync::Arc;
 
 use super::report::Job;
 
-/// Every job the gateway knows, in the order they are listed.
+/// Every job the gateway knows: its own, then each channel's.
 pub fn all() -> Vec<Arc<dyn Job>> {
-    vec![
-        Arc::new(ack_deadlines::AckDeadlines),
+    let mut jobs: Vec<Arc<dyn Job>> = vec![
         Arc::new(outbox_health::OutboxHealth),
-        Arc::new(interstate_cases::InterstateCases),
-        Arc::new(new_hires::NewHires),
-        Arc::new(offset::Offset),
         Arc::new(control_totals::ControlTotals),
-        Arc::new(fidm::Fidm),
-    ]
+    ];
+    for channel in crate::channels::all() {
+        jobs.extend(channel.jobs());
+    }
+    jobs
 }
 
 /// The job named `name`.

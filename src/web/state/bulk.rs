@@ -468,7 +468,7 @@ fn parse_line(state: &AppState, bytes: &[u8]) -> Option<Parsed> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return None;
     }
-    let line: Line = match crate::canonical::parse_json(bytes, "line") {
+    let line: Line = match ivd_casejson::parse_json(bytes, "line") {
         Ok(line) => line,
         Err(errors) => {
             return Some(Parsed::Rejected {
@@ -478,7 +478,7 @@ fn parse_line(state: &AppState, bytes: &[u8]) -> Option<Parsed> {
         }
     };
     let case_id = Some(line.case.id.as_str().to_string());
-    let mut errors: Vec<FieldProblem> = match crate::canonical::validate_case(&line.case, "case.") {
+    let mut errors: Vec<FieldProblem> = match ivd_casejson::validate_case(&line.case, "case.") {
         Ok(()) => Vec::new(),
         Err(errors) => errors.into_iter().map(FieldProblem::from).collect(),
     };

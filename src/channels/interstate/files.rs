@@ -1,5 +1,8 @@
-//! `ivd-gateway convert FORMAT FILE [--from-json [--outbound|--inbound]]`: partner records
-//! to JSON lines and back, without sending or storing anything.
+//! The CSENet files for `check` and `convert`: transactions (outgoing or incoming data
+//! set) and the CSENet server's error records.
+//!
+//! `convert csenet FILE [--from-json [--outbound|--inbound]]`: transactions to JSON lines
+//! and back, without sending or storing anything.
 //!
 //! **To JSON** (`convert csenet FILE`): one JSON object per record, numbered from 1 like
 //! `check`:
@@ -37,43 +40,72 @@ use ivd_csenet::{HeaderKind, Transaction};
 use ivd_fixed::{ErrorCode, FieldError, RecordVerdict};
 use serde::Serialize;
 
-/// The formats `convert` knows: name and description.
-const FORMATS: &[(&str, &str)] = &[(
-    "csenet",
-    "CSENet 2000 transactions (outgoing or incoming data set), one per line",
-)];
+use crate::files::{FileFormat, FileOptions, read_file};
+
+/// CSENet 2000 transactions, one per line; outgoing (127-byte header) and incoming
+/// (121-byte header) records are told apart by the length rule.
+#[derive(Debug)]
+pub struct CsenetTransactions;
+
+impl FileFormat for CsenetTransactions {
+    fn name(&self) -> &'static str {
+        "csenet"
+    }
+
+    fn describe(&self) -> &'static str {
+        "CSENet 2000 transactions (outgoing or incoming data set), one per line"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(ivd_csenet::verdicts(bytes))
+    }
+
+    fn converts(&self) -> bool {
+        true
+    }
+
+    fn convert_file(&self, file: &Path, options: &FileOptions) -> i32 {
+        let direction = match (options.from_json, options.outbound, options.inbound) {
+            (false, _, _) => Direction::ToJson,
+            (true, true, _) => Direction::FromJson(Some(HeaderKind::Outbound)),
+            (true, _, true) => Direction::FromJson(Some(HeaderKind::Inbound)),
+            (true, false, false) => Direction::FromJson(None),
+        };
+        convert(file, direction)
+    }
+}
+
+/// The CSENet server's 145-byte error records (the invalid transactions data set).
+#[derive(Debug)]
+pub struct CsenetServerErrors;
+
+impl FileFormat for CsenetServerErrors {
+    fn name(&self) -> &'static str {
+        "csenet-errors"
+    }
+
+    fn describe(&self) -> &'static str {
+        "CSENet server error records (invalid transactions data set), 145 bytes each"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(ivd_csenet::server_error_verdicts(bytes))
+    }
+}
 
 /// Which way to convert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
+enum Direction {
     /// Partner records to JSON lines.
     ToJson,
     /// JSON lines to partner records; `Some` forces the header kind.
     FromJson(Option<HeaderKind>),
 }
 
-/// Runs the command; returns the exit status.
-pub fn run(format: &str, file: &Path, direction: Direction) -> i32 {
-    if !FORMATS.iter().any(|(name, _)| *name == format) {
-        eprintln!("Unknown format {format:?}. Known formats:");
-        for (name, describe) in FORMATS {
-            eprintln!("  {name:<22} {describe}");
-        }
-        eprintln!(
-            "  {:<22} employers' new-hire files (W4, XX, CSV, XML), --to another",
-            "newhire"
-        );
-        for federal in crate::federal_files::FederalFormat::ALL {
-            eprintln!("  {:<22} {}", federal.name(), federal.describe());
-        }
+/// `convert csenet`; returns the exit status.
+fn convert(file: &Path, direction: Direction) -> i32 {
+    let Some(bytes) = read_file(file) else {
         return 2;
-    }
-    let bytes = match std::fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!("Cannot read {}: {error}", file.display());
-            return 2;
-        }
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -220,7 +252,7 @@ fn transaction_from_line(line: &[u8]) -> Result<Transaction, Vec<FieldError>> {
             JSON,
             "line",
             e.column().max(1),
-            crate::canonical::without_quoted_values(&e.to_string()),
+            ivd_casejson::without_quoted_values(&e.to_string()),
         )]
     })?;
     let serde_json::Value::Object(mut map) = value else {
@@ -258,7 +290,7 @@ fn transaction_from_line(line: &[u8]) -> Result<Transaction, Vec<FieldError>> {
             (pre, ".") => pre.to_owned(),
             (pre, p) => format!("{pre}.{p}"),
         };
-        let message = crate::canonical::without_quoted_values(&e.into_inner().to_string());
+        let message = ivd_casejson::without_quoted_values(&e.into_inner().to_string());
         vec![FieldError::unpositioned(INVALID_VALUE, field, message)]
     })
 }

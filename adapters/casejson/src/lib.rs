@@ -1,8 +1,16 @@
-//! The canonical case JSON (`schemas/case.schema.json`) as an input format: the state
-//! system's `PUT /state/v1/cases/{id}` and `check case-json` read it through
-//! [`parse_case`], which reports every problem as an [`ivd_fixed::FieldError`] naming the
-//! JSON path, the model's stable code and where the offending value starts — and never the
-//! value itself, which may be an SSN.
+//! The canonical IV-D case as JSON (`schemas/case.schema.json`), read as partners and the
+//! state system send it: the gateway's `PUT /state/v1/cases/{id}`, the bulk case push and
+//! `ivd-gateway check case-json` all read cases through [`parse_case`].
+//!
+//! Every problem is an [`ivd_fixed::FieldError`] naming the JSON path, the model's stable
+//! code and the 1-based byte where the offending value starts — never the value itself,
+//! which may be an SSN. Pure: bytes in, model values and errors out.
+//!
+//! ```
+//! let errors = ivd_casejson::parse_case(br#"{"id": "MN-1""#).unwrap_err();
+//! assert_eq!(errors[0].field, "case");
+//! assert_eq!(errors[0].code.as_str(), "JSON");
+//! ```
 
 use ivd_fixed::{ErrorCode, FieldError};
 
@@ -182,7 +190,7 @@ pub fn without_quoted_values(message: &str) -> String {
 mod tests {
     use super::*;
 
-    const SAMPLE: &str = include_str!("../schemas/samples/case-tanf.json");
+    const SAMPLE: &str = include_str!("../../../schemas/samples/case-tanf.json");
 
     #[test]
     fn quoted_values_never_reach_an_error_text() {

@@ -1,11 +1,13 @@
-//! The new-hire file commands: `check newhire`, `convert newhire`, `generate newhire`.
+//! The employers' files for the file commands: new-hire reports (`check newhire`,
+//! `convert newhire`, `generate newhire`) and e-IWO acknowledgment files (`check
+//! eiwo-ack`).
 //!
 //! All three stream: a million-record file is read and written record by record, so
 //! memory does not grow with it. On a terminal a progress bar shows the records done
 //! (on stderr, so that it never mixes with the data or the verdicts on stdout).
 //!
 //! `check newhire FILE [--format w4|xx|csv|xml] [--json]` follows the `check` contract
-//! ([`crate::check`]): one verdict per record, exit 0 / 1 / 2. Warnings (for example an
+//! ([`crate::files`]): one verdict per record, exit 0 / 1 / 2. Warnings (for example an
 //! implausible date of birth, which is ignored) do not make a record invalid; with
 //! `--json` they are not printed, as the contract has errors only.
 
@@ -14,7 +16,78 @@ use std::io::{BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use ivd_fixed::RecordVerdict;
 use ivd_newhire::{Format, Rules};
+
+use crate::files::{FileFormat, FileOptions, print_verdicts};
+
+/// Employers' new-hire reports in any of their four forms (W4 fixed records, the XX
+/// variant, CSV, XML), read as a stream: a million-record file costs no more memory than
+/// one record.
+#[derive(Debug)]
+pub struct NewHireFiles;
+
+impl FileFormat for NewHireFiles {
+    fn name(&self) -> &'static str {
+        "newhire"
+    }
+
+    fn describe(&self) -> &'static str {
+        "employers' new-hire files (W4, XX, CSV or XML; --format to name one, --to to convert)"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        match Format::detect(&bytes[..bytes.len().min(SNIFF)]) {
+            Some(format) => Box::new(
+                ivd_newhire::read(format, bytes, &Rules::new(today()))
+                    .map(|outcome| outcome.verdict()),
+            ),
+            None => Box::new(std::iter::once(RecordVerdict::new(
+                1,
+                vec![ivd_fixed::FieldError::unpositioned(
+                    ivd_fixed::ErrorCode::new("FORMAT"),
+                    "file",
+                    "not a new-hire file in a form this gateway reads (W4, XX, CSV, XML)",
+                )],
+            ))),
+        }
+    }
+
+    fn check_file(&self, file: &Path, options: &FileOptions) -> i32 {
+        check(file, options.variant.as_deref(), options.json)
+    }
+
+    fn converts(&self) -> bool {
+        true
+    }
+
+    fn convert_file(&self, file: &Path, options: &FileOptions) -> i32 {
+        let Some(to) = options.to.as_deref() else {
+            eprintln!("convert newhire needs --to w4|xx|csv|xml.");
+            return 2;
+        };
+        convert(file, options.variant.as_deref(), to)
+    }
+}
+
+/// Employers' e-IWO acknowledgment files (FHA, BHA, ACK…, BTA, FTA): the envelope and
+/// every acknowledgment record.
+#[derive(Debug)]
+pub struct EiwoAcknowledgments;
+
+impl FileFormat for EiwoAcknowledgments {
+    fn name(&self) -> &'static str {
+        "eiwo-ack"
+    }
+
+    fn describe(&self) -> &'static str {
+        "e-IWO employer acknowledgment files (header, batches, ACK records, trailers)"
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(ivd_eiwo::verdicts(bytes))
+    }
+}
 
 /// How many bytes the format sniffing looks at.
 const SNIFF: usize = 4096;
@@ -78,7 +151,7 @@ fn today() -> time::Date {
 }
 
 /// `check newhire`; returns the exit status.
-pub fn check(file: &Path, named: Option<&str>, json: bool) -> i32 {
+fn check(file: &Path, named: Option<&str>, json: bool) -> i32 {
     let (format, input) = match open(file, named) {
         Ok(opened) => opened,
         Err(message) => {
@@ -86,47 +159,24 @@ pub fn check(file: &Path, named: Option<&str>, json: bool) -> i32 {
             return 2;
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
     let bar = progress(None, "checking");
-    let (mut records, mut invalid) = (0u64, 0u64);
-    for outcome in ivd_newhire::read(format, input, &Rules::new(today())) {
-        records += 1;
-        let verdict = outcome.verdict();
-        if !verdict.is_valid() {
-            invalid += 1;
-        }
-        let written = if json {
-            writeln!(out, "{}", verdict.to_json_line())
-        } else {
-            writeln!(out, "{verdict}")
-        };
-        if written.is_err() {
-            return 2;
-        }
-        if records % 4096 == 0 {
-            bar.set_position(records);
-        }
-    }
+    let verdicts = ivd_newhire::read(format, input, &Rules::new(today()))
+        .zip(1u64..)
+        .map(|(outcome, n)| {
+            if n % 4096 == 0 {
+                bar.set_position(n);
+            }
+            outcome.verdict()
+        });
+    let status = print_verdicts(verdicts, json, Some(format.name()));
     bar.finish_and_clear();
-    if !json {
-        let _ = writeln!(
-            out,
-            "{records} record(s) ({}), {} valid, {invalid} invalid.",
-            format.name(),
-            records - invalid
-        );
-    }
-    if out.flush().is_err() {
-        return 2;
-    }
-    if invalid > 0 { 1 } else { 0 }
+    status
 }
 
 /// `convert newhire FILE --to FORMAT`: every valid record written in the other format on
 /// stdout; invalid ones reported on stderr as `check --json` verdicts. Exit 0 all
 /// converted, 1 some record invalid, 2 the file cannot be read or written.
-pub fn convert(file: &Path, named: Option<&str>, to: &str) -> i32 {
+fn convert(file: &Path, named: Option<&str>, to: &str) -> i32 {
     let Ok(target) = to.parse::<Format>() else {
         eprintln!("Unknown target format {to:?}: use w4, xx, csv or xml.");
         return 2;
