@@ -6,6 +6,7 @@
 //!
 //! | what | method | the core that uses it |
 //! |---|---|---|
+//! | rules its settings must follow | [`Channel::check_settings`] | [`crate::config`] |
 //! | receipt processors, by pick-up or partner channel | [`Channel::processors`] | [`crate::intake`] |
 //! | renderers of outbound messages, by kind | [`Channel::renderers`] | [`crate::outbox`] |
 //! | reconciliation jobs | [`Channel::jobs`] | [`crate::reconcile`] |
@@ -100,6 +101,12 @@ impl ChannelContext {
 pub trait Channel: Send + Sync {
     /// The channel's name (lower case, as in logs).
     fn name(&self) -> &'static str;
+
+    /// Checks this channel's settings (once, at start, after the gateway's own rules);
+    /// the error names the setting and what it must be.
+    fn check_settings(&self, _settings: &Settings) -> Result<(), String> {
+        Ok(())
+    }
 
     /// The processors of what arrives for this channel, each with the name of the channel
     /// its receipts carry (a pick-up's `channel`, or the partner route's).

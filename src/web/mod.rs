@@ -8,8 +8,6 @@
 //! roles it admits.
 
 pub mod dashboard;
-pub mod employer;
-pub mod employer_pages;
 pub mod fti;
 pub mod headers;
 pub mod health;
@@ -425,17 +423,17 @@ pub const NO_ROUTE: &str = "no route serves this path";
 pub fn api_router(state: AppState) -> Router {
     let limit = state.settings.server.max_body_bytes;
     let metrics = state.metrics.clone();
-    let router = Router::new()
+    let mut router = Router::new()
         .merge(health::routes(&state.settings.server))
         .merge(state::routes())
         .merge(operator::routes())
-        .merge(employer::routes())
         .merge(fti::routes())
         .merge(dashboard::routes())
-        .merge(crate::reconcile::web::routes())
-        .merge(employer_pages::routes())
-        .fallback(no_route)
-        .with_state(state.clone());
+        .merge(crate::reconcile::web::routes());
+    for channel in crate::channels::all() {
+        router = router.merge(channel.api_routes());
+    }
+    let router = router.fallback(no_route).with_state(state.clone());
     let router = match limits::AnonymousLimit::new(
         state
             .settings
@@ -479,10 +477,11 @@ pub fn metrics_router(state: AppState) -> Router {
 pub fn partner_router(state: AppState) -> Router {
     let limit = state.settings.server.max_body_bytes;
     let metrics = state.metrics.clone();
-    let router = Router::new()
-        .merge(partner::routes())
-        .fallback(no_route)
-        .with_state(state.clone());
+    let mut router = Router::new().merge(partner::routes());
+    for channel in crate::channels::all() {
+        router = router.merge(channel.partner_routes());
+    }
+    let router = router.fallback(no_route).with_state(state.clone());
     let router = match limits::RequestLimit::per_minute(
         state.settings.server.partner_requests_per_minute,
         "partner certificate",

@@ -16,7 +16,7 @@ use crate::outbox::store::{self as outbox_store, ListFilter};
 use crate::store::now_ms;
 use crate::web::{ApiError, AppState, Bearer, OperatorRoles};
 
-/// The operator routes.
+/// The operator routes every gateway has; channels add the runs of their own jobs.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/operator/v1/outbox", get(list_messages))
@@ -27,12 +27,10 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/v1/receipts", get(receipts))
         .route("/operator/v1/audit", get(audit_recent))
         .route("/operator/v1/audit/verify", get(audit_verify))
-        .route("/operator/v1/offset/cycle", post(run_offset_cycle))
-        .route("/operator/v1/fidm/inquiry", post(run_fidm_inquiry))
 }
 
 /// Records that an operator started a job by hand.
-async fn audit_job(
+pub(crate) async fn audit_job(
     state: &AppState,
     actor: &str,
     job: &str,
@@ -53,73 +51,6 @@ async fn audit_job(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// `POST /operator/v1/offset/cycle`: runs the tax refund offset certification cycle now
-/// (only the changes since the last one are sent; nothing when nothing changed).
-async fn run_offset_cycle(
-    State(state): State<AppState>,
-    Bearer(holder, _): Bearer<OperatorRoles>,
-) -> Result<impl IntoResponse, ApiError> {
-    if state.settings.offset.partner.is_none() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "Not configured",
-            "no offset partner is configured",
-        ));
-    }
-    let exchange = crate::channels::offset::OffsetExchange {
-        db: state.db.clone(),
-        settings: state.settings.clone(),
-        key: state.lookup_key.clone(),
-        sealer: state.data_keys.clone(),
-    };
-    let report = exchange.run_cycle(now_ms()).await?;
-    state.dispatcher_wake.notify_waiters();
-    let outcome = serde_json::json!({ "cycle": report });
-    audit_job(
-        &state,
-        &format!("token:{}", holder.name),
-        "offset-cycle",
-        outcome.clone(),
-    )
-    .await?;
-    Ok(Json(outcome))
-}
-
-/// `POST /operator/v1/fidm/inquiry`: writes the FIDM inquiry file for the obligors with
-/// arrears now.
-async fn run_fidm_inquiry(
-    State(state): State<AppState>,
-    Bearer(holder, _): Bearer<OperatorRoles>,
-) -> Result<impl IntoResponse, ApiError> {
-    if state.settings.fidm.partner.is_none() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "Not configured",
-            "no FIDM partner is configured",
-        ));
-    }
-    let inquiry = crate::channels::fidm::inquiry::FidmInquiry {
-        db: state.db.clone(),
-        settings: state.settings.clone(),
-        key: state.lookup_key.clone(),
-    };
-    let run = inquiry.write_inquiry(now_ms()).await?;
-    state.dispatcher_wake.notify_waiters();
-    let outcome = serde_json::json!({
-        "run": run.as_ref().map(|r| serde_json::json!({
-            "runNumber": r.run_number, "yearMonth": r.year_month, "count": r.count, "messageId": r.message_id,
-        })),
-    });
-    audit_job(
-        &state,
-        &format!("token:{}", holder.name),
-        "fidm-inquiry",
-        outcome.clone(),
-    )
-    .await?;
-    Ok(Json(outcome))
 }
 
 #[derive(Deserialize)]

@@ -16,12 +16,11 @@ use crate::telemetry::metrics::Metrics;
 use crate::tls::PeerIdentity;
 use crate::web::{ApiError, AppState};
 
-/// The partner routes.
+/// The partner routes every gateway has; each channel adds its own
+/// ([`crate::channels::Channel::partner_routes`]).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/partner/v1/messages", post(receive_message))
-        .route("/partner/v1/csenet", post(receive_csenet))
-        .route("/partner/v1/tribal", post(receive_tribal))
         .route("/partner/v1/whoami", get(whoami))
 }
 
@@ -85,7 +84,7 @@ impl axum::extract::FromRequestParts<AppState> for BoundPartner {
 
 /// Reads a request body that was left unread until the partner's authorization passed,
 /// within the listener's body limit.
-async fn read_body(
+pub(crate) async fn read_body(
     state: &AppState,
     body: axum::body::Body,
 ) -> Result<axum::body::Bytes, ApiError> {
@@ -169,49 +168,10 @@ async fn receive_message(
     }
 }
 
-/// `POST /partner/v1/csenet`: one or more newline-terminated CSENet transactions from a
-/// partner state. The body is stored first; the answer lists a verdict per transaction.
-async fn receive_csenet(
-    State(state): State<AppState>,
-    BoundPartner(partner): BoundPartner,
-    headers: HeaderMap,
-    body: axum::body::Body,
-) -> Result<impl IntoResponse, ApiError> {
-    use crate::channels::interstate::intake::{CHANNEL, TransactionVerdict};
-    if partner.csenet_agreement().is_none() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "No exchange agreement",
-            "this partner has no CSENet exchange agreement",
-        ));
-    }
-    // Read only now that the agreement admits this route.
-    let body = read_body(&state, body).await?;
-    let (receipt_id, outcome) =
-        store_and_process(&state, &partner.id, CHANNEL, &headers, "text/plain", &body).await?;
-    let verdicts: Vec<TransactionVerdict> = outcome
-        .as_deref()
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_default();
-    let count = |status: &str| verdicts.iter().filter(|v| v.status == status).count();
-    tracing::info!(
-        partner = %partner.id,
-        receipt_id,
-        accepted = count("accepted"),
-        duplicates = count("duplicate"),
-        rejected = count("rejected"),
-        "CSENet transactions taken in."
-    );
-    Ok((
-        StatusCode::OK,
-        Json(serde_json::json!({ "receiptId": receipt_id, "transactions": verdicts })),
-    ))
-}
-
 /// Stores a partner's body as a receipt on `channel` (the bytes first), then gives it its
 /// verdicts. Returns the receipt id and the processor's outcome (`None` when another
 /// task, the resume loop, judged it first).
-async fn store_and_process(
+pub(crate) async fn store_and_process(
     state: &AppState,
     partner: &str,
     channel: &str,
@@ -250,66 +210,4 @@ async fn store_and_process(
     )
     .await?;
     Ok((receipt_id, outcome))
-}
-
-/// `POST /partner/v1/tribal`: one Tribal exchange document from a Tribe (or, on a Tribe's
-/// gateway, from the state). The body is stored first; the answer is the document's
-/// verdict: 200 when accepted or a duplicate, 422 when rejected (with every reason).
-async fn receive_tribal(
-    State(state): State<AppState>,
-    BoundPartner(partner): BoundPartner,
-    headers: HeaderMap,
-    body: axum::body::Body,
-) -> Result<impl IntoResponse, ApiError> {
-    use crate::channels::tribal::intake::{CHANNEL, DocumentVerdict};
-    if partner.tribal_xml_agreement().is_none() {
-        let detail = if partner.csenet_agreement().is_some() {
-            "this partner's agreement exchanges CSENet transactions: use /partner/v1/csenet"
-        } else {
-            "this partner has no Tribal exchange agreement"
-        };
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "No exchange agreement",
-            detail,
-        ));
-    }
-    // Read only now that the agreement admits this route.
-    let body = read_body(&state, body).await?;
-    let (receipt_id, outcome) = store_and_process(
-        &state,
-        &partner.id,
-        CHANNEL,
-        &headers,
-        "application/xml",
-        &body,
-    )
-    .await?;
-    let Some(verdict) = outcome
-        .as_deref()
-        .and_then(|text| serde_json::from_str::<DocumentVerdict>(text).ok())
-    else {
-        // Stored, and judged meanwhile by the resume loop: the partner knows its bytes
-        // are safe; the verdict is on the receipt and the event feed.
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(serde_json::json!({ "receiptId": receipt_id })),
-        ));
-    };
-    tracing::info!(
-        partner = %partner.id,
-        receipt_id,
-        status = %verdict.status,
-        transaction = verdict.transaction.as_deref().unwrap_or(""),
-        "Tribal document taken in."
-    );
-    let status = if verdict.status == "rejected" {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(serde_json::json!({ "receiptId": receipt_id, "document": verdict })),
-    ))
 }

@@ -32,6 +32,8 @@ use crate::store::tokens::{self, Role, TokenHolder};
 use crate::store::{Db, StoreError};
 use crate::{on_db, on_read};
 
+/// The largest body of a form anyone may post (sign-in, asking for an account).
+pub(crate) const PUBLIC_FORM_BYTES: usize = 16 * 1024;
 /// The session cookie's name.
 pub const COOKIE: &str = "ivd_session";
 /// How long a session lasts without signing in again.

@@ -17,12 +17,15 @@
 //!    acknowledgment file is taken in, each answer recorded and put on the state feed; an
 //!    order still unanswered at its deadline is left open for reconciliation.
 
+pub mod config;
 pub mod files;
 pub mod iwo;
 pub mod jobs;
 pub mod matching;
 pub mod ndnh;
 pub mod newhire;
+pub mod pages;
+pub mod routes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,6 +149,52 @@ impl super::Channel for Employers {
                 },
             },
         ]
+    }
+
+    /// The employer API (`/employer/v1/…`, bearer tokens) and the employer pages
+    /// (`/employer/…`, signed-in accounts).
+    fn api_routes(&self) -> axum::Router<crate::web::AppState> {
+        routes::routes().merge(pages::routes())
+    }
+
+    /// Only employer partners have FEINs, each valid; the NDNH partner is configured;
+    /// batches and the forwarding interval are positive.
+    fn check_settings(&self, settings: &crate::config::Settings) -> Result<(), String> {
+        for partner in &settings.partners {
+            if let Some(employer) = &partner.employer {
+                if partner.kind != crate::config::PartnerKind::Employer {
+                    return Err(format!(
+                        "partner {}: only an employer partner has FEINs",
+                        partner.id
+                    ));
+                }
+                if let Some(bad) = employer
+                    .feins
+                    .iter()
+                    .find(|f| ivd_model::Fein::parse(f).is_err())
+                {
+                    return Err(format!(
+                        "partner {}: {bad:?} is not a valid FEIN",
+                        partner.id
+                    ));
+                }
+            }
+        }
+        if let Some(ndnh) = &settings.employers.ndnh_partner
+            && settings.partner(ndnh).is_none()
+        {
+            return Err(format!(
+                "employers.ndnh_partner {ndnh:?} is not a configured partner"
+            ));
+        }
+        if settings.employers.ndnh_batch_size == 0 || settings.employers.forward_interval_secs == 0
+        {
+            return Err(
+                "employers.ndnh_batch_size and employers.forward_interval_secs must be positive"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 
     fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {

@@ -36,6 +36,7 @@ pub mod files;
 pub mod inquiry;
 pub mod jobs;
 pub mod matches;
+pub mod routes;
 
 use std::collections::HashMap;
 
@@ -341,6 +342,22 @@ impl super::Channel for Fidm {
                 },
             },
         ]
+    }
+
+    /// The partner inquiry files go to is configured.
+    fn check_settings(&self, settings: &crate::config::Settings) -> Result<(), String> {
+        if let Some(partner) = &settings.fidm.partner
+            && settings.partner(partner).is_none()
+        {
+            return Err(format!(
+                "fidm.partner {partner:?} is not a configured partner"
+            ));
+        }
+        Ok(())
+    }
+
+    fn api_routes(&self) -> axum::Router<crate::web::AppState> {
+        routes::api_routes()
     }
 
     fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {

@@ -18,10 +18,12 @@
 //! for the case. Through the CSENet server the same happens with data sets: the outgoing
 //! one is appended to, the incoming and invalid ones are picked up.
 
+pub mod config;
 pub mod files;
 pub mod intake;
 pub mod jobs;
 pub mod outbound;
+pub mod routes;
 
 /// The parameters of a CSENet transaction request, stored with the request.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -107,6 +109,41 @@ impl super::Channel for Interstate {
             std::sync::Arc::new(jobs::ack_deadlines::AckDeadlines),
             std::sync::Arc::new(jobs::interstate_cases::InterstateCases),
         ]
+    }
+
+    fn partner_routes(&self) -> axum::Router<crate::web::AppState> {
+        routes::partner_routes()
+    }
+
+    /// Every CSENet agreement names a 7-character partner FIPS code and CSENet functions, and
+    /// our own FIPS code is set.
+    fn check_settings(&self, settings: &crate::config::Settings) -> Result<(), String> {
+        for partner in &settings.partners {
+            if let Some(interstate) = &partner.interstate {
+                if interstate.fips.len() != 7 || !interstate.fips.is_ascii() {
+                    return Err(format!(
+                        "partner {}: interstate.fips must be 7 characters",
+                        partner.id
+                    ));
+                }
+                if let Some(unknown) = interstate.functions.iter().find(|f| {
+                    !["LO1", "CSI", "ENF", "EST", "PAT", "MSC", "COL"]
+                        .contains(&f.to_ascii_uppercase().as_str())
+                }) {
+                    return Err(format!(
+                        "partner {}: {unknown:?} is not a CSENet function",
+                        partner.id
+                    ));
+                }
+                if settings.state.fips.is_none() {
+                    return Err(format!(
+                        "partner {} exchanges CSENet: set state.fips, our own FIPS code",
+                        partner.id
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {

@@ -22,6 +22,7 @@
 
 pub mod files;
 pub mod jobs;
+pub mod routes;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -708,6 +709,28 @@ impl super::Channel for Offset {
                 },
             },
         ]
+    }
+
+    /// The partner submission files go to is configured, with our 2-letter state code.
+    fn check_settings(&self, settings: &crate::config::Settings) -> Result<(), String> {
+        if let Some(partner) = &settings.offset.partner {
+            if settings.partner(partner).is_none() {
+                return Err(format!(
+                    "offset.partner {partner:?} is not a configured partner"
+                ));
+            }
+            let code = &settings.offset.state_code;
+            if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(
+                    "offset.state_code must be our 2-letter USPS state code (e.g. \"MN\")".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn api_routes(&self) -> axum::Router<crate::web::AppState> {
+        routes::api_routes()
     }
 
     fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {

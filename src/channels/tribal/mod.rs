@@ -23,13 +23,15 @@
 //! feed. A request (`R`) is acknowledged at once; an acknowledgment or a response
 //! satisfies the deadline of the message it answers.
 
+pub mod config;
 pub mod files;
 pub mod intake;
 pub mod outbound;
+pub mod routes;
 
 use ivd_tribal::{Function, MessageKind, Party, PartyKind};
 
-use crate::config::{PartnerKind, PartnerSettings, Settings, TribalAgreement};
+use crate::config::{PartnerKind, PartnerSettings, Settings, TribalAgreement, TribalFormat};
 
 /// The parameters of a Tribal message request, stored with the request.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -179,6 +181,74 @@ impl super::Channel for Tribal {
             .map(|renderer| std::sync::Arc::new(renderer) as _)
             .into_iter()
             .collect()
+    }
+
+    fn partner_routes(&self) -> axum::Router<crate::web::AppState> {
+        routes::partner_routes()
+    }
+
+    /// A Tribal agreement is with a Tribe (or, on a Tribe's gateway, a state), names its
+    /// locator in the form its format needs, and lists known functions.
+    fn check_settings(&self, settings: &crate::config::Settings) -> Result<(), String> {
+        for partner in &settings.partners {
+            let Some(tribal) = &partner.tribal else {
+                continue;
+            };
+            let id = &partner.id;
+            if partner.interstate.is_some() {
+                return Err(format!(
+                    "partner {id}: one agreement per partner: interstate (CSENet) or tribal, not both"
+                ));
+            }
+            let digits = match (partner.kind, tribal.format) {
+                (PartnerKind::Tribe, TribalFormat::Xml) => 5,
+                (PartnerKind::Tribe | PartnerKind::State, _) => 7,
+                _ => {
+                    return Err(format!(
+                        "partner {id}: a tribal agreement is with a Tribe (or, for a Tribe's gateway, a state)"
+                    ));
+                }
+            };
+            if tribal.locator.len() != digits || !tribal.locator.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(format!(
+                    "partner {id}: tribal.locator must be {digits} digits for a {:?} partner exchanging {:?}",
+                    partner.kind, tribal.format
+                ));
+            }
+            if tribal.format == TribalFormat::Csenet
+                && ivd_model::StateFips::parse(&tribal.locator[..2]).is_err()
+            {
+                return Err(format!(
+                    "partner {id}: tribal.locator must be a CSENet location code (a valid state FIPS in positions 1-2) when the format is csenet"
+                ));
+            }
+            if let Some(unknown) = tribal
+                .functions
+                .iter()
+                .find(|f| ivd_tribal::Function::from_code(&f.to_ascii_uppercase()).is_none())
+            {
+                return Err(format!(
+                    "partner {id}: {unknown:?} is not a CSENet function"
+                ));
+            }
+            match tribal.format {
+                TribalFormat::Csenet if settings.state.fips.is_none() => {
+                    return Err(format!(
+                        "partner {id} exchanges CSENet: set state.fips, our own FIPS code"
+                    ));
+                }
+                TribalFormat::Xml
+                    if settings.state.fips.is_none() && settings.state.tribe_code.is_none() =>
+                {
+                    return Err(format!(
+                        "partner {id} exchanges Tribal documents: set state.fips (or state.tribe_code for a Tribe's gateway)"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {

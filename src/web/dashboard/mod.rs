@@ -56,9 +56,9 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(health))
         .route(
             "/sign-in",
-            get(sign_in_form).post(sign_in).layer(DefaultBodyLimit::max(
-                super::employer_pages::PUBLIC_FORM_BYTES,
-            )),
+            get(sign_in_form)
+                .post(sign_in)
+                .layer(DefaultBodyLimit::max(super::session::PUBLIC_FORM_BYTES)),
         )
         .route("/sign-out", post(sign_out))
         .route("/dead-letters", get(dead_letters))

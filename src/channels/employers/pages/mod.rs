@@ -3,7 +3,7 @@
 //!
 //! - **Sign-in** (`/employer/sign-in`): the account's name and the token State IT issued
 //!   (`ivd-gateway token issue --role employer --fein …`); the same sessions, CSRF tokens
-//!   and lock-out as the operator dashboard ([`super::session`]). The FEINs an account may
+//!   and lock-out as the operator dashboard ([`crate::web::session`]). The FEINs an account may
 //!   act for are read from its live tokens at every request, never from the session or a
 //!   form: a revoked token ends what the session may do at once.
 //! - **Asking for an account** (`/employer/register`): a request waits for an operator,
@@ -11,13 +11,13 @@
 //! - **One new hire** (`/employer/new-hire`): the form is turned into a one-row CSV file
 //!   and judged by the adapter's own reader (`ivd_newhire::read` with `Rules`), so the
 //!   rules and messages are those of a file; a valid report goes through the same intake
-//!   as an uploaded file ([`super::employer::receive_new_hires`]).
+//!   as an uploaded file ([`super::routes::receive_new_hires`]).
 //! - **Files** (`/employer/files`): "check my file" reads it with the same reader and
 //!   stores nothing; "send" hands it to the intake. The receipt
 //!   (`/employer/receipts/{id}`) is printable and downloadable as CSV.
 //! - **History** (`/employer/history`) and **withholding orders** (`/employer/orders`):
 //!   an answer is written as an acknowledgment file with `ivd_eiwo::write_acknowledgments`
-//!   and goes through [`super::employer::receive_acknowledgments`], like a file.
+//!   and goes through [`super::routes::receive_acknowledgments`], like a file.
 //!
 //! Every page works without JavaScript; `employer.js` checks fields as the user types
 //! and adds a print button.
@@ -40,19 +40,19 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::channels::employers::newhire;
+use crate::channels::employers::routes::{self as employer, AckOutcome, UploadOutcome};
 use crate::store::accounts;
 use crate::store::employer_accounts::{self, NewRequest, NotTaken};
 use crate::store::now_ms;
 use crate::store::tokens::{Role, TokenHolder};
-use crate::web::employer::{self, AckOutcome, UploadOutcome};
 use crate::web::limits::ClientAddress;
-use crate::web::session::{self, FormPairing, Realm, Session, SignInForm, SignInPage};
+use crate::web::session::{
+    self, FormPairing, PUBLIC_FORM_BYTES, Realm, Session, SignInForm, SignInPage,
+};
 use crate::web::{ApiError, AppState};
 use view::{FormError, Input, Viewer, error_summary, page, text_input, when};
 
 const SCRIPT: &str = include_str!("employer.js");
-/// The largest body of a form anyone may post (sign-in, asking for an account).
-pub(crate) const PUBLIC_FORM_BYTES: usize = 16 * 1024;
 /// Most bad records listed on a "check my file" page (the count is always complete).
 const CHECK_LIST_LIMIT: usize = 500;
 
