@@ -28,6 +28,8 @@ pub mod employers;
 pub mod fidm;
 pub mod interstate;
 pub mod offset;
+#[cfg(test)]
+mod probe;
 pub mod tribal;
 
 use std::sync::Arc;
@@ -48,13 +50,18 @@ use crate::web::AppState;
 
 /// Every channel the gateway has, in the order they are listed.
 pub fn all() -> Vec<Arc<dyn Channel>> {
-    vec![
+    #[allow(unused_mut)]
+    let mut channels: Vec<Arc<dyn Channel>> = vec![
         Arc::new(interstate::Interstate),
         Arc::new(tribal::Tribal),
         Arc::new(employers::Employers),
         Arc::new(offset::Offset),
         Arc::new(fidm::Fidm),
-    ]
+    ];
+    // The library's own tests add a channel the way a new kind of partner is added.
+    #[cfg(test)]
+    channels.push(Arc::new(probe::Probe));
+    channels
 }
 
 /// What a channel is given when the gateway starts.
@@ -189,4 +196,87 @@ pub fn renderers(settings: &Settings) -> Renderers {
         }
     }
     renderers
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[test]
+    fn channel_names_are_unique() {
+        let mut names: Vec<&str> = all().iter().map(|c| c.name()).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+    }
+
+    /// The probe channel (`channels/probe/`, compiled into the library's tests only) is
+    /// registered by one line in `all()`; everything it declares reaches the core.
+    #[tokio::test]
+    async fn a_channel_registered_in_one_line_reaches_every_part_of_the_core() {
+        assert!(
+            crate::files::format("probe-lines").is_some(),
+            "file commands"
+        );
+        assert!(crate::reconcile::jobs::by_name("probe").is_some(), "jobs");
+        assert!(
+            renderers(&Settings::default()).get("probe").is_ok(),
+            "renderers"
+        );
+        let refused =
+            Settings::from_toml("[[partners]]\nid = \"probe-refused\"\nkind = \"state\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(refused.contains("the probe channel refuses"), "{refused}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite:{}", dir.path().join("probe.db").display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let db = db.with_data_keys(DataKeys::from_hex([("1", "11".repeat(32).as_str())]).unwrap());
+        let settings = Arc::new(Settings::default());
+        let context = ChannelContext::new(
+            db,
+            settings.clone(),
+            LookupKey::from_hex(&"22".repeat(32)).unwrap(),
+            Arc::new(Notify::new()),
+        )
+        .unwrap();
+        let processors = processors(&context);
+        assert!(format!("{processors:?}").contains(probe::CHANNEL), "intake");
+
+        let (alerts, _service) = crate::alerts::AlertService::new(
+            context.db.clone(),
+            settings.clone(),
+            context.dispatcher_wake.clone(),
+        );
+        let state = crate::web::AppState {
+            db: context.db.clone(),
+            settings: settings.clone(),
+            metrics: Arc::new(crate::telemetry::metrics::Metrics::new()),
+            renderers: Arc::new(renderers(&settings)),
+            channels: Arc::new(Vec::new()),
+            dispatcher_wake: context.dispatcher_wake.clone(),
+            processors: Arc::new(processors),
+            lookup_key: context.lookup_key.clone(),
+            data_keys: context.data_keys.clone(),
+            alerts,
+            token_limits: crate::web::limits::TokenLimits::new(&settings.server),
+        };
+        let response = crate::web::api_router(state)
+            .oneshot(
+                axum::http::Request::get("/probe/v1/hello")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), axum::http::StatusCode::OK, "routes");
+    }
 }

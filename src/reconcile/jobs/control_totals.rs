@@ -195,6 +195,9 @@ async fn inbound(
 
 /// Reads a received file's problems.
 type ReceivedProblems = fn(&Settings, &[u8]) -> Vec<ivd_fixed::FieldError>;
+/// A file we wrote: message id, partner, kind, file name, when, and the records recorded
+/// for it.
+type WrittenRow = (i64, String, String, String, i64, Option<i64>);
 /// Reads a written file's record count and problems.
 type WrittenContents = fn(&Settings, &[u8]) -> (i64, Vec<ivd_fixed::FieldError>);
 
@@ -205,15 +208,7 @@ async fn outbound(
     findings: &mut Findings,
 ) -> Result<(), StoreError> {
     // What we recorded for each file, by the table that records it.
-    let mut ids: Vec<(
-        i64,
-        String,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        WrittenContents,
-    )> = Vec::new();
+    let mut ids: Vec<(WrittenRow, WrittenContents)> = Vec::new();
     for file in controlled_files() {
         let ControlledFile::Written {
             kind,
@@ -228,20 +223,14 @@ async fn outbound(
             "SELECT m.id, m.partner, m.kind, m.file_name, m.created_at, {recorded_count} \
              FROM outbox_messages m WHERE m.created_at >= $1 AND m.kind = $2"
         );
-        let written: Vec<(i64, String, String, String, i64, Option<i64>)> = on_read!(db, c => {
+        let written: Vec<WrittenRow> = on_read!(db, c => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(since).bind(kind).fetch_all(c).await?
         });
-        ids.extend(
-            written
-                .into_iter()
-                .map(|(id, partner, kind, file, at, recorded)| {
-                    (id, partner, kind, file, at, recorded, contents)
-                }),
-        );
+        ids.extend(written.into_iter().map(|row| (row, contents)));
     }
-    ids.sort_by_key(|row| row.0);
+    ids.sort_by_key(|(row, _)| row.0);
     findings.count("filesSent", ids.len() as i64);
-    for (id, partner, kind, file_name, created_at, recorded, contents_of) in ids {
+    for ((id, partner, kind, file_name, created_at, recorded), contents_of) in ids {
         let (payload, key): (Vec<u8>, String) = on_read!(db, c => {
             sqlx::query_as("SELECT payload, idempotency_key FROM outbox_payloads WHERE message_id = $1")
                 .bind(id)
