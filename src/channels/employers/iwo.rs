@@ -336,6 +336,39 @@ pub fn ack_message_id(file: &AckFile, body: &[u8]) -> String {
     }
 }
 
+/// An acknowledgment file holding `ack`, as an employer's payroll system would write it
+/// (the employer pages answer an order with one).
+pub fn acknowledgment_file(ack: Acknowledgment, now: i64) -> Result<Vec<u8>, String> {
+    let fein = ack.fein.clone();
+    let prefix = fein.expose().get(..2).unwrap_or("00").to_string();
+    // The control numbers make the file unique (a second copy is a duplicate): the time and
+    // the order's number, so two answers sent in the same millisecond stay apart.
+    let digits: String = ack
+        .tracking_number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let order = digits.get(digits.len().saturating_sub(6)..).unwrap_or("");
+    let unique = format!("{:013}{order:0>6}", now.max(0) % 10_000_000_000_000);
+    let created = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now) * 1_000_000)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    ivd_eiwo::write_acknowledgments(
+        &ivd_eiwo::FileHeaderInfo {
+            control_number: format!("{prefix}A{unique}"),
+            state_fips: None,
+            ein: fein.clone(),
+            primary_ein: None,
+            created: time::PrimitiveDateTime::new(created.date(), created.time()),
+        },
+        &[ivd_eiwo::AckBatch {
+            control_number: format!("{prefix}B{unique}"),
+            fein,
+            acknowledgments: vec![ack],
+        }],
+    )
+    .map_err(|e| e.to_string())
+}
+
 /// Takes in employers' acknowledgment files.
 #[derive(Clone, Debug)]
 pub struct AcknowledgmentIntake {
