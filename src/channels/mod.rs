@@ -14,6 +14,7 @@
 //! | file formats for `check` and `convert` | [`Channel::file_formats`] | [`crate::files`] |
 //! | HTTP routes on the partner (mutual TLS) and API listeners | [`Channel::partner_routes`], [`Channel::api_routes`] | [`crate::web`] |
 //! | background work (cycles, forwarders, resumed uploads, retention) | [`Channel::start`] | [`crate::app`] |
+//! | its figures on `/metrics` | [`Channel::refresh_metrics`] | [`crate::telemetry`] |
 //! | what happens when the state system pushes cases | [`Channel::cases_changed`] | [`crate::web`] |
 //!
 //! Every method has a default that contributes nothing, so a channel says only what it
@@ -161,6 +162,16 @@ pub trait Channel: Send + Sync {
         _shutdown: &CancellationToken,
     ) -> Vec<JoinHandle<()>> {
         Vec::new()
+    }
+
+    /// Sets this channel's figures before `/metrics` answers (its families are declared
+    /// in [`crate::telemetry::metrics::Metrics`]).
+    async fn refresh_metrics(
+        &self,
+        _db: &Db,
+        _metrics: &crate::telemetry::metrics::Metrics,
+    ) -> Result<(), StoreError> {
+        Ok(())
     }
 
     /// Runs in the transaction that stores cases the state system pushed, after they are

@@ -496,27 +496,9 @@ impl Metrics {
                 gauge.set(age);
             }
         }
-        let employers = crate::channels::employers::stats(db).await?;
-        for status in ["accepted", "invalid", "duplicate", "refused"] {
-            let count = employers
-                .records
-                .iter()
-                .find(|(s, _)| s == status)
-                .map_or(0, |(_, n)| *n);
-            self.new_hire_records
-                .get_or_create(&StatusLabel { status })
-                .set(count);
-        }
-        self.new_hires_awaiting_ndnh.set(employers.awaiting_ndnh);
-        for status in ["sent", "accepted", "rejected"] {
-            let count = employers
-                .orders
-                .iter()
-                .find(|(s, _)| s == status)
-                .map_or(0, |(_, n)| *n);
-            self.withholding_orders
-                .get_or_create(&StatusLabel { status })
-                .set(count);
+        // Each channel sets its own figures (the families are declared here, once).
+        for channel in crate::channels::all() {
+            channel.refresh_metrics(db, self).await?;
         }
         let firing = crate::alerts::firing_by_kind(db).await?;
         for kind in crate::alerts::KINDS {

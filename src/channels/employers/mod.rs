@@ -245,6 +245,40 @@ impl super::Channel for Employers {
         tasks
     }
 
+    /// New-hire records by status, those awaiting NDNH, withholding orders by status.
+    async fn refresh_metrics(
+        &self,
+        db: &Db,
+        metrics: &crate::telemetry::metrics::Metrics,
+    ) -> Result<(), StoreError> {
+        use crate::telemetry::metrics::StatusLabel;
+        let employers = stats(db).await?;
+        for status in ["accepted", "invalid", "duplicate", "refused"] {
+            let count = employers
+                .records
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            metrics
+                .new_hire_records
+                .get_or_create(&StatusLabel { status })
+                .set(count);
+        }
+        metrics.new_hires_awaiting_ndnh.set(employers.awaiting_ndnh);
+        for status in ["sent", "accepted", "rejected"] {
+            let count = employers
+                .orders
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n);
+            metrics
+                .withholding_orders
+                .get_or_create(&StatusLabel { status })
+                .set(count);
+        }
+        Ok(())
+    }
+
     /// The participants of changed cases are indexed for new-hire matching.
     async fn cases_changed(
         &self,
