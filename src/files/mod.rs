@@ -69,6 +69,51 @@ pub trait FileFormat: Send + Sync {
     }
 }
 
+/// A format whose files are read whole into records (the federal files): everything the
+/// file commands need of it is its verdicts and its records as JSON, and it gets
+/// [`FileFormat`] from them.
+pub trait WholeFileFormat: Send + Sync {
+    /// The name given on the command line.
+    fn name(&self) -> &'static str;
+    /// One line saying what it is.
+    fn describe(&self) -> &'static str;
+    /// A verdict for every record of `bytes`.
+    fn verdicts(&self, bytes: &[u8]) -> Vec<RecordVerdict>;
+    /// The parsed records as JSON values, the invalid records' verdicts and the
+    /// file-level errors.
+    fn parsed(&self, bytes: &[u8]) -> Parsed;
+}
+
+/// What [`WholeFileFormat::parsed`] found: the records as JSON values, the invalid
+/// records' verdicts, the file-level errors.
+pub type Parsed = (Vec<serde_json::Value>, Vec<RecordVerdict>, Vec<FieldError>);
+
+impl<F: WholeFileFormat> FileFormat for F {
+    fn name(&self) -> &'static str {
+        WholeFileFormat::name(self)
+    }
+
+    fn describe(&self) -> &'static str {
+        WholeFileFormat::describe(self)
+    }
+
+    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
+        Box::new(self.verdicts(bytes).into_iter())
+    }
+
+    fn converts(&self) -> bool {
+        true
+    }
+
+    fn convert_file(&self, file: &Path, _options: &FileOptions) -> i32 {
+        let Some(bytes) = read_file(file) else {
+            return 2;
+        };
+        let (values, invalid, errors) = self.parsed(&bytes);
+        print_converted(&values, &invalid, &errors)
+    }
+}
+
 /// Every format the file commands know: the canonical case lines, then each channel's.
 pub fn formats() -> Vec<&'static dyn FileFormat> {
     let mut formats: Vec<&'static dyn FileFormat> = vec![&CaseJsonLines];

@@ -2,13 +2,9 @@
 //! all-accounts files, and Method 2 inquiry and match files. EBCDIC or ASCII, told apart
 //! by the bytes ([`crate::files::sniff_encoding`]).
 
-use std::path::Path;
-
 use ivd_fixed::RecordVerdict;
 
-use crate::files::{
-    FileFormat, FileOptions, json_values, print_converted, read_file, sniff_encoding,
-};
+use crate::files::{FileFormat, Parsed, WholeFileFormat, json_values, sniff_encoding};
 
 /// One FIDM file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,15 +18,31 @@ pub enum FidmFormat {
 }
 
 /// Every FIDM format, as the file commands list them.
-pub const FORMATS: [&FidmFormat; 3] = [
+pub const FORMATS: [&dyn FileFormat; 3] = [
     &FidmFormat::Accounts,
     &FidmFormat::Inquiry,
     &FidmFormat::Matches,
 ];
 
-impl FidmFormat {
+impl WholeFileFormat for FidmFormat {
+    fn name(&self) -> &'static str {
+        match self {
+            FidmFormat::Accounts => "fidm-accounts",
+            FidmFormat::Inquiry => "fidm-inquiry",
+            FidmFormat::Matches => "fidm-matches",
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            FidmFormat::Accounts => "FIDM Method 1 all-accounts or update file (A/B/T)",
+            FidmFormat::Inquiry => "FIDM Method 2 inquiry file (D/I/T, 99 bytes)",
+            FidmFormat::Matches => "FIDM Method 2 match file (A/B/T)",
+        }
+    }
+
     /// A verdict for every record of `bytes`.
-    pub fn verdicts(self, bytes: &[u8]) -> Vec<RecordVerdict> {
+    fn verdicts(&self, bytes: &[u8]) -> Vec<RecordVerdict> {
         let encoding = sniff_encoding(bytes);
         match self {
             FidmFormat::Accounts => ivd_fidm::account_verdicts(bytes, encoding).collect(),
@@ -41,14 +53,7 @@ impl FidmFormat {
 
     /// The parsed records as JSON values, the invalid records' verdicts and the file-level
     /// errors.
-    pub fn parsed(
-        self,
-        bytes: &[u8],
-    ) -> (
-        Vec<serde_json::Value>,
-        Vec<RecordVerdict>,
-        Vec<ivd_fixed::FieldError>,
-    ) {
+    fn parsed(&self, bytes: &[u8]) -> Parsed {
         let encoding = sniff_encoding(bytes);
         let (values, verdicts, errors) = match self {
             FidmFormat::Accounts => {
@@ -84,42 +89,10 @@ impl FidmFormat {
     }
 }
 
-impl FileFormat for FidmFormat {
-    fn name(&self) -> &'static str {
-        match self {
-            FidmFormat::Accounts => "fidm-accounts",
-            FidmFormat::Inquiry => "fidm-inquiry",
-            FidmFormat::Matches => "fidm-matches",
-        }
-    }
-
-    fn describe(&self) -> &'static str {
-        match self {
-            FidmFormat::Accounts => "FIDM Method 1 all-accounts or update file (A/B/T)",
-            FidmFormat::Inquiry => "FIDM Method 2 inquiry file (D/I/T, 99 bytes)",
-            FidmFormat::Matches => "FIDM Method 2 match file (A/B/T)",
-        }
-    }
-
-    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
-        Box::new(self.verdicts(bytes).into_iter())
-    }
-
-    fn converts(&self) -> bool {
-        true
-    }
-
-    fn convert_file(&self, file: &Path, _options: &FileOptions) -> i32 {
-        let Some(bytes) = read_file(file) else {
-            return 2;
-        };
-        let (values, invalid, errors) = self.parsed(&bytes);
-        print_converted(&values, &invalid, &errors)
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]

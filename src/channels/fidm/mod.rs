@@ -361,10 +361,7 @@ impl super::Channel for Fidm {
     }
 
     fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {
-        files::FORMATS
-            .into_iter()
-            .map(|format| format as &'static dyn crate::files::FileFormat)
-            .collect()
+        files::FORMATS.to_vec()
     }
 
     /// All-accounts files interrupted by a crash continue from their checkpoint; then the

@@ -2,13 +2,9 @@
 //! the three files OCSE returns. Federal files come in EBCDIC or ASCII; the file commands
 //! tell them apart by the bytes ([`crate::files::sniff_encoding`]).
 
-use std::path::Path;
-
 use ivd_fixed::RecordVerdict;
 
-use crate::files::{
-    FileFormat, FileOptions, json_values, print_converted, read_file, sniff_encoding,
-};
+use crate::files::{FileFormat, Parsed, WholeFileFormat, json_values, sniff_encoding};
 
 /// One offset file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,62 +20,14 @@ pub enum OffsetFormat {
 }
 
 /// Every offset format, as the file commands list them.
-pub const FORMATS: [&OffsetFormat; 4] = [
+pub const FORMATS: [&dyn FileFormat; 4] = [
     &OffsetFormat::Submission,
     &OffsetFormat::Rejects,
     &OffsetFormat::Collections,
     &OffsetFormat::Reconciliation,
 ];
 
-impl OffsetFormat {
-    /// A verdict for every record of `bytes`.
-    pub fn verdicts(self, bytes: &[u8]) -> Vec<RecordVerdict> {
-        let encoding = sniff_encoding(bytes);
-        match self {
-            OffsetFormat::Submission => ivd_offset::submission_verdicts(bytes, encoding).collect(),
-            OffsetFormat::Rejects => ivd_offset::reject_verdicts(bytes, encoding).collect(),
-            OffsetFormat::Collections => ivd_offset::collection_verdicts(bytes, encoding).collect(),
-            OffsetFormat::Reconciliation => {
-                ivd_offset::reconciliation_verdicts(bytes, encoding).collect()
-            }
-        }
-    }
-
-    /// The parsed records as JSON values, the invalid records' verdicts and the file-level
-    /// errors.
-    pub fn parsed(
-        self,
-        bytes: &[u8],
-    ) -> (
-        Vec<serde_json::Value>,
-        Vec<RecordVerdict>,
-        Vec<ivd_fixed::FieldError>,
-    ) {
-        let encoding = sniff_encoding(bytes);
-        let (values, verdicts, errors) = match self {
-            OffsetFormat::Submission => {
-                let f = ivd_offset::read_submission_file(bytes, encoding);
-                (json_values(&f.submissions), f.verdicts, f.errors)
-            }
-            OffsetFormat::Rejects => {
-                let f = ivd_offset::read_rejects(bytes, encoding);
-                (json_values(&f.rejects), f.verdicts, f.errors)
-            }
-            OffsetFormat::Collections => {
-                let f = ivd_offset::read_collections(bytes, encoding);
-                (json_values(&f.collections), f.verdicts, f.errors)
-            }
-            OffsetFormat::Reconciliation => {
-                let f = ivd_offset::read_reconciliation(bytes, encoding);
-                (json_values(&f.records), f.verdicts, f.errors)
-            }
-        };
-        let invalid = verdicts.into_iter().filter(|v| !v.is_valid()).collect();
-        (values, invalid, errors)
-    }
-}
-
-impl FileFormat for OffsetFormat {
+impl WholeFileFormat for OffsetFormat {
     fn name(&self) -> &'static str {
         match self {
             OffsetFormat::Submission => "offset-submission",
@@ -104,25 +52,50 @@ impl FileFormat for OffsetFormat {
         }
     }
 
-    fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
-        Box::new(self.verdicts(bytes).into_iter())
+    /// A verdict for every record of `bytes`.
+    fn verdicts(&self, bytes: &[u8]) -> Vec<RecordVerdict> {
+        let encoding = sniff_encoding(bytes);
+        match self {
+            OffsetFormat::Submission => ivd_offset::submission_verdicts(bytes, encoding).collect(),
+            OffsetFormat::Rejects => ivd_offset::reject_verdicts(bytes, encoding).collect(),
+            OffsetFormat::Collections => ivd_offset::collection_verdicts(bytes, encoding).collect(),
+            OffsetFormat::Reconciliation => {
+                ivd_offset::reconciliation_verdicts(bytes, encoding).collect()
+            }
+        }
     }
 
-    fn converts(&self) -> bool {
-        true
-    }
-
-    fn convert_file(&self, file: &Path, _options: &FileOptions) -> i32 {
-        let Some(bytes) = read_file(file) else {
-            return 2;
+    /// The parsed records as JSON values, the invalid records' verdicts and the file-level
+    /// errors.
+    fn parsed(&self, bytes: &[u8]) -> Parsed {
+        let encoding = sniff_encoding(bytes);
+        let (values, verdicts, errors) = match self {
+            OffsetFormat::Submission => {
+                let f = ivd_offset::read_submission_file(bytes, encoding);
+                (json_values(&f.submissions), f.verdicts, f.errors)
+            }
+            OffsetFormat::Rejects => {
+                let f = ivd_offset::read_rejects(bytes, encoding);
+                (json_values(&f.rejects), f.verdicts, f.errors)
+            }
+            OffsetFormat::Collections => {
+                let f = ivd_offset::read_collections(bytes, encoding);
+                (json_values(&f.collections), f.verdicts, f.errors)
+            }
+            OffsetFormat::Reconciliation => {
+                let f = ivd_offset::read_reconciliation(bytes, encoding);
+                (json_values(&f.records), f.verdicts, f.errors)
+            }
         };
-        let (values, invalid, errors) = self.parsed(&bytes);
-        print_converted(&values, &invalid, &errors)
+        let invalid = verdicts.into_iter().filter(|v| !v.is_valid()).collect();
+        (values, invalid, errors)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]

@@ -734,10 +734,7 @@ impl super::Channel for Offset {
     }
 
     fn file_formats(&self) -> Vec<&'static dyn crate::files::FileFormat> {
-        files::FORMATS
-            .into_iter()
-            .map(|format| format as &'static dyn crate::files::FileFormat)
-            .collect()
+        files::FORMATS.to_vec()
     }
 
     /// The certification cycle, on its schedule.
