@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, frame, is_ctl, mask, records,
-    scan, state_ok,
+    FieldReader, FieldWriter, FileCheck, OffsetFields, Scanned, WriteError, at, frame, is_ctl,
+    mask, records, scan, state_ok,
 };
 use crate::layout::{F4, F5};
 use crate::submission::OffsetKey;

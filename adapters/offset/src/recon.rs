@@ -10,8 +10,8 @@ use time::Date;
 
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, frame, mask, records, scan,
-    state_ok,
+    FieldReader, FieldWriter, FileCheck, OffsetFields, Scanned, WriteError, at, frame, mask,
+    records, scan, state_ok,
 };
 use crate::layout::{F6, F6_EXCLUSIONS, F7};
 use crate::submission::{Certification, OffsetKey, Submission, iso_date};

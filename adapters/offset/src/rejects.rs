@@ -135,8 +135,8 @@ impl Reject {
             .ok()
             .and_then(TransactionType::from_code);
         let mut errors: Vec<FieldError> = r
-            .errors
-            .drain(..)
+            .take_errors()
+            .into_iter()
             .filter(|e| e.field != "TRANSACTION_TYPE")
             .collect();
         let mut codes = Vec::new();

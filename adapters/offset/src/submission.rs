@@ -10,8 +10,8 @@ use time::Date;
 
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, code_chars, first_name_ok, frame,
-    is_ctl, last_name_ok, mask, records, scan, state_ok, upper,
+    FieldReader, FieldWriter, FileCheck, OffsetFields, Scanned, WriteError, at, code_chars,
+    first_name_ok, frame, is_ctl, last_name_ok, mask, records, scan, state_ok, upper,
 };
 use crate::layout::{E1, E2};
 use crate::ssn::OffsetSsn;
