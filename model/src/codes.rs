@@ -5,8 +5,8 @@
 //! - its **serde name**, readable camelCase (`"noncustodialParent"`, `"childSupport"`), used
 //!   in the canonical JSON and listed in `schemas/case.schema.json`;
 //! - its **external code** from [`code()`](CaseType::code) / [`from_code()`](CaseType::from_code),
-//!   the short code used by IV-D systems (`eiwo-case-model-security.md` §2; Kansas KESSEP
-//!   codes where the spec has them). Codes marked *gateway-defined* have no published
+//!   the short code used by IV-D systems (the case-model codes of
+//!   `adapters/eiwo/README.md`; Kansas KESSEP codes where the spec has them). Codes marked *gateway-defined* have no published
 //!   source and exist so every value has one.
 //!
 //! Partner formats whose code lists differ (CSENet case type `AF` means *foster care* there

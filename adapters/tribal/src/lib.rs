@@ -1,9 +1,8 @@
 //! The Tribal IV-D XML case exchange (`schemas/tribal-exchange.xsd`).
 //!
-//! No federal file format exists between a state and a Tribal IV-D program
-//! (`specs/interstate-csenet.md` §5), so the gateway defines one: an XML document, one
-//! message per document, whose requests, responses and acknowledgments mean what CSENet's
-//! do. The function codes are CSENet's (`LO1` locate, `CSI` case status, `ENF`
+//! No federal file format exists between a state and a Tribal IV-D program, so the
+//! gateway defines one: an XML document, one message per document, whose requests,
+//! responses and acknowledgments mean what CSENet's do. The function codes are CSENet's (`LO1` locate, `CSI` case status, `ENF`
 //! enforcement, `EST` establishment, `PAT` paternity, `COL` collection, `MSC` case
 //! management), and so are the action codes (`R` request, `U` update, `C` cancel, `M`
 //! reminder, `P` provide, `A` acknowledge) and the five-letter reason codes. The case
