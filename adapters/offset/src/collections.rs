@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, OffsetFields, Scanned, WriteError, at, frame, is_ctl,
-    mask, records, scan, state_ok,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, frame, is_ctl, mask,
+    state_ok,
 };
 use crate::layout::{F4, F5};
 use crate::submission::OffsetKey;
@@ -305,37 +305,24 @@ pub fn write_collections(
 /// Reads a collection file. Never fails. The control count and totals are checked
 /// against the valid F-4 records.
 pub fn read_collections(bytes: &[u8], encoding: Encoding) -> CollectionFile {
-    let (decoded, framing) = scan(bytes, encoding);
-    let mut fc = FileCheck::new();
-    let mut found: Vec<(usize, Collection)> = Vec::new();
     let mut details = 0u64;
-    let mut control = None;
-    for item in records(&decoded, framing) {
-        match item {
-            Scanned::Broken(e) => fc.broken(e),
-            Scanned::Record(n, rec) if is_ctl(rec) => {
-                let (c, errors) = CollectionControl::from_record(rec);
-                if fc.control(n, errors) {
-                    control = c;
-                }
-            }
-            Scanned::Record(n, rec) => {
-                details += 1;
-                match Collection::from_record(n, rec) {
-                    Ok(c) => found.push((fc.detail(n, Vec::new()), c)),
-                    Err(errors) => {
-                        fc.detail(n, errors);
-                    }
-                }
-            }
-        }
-    }
-    fc.finish_structure("F-5");
-    if let Some(c) = &control {
+    let mut file = ControlledFile::read(
+        bytes,
+        encoding,
+        "F-5",
+        is_ctl,
+        CollectionControl::from_record,
+        |n, rec| {
+            details += 1;
+            Collection::from_record(n, rec)
+        },
+    );
+    if let Some(c) = file.control.clone() {
         let sum = |f: fn(&Collection) -> Money| -> i128 {
-            found.iter().map(|(_, x)| i128::from(f(x).cents())).sum()
+            file.detail_values().map(|x| i128::from(f(x).cents())).sum()
         };
         let (collected, adjusted) = (sum(|x| x.collection), sum(|x| x.adjustment));
+        let fc = &mut file.check;
         fc.compare(
             &F5,
             "RECORD_COUNT",
@@ -357,27 +344,14 @@ pub fn read_collections(bytes: &[u8], encoding: Encoding) -> CollectionFile {
             c.adjustment_total.cents(),
             adjusted,
         );
-        found.retain(|(i, x)| {
-            let same = x.key.state == c.state;
-            if !same {
-                fc.flag(
-                    *i,
-                    at(
-                        &F4,
-                        "STATE_CODE",
-                        error::STATE_MISMATCH,
-                        "the record's state is not the control record's".into(),
-                    ),
-                );
-            }
-            same
-        });
+        file.retain_state(&c.state, |x| &x.key.state, &F4);
     }
+    let (collections, control, verdicts, errors) = file.into_parts();
     CollectionFile {
-        collections: found.into_iter().map(|(_, c)| c).collect(),
+        collections,
         control,
-        verdicts: fc.verdicts,
-        errors: fc.errors,
+        verdicts,
+        errors,
     }
 }
 

@@ -301,6 +301,102 @@ impl FileCheck {
     }
 }
 
+/// Reads a control record: the control when readable, and the record's errors.
+pub(crate) type ControlReader<C> = fn(&[u8]) -> (Option<C>, Vec<FieldError>);
+
+/// A file of detail records closed by one control record, as read: the readable details
+/// (each with the index of its verdict), the control record when readable, and the
+/// verdicts and file errors. Every offset file has this shape; each keeps its own control
+/// totals.
+pub(crate) struct ControlledFile<D, C> {
+    pub(crate) details: Vec<(usize, D)>,
+    pub(crate) control: Option<C>,
+    pub(crate) check: FileCheck,
+}
+
+impl<D, C> ControlledFile<D, C> {
+    /// Reads `bytes`: a record for which `is_control` holds is read by `control`, every
+    /// other one by `detail` (which also answers for a record of an unknown type); then
+    /// the structure is checked (the `what` control record missing or not last).
+    pub(crate) fn read(
+        bytes: &[u8],
+        encoding: Encoding,
+        what: &str,
+        is_control: fn(&[u8]) -> bool,
+        control: ControlReader<C>,
+        mut detail: impl FnMut(u64, &[u8]) -> Result<D, Vec<FieldError>>,
+    ) -> Self {
+        let (decoded, framing) = scan(bytes, encoding);
+        let mut check = FileCheck::new();
+        let mut details = Vec::new();
+        let mut found = None;
+        for item in records(&decoded, framing) {
+            match item {
+                Scanned::Broken(e) => check.broken(e),
+                Scanned::Record(n, rec) if is_control(rec) => {
+                    let (c, errors) = control(rec);
+                    if check.control(n, errors) {
+                        found = c;
+                    }
+                }
+                Scanned::Record(n, rec) => match detail(n, rec) {
+                    Ok(d) => details.push((check.detail(n, Vec::new()), d)),
+                    Err(errors) => {
+                        check.detail(n, errors);
+                    }
+                },
+            }
+        }
+        check.finish_structure(what);
+        ControlledFile {
+            details,
+            control: found,
+            check,
+        }
+    }
+
+    /// The readable details, in file order.
+    pub(crate) fn detail_values(&self) -> impl Iterator<Item = &D> {
+        self.details.iter().map(|(_, d)| d)
+    }
+
+    /// Drops the details whose state is not `control_state`, flagging each on its
+    /// verdict (`STATE_MISMATCH` on `layout`'s `STATE_CODE`).
+    pub(crate) fn retain_state(
+        &mut self,
+        control_state: &str,
+        state: impl Fn(&D) -> &str,
+        layout: &Layout,
+    ) {
+        let check = &mut self.check;
+        self.details.retain(|(i, d)| {
+            let same = state(d) == control_state;
+            if !same {
+                check.flag(
+                    *i,
+                    at(
+                        layout,
+                        "STATE_CODE",
+                        error::STATE_MISMATCH,
+                        "the record's state is not the control record's".into(),
+                    ),
+                );
+            }
+            same
+        });
+    }
+
+    /// The details, the control record, the verdicts and the file errors.
+    pub(crate) fn into_parts(self) -> (Vec<D>, Option<C>, Vec<RecordVerdict>, Vec<FieldError>) {
+        (
+            self.details.into_iter().map(|(_, d)| d).collect(),
+            self.control,
+            self.check.verdicts,
+            self.check.errors,
+        )
+    }
+}
+
 /// Whether positions 3–5 hold `CTL` (a control record of E, F-1/F-2 and F-4/F-5 files).
 pub(crate) fn is_ctl(record: &[u8]) -> bool {
     record.get(2..5) == Some(b"CTL")

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, RejectCode, TransactionType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, frame, is_ctl, mask, records,
-    scan, state_ok,
+    ControlledFile, FieldReader, FieldWriter, WriteError, at, frame, is_ctl, mask, state_ok,
 };
 use crate::layout::{F1, F1_ERROR_CODES, F2};
 use crate::submission::{OffsetKey, Submission, SubmissionControl, read_e1_parts};
@@ -357,31 +356,18 @@ pub fn write_rejects(
 /// against the F-1 records; the accepted counts need the E-2 the state sent
 /// ([`RejectControl::check_against`]).
 pub fn read_rejects(bytes: &[u8], encoding: Encoding) -> RejectFile {
-    let (decoded, framing) = scan(bytes, encoding);
-    let mut fc = FileCheck::new();
-    let mut rejects: Vec<(usize, Reject)> = Vec::new();
-    let mut control = None;
-    for item in records(&decoded, framing) {
-        match item {
-            Scanned::Broken(e) => fc.broken(e),
-            Scanned::Record(n, rec) if is_ctl(rec) => {
-                let (c, errors) = RejectControl::from_record(rec);
-                if fc.control(n, errors) {
-                    control = c;
-                }
-            }
-            Scanned::Record(n, rec) => match Reject::from_record(n, rec) {
-                Ok(r) => rejects.push((fc.detail(n, Vec::new()), r)),
-                Err(errors) => {
-                    fc.detail(n, errors);
-                }
-            },
-        }
-    }
-    fc.finish_structure("F-2");
-    if let Some(c) = &control {
-        let all: Vec<Reject> = rejects.iter().map(|(_, r)| r.clone()).collect();
+    let mut file = ControlledFile::read(
+        bytes,
+        encoding,
+        "F-2",
+        is_ctl,
+        RejectControl::from_record,
+        Reject::from_record,
+    );
+    if let Some(c) = file.control.clone() {
+        let all: Vec<Reject> = file.detail_values().cloned().collect();
         let seen = RejectControl::tally(&c.state, &all, 0, 0);
+        let fc = &mut file.check;
         fc.compare(
             &F2,
             "TANF_REJECTED",
@@ -410,27 +396,14 @@ pub fn read_rejects(bytes: &[u8], encoding: Encoding) -> RejectFile {
             c.non_tanf_warning,
             seen.non_tanf_warning,
         );
-        rejects.retain(|(i, r)| {
-            let same = r.key.state == c.state;
-            if !same {
-                fc.flag(
-                    *i,
-                    at(
-                        &F1,
-                        "STATE_CODE",
-                        error::STATE_MISMATCH,
-                        "the record's state is not the control record's".into(),
-                    ),
-                );
-            }
-            same
-        });
+        file.retain_state(&c.state, |r| &r.key.state, &F1);
     }
+    let (rejects, control, verdicts, errors) = file.into_parts();
     RejectFile {
-        rejects: rejects.into_iter().map(|(_, r)| r).collect(),
+        rejects,
         control,
-        verdicts: fc.verdicts,
-        errors: fc.errors,
+        verdicts,
+        errors,
     }
 }
 

@@ -10,8 +10,8 @@ use time::Date;
 
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, OffsetFields, Scanned, WriteError, at, code_chars,
-    first_name_ok, frame, is_ctl, last_name_ok, mask, records, scan, state_ok, upper,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, code_chars,
+    first_name_ok, frame, is_ctl, last_name_ok, mask, state_ok, upper,
 };
 use crate::layout::{E1, E2};
 use crate::ssn::OffsetSsn;
@@ -725,33 +725,20 @@ pub fn write_submission_file(
 /// [`SubmissionFile::errors`]. Control totals are checked against every E-1 record whose
 /// case type and amount can be read, valid or not.
 pub fn read_submission_file(bytes: &[u8], encoding: Encoding) -> SubmissionFile {
-    let (decoded, framing) = scan(bytes, encoding);
-    let mut fc = FileCheck::new();
-    let mut subs: Vec<(usize, Submission)> = Vec::new();
-    let mut control = None;
     let mut seen = SubmissionControl::tally("", &[]);
-    for item in records(&decoded, framing) {
-        match item {
-            Scanned::Broken(e) => fc.broken(e),
-            Scanned::Record(n, rec) if is_ctl(rec) => {
-                let (c, errors) = SubmissionControl::from_record(rec);
-                if fc.control(n, errors) {
-                    control = c;
-                }
-            }
-            Scanned::Record(n, rec) => {
-                tally_raw(&mut seen, rec);
-                match Submission::from_record(rec) {
-                    Ok(s) => subs.push((fc.detail(n, Vec::new()), s)),
-                    Err(errors) => {
-                        fc.detail(n, errors);
-                    }
-                }
-            }
-        }
-    }
-    fc.finish_structure("E-2");
-    if let Some(c) = &control {
+    let mut file = ControlledFile::read(
+        bytes,
+        encoding,
+        "E-2",
+        is_ctl,
+        SubmissionControl::from_record,
+        |_, rec| {
+            tally_raw(&mut seen, rec);
+            Submission::from_record(rec)
+        },
+    );
+    if let Some(c) = file.control.clone() {
+        let fc = &mut file.check;
         fc.compare(
             &E2,
             "TANF_COUNT",
@@ -780,27 +767,14 @@ pub fn read_submission_file(bytes: &[u8], encoding: Encoding) -> SubmissionFile 
             c.non_tanf_amount,
             seen.non_tanf_amount,
         );
-        subs.retain(|(i, s)| {
-            let same = s.key().state == c.state;
-            if !same {
-                fc.flag(
-                    *i,
-                    at(
-                        &E1,
-                        "STATE_CODE",
-                        error::STATE_MISMATCH,
-                        "the record's state is not the control record's".into(),
-                    ),
-                );
-            }
-            same
-        });
+        file.retain_state(&c.state, |s| &s.key().state, &E1);
     }
+    let (submissions, control, verdicts, errors) = file.into_parts();
     SubmissionFile {
-        submissions: subs.into_iter().map(|(_, s)| s).collect(),
-        verdicts: fc.verdicts,
+        submissions,
+        verdicts,
         control,
-        errors: fc.errors,
+        errors,
     }
 }
 
