@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, error};
 use crate::fields::{
-    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, frame, is_ctl, mask,
-    state_ok,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, is_ctl, mask, state_ok,
+    write_controlled,
 };
 use crate::layout::{F4, F5};
 use crate::submission::OffsetKey;
@@ -275,31 +275,23 @@ pub fn write_collections(
     collections: &[Collection],
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(collections.len() + 1);
-    for (i, c) in collections.iter().enumerate() {
-        out.push(
-            c.to_record()
-                .map_err(|e| WriteError::from_field(i as u64 + 1, e))?,
-        );
-    }
-    let n = collections.len() as u64 + 1;
-    let control = CollectionControl::tally(state, collections).ok_or_else(|| {
-        WriteError::from_field(
-            n,
-            at(
-                &F5,
-                "COLLECTION_TOTAL",
-                ivd_fixed::ErrorCode::OVERFLOW,
-                "total overflows".into(),
-            ),
-        )
-    })?;
-    out.push(
-        control
-            .to_record()
-            .map_err(|e| WriteError::from_field(n, e))?,
-    );
-    Ok(frame(out, encoding))
+    write_controlled(
+        collections,
+        Collection::to_record,
+        || {
+            CollectionControl::tally(state, collections)
+                .ok_or_else(|| {
+                    at(
+                        &F5,
+                        "COLLECTION_TOTAL",
+                        ivd_fixed::ErrorCode::OVERFLOW,
+                        "total overflows".into(),
+                    )
+                })?
+                .to_record()
+        },
+        encoding,
+    )
 }
 
 /// Reads a collection file. Never fails. The control count and totals are checked

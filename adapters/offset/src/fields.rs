@@ -397,6 +397,24 @@ impl<D, C> ControlledFile<D, C> {
     }
 }
 
+/// Writes a controlled file: each detail by `detail`, then the control record by
+/// `control`, numbered as the reader would number them (an error says which record), and
+/// frames them in `encoding`.
+pub(crate) fn write_controlled<D>(
+    details: &[D],
+    detail: impl Fn(&D) -> Result<Vec<u8>, FieldError>,
+    control: impl FnOnce() -> Result<Vec<u8>, FieldError>,
+    encoding: Encoding,
+) -> Result<Vec<u8>, WriteError> {
+    let mut out = Vec::with_capacity(details.len() + 1);
+    for (i, d) in details.iter().enumerate() {
+        out.push(detail(d).map_err(|e| WriteError::from_field(i as u64 + 1, e))?);
+    }
+    let n = details.len() as u64 + 1;
+    out.push(control().map_err(|e| WriteError::from_field(n, e))?);
+    Ok(frame(out, encoding))
+}
+
 /// Whether positions 3–5 hold `CTL` (a control record of E, F-1/F-2 and F-4/F-5 files).
 pub(crate) fn is_ctl(record: &[u8]) -> bool {
     record.get(2..5) == Some(b"CTL")

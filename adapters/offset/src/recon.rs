@@ -10,7 +10,8 @@ use time::Date;
 
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
-    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, frame, mask, state_ok,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, mask, state_ok,
+    write_controlled,
 };
 use crate::layout::{F6, F6_EXCLUSIONS, F7};
 use crate::submission::{Certification, OffsetKey, Submission, iso_date};
@@ -262,20 +263,12 @@ pub fn write_reconciliation(
     records: &[ReconRecord],
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(records.len() + 1);
-    for (i, r) in records.iter().enumerate() {
-        out.push(
-            r.to_record()
-                .map_err(|e| WriteError::from_field(i as u64 + 1, e))?,
-        );
-    }
-    let n = records.len() as u64 + 1;
-    out.push(
-        ReconControl::tally(state, records)
-            .to_record()
-            .map_err(|e| WriteError::from_field(n, e))?,
-    );
-    Ok(frame(out, encoding))
+    write_controlled(
+        records,
+        ReconRecord::to_record,
+        || ReconControl::tally(state, records).to_record(),
+        encoding,
+    )
 }
 
 /// Reads a reconciliation file. Never fails; counts and totals of `RCT` are checked

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, RejectCode, TransactionType, error};
 use crate::fields::{
-    ControlledFile, FieldReader, FieldWriter, WriteError, at, frame, is_ctl, mask, state_ok,
+    ControlledFile, FieldReader, FieldWriter, WriteError, at, is_ctl, mask, state_ok,
+    write_controlled,
 };
 use crate::layout::{F1, F1_ERROR_CODES, F2};
 use crate::submission::{OffsetKey, Submission, SubmissionControl, read_e1_parts};
@@ -336,20 +337,7 @@ pub fn write_rejects(
     control: &RejectControl,
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(rejects.len() + 1);
-    for (i, r) in rejects.iter().enumerate() {
-        out.push(
-            r.to_record()
-                .map_err(|e| WriteError::from_field(i as u64 + 1, e))?,
-        );
-    }
-    let n = rejects.len() as u64 + 1;
-    out.push(
-        control
-            .to_record()
-            .map_err(|e| WriteError::from_field(n, e))?,
-    );
-    Ok(frame(out, encoding))
+    write_controlled(rejects, Reject::to_record, || control.to_record(), encoding)
 }
 
 /// Reads a reject file. Never fails. The F-2 rejected and warning counts are checked

@@ -11,7 +11,7 @@ use time::Date;
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
     ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, code_chars,
-    first_name_ok, frame, is_ctl, last_name_ok, mask, state_ok, upper,
+    first_name_ok, is_ctl, last_name_ok, mask, state_ok, upper, write_controlled,
 };
 use crate::layout::{E1, E2};
 use crate::ssn::OffsetSsn;
@@ -683,41 +683,32 @@ pub fn write_submission_file(
     submissions: &[Submission],
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(submissions.len() + 1);
-    for (i, s) in submissions.iter().enumerate() {
-        let n = i as u64 + 1;
-        if s.key().state != state {
-            return Err(WriteError::from_field(
-                n,
-                at(
+    write_controlled(
+        submissions,
+        |s| {
+            if s.key().state != state {
+                return Err(at(
                     &E1,
                     "STATE_CODE",
                     error::STATE_MISMATCH,
                     "the record's state is not the file's".into(),
-                ),
-            ));
-        }
-        out.push(s.to_record().map_err(|e| WriteError::from_field(n, e))?);
-    }
-    let control_n = submissions.len() as u64 + 1;
-    if !state_ok(state) {
-        return Err(WriteError::from_field(
-            control_n,
-            at(
-                &E2,
-                "STATE_CODE",
-                error::INVALID_STATE,
-                "not a USPS state code".into(),
-            ),
-        ));
-    }
-    let control = SubmissionControl::tally(state, submissions);
-    out.push(
-        control
-            .to_record()
-            .map_err(|e| WriteError::from_field(control_n, e))?,
-    );
-    Ok(frame(out, encoding))
+                ));
+            }
+            s.to_record()
+        },
+        || {
+            if !state_ok(state) {
+                return Err(at(
+                    &E2,
+                    "STATE_CODE",
+                    error::INVALID_STATE,
+                    "not a USPS state code".into(),
+                ));
+            }
+            SubmissionControl::tally(state, submissions).to_record()
+        },
+        encoding,
+    )
 }
 
 /// Reads a Case Submission and Update File (as OCSE would, or to check what the
