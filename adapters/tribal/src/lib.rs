@@ -239,8 +239,12 @@ pub struct TribalMessage {
 
 /// One problem in a document: where (element path), what (stable code), and why — never
 /// the value, which may be an SSN.
+///
+/// The crate's one error shape, like `ivd_fixed::FieldError` in the fixed-width adapters
+/// with the element path in place of record, field and position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{path}: {code}: {message}")]
+#[non_exhaustive]
 pub struct ValidationError {
     /// Element path such as `TribalExchange/Request/Case/Participant[2]/Person/PersonSSNIdentification`
     /// (repeatable elements carry a 1-based index), or `document` for errors of the whole
