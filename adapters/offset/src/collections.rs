@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, error};
 use crate::fields::{
-    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, is_ctl, mask, state_ok,
-    write_controlled,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, is_ctl, mask,
+    read_control, state_ok, write_controlled,
 };
 use crate::layout::{F4, F5};
 use crate::submission::OffsetKey;
@@ -231,20 +231,16 @@ impl CollectionControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match F5.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = CollectionControl {
-            state: r.string("STATE_CODE"),
-            record_count: r.number("RECORD_COUNT"),
-            collection_total: Money::from_cents(r.amount("COLLECTION_TOTAL")),
-            adjustment_total: Money::from_cents(r.amount("ADJUSTMENT_TOTAL")),
-        };
-        let _ = r.text("CONTROL");
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        read_control(&F5, record, |r| {
+            let c = CollectionControl {
+                state: r.string("STATE_CODE"),
+                record_count: r.number("RECORD_COUNT"),
+                collection_total: Money::from_cents(r.amount("COLLECTION_TOTAL")),
+                adjustment_total: Money::from_cents(r.amount("ADJUSTMENT_TOTAL")),
+            };
+            let _ = r.text("CONTROL");
+            c
+        })
     }
 }
 

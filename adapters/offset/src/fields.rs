@@ -397,6 +397,23 @@ impl<D, C> ControlledFile<D, C> {
     }
 }
 
+/// Reads a control record of `layout` with `read`: the control when the record has no
+/// error, and its errors.
+pub(crate) fn read_control<C>(
+    layout: &'static Layout,
+    record: &[u8],
+    read: impl FnOnce(&mut FieldReader<'_>) -> C,
+) -> (Option<C>, Vec<FieldError>) {
+    let rec = match layout.read(record) {
+        Ok(r) => r,
+        Err(e) => return (None, vec![e]),
+    };
+    let mut r = FieldReader::new(rec);
+    let c = read(&mut r);
+    let errors = r.finish();
+    (errors.is_empty().then_some(c), errors)
+}
+
 /// Writes a controlled file: each detail by `detail`, then the control record by
 /// `control`, numbered as the reader would number them (an error says which record), and
 /// frames them in `encoding`.

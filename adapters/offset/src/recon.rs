@@ -10,8 +10,8 @@ use time::Date;
 
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
-    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, mask, state_ok,
-    write_controlled,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, mask, read_control,
+    state_ok, write_controlled,
 };
 use crate::layout::{F6, F6_EXCLUSIONS, F7};
 use crate::submission::{Certification, OffsetKey, Submission, iso_date};
@@ -220,20 +220,13 @@ impl ReconControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match F7.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = ReconControl {
+        read_control(&F7, record, |r| ReconControl {
             state: r.string("STATE_CODE"),
             tanf_count: r.number("TANF_COUNT"),
             non_tanf_count: r.number("NON_TANF_COUNT"),
             tanf_amount: r.number("TANF_AMOUNT"),
             non_tanf_amount: r.number("NON_TANF_AMOUNT"),
-        };
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, RejectCode, TransactionType, error};
 use crate::fields::{
-    ControlledFile, FieldReader, FieldWriter, WriteError, at, is_ctl, mask, state_ok,
+    ControlledFile, FieldReader, FieldWriter, WriteError, at, is_ctl, mask, read_control, state_ok,
     write_controlled,
 };
 use crate::layout::{F1, F1_ERROR_CODES, F2};
@@ -289,23 +289,19 @@ impl RejectControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match F2.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = RejectControl {
-            state: r.string("STATE_CODE"),
-            tanf_accepted: r.number("TANF_ACCEPTED"),
-            tanf_rejected: r.number("TANF_REJECTED"),
-            non_tanf_accepted: r.number("NON_TANF_ACCEPTED"),
-            non_tanf_rejected: r.number("NON_TANF_REJECTED"),
-            tanf_warning: r.number("TANF_WARNING"),
-            non_tanf_warning: r.number("NON_TANF_WARNING"),
-        };
-        let _ = r.text("CONTROL");
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        read_control(&F2, record, |r| {
+            let c = RejectControl {
+                state: r.string("STATE_CODE"),
+                tanf_accepted: r.number("TANF_ACCEPTED"),
+                tanf_rejected: r.number("TANF_REJECTED"),
+                non_tanf_accepted: r.number("NON_TANF_ACCEPTED"),
+                non_tanf_rejected: r.number("NON_TANF_REJECTED"),
+                tanf_warning: r.number("TANF_WARNING"),
+                non_tanf_warning: r.number("NON_TANF_WARNING"),
+            };
+            let _ = r.text("CONTROL");
+            c
+        })
     }
 }
 

@@ -11,7 +11,7 @@ use time::Date;
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
     ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, code_chars,
-    first_name_ok, is_ctl, last_name_ok, mask, state_ok, upper, write_controlled,
+    first_name_ok, is_ctl, last_name_ok, mask, read_control, state_ok, upper, write_controlled,
 };
 use crate::layout::{E1, E2};
 use crate::ssn::OffsetSsn;
@@ -632,21 +632,17 @@ impl SubmissionControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match E2.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = SubmissionControl {
-            state: r.string("STATE_CODE"),
-            tanf_count: r.number("TANF_COUNT"),
-            non_tanf_count: r.number("NON_TANF_COUNT"),
-            tanf_amount: r.number("TANF_AMOUNT"),
-            non_tanf_amount: r.number("NON_TANF_AMOUNT"),
-        };
-        let _ = r.text("CONTROL");
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        read_control(&E2, record, |r| {
+            let c = SubmissionControl {
+                state: r.string("STATE_CODE"),
+                tanf_count: r.number("TANF_COUNT"),
+                non_tanf_count: r.number("NON_TANF_COUNT"),
+                tanf_amount: r.number("TANF_AMOUNT"),
+                non_tanf_amount: r.number("NON_TANF_AMOUNT"),
+            };
+            let _ = r.text("CONTROL");
+            c
+        })
     }
 }
 
