@@ -5,15 +5,56 @@
 //! - its **serde name**, readable camelCase (`"noncustodialParent"`, `"childSupport"`), used
 //!   in the canonical JSON and listed in `schemas/case.schema.json`;
 //! - its **external code** from [`code()`](CaseType::code) / [`from_code()`](CaseType::from_code),
-//!   the short code used by IV-D systems (`eiwo-case-model-security.md` §2; Kansas KESSEP
-//!   codes where the spec has them). Codes marked *gateway-defined* have no published
+//!   the short code used by IV-D systems (the case-model codes of
+//!   `adapters/eiwo/README.md`; Kansas KESSEP codes where the spec has them). Codes marked *gateway-defined* have no published
 //!   source and exist so every value has one.
 //!
 //! Partner formats whose code lists differ (CSENet case type `AF` means *foster care* there
 //! but *TANF* in Kansas program codes) keep their own mapping table in their adapter; these
 //! codes are the canonical ones, not any one partner's.
 
+/// Declares a code list: a fieldless enum whose every value has one external code.
+///
+/// Generates the enum (deriving `Debug`, `Clone`, `Copy`, `PartialEq`, `Eq`, `Hash`,
+/// `PartialOrd`, `Ord`), `ALL` (every value, in declaration order), `const fn code()`,
+/// `from_code()` (exact, case-sensitive) and a `Display` that writes the code. A leading
+/// `serde("camelCase");` (any `rename_all` case) also derives `serde::Serialize` and
+/// `serde::Deserialize` with that renaming; the calling crate then depends on `serde`.
+/// The one macro for the model's code lists and the adapters' (e-IWO, FIDM).
+///
+/// ```
+/// ivd_model::code_enum! {
+///     /// A traffic light.
+///     Light {
+///         /// Stop.
+///         Red = "R",
+///         /// Go.
+///         Green = "G",
+///     }
+/// }
+/// assert_eq!(Light::from_code("G"), Some(Light::Green));
+/// assert_eq!(Light::Red.code(), "R");
+/// assert_eq!(Light::ALL.len(), 2);
+/// assert_eq!(Light::Green.to_string(), "G");
+/// ```
+#[macro_export]
 macro_rules! code_enum {
+    (
+        serde($case:literal);
+        $(#[$meta:meta])*
+        $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )+
+        }
+    ) => {
+        $crate::code_enum! {
+            $(#[$meta])*
+            #[derive(::serde::Serialize, ::serde::Deserialize)]
+            #[serde(rename_all = $case)]
+            $name {
+                $( $(#[$vmeta])* $variant = $code, )+
+            }
+        }
+    };
     (
         $(#[$meta:meta])*
         $name:ident {
@@ -21,8 +62,7 @@ macro_rules! code_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "camelCase")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
         }
@@ -32,7 +72,7 @@ macro_rules! code_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The external code of this value.
-            pub fn code(self) -> &'static str {
+            pub const fn code(self) -> &'static str {
                 match self {
                     $($name::$variant => $code,)+
                 }
@@ -46,10 +86,17 @@ macro_rules! code_enum {
                 }
             }
         }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
     };
 }
 
 code_enum! {
+    serde("camelCase");
     /// The IV-D case (program) type. Codes are the Kansas program codes (`AF` TANF,
     /// `NA` non-assistance, `MA` Medicaid, `FC` foster care); `TR` is gateway-defined.
     CaseType {
@@ -67,6 +114,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Case status (CSENet `O`/`C`).
     CaseStatus {
         /// Open. `O`.
@@ -77,6 +125,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// The case's role in an intergovernmental (interstate, Tribal, international) case.
     /// `I`/`R` as in CSENet; `N` gateway-defined.
     IntergovernmentalRole {
@@ -90,6 +139,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// The role of a participant on a case (§2.2). Codes: Kansas case roles `AP`, `AR`,
     /// `CH`, AP parent types `AF`, `PF`; `CT` and `OT` gateway-defined.
     ParticipantRole {
@@ -137,6 +187,7 @@ impl ParticipantRole {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Sex as recorded by the case system.
     Sex {
         /// Female. `F`.
@@ -149,6 +200,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Address type (§2.5).
     AddressKind {
         /// Where the person lives. `R`.
@@ -159,6 +211,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Domestic or foreign address (§2.5 `D`/`F`).
     AddressScope {
         /// A US address (state and ZIP required). `D`.
@@ -169,6 +222,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Kind of phone number. Gateway-defined codes.
     PhoneKind {
         /// Home. `H`.
@@ -181,6 +235,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Family violence indicator value (§3.3, Kansas FVI code table).
     FviCode {
         /// A protective order was issued. `P`.
@@ -193,6 +248,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Who set a family violence indicator (§3.3 rule 1). Gateway-defined codes.
     FviSource {
         /// The owning state's case system. `S`.
@@ -205,6 +261,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Obligation type (§2.3). Codes as seen in Kansas KESSEP.
     ObligationType {
         /// Current child support. `CS`.
@@ -235,6 +292,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Payment frequency (§2.3).
     Frequency {
         /// Weekly. `W`.
@@ -251,6 +309,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Arrears bucket (§2.4; NIEM `hs:ChildSupportTANFArrearsAmount`,
     /// `hs:ChildSupportNonTANFArrearsAmount`, `hs:ChildSupportFeesAmount`). Gateway-defined
     /// codes.
@@ -269,6 +328,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Source of a collection (§2.4). Gateway-defined codes.
     CollectionType {
         /// Regular payment through the state disbursement unit. `P`.
@@ -291,6 +351,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("camelCase");
     /// Kind of partner jurisdiction.
     JurisdictionKind {
         /// A US state or territory. `S`.

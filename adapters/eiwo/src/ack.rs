@@ -23,7 +23,7 @@ use time::Date;
 use crate::codes::record::{INVALID_CODE, INVALID_COMBINATION, MISSING};
 use crate::codes::{AckAction, Disposition, DispositionReason, DispositionStatus};
 use crate::envelope::{FileHeaderInfo, FileKind, assemble, line_verdicts, read_envelope};
-use crate::fields::{FieldReader, FieldWriter, WriteError};
+use crate::fields::{FieldReader, FieldWriter, IdFields, WriteError};
 use crate::iwo::{PostalAddress, code_of, read_address, read_name, write_address, write_name};
 use crate::layout::ACK;
 

@@ -4,47 +4,7 @@
 //! case-sensitive, and `ALL`.
 
 use ivd_fixed::ErrorCode;
-
-macro_rules! code_enum {
-    (
-        $(#[$meta:meta])*
-        $name:ident {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The external code.
-            pub const fn code(self) -> &'static str {
-                match self {
-                    $($name::$variant => $code,)+
-                }
-            }
-
-            /// The value whose external code is `code` (exact match).
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code {
-                    $($code => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl core::fmt::Display for $name {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
+use ivd_model::code_enum;
 
 code_enum! {
     /// Document Action Code of a `DTL` record (positions 7–9, §1.3 \[V2\]); the IWO form's

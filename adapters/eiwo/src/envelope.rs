@@ -28,7 +28,7 @@ use ivd_model::{Fein, StateFips};
 use time::{Date, PrimitiveDateTime, Time};
 
 use crate::codes::envelope::{BCT, CDT, CNM, CTM, DOC, EIN, FPS, PPE, RCT, REC};
-use crate::fields::{FieldReader, FieldWriter, WriteError, lines};
+use crate::fields::{FieldReader, FieldWriter, IdFields, WriteError, lines};
 use crate::layout::{HEADER, TRAILER};
 
 /// Length of a control number (header positions 4–25, §1.2 \[V2\]).
@@ -331,7 +331,7 @@ fn read_header(
         },
         None => None,
     };
-    if state_fips.is_none() && kind == FileKind::Iwo && r.errors.is_empty() {
+    if state_fips.is_none() && kind == FileKind::Iwo && r.errors().is_empty() {
         r.fail(
             "STATE_FIPS_CODE",
             FPS,
@@ -377,10 +377,10 @@ fn read_trailer(bytes: &[u8], line: u64, errors: &mut Vec<FieldError>) -> Option
     let mut r = FieldReader::new(rec);
     let control = r.string("CONTROL_NUMBER");
     control_ok(&mut r, &control);
-    let before = r.errors.len();
-    let batch_count = Some(r.number("BATCH_COUNT")).filter(|_| r.errors.len() == before);
-    let before = r.errors.len();
-    let record_count = Some(r.number("RECORD_COUNT")).filter(|_| r.errors.len() == before);
+    let before = r.errors().len();
+    let batch_count = Some(r.number("BATCH_COUNT")).filter(|_| r.errors().len() == before);
+    let before = r.errors().len();
+    let record_count = Some(r.number("RECORD_COUNT")).filter(|_| r.errors().len() == before);
     errors.extend(r.finish().into_iter().map(|e| {
         let code = code_for(&e.field);
         remap(e, code, line)

@@ -15,7 +15,7 @@ use time::Date;
 
 use crate::codes::record::{INVALID_CODE, INVALID_ID, MISSING};
 use crate::codes::{DocumentAction, Frequency};
-use crate::fields::{FieldReader, FieldWriter, WriteError};
+use crate::fields::{FieldReader, FieldWriter, IdFields, WriteError};
 use crate::layout::DTL;
 
 /// The most children one `DTL` record names (Child1..Child6, §1.3).
@@ -577,7 +577,7 @@ impl Iwo {
         let employer_address = read_address(&mut r, EMPLOYER_ADDRESS);
         let fein = r.required("EIN", Fein::parse);
         let employee_name = read_name(&mut r, EMPLOYEE_NAME);
-        if employee_name.is_none() && r.errors.is_empty() {
+        if employee_name.is_none() && r.errors().is_empty() {
             r.fail(
                 EMPLOYEE_NAME[0],
                 ErrorCode::REQUIRED,

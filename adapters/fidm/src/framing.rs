@@ -1,5 +1,5 @@
-//! Record framing for FIDM files: [`ivd_fixed::RecordStream`] (one record at a time from
-//! any `BufRead`, constant memory) with its problems worded in this crate's codes.
+//! Record framing for FIDM files: [`ivd_fixed::Framer`] (one record at a time from any
+//! `BufRead`, constant memory, its problems worded with the shared codes), and writing.
 //!
 //! FIDM files come back to back (tape and mainframe transfers) or one record per line
 //! (§E.1): both are accepted, detected from what follows the first record. Line
@@ -9,11 +9,10 @@
 //! `LENGTH` error for that record and reading resumes at the next line; a file that ends
 //! inside a record gives `PARTIAL_RECORD` and ends the stream.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 
-use ivd_fixed::{Encoding, FieldError, Framing, RecordStream, StreamItem, StreamProblem};
-
-use crate::codes;
+use ivd_fixed::{Encoding, Framing};
+pub(crate) use ivd_fixed::{Frame, Framer};
 
 /// The line feed and carriage return of an encoding, as written.
 fn terminators(encoding: Encoding) -> (u8, u8) {
@@ -38,76 +37,6 @@ pub(crate) fn put_record<W: Write>(
         Framing::Fixed => Ok(()),
         Framing::Lf => out.write_all(&[lf]),
         Framing::CrLf | Framing::AnyNewline => out.write_all(&[cr, lf]),
-    }
-}
-
-/// [`ivd_fixed::RecordStream`] with its problems worded in this crate's codes.
-pub(crate) struct Framer<R> {
-    stream: RecordStream<R>,
-    len: usize,
-}
-
-pub(crate) enum Frame {
-    /// A whole record is in [`Framer::record`]; its 1-based number.
-    Record(u64),
-    /// A record-level problem with the record of this number.
-    Error(u64, FieldError),
-    End,
-}
-
-impl<R: BufRead> Framer<R> {
-    pub(crate) fn new(input: R, len: usize, encoding: Encoding) -> Self {
-        Self {
-            stream: RecordStream::new(input, len, encoding),
-            len,
-        }
-    }
-
-    /// The record of the last [`Frame::Record`] (still in the file's encoding).
-    pub(crate) fn record(&self) -> &[u8] {
-        self.stream.record()
-    }
-
-    /// The same, to decode in place.
-    pub(crate) fn record_mut(&mut self) -> &mut [u8] {
-        self.stream.record_mut()
-    }
-
-    /// The number the next record will get.
-    pub(crate) fn next_number(&self) -> u64 {
-        self.stream.next_number()
-    }
-
-    pub(crate) fn next_frame(&mut self) -> Frame {
-        let len = self.len;
-        match self.stream.next_item() {
-            StreamItem::End => Frame::End,
-            StreamItem::Record(n) => Frame::Record(n),
-            StreamItem::Problem(n, problem) => Frame::Error(
-                n,
-                match problem {
-                    StreamProblem::Io(kind) => FieldError::record_level(
-                        codes::IO_ERROR,
-                        format!("reading the input failed: {kind}"),
-                    ),
-                    StreamProblem::ShortLine { got } => FieldError::record_level(
-                        codes::LENGTH,
-                        format!("line is {got} bytes, a record is {len}"),
-                    ),
-                    StreamProblem::LongLine { extra } => FieldError::record_level(
-                        codes::LENGTH,
-                        format!("line is longer than a record ({len} bytes): {extra} extra bytes"),
-                    ),
-                    StreamProblem::Partial { read, ends_with_cr } => FieldError::record_level(
-                        codes::PARTIAL_RECORD,
-                        format!(
-                            "the file ends inside a record ({} of {len} bytes)",
-                            read - usize::from(ends_with_cr)
-                        ),
-                    ),
-                },
-            ),
-        }
     }
 }
 

@@ -2,8 +2,8 @@
 //!
 //! States must match their obligors against the accounts of every financial institution
 //! (FI) doing business in the state, quarterly (42 USC 666(a)(17)). This crate is the
-//! pure adapter for the files of that exchange (spec: `specs/tax-offset-fidm.md` part B;
-//! `README.md` has every layout with its \[V\]/\[I\]/\[P\] status):
+//! pure adapter for the files of that exchange (`README.md` has every layout with its
+//! \[V\]/\[I\]/\[P\] status and the public sources):
 //!
 //! * **Method 1, all accounts** — the FI sends an `A` record (itself), one `B` record per
 //!   open account ([`Account`]) and a `T` record (the count); later quarters may bring an

@@ -8,46 +8,11 @@
 
 use std::fmt;
 
-use ivd_model::{BirthDate, Fein, Ssn};
+use ivd_model::{BirthDate, Fein, Ssn, code_enum};
 use serde::{Deserialize, Serialize};
 
-macro_rules! code_enum {
-    (
-        $(#[$m:meta])*
-        $name:ident {
-            $($(#[$vm:meta])* $var:ident = $code:literal,)*
-        }
-    ) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vm])* $var,)*
-        }
-
-        impl $name {
-            /// Every value, in code order.
-            pub const ALL: &'static [$name] = &[$($name::$var),*];
-
-            /// The code as written in the record.
-            pub fn code(self) -> &'static str {
-                match self {
-                    $($name::$var => $code,)*
-                }
-            }
-
-            /// The value of a code, `None` for an unknown code.
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code {
-                    $($code => Some($name::$var),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
 code_enum! {
+    serde("snake_case");
     /// Which file an A record heads (A record position 371, the Data Match File
     /// Indicator). `M` is verified (tcc-02-06a); the Method 1 values were not found and
     /// are \[P\].
@@ -62,6 +27,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("snake_case");
     /// Account type (§B.6, 2 digits) \[V-KS\]. An IRA or ERISA plan holding other types is
     /// reported only as IRA/ERISA.
     AccountType {
@@ -91,6 +57,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("snake_case");
     /// Trust fund indicator (§B.6) \[V\].
     TrustFund {
         /// `0` not a trust account, or a closed account.
@@ -111,6 +78,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("snake_case");
     /// Account balance indicator (§B.6) \[V\].
     BalanceIndicator {
         /// `0` balance not provided: the balance must be zeros.
@@ -123,6 +91,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("snake_case");
     /// Match flag (§B.6, Method 2 and MSFIDM only) \[V\].
     MatchFlag {
         /// `0` no last-name match attempted.
@@ -135,6 +104,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("snake_case");
     /// Payee indicator (§B.6) \[V-KS\].
     PayeeIndicator {
         /// `0` the matched person is the sole owner.
@@ -148,6 +118,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("snake_case");
     /// Account status indicator (§B.6, MSFIDM "closed account indicator") \[V-KS\]. A
     /// blank reads as `None`.
     AccountStatus {
@@ -161,6 +132,7 @@ code_enum! {
 }
 
 code_enum! {
+    serde("snake_case");
     /// Account update file indicator (§B.6, Method 1 update files only) \[V\].
     UpdateIndicator {
         /// `0` delete (account closed).

@@ -21,6 +21,8 @@ impl ErrorCode {
     pub const LENGTH: Self = Self("LENGTH");
     /// A trailing partial record at the end of a file (record-level, no position).
     pub const PARTIAL_RECORD: Self = Self("PARTIAL_RECORD");
+    /// Reading the input failed (record-level, no position; the stream ends).
+    pub const IO_ERROR: Self = Self("IO_ERROR");
     /// A record is not followed by the expected line terminator (record-level).
     pub const BAD_TERMINATOR: Self = Self("BAD_TERMINATOR");
     /// A numeric field (number or amount) holds something other than digits.

@@ -375,6 +375,18 @@ impl Layout {
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.index_of(name).map(|i| &self.fields[i])
     }
+
+    /// An error on field `name`, positioned at its start (1 when the layout has no such
+    /// field).
+    pub fn error_at(
+        &self,
+        name: &'static str,
+        code: crate::ErrorCode,
+        message: impl Into<String>,
+    ) -> crate::FieldError {
+        let position = self.field(name).map_or(1, |f| f.start);
+        crate::FieldError::new(code, name, position, message)
+    }
 }
 
 impl fmt::Display for Layout {

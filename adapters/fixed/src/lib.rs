@@ -25,8 +25,11 @@
 //!   [`Layout::read_all`] checks every field and returns every error.
 //! * [`RecordWriter`] — typed setters; values that do not fit are errors, never
 //!   truncated; unset fields are written as their blank, literals automatically.
+//! * [`FieldReader`] / [`FieldWriter`] — the adapters' field-by-field reading (every error
+//!   of a record collected) and writing (the first error kept).
 //! * [`Encoding`] — ASCII and EBCDIC code page 037, full 256-byte tables both ways.
-//! * [`RecordStream`] — records one at a time from any `BufRead`, in constant memory.
+//! * [`RecordStream`] — records one at a time from any `BufRead`, in constant memory;
+//!   [`Framer`] the same with its problems as record-level [`FieldError`]s.
 //! * [`split_records`] — a file buffer as an iterator of records, with or without line
 //!   terminators, reporting a trailing partial record with its number.
 //! * [`FieldError`] (stable [`ErrorCode`]s) and [`RecordVerdict`] — the per-record report
@@ -93,6 +96,7 @@
 
 mod encoding;
 mod error;
+mod fields;
 mod layout;
 mod read;
 mod split;
@@ -102,9 +106,10 @@ mod write;
 
 pub use encoding::{ASCII_TO_EBCDIC037, EBCDIC037_TO_ASCII, Encoding};
 pub use error::{ErrorCode, FieldError};
+pub use fields::{FieldReader, FieldWriter};
 pub use layout::{DateBlank, Field, FieldId, FieldKind, Layout, LayoutError};
 pub use read::{Record, Value, is_printable_ascii, trim_padding, unpadded_len};
 pub use split::{Framing, RawRecord, Records, split_records};
-pub use stream::{RecordStream, StreamItem, StreamProblem};
+pub use stream::{Frame, Framer, RecordStream, StreamItem, StreamProblem};
 pub use verdict::RecordVerdict;
 pub use write::RecordWriter;

@@ -9,10 +9,14 @@
 //! record, or longer in a line-terminated file, is a problem of that record and reading
 //! resumes at the next line; a file that ends inside a record ends the stream.
 //!
-//! Problems come back as [`StreamProblem`]s, not errors: each adapter words them with its
-//! own codes (its file's error table), so this module never decides what a partner sees.
+//! Problems come back as [`StreamProblem`]s, not errors. [`Framer`] words them as
+//! record-level [`FieldError`]s with the shared codes (`IO_ERROR`, `LENGTH`,
+//! `PARTIAL_RECORD`) and messages the FIDM and new-hire adapters publish; an adapter that
+//! needs other wording reads the [`RecordStream`] itself.
 
 use std::io::{BufRead, ErrorKind};
+
+use crate::{ErrorCode, FieldError};
 
 use crate::Encoding;
 
@@ -218,6 +222,110 @@ impl<R: BufRead> RecordStream<R> {
                 self.terminated = Some(false);
                 StreamItem::Record(number)
             }
+        }
+    }
+}
+
+/// What [`Framer::next_frame`] found next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A whole record is in [`Framer::record`]; its 1-based number.
+    Record(u64),
+    /// A record-level problem with the record of this number.
+    Error(u64, FieldError),
+    /// No more records.
+    End,
+}
+
+/// A [`RecordStream`] whose problems come back as record-level [`FieldError`]s:
+///
+/// * `IO_ERROR` — "reading the input failed: {kind}";
+/// * `LENGTH` — "line is {got} bytes, a record is {len}", or "line is longer than a record
+///   ({len} bytes): {extra} extra bytes";
+/// * `PARTIAL_RECORD` — "the file ends inside a record ({read} of {len} bytes)", where a
+///   trailing carriage return is not counted as read unless [`Framer::counting_cr`].
+///
+/// ```
+/// use ivd_fixed::{Encoding, Frame, Framer};
+///
+/// let mut f = Framer::new(&b"ABC\nDE"[..], 3, Encoding::Ascii);
+/// assert_eq!(f.next_frame(), Frame::Record(1));
+/// assert_eq!(f.record(), b"ABC");
+/// match f.next_frame() {
+///     Frame::Error(2, e) => assert_eq!(e.code.as_str(), "PARTIAL_RECORD"),
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(f.next_frame(), Frame::End);
+/// ```
+#[derive(Debug)]
+pub struct Framer<R> {
+    stream: RecordStream<R>,
+    len: usize,
+    count_cr: bool,
+}
+
+impl<R: BufRead> Framer<R> {
+    /// Frames `len`-byte records of `input`, whose line terminators are those of `encoding`.
+    pub fn new(input: R, len: usize, encoding: Encoding) -> Self {
+        Self {
+            stream: RecordStream::new(input, len, encoding),
+            len,
+            count_cr: false,
+        }
+    }
+
+    /// Counts a trailing carriage return of a partial record among the bytes read (the
+    /// new-hire wording).
+    pub fn counting_cr(mut self) -> Self {
+        self.count_cr = true;
+        self
+    }
+
+    /// The record of the last [`Frame::Record`] (still in the file's encoding).
+    pub fn record(&self) -> &[u8] {
+        self.stream.record()
+    }
+
+    /// The same, to decode in place.
+    pub fn record_mut(&mut self) -> &mut [u8] {
+        self.stream.record_mut()
+    }
+
+    /// The number the next record will get.
+    pub fn next_number(&self) -> u64 {
+        self.stream.next_number()
+    }
+
+    /// The next record or problem.
+    pub fn next_frame(&mut self) -> Frame {
+        let len = self.len;
+        match self.stream.next_item() {
+            StreamItem::End => Frame::End,
+            StreamItem::Record(n) => Frame::Record(n),
+            StreamItem::Problem(n, problem) => Frame::Error(
+                n,
+                match problem {
+                    StreamProblem::Io(kind) => FieldError::record_level(
+                        ErrorCode::IO_ERROR,
+                        format!("reading the input failed: {kind}"),
+                    ),
+                    StreamProblem::ShortLine { got } => FieldError::record_level(
+                        ErrorCode::LENGTH,
+                        format!("line is {got} bytes, a record is {len}"),
+                    ),
+                    StreamProblem::LongLine { extra } => FieldError::record_level(
+                        ErrorCode::LENGTH,
+                        format!("line is longer than a record ({len} bytes): {extra} extra bytes"),
+                    ),
+                    StreamProblem::Partial { read, ends_with_cr } => FieldError::record_level(
+                        ErrorCode::PARTIAL_RECORD,
+                        format!(
+                            "the file ends inside a record ({} of {len} bytes)",
+                            read - usize::from(ends_with_cr && !self.count_cr)
+                        ),
+                    ),
+                },
+            ),
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Employers report every new hire to the State Directory of New Hires (SDNH), which
 //! passes them on to the National Directory of New Hires (NDNH). This crate is the pure
-//! adapter for both sides (spec: `specs/new-hire.md`):
+//! adapter for both sides (`README.md` lists the public sources):
 //!
 //! * **Intake**: [`read`] streams a file in one of four [`Format`]s — the standard
 //!   801-byte `W4` record (§2), the vendor `XX Newhire Record` (§3), CSV with a header row,

@@ -27,7 +27,7 @@ use crate::codes;
 use crate::fields::{self as f, RawOwned};
 pub use crate::fixed::{W4_NDNH, W4_RETURN};
 use crate::fixed::{W4_NDNH_FORMAT, W4_RETURN_FORMAT};
-use crate::framing::{Frame, Framer};
+use crate::framing::{Frame, framer};
 use crate::validate::{Dialect, RecordOutcome, Rules, parse_date};
 use crate::write::{WriteError, fill_raw};
 
@@ -247,7 +247,7 @@ fn read_header(rec: &[u8]) -> Result<TransmissionHeader, FieldError> {
 /// Detail records are validated with [`Rules::new`] of the header's date.
 pub fn read_transmission(bytes: &[u8], encoding: Encoding) -> Transmission {
     let ascii = encoding.decode(bytes);
-    let mut framer = Framer::new(&ascii[..], LEN);
+    let mut framer = framer(&ascii[..], LEN);
     let mut t = Transmission {
         header: None,
         records: Vec::new(),
@@ -434,7 +434,7 @@ fn read_control(rec: &[u8]) -> Result<ControlRecord, FieldError> {
 /// Reads what NDNH sends back. Never panics; problems go to `errors`.
 pub fn read_return(bytes: &[u8], encoding: Encoding) -> NdnhReturn {
     let ascii = encoding.decode(bytes);
-    let mut framer = Framer::new(&ascii[..], LEN);
+    let mut framer = framer(&ascii[..], LEN);
     let mut out = NdnhReturn {
         control: None,
         returned: Vec::new(),

@@ -9,7 +9,7 @@ use crate::Format;
 use crate::codes;
 use crate::fields::{self as f, Locate};
 use crate::fixed::{self, FixedFormat, RECORD_LEN};
-use crate::framing::{Frame, Framer};
+use crate::framing::{Frame, Framer, framer};
 use crate::limit::{Limited, MAX_TOKEN};
 use crate::validate::{Dialect, RecordOutcome, Rules, validate};
 use crate::xml::XmlSource;
@@ -20,8 +20,8 @@ pub fn read<R: BufRead>(format: Format, mut input: R, rules: &Rules) -> Reader<R
         skip_byte_order_mark(&mut input);
     }
     let inner = match format {
-        Format::W4 => Inner::Fixed(Framer::new(input, RECORD_LEN), &fixed::W4_FORMAT, 0),
-        Format::Xx => Inner::Fixed(Framer::new(input, RECORD_LEN), &fixed::XX_FORMAT, 0),
+        Format::W4 => Inner::Fixed(framer(input, RECORD_LEN), &fixed::W4_FORMAT, 0),
+        Format::Xx => Inner::Fixed(framer(input, RECORD_LEN), &fixed::XX_FORMAT, 0),
         Format::Csv => Inner::Csv(Box::new(CsvSource::new(input))),
         Format::Xml => Inner::Xml(Box::new(XmlSource::new(input))),
     };

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, frame, is_ctl, mask, records,
-    scan, state_ok,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, is_ctl, mask,
+    read_control, state_ok, write_controlled,
 };
 use crate::layout::{F4, F5};
 use crate::submission::OffsetKey;
@@ -231,20 +231,16 @@ impl CollectionControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match F5.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = CollectionControl {
-            state: r.string("STATE_CODE"),
-            record_count: r.number("RECORD_COUNT"),
-            collection_total: Money::from_cents(r.amount("COLLECTION_TOTAL")),
-            adjustment_total: Money::from_cents(r.amount("ADJUSTMENT_TOTAL")),
-        };
-        let _ = r.text("CONTROL");
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        read_control(&F5, record, |r| {
+            let c = CollectionControl {
+                state: r.string("STATE_CODE"),
+                record_count: r.number("RECORD_COUNT"),
+                collection_total: Money::from_cents(r.amount("COLLECTION_TOTAL")),
+                adjustment_total: Money::from_cents(r.amount("ADJUSTMENT_TOTAL")),
+            };
+            let _ = r.text("CONTROL");
+            c
+        })
     }
 }
 
@@ -275,67 +271,46 @@ pub fn write_collections(
     collections: &[Collection],
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(collections.len() + 1);
-    for (i, c) in collections.iter().enumerate() {
-        out.push(
-            c.to_record()
-                .map_err(|e| WriteError::from_field(i as u64 + 1, e))?,
-        );
-    }
-    let n = collections.len() as u64 + 1;
-    let control = CollectionControl::tally(state, collections).ok_or_else(|| {
-        WriteError::from_field(
-            n,
-            at(
-                &F5,
-                "COLLECTION_TOTAL",
-                ivd_fixed::ErrorCode::OVERFLOW,
-                "total overflows".into(),
-            ),
-        )
-    })?;
-    out.push(
-        control
-            .to_record()
-            .map_err(|e| WriteError::from_field(n, e))?,
-    );
-    Ok(frame(out, encoding))
+    write_controlled(
+        collections,
+        Collection::to_record,
+        || {
+            CollectionControl::tally(state, collections)
+                .ok_or_else(|| {
+                    at(
+                        &F5,
+                        "COLLECTION_TOTAL",
+                        ivd_fixed::ErrorCode::OVERFLOW,
+                        "total overflows".into(),
+                    )
+                })?
+                .to_record()
+        },
+        encoding,
+    )
 }
 
 /// Reads a collection file. Never fails. The control count and totals are checked
 /// against the valid F-4 records.
 pub fn read_collections(bytes: &[u8], encoding: Encoding) -> CollectionFile {
-    let (decoded, framing) = scan(bytes, encoding);
-    let mut fc = FileCheck::new();
-    let mut found: Vec<(usize, Collection)> = Vec::new();
     let mut details = 0u64;
-    let mut control = None;
-    for item in records(&decoded, framing) {
-        match item {
-            Scanned::Broken(e) => fc.broken(e),
-            Scanned::Record(n, rec) if is_ctl(rec) => {
-                let (c, errors) = CollectionControl::from_record(rec);
-                if fc.control(n, errors) {
-                    control = c;
-                }
-            }
-            Scanned::Record(n, rec) => {
-                details += 1;
-                match Collection::from_record(n, rec) {
-                    Ok(c) => found.push((fc.detail(n, Vec::new()), c)),
-                    Err(errors) => {
-                        fc.detail(n, errors);
-                    }
-                }
-            }
-        }
-    }
-    fc.finish_structure("F-5");
-    if let Some(c) = &control {
+    let mut file = ControlledFile::read(
+        bytes,
+        encoding,
+        "F-5",
+        is_ctl,
+        CollectionControl::from_record,
+        |n, rec| {
+            details += 1;
+            Collection::from_record(n, rec)
+        },
+    );
+    if let Some(c) = file.control.clone() {
         let sum = |f: fn(&Collection) -> Money| -> i128 {
-            found.iter().map(|(_, x)| i128::from(f(x).cents())).sum()
+            file.detail_values().map(|x| i128::from(f(x).cents())).sum()
         };
         let (collected, adjusted) = (sum(|x| x.collection), sum(|x| x.adjustment));
+        let fc = &mut file.check;
         fc.compare(
             &F5,
             "RECORD_COUNT",
@@ -357,27 +332,14 @@ pub fn read_collections(bytes: &[u8], encoding: Encoding) -> CollectionFile {
             c.adjustment_total.cents(),
             adjusted,
         );
-        found.retain(|(i, x)| {
-            let same = x.key.state == c.state;
-            if !same {
-                fc.flag(
-                    *i,
-                    at(
-                        &F4,
-                        "STATE_CODE",
-                        error::STATE_MISMATCH,
-                        "the record's state is not the control record's".into(),
-                    ),
-                );
-            }
-            same
-        });
+        file.retain_state(&c.state, |x| &x.key.state, &F4);
     }
+    let (collections, control, verdicts, errors) = file.into_parts();
     CollectionFile {
-        collections: found.into_iter().map(|(_, c)| c).collect(),
+        collections,
         control,
-        verdicts: fc.verdicts,
-        errors: fc.errors,
+        verdicts,
+        errors,
     }
 }
 

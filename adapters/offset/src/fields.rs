@@ -1,77 +1,34 @@
-//! Shared plumbing: reading fields while collecting every error, writing with the first
-//! error kept, the crate's [`WriteError`], value rules, file scanning and masking.
+//! Shared plumbing: the offset rules over [`ivd_fixed`]'s field reader, the crate's
+//! [`WriteError`], value rules, file scanning and masking.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
-use ivd_fixed::{
-    Encoding, ErrorCode, FieldError, Framing, Layout, Record, RecordVerdict, RecordWriter,
-    split_records,
-};
-use time::Date;
+use ivd_fixed::{Encoding, ErrorCode, FieldError, Framing, Layout, RecordVerdict, split_records};
 
 use crate::codes::{Exclusion, error};
 use crate::layout::RECORD_LEN;
 use crate::ssn::OffsetSsn;
 
-/// Reads fields of one record, collecting every error: a bad field gives a default
-/// value and an error, and reading goes on.
-pub(crate) struct FieldReader<'a> {
-    rec: Record<'a>,
-    pub(crate) errors: Vec<FieldError>,
+pub(crate) use ivd_fixed::{FieldReader, FieldWriter};
+
+/// The offset rules over [`FieldReader`]: years, indicators, SSNs and exclusions.
+pub(crate) trait OffsetFields {
+    /// A year (`CCYY`) field; zero or blank is `None`; outside 1900–2999 is `BAD_YEAR`.
+    fn year(&mut self, name: &'static str) -> Option<u16>;
+    /// A `Y`/`N` indicator; blank is `None`.
+    fn indicator(&mut self, name: &'static str) -> Option<bool>;
+    /// The 9 digits of an SSN field (any 9 digits: whether they are a valid SSN is the
+    /// caller's rule); `INVALID_SSN` otherwise.
+    fn ssn(&mut self, name: &'static str) -> Option<OffsetSsn>;
+    /// The comma-joined exclusion field.
+    fn exclusions(&mut self, name: &'static str) -> BTreeSet<Exclusion>;
 }
 
-impl<'a> FieldReader<'a> {
-    pub(crate) fn new(rec: Record<'a>) -> Self {
-        FieldReader {
-            rec,
-            errors: Vec::new(),
-        }
-    }
-
-    pub(crate) fn fail(&mut self, name: &'static str, code: ErrorCode, message: impl Into<String>) {
-        self.errors
-            .push(at(self.rec.layout(), name, code, message.into()));
-    }
-
-    fn keep<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
-        r.map_err(|e| self.errors.push(e)).ok()
-    }
-
-    pub(crate) fn text(&mut self, name: &'static str) -> &'a str {
-        let r = self.rec.text(name);
-        self.keep(r).unwrap_or("")
-    }
-
-    pub(crate) fn string(&mut self, name: &'static str) -> String {
-        self.text(name).to_owned()
-    }
-
-    pub(crate) fn number(&mut self, name: &'static str) -> u64 {
-        let r = self.rec.number(name);
-        self.keep(r).unwrap_or(0)
-    }
-
-    /// An optional number; blank and zero are `None`.
-    pub(crate) fn number_opt(&mut self, name: &'static str) -> Option<u64> {
-        let r = self.rec.number_opt(name);
-        self.keep(r).flatten().filter(|&n| n != 0)
-    }
-
-    pub(crate) fn date(&mut self, name: &'static str) -> Option<Date> {
-        let r = self.rec.date(name);
-        self.keep(r).flatten()
-    }
-
-    pub(crate) fn amount(&mut self, name: &'static str) -> i64 {
-        let r = self.rec.amount(name);
-        self.keep(r).unwrap_or(0)
-    }
-
-    /// A year (`CCYY`) field; zero or blank is `None`; outside 1900–2999 is `BAD_YEAR`.
-    pub(crate) fn year(&mut self, name: &'static str) -> Option<u16> {
-        let y = self.number_opt(name)?;
+impl OffsetFields for FieldReader<'_> {
+    fn year(&mut self, name: &'static str) -> Option<u16> {
+        let y = self.number_nonzero(name)?;
         match u16::try_from(y) {
             Ok(y) if (1900..=2999).contains(&y) => Some(y),
             _ => {
@@ -85,8 +42,7 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// A `Y`/`N` indicator; blank is `None`.
-    pub(crate) fn indicator(&mut self, name: &'static str) -> Option<bool> {
+    fn indicator(&mut self, name: &'static str) -> Option<bool> {
         match self.text(name) {
             "" => None,
             "Y" => Some(true),
@@ -102,14 +58,8 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// The 9 digits of an SSN field (any 9 digits: whether they are a valid SSN is the
-    /// caller's rule); `INVALID_SSN` otherwise.
-    pub(crate) fn ssn(&mut self, name: &'static str) -> Option<OffsetSsn> {
-        let before = self.errors.len();
-        let s = self.text(name);
-        if self.errors.len() > before {
-            return None;
-        }
+    fn ssn(&mut self, name: &'static str) -> Option<OffsetSsn> {
+        let s = self.text_checked(name)?;
         match OffsetSsn::parse(s) {
             Ok(v) => Some(v),
             Err(_) => {
@@ -119,27 +69,7 @@ impl<'a> FieldReader<'a> {
         }
     }
 
-    /// A code looked up in its table; an unknown one is `code`.
-    pub(crate) fn code<T>(
-        &mut self,
-        name: &'static str,
-        lookup: impl FnOnce(&str) -> Option<T>,
-        code: ErrorCode,
-    ) -> Option<T> {
-        let before = self.errors.len();
-        let s = self.text(name);
-        if self.errors.len() > before {
-            return None;
-        }
-        let v = lookup(s);
-        if v.is_none() {
-            self.fail(name, code, "not a known code");
-        }
-        v
-    }
-
-    /// The comma-joined exclusion field.
-    pub(crate) fn exclusions(&mut self, name: &'static str) -> BTreeSet<Exclusion> {
+    fn exclusions(&mut self, name: &'static str) -> BTreeSet<Exclusion> {
         let s = self.text(name);
         match Exclusion::parse_list(s) {
             Ok(set) => set,
@@ -148,10 +78,6 @@ impl<'a> FieldReader<'a> {
                 BTreeSet::new()
             }
         }
-    }
-
-    pub(crate) fn finish(self) -> Vec<FieldError> {
-        self.errors
     }
 }
 
@@ -162,74 +88,7 @@ pub(crate) fn at(
     code: ErrorCode,
     message: String,
 ) -> FieldError {
-    let position = layout.field(name).map_or(1, |f| f.start);
-    FieldError::new(code, name, position, message)
-}
-
-/// Writes one record, keeping the first error (a value that does not fit is an error,
-/// never truncated).
-pub(crate) struct FieldWriter<'l> {
-    w: RecordWriter<'l>,
-    error: Option<FieldError>,
-}
-
-impl<'l> FieldWriter<'l> {
-    pub(crate) fn new(layout: &'l Layout) -> Self {
-        FieldWriter {
-            w: RecordWriter::new(layout),
-            error: None,
-        }
-    }
-
-    fn keep(&mut self, r: Result<(), FieldError>) {
-        if let Err(e) = r
-            && self.error.is_none()
-        {
-            self.error = Some(e);
-        }
-    }
-
-    pub(crate) fn text(&mut self, name: &'static str, value: &str) -> &mut Self {
-        let r = self.w.text(name, value).map(|_| ());
-        self.keep(r);
-        self
-    }
-
-    pub(crate) fn number(&mut self, name: &'static str, value: u64) -> &mut Self {
-        let r = self.w.number(name, value).map(|_| ());
-        self.keep(r);
-        self
-    }
-
-    pub(crate) fn date(&mut self, name: &'static str, value: Option<Date>) -> &mut Self {
-        let r = self.w.date(name, value).map(|_| ());
-        self.keep(r);
-        self
-    }
-
-    pub(crate) fn amount(&mut self, name: &'static str, cents: i64) -> &mut Self {
-        let r = self.w.amount(name, cents).map(|_| ());
-        self.keep(r);
-        self
-    }
-
-    pub(crate) fn indicator(&mut self, name: &'static str, value: Option<bool>) -> &mut Self {
-        self.text(
-            name,
-            match value {
-                Some(true) => "Y",
-                Some(false) => "N",
-                None => "",
-            },
-        )
-    }
-
-    pub(crate) fn finish(self) -> Result<Vec<u8>, FieldError> {
-        match self.error {
-            Some(e) => Err(e),
-            None => Ok(self.w.finish()),
-        }
-    }
+    layout.error_at(name, code, message)
 }
 
 /// Why a file could not be written: which record of the file (1-based, as the reader
@@ -440,6 +299,137 @@ impl FileCheck {
             ));
         }
     }
+}
+
+/// Reads a control record: the control when readable, and the record's errors.
+pub(crate) type ControlReader<C> = fn(&[u8]) -> (Option<C>, Vec<FieldError>);
+
+/// A file of detail records closed by one control record, as read: the readable details
+/// (each with the index of its verdict), the control record when readable, and the
+/// verdicts and file errors. Every offset file has this shape; each keeps its own control
+/// totals.
+pub(crate) struct ControlledFile<D, C> {
+    pub(crate) details: Vec<(usize, D)>,
+    pub(crate) control: Option<C>,
+    pub(crate) check: FileCheck,
+}
+
+impl<D, C> ControlledFile<D, C> {
+    /// Reads `bytes`: a record for which `is_control` holds is read by `control`, every
+    /// other one by `detail` (which also answers for a record of an unknown type); then
+    /// the structure is checked (the `what` control record missing or not last).
+    pub(crate) fn read(
+        bytes: &[u8],
+        encoding: Encoding,
+        what: &str,
+        is_control: fn(&[u8]) -> bool,
+        control: ControlReader<C>,
+        mut detail: impl FnMut(u64, &[u8]) -> Result<D, Vec<FieldError>>,
+    ) -> Self {
+        let (decoded, framing) = scan(bytes, encoding);
+        let mut check = FileCheck::new();
+        let mut details = Vec::new();
+        let mut found = None;
+        for item in records(&decoded, framing) {
+            match item {
+                Scanned::Broken(e) => check.broken(e),
+                Scanned::Record(n, rec) if is_control(rec) => {
+                    let (c, errors) = control(rec);
+                    if check.control(n, errors) {
+                        found = c;
+                    }
+                }
+                Scanned::Record(n, rec) => match detail(n, rec) {
+                    Ok(d) => details.push((check.detail(n, Vec::new()), d)),
+                    Err(errors) => {
+                        check.detail(n, errors);
+                    }
+                },
+            }
+        }
+        check.finish_structure(what);
+        ControlledFile {
+            details,
+            control: found,
+            check,
+        }
+    }
+
+    /// The readable details, in file order.
+    pub(crate) fn detail_values(&self) -> impl Iterator<Item = &D> {
+        self.details.iter().map(|(_, d)| d)
+    }
+
+    /// Drops the details whose state is not `control_state`, flagging each on its
+    /// verdict (`STATE_MISMATCH` on `layout`'s `STATE_CODE`).
+    pub(crate) fn retain_state(
+        &mut self,
+        control_state: &str,
+        state: impl Fn(&D) -> &str,
+        layout: &Layout,
+    ) {
+        let check = &mut self.check;
+        self.details.retain(|(i, d)| {
+            let same = state(d) == control_state;
+            if !same {
+                check.flag(
+                    *i,
+                    at(
+                        layout,
+                        "STATE_CODE",
+                        error::STATE_MISMATCH,
+                        "the record's state is not the control record's".into(),
+                    ),
+                );
+            }
+            same
+        });
+    }
+
+    /// The details, the control record, the verdicts and the file errors.
+    pub(crate) fn into_parts(self) -> (Vec<D>, Option<C>, Vec<RecordVerdict>, Vec<FieldError>) {
+        (
+            self.details.into_iter().map(|(_, d)| d).collect(),
+            self.control,
+            self.check.verdicts,
+            self.check.errors,
+        )
+    }
+}
+
+/// Reads a control record of `layout` with `read`: the control when the record has no
+/// error, and its errors.
+pub(crate) fn read_control<C>(
+    layout: &'static Layout,
+    record: &[u8],
+    read: impl FnOnce(&mut FieldReader<'_>) -> C,
+) -> (Option<C>, Vec<FieldError>) {
+    let rec = match layout.read(record) {
+        Ok(r) => r,
+        Err(e) => return (None, vec![e]),
+    };
+    let mut r = FieldReader::new(rec);
+    let c = read(&mut r);
+    let errors = r.finish();
+    (errors.is_empty().then_some(c), errors)
+}
+
+/// Writes a controlled file: each detail by `detail`, then the control record by
+/// `control`, numbered as the reader would number them (an error says which record), and
+/// frames them in `encoding`.
+pub(crate) fn write_controlled<D>(
+    details: &[D],
+    detail: impl Fn(&D) -> Result<Vec<u8>, FieldError>,
+    control: impl FnOnce() -> Result<Vec<u8>, FieldError>,
+    encoding: Encoding,
+) -> Result<Vec<u8>, WriteError> {
+    let mut out = Vec::with_capacity(details.len() + 1);
+    for (i, d) in details.iter().enumerate() {
+        out.push(detail(d).map_err(|e| WriteError::from_field(i as u64 + 1, e))?);
+    }
+    let n = details.len() as u64 + 1;
+    out.push(control().map_err(|e| WriteError::from_field(n, e))?);
+    Ok(frame(out, encoding))
 }
 
 /// Whether positions 3–5 hold `CTL` (a control record of E, F-1/F-2 and F-4/F-5 files).

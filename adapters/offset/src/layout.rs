@@ -3,8 +3,9 @@
 //!
 //! ## Which rows are verified
 //!
-//! Each row ends with its source tag (the crate's README lists the public source of each): `[V]` seen in the federal chart; `[V-KS]` field order and length from the Kansas
-//! code that implements the chart; `[I]` inferred (e.g. offsets summed from Kansas
+//! Each row ends with its source tag (the crate's README lists the public source of
+//! each): `[V]` seen in the federal chart; `[V-KS]` field order and length from the
+//! Kansas code that implements the chart; `[I]` inferred (e.g. offsets summed from Kansas
 //! lengths); `[P]` **proposed here** because the chart could not be read. Fixing a row
 //! when the OCSS FCE User Guide (Appendices E and F) is obtained is one edit here and one
 //! in the README table; the compile-time check ([`Layout::assert_valid`]) catches a table

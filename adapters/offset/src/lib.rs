@@ -3,7 +3,7 @@
 //! The state certifies obligors with past-due support to OCSE every week; OCSE passes
 //! them to Treasury (tax refund and administrative offset) and the Department of State
 //! (passport denial), and sends back rejects, collections and, now and then, a full
-//! reconciliation file (spec `tax-offset-fidm.md` §A). This crate is that exchange as
+//! reconciliation file (the OCSS FCE User Guide; `README.md` lists the sources). This crate is that exchange as
 //! pure functions: bytes and values in, bytes and values out; no I/O, no clock.
 //!
 //! ## Main types

@@ -10,8 +10,8 @@ use time::Date;
 
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, frame, mask, records, scan,
-    state_ok,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, mask, read_control,
+    state_ok, write_controlled,
 };
 use crate::layout::{F6, F6_EXCLUSIONS, F7};
 use crate::submission::{Certification, OffsetKey, Submission, iso_date};
@@ -220,20 +220,13 @@ impl ReconControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match F7.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = ReconControl {
+        read_control(&F7, record, |r| ReconControl {
             state: r.string("STATE_CODE"),
             tanf_count: r.number("TANF_COUNT"),
             non_tanf_count: r.number("NON_TANF_COUNT"),
             tanf_amount: r.number("TANF_AMOUNT"),
             non_tanf_amount: r.number("NON_TANF_AMOUNT"),
-        };
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        })
     }
 }
 
@@ -263,63 +256,40 @@ pub fn write_reconciliation(
     records: &[ReconRecord],
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(records.len() + 1);
-    for (i, r) in records.iter().enumerate() {
-        out.push(
-            r.to_record()
-                .map_err(|e| WriteError::from_field(i as u64 + 1, e))?,
-        );
-    }
-    let n = records.len() as u64 + 1;
-    out.push(
-        ReconControl::tally(state, records)
-            .to_record()
-            .map_err(|e| WriteError::from_field(n, e))?,
-    );
-    Ok(frame(out, encoding))
+    write_controlled(
+        records,
+        ReconRecord::to_record,
+        || ReconControl::tally(state, records).to_record(),
+        encoding,
+    )
 }
 
 /// Reads a reconciliation file. Never fails; counts and totals of `RCT` are checked
 /// against the valid `REC` records.
 pub fn read_reconciliation(bytes: &[u8], encoding: Encoding) -> ReconFile {
-    let (decoded, framing) = scan(bytes, encoding);
-    let mut fc = FileCheck::new();
-    let mut found: Vec<(usize, ReconRecord)> = Vec::new();
-    let mut control = None;
-    for item in records(&decoded, framing) {
-        match item {
-            Scanned::Broken(e) => fc.broken(e),
-            Scanned::Record(n, rec) if rec.starts_with(b"RCT") => {
-                let (c, errors) = ReconControl::from_record(rec);
-                if fc.control(n, errors) {
-                    control = c;
-                }
+    let mut file = ControlledFile::read(
+        bytes,
+        encoding,
+        "RCT",
+        |rec| rec.starts_with(b"RCT"),
+        ReconControl::from_record,
+        |n, rec| {
+            if rec.starts_with(b"REC") {
+                ReconRecord::from_record(n, rec)
+            } else {
+                Err(vec![at(
+                    &F6,
+                    "RECORD_ID",
+                    error::UNKNOWN_RECORD_TYPE,
+                    "record identifier is neither REC nor RCT".into(),
+                )])
             }
-            Scanned::Record(n, rec) if rec.starts_with(b"REC") => {
-                match ReconRecord::from_record(n, rec) {
-                    Ok(r) => found.push((fc.detail(n, Vec::new()), r)),
-                    Err(errors) => {
-                        fc.detail(n, errors);
-                    }
-                }
-            }
-            Scanned::Record(n, _) => {
-                fc.detail(
-                    n,
-                    vec![at(
-                        &F6,
-                        "RECORD_ID",
-                        error::UNKNOWN_RECORD_TYPE,
-                        "record identifier is neither REC nor RCT".into(),
-                    )],
-                );
-            }
-        }
-    }
-    fc.finish_structure("RCT");
-    if let Some(c) = &control {
-        let all: Vec<ReconRecord> = found.iter().map(|(_, r)| r.clone()).collect();
+        },
+    );
+    if let Some(c) = file.control.clone() {
+        let all: Vec<ReconRecord> = file.detail_values().cloned().collect();
         let seen = ReconControl::tally(&c.state, &all);
+        let fc = &mut file.check;
         fc.compare(
             &F7,
             "TANF_COUNT",
@@ -348,27 +318,14 @@ pub fn read_reconciliation(bytes: &[u8], encoding: Encoding) -> ReconFile {
             c.non_tanf_amount,
             seen.non_tanf_amount,
         );
-        found.retain(|(i, r)| {
-            let same = r.key.state == c.state;
-            if !same {
-                fc.flag(
-                    *i,
-                    at(
-                        &F6,
-                        "STATE_CODE",
-                        error::STATE_MISMATCH,
-                        "the record's state is not the control record's".into(),
-                    ),
-                );
-            }
-            same
-        });
+        file.retain_state(&c.state, |r| &r.key.state, &F6);
     }
+    let (records, control, verdicts, errors) = file.into_parts();
     ReconFile {
-        records: found.into_iter().map(|(_, r)| r).collect(),
+        records,
         control,
-        verdicts: fc.verdicts,
-        errors: fc.errors,
+        verdicts,
+        errors,
     }
 }
 

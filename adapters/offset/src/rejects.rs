@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{CaseType, RejectCode, TransactionType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, frame, is_ctl, mask, records,
-    scan, state_ok,
+    ControlledFile, FieldReader, FieldWriter, WriteError, at, is_ctl, mask, read_control, state_ok,
+    write_controlled,
 };
 use crate::layout::{F1, F1_ERROR_CODES, F2};
 use crate::submission::{OffsetKey, Submission, SubmissionControl, read_e1_parts};
@@ -135,8 +135,8 @@ impl Reject {
             .ok()
             .and_then(TransactionType::from_code);
         let mut errors: Vec<FieldError> = r
-            .errors
-            .drain(..)
+            .take_errors()
+            .into_iter()
             .filter(|e| e.field != "TRANSACTION_TYPE")
             .collect();
         let mut codes = Vec::new();
@@ -289,23 +289,19 @@ impl RejectControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match F2.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = RejectControl {
-            state: r.string("STATE_CODE"),
-            tanf_accepted: r.number("TANF_ACCEPTED"),
-            tanf_rejected: r.number("TANF_REJECTED"),
-            non_tanf_accepted: r.number("NON_TANF_ACCEPTED"),
-            non_tanf_rejected: r.number("NON_TANF_REJECTED"),
-            tanf_warning: r.number("TANF_WARNING"),
-            non_tanf_warning: r.number("NON_TANF_WARNING"),
-        };
-        let _ = r.text("CONTROL");
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        read_control(&F2, record, |r| {
+            let c = RejectControl {
+                state: r.string("STATE_CODE"),
+                tanf_accepted: r.number("TANF_ACCEPTED"),
+                tanf_rejected: r.number("TANF_REJECTED"),
+                non_tanf_accepted: r.number("NON_TANF_ACCEPTED"),
+                non_tanf_rejected: r.number("NON_TANF_REJECTED"),
+                tanf_warning: r.number("TANF_WARNING"),
+                non_tanf_warning: r.number("NON_TANF_WARNING"),
+            };
+            let _ = r.text("CONTROL");
+            c
+        })
     }
 }
 
@@ -337,51 +333,25 @@ pub fn write_rejects(
     control: &RejectControl,
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(rejects.len() + 1);
-    for (i, r) in rejects.iter().enumerate() {
-        out.push(
-            r.to_record()
-                .map_err(|e| WriteError::from_field(i as u64 + 1, e))?,
-        );
-    }
-    let n = rejects.len() as u64 + 1;
-    out.push(
-        control
-            .to_record()
-            .map_err(|e| WriteError::from_field(n, e))?,
-    );
-    Ok(frame(out, encoding))
+    write_controlled(rejects, Reject::to_record, || control.to_record(), encoding)
 }
 
 /// Reads a reject file. Never fails. The F-2 rejected and warning counts are checked
 /// against the F-1 records; the accepted counts need the E-2 the state sent
 /// ([`RejectControl::check_against`]).
 pub fn read_rejects(bytes: &[u8], encoding: Encoding) -> RejectFile {
-    let (decoded, framing) = scan(bytes, encoding);
-    let mut fc = FileCheck::new();
-    let mut rejects: Vec<(usize, Reject)> = Vec::new();
-    let mut control = None;
-    for item in records(&decoded, framing) {
-        match item {
-            Scanned::Broken(e) => fc.broken(e),
-            Scanned::Record(n, rec) if is_ctl(rec) => {
-                let (c, errors) = RejectControl::from_record(rec);
-                if fc.control(n, errors) {
-                    control = c;
-                }
-            }
-            Scanned::Record(n, rec) => match Reject::from_record(n, rec) {
-                Ok(r) => rejects.push((fc.detail(n, Vec::new()), r)),
-                Err(errors) => {
-                    fc.detail(n, errors);
-                }
-            },
-        }
-    }
-    fc.finish_structure("F-2");
-    if let Some(c) = &control {
-        let all: Vec<Reject> = rejects.iter().map(|(_, r)| r.clone()).collect();
+    let mut file = ControlledFile::read(
+        bytes,
+        encoding,
+        "F-2",
+        is_ctl,
+        RejectControl::from_record,
+        Reject::from_record,
+    );
+    if let Some(c) = file.control.clone() {
+        let all: Vec<Reject> = file.detail_values().cloned().collect();
         let seen = RejectControl::tally(&c.state, &all, 0, 0);
+        let fc = &mut file.check;
         fc.compare(
             &F2,
             "TANF_REJECTED",
@@ -410,27 +380,14 @@ pub fn read_rejects(bytes: &[u8], encoding: Encoding) -> RejectFile {
             c.non_tanf_warning,
             seen.non_tanf_warning,
         );
-        rejects.retain(|(i, r)| {
-            let same = r.key.state == c.state;
-            if !same {
-                fc.flag(
-                    *i,
-                    at(
-                        &F1,
-                        "STATE_CODE",
-                        error::STATE_MISMATCH,
-                        "the record's state is not the control record's".into(),
-                    ),
-                );
-            }
-            same
-        });
+        file.retain_state(&c.state, |r| &r.key.state, &F1);
     }
+    let (rejects, control, verdicts, errors) = file.into_parts();
     RejectFile {
-        rejects: rejects.into_iter().map(|(_, r)| r).collect(),
+        rejects,
         control,
-        verdicts: fc.verdicts,
-        errors: fc.errors,
+        verdicts,
+        errors,
     }
 }
 

@@ -10,8 +10,8 @@ use time::Date;
 
 use crate::codes::{CaseType, Exclusion, TransactionType, error};
 use crate::fields::{
-    FieldReader, FieldWriter, FileCheck, Scanned, WriteError, at, code_chars, first_name_ok, frame,
-    is_ctl, last_name_ok, mask, records, scan, state_ok, upper,
+    ControlledFile, FieldReader, FieldWriter, OffsetFields, WriteError, at, code_chars,
+    first_name_ok, is_ctl, last_name_ok, mask, read_control, state_ok, upper, write_controlled,
 };
 use crate::layout::{E1, E2};
 use crate::ssn::OffsetSsn;
@@ -632,21 +632,17 @@ impl SubmissionControl {
     }
 
     fn from_record(record: &[u8]) -> (Option<Self>, Vec<FieldError>) {
-        let rec = match E2.read(record) {
-            Ok(r) => r,
-            Err(e) => return (None, vec![e]),
-        };
-        let mut r = FieldReader::new(rec);
-        let c = SubmissionControl {
-            state: r.string("STATE_CODE"),
-            tanf_count: r.number("TANF_COUNT"),
-            non_tanf_count: r.number("NON_TANF_COUNT"),
-            tanf_amount: r.number("TANF_AMOUNT"),
-            non_tanf_amount: r.number("NON_TANF_AMOUNT"),
-        };
-        let _ = r.text("CONTROL");
-        let errors = r.finish();
-        (errors.is_empty().then_some(c), errors)
+        read_control(&E2, record, |r| {
+            let c = SubmissionControl {
+                state: r.string("STATE_CODE"),
+                tanf_count: r.number("TANF_COUNT"),
+                non_tanf_count: r.number("NON_TANF_COUNT"),
+                tanf_amount: r.number("TANF_AMOUNT"),
+                non_tanf_amount: r.number("NON_TANF_AMOUNT"),
+            };
+            let _ = r.text("CONTROL");
+            c
+        })
     }
 }
 
@@ -683,41 +679,32 @@ pub fn write_submission_file(
     submissions: &[Submission],
     encoding: Encoding,
 ) -> Result<Vec<u8>, WriteError> {
-    let mut out = Vec::with_capacity(submissions.len() + 1);
-    for (i, s) in submissions.iter().enumerate() {
-        let n = i as u64 + 1;
-        if s.key().state != state {
-            return Err(WriteError::from_field(
-                n,
-                at(
+    write_controlled(
+        submissions,
+        |s| {
+            if s.key().state != state {
+                return Err(at(
                     &E1,
                     "STATE_CODE",
                     error::STATE_MISMATCH,
                     "the record's state is not the file's".into(),
-                ),
-            ));
-        }
-        out.push(s.to_record().map_err(|e| WriteError::from_field(n, e))?);
-    }
-    let control_n = submissions.len() as u64 + 1;
-    if !state_ok(state) {
-        return Err(WriteError::from_field(
-            control_n,
-            at(
-                &E2,
-                "STATE_CODE",
-                error::INVALID_STATE,
-                "not a USPS state code".into(),
-            ),
-        ));
-    }
-    let control = SubmissionControl::tally(state, submissions);
-    out.push(
-        control
-            .to_record()
-            .map_err(|e| WriteError::from_field(control_n, e))?,
-    );
-    Ok(frame(out, encoding))
+                ));
+            }
+            s.to_record()
+        },
+        || {
+            if !state_ok(state) {
+                return Err(at(
+                    &E2,
+                    "STATE_CODE",
+                    error::INVALID_STATE,
+                    "not a USPS state code".into(),
+                ));
+            }
+            SubmissionControl::tally(state, submissions).to_record()
+        },
+        encoding,
+    )
 }
 
 /// Reads a Case Submission and Update File (as OCSE would, or to check what the
@@ -725,33 +712,20 @@ pub fn write_submission_file(
 /// [`SubmissionFile::errors`]. Control totals are checked against every E-1 record whose
 /// case type and amount can be read, valid or not.
 pub fn read_submission_file(bytes: &[u8], encoding: Encoding) -> SubmissionFile {
-    let (decoded, framing) = scan(bytes, encoding);
-    let mut fc = FileCheck::new();
-    let mut subs: Vec<(usize, Submission)> = Vec::new();
-    let mut control = None;
     let mut seen = SubmissionControl::tally("", &[]);
-    for item in records(&decoded, framing) {
-        match item {
-            Scanned::Broken(e) => fc.broken(e),
-            Scanned::Record(n, rec) if is_ctl(rec) => {
-                let (c, errors) = SubmissionControl::from_record(rec);
-                if fc.control(n, errors) {
-                    control = c;
-                }
-            }
-            Scanned::Record(n, rec) => {
-                tally_raw(&mut seen, rec);
-                match Submission::from_record(rec) {
-                    Ok(s) => subs.push((fc.detail(n, Vec::new()), s)),
-                    Err(errors) => {
-                        fc.detail(n, errors);
-                    }
-                }
-            }
-        }
-    }
-    fc.finish_structure("E-2");
-    if let Some(c) = &control {
+    let mut file = ControlledFile::read(
+        bytes,
+        encoding,
+        "E-2",
+        is_ctl,
+        SubmissionControl::from_record,
+        |_, rec| {
+            tally_raw(&mut seen, rec);
+            Submission::from_record(rec)
+        },
+    );
+    if let Some(c) = file.control.clone() {
+        let fc = &mut file.check;
         fc.compare(
             &E2,
             "TANF_COUNT",
@@ -780,27 +754,14 @@ pub fn read_submission_file(bytes: &[u8], encoding: Encoding) -> SubmissionFile 
             c.non_tanf_amount,
             seen.non_tanf_amount,
         );
-        subs.retain(|(i, s)| {
-            let same = s.key().state == c.state;
-            if !same {
-                fc.flag(
-                    *i,
-                    at(
-                        &E1,
-                        "STATE_CODE",
-                        error::STATE_MISMATCH,
-                        "the record's state is not the control record's".into(),
-                    ),
-                );
-            }
-            same
-        });
+        file.retain_state(&c.state, |s| &s.key().state, &E1);
     }
+    let (submissions, control, verdicts, errors) = file.into_parts();
     SubmissionFile {
-        submissions: subs.into_iter().map(|(_, s)| s).collect(),
-        verdicts: fc.verdicts,
+        submissions,
+        verdicts,
         control,
-        errors: fc.errors,
+        errors,
     }
 }
 

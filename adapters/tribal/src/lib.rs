@@ -1,9 +1,8 @@
 //! The Tribal IV-D XML case exchange (`schemas/tribal-exchange.xsd`).
 //!
-//! No federal file format exists between a state and a Tribal IV-D program
-//! (`specs/interstate-csenet.md` §5), so the gateway defines one: an XML document, one
-//! message per document, whose requests, responses and acknowledgments mean what CSENet's
-//! do. The function codes are CSENet's (`LO1` locate, `CSI` case status, `ENF`
+//! No federal file format exists between a state and a Tribal IV-D program, so the
+//! gateway defines one: an XML document, one message per document, whose requests,
+//! responses and acknowledgments mean what CSENet's do. The function codes are CSENet's (`LO1` locate, `CSI` case status, `ENF`
 //! enforcement, `EST` establishment, `PAT` paternity, `COL` collection, `MSC` case
 //! management), and so are the action codes (`R` request, `U` update, `C` cancel, `M`
 //! reminder, `P` provide, `A` acknowledge) and the five-letter reason codes. The case
@@ -240,8 +239,12 @@ pub struct TribalMessage {
 
 /// One problem in a document: where (element path), what (stable code), and why — never
 /// the value, which may be an SSN.
+///
+/// The crate's one error shape, like `ivd_fixed::FieldError` in the fixed-width adapters
+/// with the element path in place of record, field and position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{path}: {code}: {message}")]
+#[non_exhaustive]
 pub struct ValidationError {
     /// Element path such as `TribalExchange/Request/Case/Participant[2]/Person/PersonSSNIdentification`
     /// (repeatable elements carry a 1-based index), or `document` for errors of the whole

@@ -5,7 +5,7 @@ use core::fmt;
 /// A Federal Employer Identification Number with a prefix the IRS has issued.
 ///
 /// 9 digits, written `123456789` or `12-3456789`. There is no check digit; the only rule is
-/// the 2-digit campus/Internet prefix (IRS "Valid EIN prefixes", `specs/new-hire.md` §8):
+/// the 2-digit campus/Internet prefix (IRS "Valid EIN prefixes"):
 /// valid are 01–06, 10–16, 20–27, 30–48, 50–68, 71–77, 80–88, 90–95, 98, 99.
 /// Passing the check shows the number is plausible, not that it was issued.
 ///
