@@ -6,20 +6,25 @@
 //! canonical case model ([`ivd_model`]), and guarantees that nothing sent or received is
 //! lost, applied twice, or disclosed to someone who must not see it.
 //!
-//! The layout names the architecture:
+//! The layout names the architecture. The core, which names no partner:
 //! - [`store`]: SQLite (embedded default) or PostgreSQL, one code path for both;
-//! - [`intake`]: inbound bytes stored first, then parsed, duplicates recognised;
-//! - [`outbox`]: the durable outbox (leases, fencing, per-key order, retries, dead
+//! - [`intake`]: inbound bytes stored first, then processed, duplicates recognised;
+//! - [`outbox`]: the durable outbox (one head per key, leases, fencing, retries, dead
 //!   letters, redeliver and replay) and its transports;
-//! - [`channels`]: per kind of partner, how its messages are built and taken in;
-//! - [`privacy`]: keyed hashes that find a person without using the SSN as a key;
-//! - [`reconcile`]: working-day calendar and the deadlines of answers partners owe us;
+//! - [`reconcile`]: the working-day calendar, deadlines, reconciliation jobs and their runs;
+//! - [`files`]: the `check` and `convert` commands' contract and format registry;
+//! - [`web`]: the state-system, operator and partner HTTP APIs, the dashboard, sessions;
 //! - [`audit`]: the hash-chained audit log;
-//! - [`web`]: the state-system, operator and partner HTTP APIs;
+//! - [`privacy`]: keyed hashes that find a person without using the SSN as a key, sealing
+//!   at rest, redaction of texts partners send;
+//! - [`alerts`]: partner down, dead letters, overdue answers, to the log and webhooks;
 //! - [`telemetry`]: logs and Prometheus metrics;
 //! - [`tls`]: mutual TLS for partners;
-//! - [`bench`]: load drivers that measure the outbox;
-//! - [`app`], [`cli`], [`config`]: starting, commanding and configuring an instance.
+//! - [`config`], [`cli`], [`app`]: configuring, commanding and composing an instance.
+//!
+//! And the spokes: [`channels`], one folder per kind of partner (other states, Tribes,
+//! employers, the tax refund offset program, financial institutions), each registered by one
+//! line in [`channels::all`].
 //!
 //! The one decision that matters most: a message to a partner is written in the same
 //! database transaction as the change that causes it, and leaves only through the outbox.
