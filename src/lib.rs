@@ -18,8 +18,11 @@
 //! - [`web`]: the state-system, operator and partner HTTP APIs;
 //! - [`telemetry`]: logs and Prometheus metrics;
 //! - [`tls`]: mutual TLS for partners;
-//! - [`bench`]: load drivers that measure the outbox;
 //! - [`app`], [`cli`], [`config`]: starting, commanding and configuring an instance.
+//!
+//! The load drivers (`bench`) and the whole-exchange demo are tools, not the service: they
+//! live in the `ivd-tools` crate (`tools/`), which uses this library's public API, so the
+//! production library and binary are built without them.
 //!
 //! The one decision that matters most: a message to a partner is written in the same
 //! database transaction as the change that causes it, and leaves only through the outbox.
@@ -37,14 +40,12 @@
 pub mod alerts;
 pub mod app;
 pub mod audit;
-pub mod bench;
 pub mod canonical;
 pub mod channels;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod convert;
-pub mod demo;
 pub mod federal_files;
 pub mod intake;
 pub mod newhire_files;

@@ -1,4 +1,4 @@
-//! `ivd-gateway bench bulk`: how many cases a second the bulk case push stores, durably,
+//! `ivd-tools bench bulk`: how many cases a second the bulk case push stores, durably,
 //! through the product's own path.
 //!
 //! One run, on a fresh database (a SQLite file, or a scratch database created on the
@@ -27,10 +27,10 @@ use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 
 use super::{PARTNER, ScratchDatabase, load_average};
-use crate::app::RunningGateway;
-use crate::config::Settings;
-use crate::store::now_ms;
-use crate::store::tokens::{self, Role};
+use ivd_gateway::app::RunningGateway;
+use ivd_gateway::config::Settings;
+use ivd_gateway::store::now_ms;
+use ivd_gateway::store::tokens::{self, Role};
 
 /// The partner the lines' transactions are for (never delivered to: dispatching is off).
 /// Lines generated per chunk of the request body.
@@ -166,7 +166,7 @@ struct Lines {
 
 impl Lines {
     fn new(transaction_every: u64) -> anyhow::Result<Lines> {
-        const SAMPLE: &str = include_str!("../../schemas/samples/case-tanf.json");
+        const SAMPLE: &str = include_str!("../../../schemas/samples/case-tanf.json");
         const MARK: &str = "ID-PLACEHOLDER";
         let mut case: serde_json::Value = serde_json::from_str(SAMPLE)?;
         case["id"] = serde_json::Value::String(MARK.to_string());
@@ -287,7 +287,7 @@ async fn drive(
 
 async fn count(gateway: &RunningGateway, sql: &'static str) -> anyhow::Result<u64> {
     let db = &gateway.state.db;
-    let (n,): (i64,) = crate::on_read!(db, c => {
+    let (n,): (i64,) = ivd_gateway::on_read!(db, c => {
         sqlx::query_as(sql).fetch_one(c).await?
     });
     Ok(n as u64)

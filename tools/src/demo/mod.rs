@@ -1,4 +1,4 @@
-//! `ivd-gateway demo`: the whole exchange on one machine, with synthetic data, in a minute.
+//! `ivd-tools demo`: the whole exchange on one machine, with synthetic data, in a minute.
 //!
 //! Three gateways run in this process on loopback, each with its own embedded SQLite
 //! database under the demo directory: **Minnesota** (FIPS 2700000, the one whose dashboard
@@ -27,10 +27,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::app::RunningGateway;
-use crate::config::Settings;
-use crate::store::now_ms;
-use crate::store::tokens::{self, Role};
+use ivd_gateway::app::RunningGateway;
+use ivd_gateway::config::Settings;
+use ivd_gateway::store::now_ms;
+use ivd_gateway::store::tokens::{self, Role};
 
 /// A marker that says a directory was made by the demo (and may be wiped by the next one).
 const MARKER: &str = ".ivd-demo";
@@ -102,7 +102,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     )?;
     println!();
     println!(
-        "ivd-gateway demo: three gateways, an employer, a county, NDNH, OCSE and a bank on loopback."
+        "ivd-tools demo: three gateways, an employer, a county, NDNH, OCSE and a bank on loopback."
     );
     println!("  Dashboard:  http://{}/", mn.api_addr);
     println!("  Sign in as: {OPERATOR}");
@@ -118,7 +118,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 
     let scenario = traffic::Scenario::new(&dir, &mn, &wi, &tr).await?;
     let driver = tokio::spawn(scenario.play(wi, wisconsin, options.outage));
-    crate::app::wait_for_signal().await;
+    ivd_gateway::app::ShutdownSignal::listen().received().await;
     println!("Stopping the demo.");
     let wi = match tokio::time::timeout(std::time::Duration::from_secs(1), driver).await {
         Ok(Ok(Ok(wi))) => Some(wi),
@@ -160,11 +160,11 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
         "bank/inquiries",
         "bank/matches",
     ] {
-        crate::privacy::files::create_private_dir_all(&dir.join(sub))?;
+        ivd_gateway::privacy::files::create_private_dir_all(&dir.join(sub))?;
     }
     std::fs::write(
         dir.join(MARKER),
-        "made by `ivd-gateway demo`; wiped by the next one\n",
+        "made by `ivd-tools demo`; wiped by the next one\n",
     )?;
     Ok(())
 }
@@ -172,7 +172,7 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
 /// Writes `bytes` to a new owner-only file (the operator's token, synthetic new hires).
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    crate::privacy::files::private_options()
+    ivd_gateway::privacy::files::private_options()
         .write(true)
         .create(true)
         .truncate(true)
@@ -195,11 +195,11 @@ struct Pki {
 
 impl Pki {
     fn create(dir: &Path) -> anyhow::Result<Pki> {
-        let dev = crate::tls::ensure_dev_certificates(dir)?;
+        let dev = ivd_gateway::tls::ensure_dev_certificates(dir)?;
         let mut clients = Vec::new();
         for name in ["state-27", "state-55", "tribe-90830"] {
-            crate::privacy::files::create_private_dir_all(&dir.join(name))?;
-            let issued = crate::tls::issue_client_certificate(
+            ivd_gateway::privacy::files::create_private_dir_all(&dir.join(name))?;
+            let issued = ivd_gateway::tls::issue_client_certificate(
                 &dev.ca_cert,
                 &dev.ca_key,
                 name,
@@ -236,7 +236,7 @@ impl Pki {
             .iter()
             .find(|(n, _, _)| n == name)
             .expect("every party has a certificate");
-        crate::tls::CertificatePins::of_pem_file(cert)
+        ivd_gateway::tls::CertificatePins::of_pem_file(cert)
             .map(|pins| pins.fingerprint.to_string())
             .unwrap_or_default()
     }

@@ -13,13 +13,13 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
-use crate::app::RunningGateway;
-use crate::config::Settings;
-use crate::store::now_ms;
-use crate::store::tokens::{self, Role};
+use ivd_gateway::app::RunningGateway;
+use ivd_gateway::config::Settings;
+use ivd_gateway::store::now_ms;
+use ivd_gateway::store::tokens::{self, Role};
 
-const TANF: &str = include_str!("../../schemas/samples/case-tanf.json");
-const PROTECTED: &str = include_str!("../../schemas/samples/case-protected.json");
+const TANF: &str = include_str!("../../../schemas/samples/case-tanf.json");
+const PROTECTED: &str = include_str!("../../../schemas/samples/case-protected.json");
 /// The TANF sample's case id and its noncustodial parent's (synthetic) SSN.
 const CASE: &str = "MN-0001234";
 const NCP_SSN: &str = "234567890";

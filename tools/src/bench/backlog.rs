@@ -1,4 +1,4 @@
-//! `ivd-gateway bench backlog`: a backlog formed through the state system's API, then
+//! `ivd-tools bench backlog`: a backlog formed through the state system's API, then
 //! drained, with nothing done to the database in between.
 //!
 //! The path a state takes, and the moment the outbox matters most:
@@ -31,13 +31,13 @@ use serde::Serialize;
 
 use super::sink::Sink;
 use super::{PARTNER, ScratchDatabase, last_finalized, state_counts, wait_for_delivered};
-use crate::app::RunningGateway;
-use crate::config::Settings;
-use crate::store::now_ms;
-use crate::store::tokens::{self, Role};
+use ivd_gateway::app::RunningGateway;
+use ivd_gateway::config::Settings;
+use ivd_gateway::store::now_ms;
+use ivd_gateway::store::tokens::{self, Role};
 
 /// A synthetic case (no real person), the shape the state system pushes.
-const SAMPLE_CASE: &str = include_str!("../../schemas/samples/case-tanf.json");
+const SAMPLE_CASE: &str = include_str!("../../../schemas/samples/case-tanf.json");
 
 /// What `bench backlog` runs.
 #[derive(Clone, Debug, clap::Args)]

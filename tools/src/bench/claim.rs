@@ -1,9 +1,9 @@
-//! `ivd-gateway bench claim`: what one claim statement costs with many live messages.
+//! `ivd-tools bench claim`: what one claim statement costs with many live messages.
 //!
 //! A fresh database gets `--live` due messages in one bulk insert (as a first load or an
 //! outage leaves them: `--per-key` messages on each case, so most wait behind their key's
 //! head), nothing analyzed afterwards. Then the dispatcher's own claim statement
-//! ([`crate::outbox::store::claim_sql`]) runs `--claims` times, each leasing up to
+//! ([`ivd_gateway::outbox::store::claim_sql`]) runs `--claims` times, each leasing up to
 //! `--batch` heads, and each run of the statement is timed on its own (on SQLite with its
 //! commit, as the dispatcher's claim commits; on PostgreSQL in its own implicit
 //! transaction, as the dispatcher runs it). On PostgreSQL the report adds the server's own
@@ -16,8 +16,8 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::{PARTNER, Percentiles};
-use crate::outbox::store::claim_sql;
-use crate::store::{Backend, Db};
+use ivd_gateway::outbox::store::claim_sql;
+use ivd_gateway::store::{Backend, Db};
 
 /// What `bench claim` runs.
 #[derive(Clone, Debug, clap::Args)]
@@ -153,7 +153,7 @@ async fn measure(db: &Db, options: &ClaimBenchOptions) -> anyhow::Result<ClaimRe
     for n in 0..options.claims {
         let now = 1 + n as i64;
         let started = Instant::now();
-        let rows = crate::on_db!(db, c => {
+        let rows = ivd_gateway::on_db!(db, c => {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind("bench")
                 .bind(now)

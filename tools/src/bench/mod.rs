@@ -1,9 +1,9 @@
 //! Load drivers: how fast the durable outbox delivers, measured end to end (and how fast
 //! the bulk case push stores cases: [`bulk`]).
 //!
-//! `ivd-gateway bench outbox` ([`run_outbox`]) measures **durable deliveries per second**
+//! `ivd-tools bench outbox` ([`run_outbox`]) measures **durable deliveries per second**
 //! and **enqueue → delivered latency** of the real outbox: messages written with
-//! [`crate::outbox::enqueue`] in their own transactions (as the state-system API does,
+//! [`ivd_gateway::outbox::enqueue`] in their own transactions (as the state-system API does,
 //! waking the dispatcher after the commit), claimed and delivered by the real dispatcher
 //! through the real HTTPS transport (`http://` to loopback, as test partners are allowed)
 //! to an in-process [`sink`], and marked delivered in the store.
@@ -27,8 +27,9 @@
 //!    and the command fails.
 //!
 //! With `--instances 2` (PostgreSQL only) the first instance runs in this process and
-//! each further one is a separate `ivd-gateway serve` process of the same binary on the
-//! same database; only the first is woken in-process by the enqueues.
+//! each further one is a separate `serve` process on the same database (`ivd-tools gateway
+//! serve`: the same gateway code; or the `ivd-gateway` binary `--gateway-binary` names);
+//! only the first is woken in-process by the enqueues.
 
 pub mod backlog;
 pub mod bulk;
@@ -45,10 +46,10 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use sqlx::Connection;
 
-use crate::app::{self, RunningGateway};
-use crate::config::Settings;
-use crate::outbox::{self, NewMessage};
-use crate::store::{Db, StoreError, now_ms};
+use ivd_gateway::app::{self, RunningGateway};
+use ivd_gateway::config::Settings;
+use ivd_gateway::outbox::{self, NewMessage};
+use ivd_gateway::store::{Db, StoreError, now_ms};
 use sink::{Sink, wall_us};
 
 /// The partner id the benchmark delivers to.
@@ -69,7 +70,7 @@ pub struct OutboxBenchOptions {
     #[arg(long, default_value = "sqlite")]
     pub database: String,
     /// Gateway instances sharing the database (more than one: PostgreSQL only; the first
-    /// runs in this process, the others as `ivd-gateway serve` processes).
+    /// runs in this process, the others as `ivd-tools gateway serve` processes).
     #[arg(long, default_value_t = 1)]
     pub instances: usize,
     /// Messages in the throughput phase.
@@ -116,7 +117,9 @@ pub struct OutboxBenchOptions {
     /// default a fresh one under the system's temporary directory, removed at the end.
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// The gateway binary started for extra instances (default: this one).
+    /// The `ivd-gateway` binary extra instances run, as `BINARY --config FILE serve`
+    /// (default: this program's own copy of the gateway, `ivd-tools gateway --config FILE
+    /// serve`).
     #[arg(long)]
     pub gateway_binary: Option<PathBuf>,
     /// Print the report as one JSON object instead of a table.
@@ -314,9 +317,35 @@ fn report(
     Ok(if complete { 0 } else { 1 })
 }
 
+/// What `ivd-tools bench` runs.
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchCommand {
+    /// Measure the outbox on a fresh database: throughput over N messages, then latency at
+    /// a fixed rate; fails (exit 1) when a message did not arrive. See [`crate::bench`].
+    Outbox(OutboxBenchOptions),
+    /// A backlog formed through the state API while the outbox is stopped (the partner
+    /// down), then drained with the outbox on, nothing done to the database in between;
+    /// fails (exit 1) when a message did not arrive. See [`backlog`].
+    Backlog(backlog::BacklogBenchOptions),
+    /// Time the outbox's claim statement on a fresh database bulk-loaded with many live
+    /// messages and never analyzed. See [`claim`].
+    Claim(claim::ClaimBenchOptions),
+    /// Measure the bulk case push on a fresh database: N cases through
+    /// `POST /state/v1/cases/bulk`, cases a second until the last verdict (each sent after
+    /// its line committed); fails (exit 1) when a case is missing. See [`bulk`].
+    Bulk(bulk::BulkBenchOptions),
+    /// Serve the benchmark sink until SIGTERM or Ctrl-C: `POST /deliver` answers 200 and
+    /// records each `Idempotency-Key` (and an `X-Enqueued-Us` header); `GET /_stats`,
+    /// `POST /_reset`.
+    Sink {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:18090")]
+        listen: std::net::SocketAddr,
+    },
+}
+
 /// Runs a `bench` command; exit status 0, or 1 when a run lost a message.
-pub async fn run_command(command: &crate::cli::BenchCommand) -> anyhow::Result<i32> {
-    use crate::cli::BenchCommand;
+pub async fn run_command(command: &BenchCommand) -> anyhow::Result<i32> {
     match command {
         BenchCommand::Outbox(options) => {
             let run = run_outbox(options).await?;
@@ -339,7 +368,7 @@ pub async fn run_command(command: &crate::cli::BenchCommand) -> anyhow::Result<i
                 .await
                 .with_context(|| format!("binding {listen}"))?;
             println!("bench sink listening on http://{}", sink.addr);
-            app::wait_for_signal().await;
+            app::ShutdownSignal::listen().received().await;
             sink.stop().await;
             Ok(0)
         }
@@ -456,7 +485,7 @@ async fn drive(
     }
     let preload_per_second = preload as f64 / clock.elapsed().as_secs_f64().max(1e-9);
     // No ANALYZE here: the gateway does not run one after a backlog forms, so neither
-    // does its benchmark. The claim reads only due heads ([`crate::outbox::store`]),
+    // does its benchmark. The claim reads only due heads ([`ivd_gateway::outbox::store`]),
     // whatever statistics the planner has.
     let started_ms = now_ms();
     let mut extra = Vec::new();
@@ -741,7 +770,7 @@ async fn wait_for_delivered(
 /// state index: a poll that does not read every delivered message (counting them all
 /// every 200 ms took a core's tenth from the PostgreSQL being measured).
 async fn unfinished(db: &Db) -> anyhow::Result<(u64, u64)> {
-    let (live, dead): (i64, i64) = crate::on_read!(db, c => {
+    let (live, dead): (i64, i64) = ivd_gateway::on_read!(db, c => {
         sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM outbox_messages WHERE partner = $1 \
              AND state IN ('pending', 'running', 'retry')), \
@@ -755,7 +784,7 @@ async fn unfinished(db: &Db) -> anyhow::Result<(u64, u64)> {
 }
 
 async fn state_counts(db: &Db) -> anyhow::Result<HashMap<String, u64>> {
-    let rows: Vec<(String, i64)> = crate::on_read!(db, c => {
+    let rows: Vec<(String, i64)> = ivd_gateway::on_read!(db, c => {
         sqlx::query_as("SELECT state, COUNT(*) FROM outbox_messages GROUP BY state")
             .fetch_all(c)
             .await?
@@ -764,7 +793,7 @@ async fn state_counts(db: &Db) -> anyhow::Result<HashMap<String, u64>> {
 }
 
 async fn last_finalized(db: &Db) -> anyhow::Result<i64> {
-    let (last,): (Option<i64>,) = crate::on_read!(db, c => {
+    let (last,): (Option<i64>,) = ivd_gateway::on_read!(db, c => {
         sqlx::query_as(
             "SELECT MAX(finalized_at) FROM outbox_messages \
              WHERE state IN ('delivered', 'dead') AND state = 'delivered'",
@@ -777,7 +806,7 @@ async fn last_finalized(db: &Db) -> anyhow::Result<i64> {
 
 /// Enqueue → committed as delivered of the latency phase's messages, in ms.
 async fn durable_latencies(db: &Db) -> anyhow::Result<Vec<f64>> {
-    let rows: Vec<(i64,)> = crate::on_read!(db, c => {
+    let rows: Vec<(i64,)> = ivd_gateway::on_read!(db, c => {
         sqlx::query_as(
             "SELECT finalized_at - created_at FROM outbox_messages \
              WHERE state = 'delivered' AND idempotency_key LIKE 'l-%'",
@@ -789,7 +818,7 @@ async fn durable_latencies(db: &Db) -> anyhow::Result<Vec<f64>> {
 }
 
 async fn deliveries_per_worker(db: &Db) -> anyhow::Result<Vec<(String, i64)>> {
-    Ok(crate::on_read!(db, c => {
+    Ok(ivd_gateway::on_read!(db, c => {
         sqlx::query_as(
             "SELECT worker, COUNT(*) FROM outbox_attempts WHERE outcome = 'delivered' \
              GROUP BY worker ORDER BY worker",
@@ -838,7 +867,7 @@ fn write_config(
 ) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("bench-{n}.toml"));
     let toml = format!(
-        r#"# Written by `ivd-gateway bench outbox`.
+        r#"# Written by `ivd-tools bench outbox`.
 [database]
 url = "{db_url}"
 [server]
@@ -890,7 +919,8 @@ circuit = {{ failure_threshold = 1000, cooldown_secs = 1 }}
     Ok(path)
 }
 
-/// A further gateway instance: the same binary, `serve`, its own configuration.
+/// A further gateway instance: `serve` in its own process (this program's `gateway`
+/// command, or the binary `--gateway-binary` names), its own configuration.
 struct ExtraInstance {
     child: Child,
     log: PathBuf,
@@ -898,12 +928,17 @@ struct ExtraInstance {
 
 impl ExtraInstance {
     fn start(options: &OutboxBenchOptions, dir: &Path, config: &Path) -> anyhow::Result<Self> {
-        let binary = match &options.gateway_binary {
-            Some(binary) => binary.clone(),
-            None => std::env::current_exe().context("locating this binary")?,
+        let (binary, mut command) = match &options.gateway_binary {
+            Some(binary) => (binary.clone(), Command::new(binary)),
+            None => {
+                let binary = std::env::current_exe().context("locating this binary")?;
+                let mut command = Command::new(&binary);
+                command.arg("gateway");
+                (binary, command)
+            }
         };
         let log = config.with_extension("log");
-        let child = Command::new(&binary)
+        let child = command
             .current_dir(dir)
             .arg("--config")
             .arg(config)
@@ -972,7 +1007,7 @@ impl ScratchDatabase {
         let _ = server.close().await;
         Ok(ScratchDatabase {
             backend: "postgres",
-            url: crate::store::postgres_url_with_database(database, &name),
+            url: ivd_gateway::store::postgres_url_with_database(database, &name),
             postgres: Some((database.to_string(), name)),
         })
     }

@@ -4,7 +4,7 @@
 //! the latency is measured at.
 //!
 //! The gateway's load driver runs it in-process and keeps the enqueue times itself. Other
-//! queues (the side-by-side run) talk to it as a separate process (`ivd-gateway bench
+//! queues (the side-by-side run) talk to it as a separate process (`ivd-tools bench
 //! sink`): their jobs send their enqueue time in an `X-Enqueued-Us` header (microseconds
 //! since the Unix epoch), and `GET /_stats` reports counts and the enqueue → arrival
 //! latency; `POST /_reset` forgets everything before the next phase.
