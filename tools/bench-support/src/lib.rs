@@ -7,8 +7,9 @@
 //! stay comparable with an idle machine. Cache and memory-bandwidth contention still
 //! show (they slow the thread while it runs), so note the load next to any figure.
 //!
-//! Shared by every adapter's bench through `#[path]` (this directory is not a crate, and
-//! not under a `benches/` directory, so Cargo does not take it for a bench target).
+//! A dev-dependency of every adapter crate, used by its criterion bench
+//! (`use ivd_bench_support::{ThreadCpuTime, config}`); `tools/bench/adapters.sh` runs them
+//! all and prints one table.
 
 use criterion::Criterion;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
