@@ -3,7 +3,7 @@
 
 Reads <target>/criterion/<group>/<bench>/new/{benchmark,estimates}.json. Throughput is
 the bench's declared elements and bytes per iteration divided by the mean time (criterion's
-point estimate); MB is 10^6 bytes. Used by scripts/bench-adapters.sh.
+point estimate); MB is 10^6 bytes. Used by tools/bench/adapters.sh.
 """
 
 import json

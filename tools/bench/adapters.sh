@@ -3,14 +3,14 @@
 # prints one table: crate, bench, records/s, MB/s. Times are the benchmarking thread's
 # CPU time (adapters/bench_support/thread_cpu.rs), i.e. "one core", even on a shared box.
 #
-# Usage: scripts/bench-adapters.sh [criterion filter]
-#   e.g. scripts/bench-adapters.sh parse      (only the parse benches)
+# Usage: tools/bench/adapters.sh [criterion filter]
+#   e.g. tools/bench/adapters.sh parse      (only the parse benches)
 # Environment: CARGO_TARGET_DIR (criterion writes $CARGO_TARGET_DIR/criterion/...),
 #   MEASURE_SECONDS (default 3), WARMUP_SECONDS (default 1).
 # Takes about six minutes (build check included) on a 2-vCPU machine.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 target_dir="${CARGO_TARGET_DIR:-target}"
 measure="${MEASURE_SECONDS:-3}"
 warmup="${WARMUP_SECONDS:-1}"
@@ -33,4 +33,4 @@ done
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-python3 scripts/adapter-bench-table.py "$target_dir"
+python3 tools/bench/adapter-table.py "$target_dir"

@@ -14,7 +14,7 @@ use ivd_gateway::privacy::{DataKeys, LookupKey};
 use ivd_gateway::store::{Db, cases, now_ms};
 use serde_json::Value;
 
-const TANF: &str = include_str!("../schemas/samples/case-tanf.json");
+const TANF: &str = include_str!("../../schemas/samples/case-tanf.json");
 const PLANTED: [&str; 3] = ["234567890", "345678901", "678901234"];
 
 fn peak_rss_kb() -> u64 {

@@ -6,16 +6,16 @@
 # of the medians follows. Needs PostgreSQL at $IVD_BENCH_DATABASE_URL (default
 # postgres://postgres@127.0.0.1:5432/test); a scratch database is created and dropped per
 # run.
-# Usage: scripts/bench-bulk.sh [N]   (cases a run, default 100,000)
+# Usage: tools/bench/bulk.sh [N]   (cases a run, default 100,000)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 cases="${1:-100000}"
 runs="${RUNS:-3}"
 pg="${IVD_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
-cargo build --release --quiet --bin ivd-gateway
-bin="$CARGO_TARGET_DIR/release/ivd-gateway"
+cargo build --release --quiet -p ivd-tools
+bin="$CARGO_TARGET_DIR/release/ivd-tools"
 results="$(mktemp /var/tmp/ivd-bench-bulk-XXXXXX.jsonl)"
 trap 'rm -f "$results"' EXIT
 

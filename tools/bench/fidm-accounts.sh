@@ -2,14 +2,14 @@
 # One FIDM Method 1 all-accounts file of N (default 1,000,000) synthetic accounts, three
 # obligors planted, matched through the streaming intake on the embedded default
 # (SQLite) against 10,000 cases. Prints the timings and the peak resident memory
-# (VmHWM). Usage: scripts/bench-fidm-accounts.sh [N] [CASES]
+# (VmHWM). Usage: tools/bench/fidm-accounts.sh [N] [CASES]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 records="${1:-1000000}"
 cases="${2:-10000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
-cargo build --release --quiet --example generate_accounts --example match_accounts
+cargo build --release --quiet -p ivd-tools --example generate_accounts --example match_accounts
 gen="$CARGO_TARGET_DIR/release/examples/generate_accounts"
 match="$CARGO_TARGET_DIR/release/examples/match_accounts"
 work="$(mktemp -d /var/tmp/ivd-bench-fidm-XXXXXX)"

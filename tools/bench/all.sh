@@ -6,10 +6,10 @@
 # 1,000,000-record new-hire intake, and the FIDM all-accounts match. Each part prints its
 # own table; the machine is printed first.
 #
-# Usage: scripts/bench-all.sh            (full sizes; about half an hour)
-#        QUICK=1 scripts/bench-all.sh    (smaller inputs, to check the scripts work)
+# Usage: tools/bench/all.sh            (full sizes; about half an hour)
+#        QUICK=1 tools/bench/all.sh    (smaller inputs, to check the scripts work)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 echo "== machine"
 date -u +%Y-%m-%dT%H:%M:%SZ
@@ -26,17 +26,17 @@ else
 fi
 
 echo "== adapters: parse + validate and write (criterion)"
-scripts/bench-adapters.sh
+tools/bench/adapters.sh
 echo "== outbox: durable deliveries and latency"
-scripts/bench-outbox.sh
+tools/bench/outbox.sh
 echo "== the claim statement at $live live messages, never analyzed"
-scripts/bench-claim.sh "$live"
+tools/bench/claim.sh "$live"
 echo "== side by side: graphile-worker, pgqueuer (the gateway: a backlog through the state API)"
 # Every peer's latency phase at one rate, half the gateway's PostgreSQL target.
-LATENCY_RATE="${LATENCY_RATE:-1500}" CONCURRENCIES="${CONCURRENCIES:-8 32}" scripts/bench-queues.sh "$backlog"
+LATENCY_RATE="${LATENCY_RATE:-1500}" CONCURRENCIES="${CONCURRENCIES:-8 32}" tools/bench/queues.sh "$backlog"
 echo "== bulk case push: cases a second, durable"
-scripts/bench-bulk.sh
+tools/bench/bulk.sh
 echo "== new-hire intake: $intake W4 records to NDNH files"
-scripts/bench-newhire-intake.sh "$intake"
+tools/bench/newhire-intake.sh "$intake"
 echo "== FIDM: $accounts accounts matched"
-scripts/bench-fidm-accounts.sh "$accounts"
+tools/bench/fidm-accounts.sh "$accounts"

