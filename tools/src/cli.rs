@@ -43,7 +43,9 @@ pub enum Command {
     Bench(BenchCommand),
     /// The gateway's own command line, in this program: `ivd-tools gateway ARGS` does what
     /// `ivd-gateway ARGS` does (the extra instances of `bench outbox --instances N` run
-    /// `ivd-tools gateway --config FILE serve`).
+    /// `ivd-tools gateway --config FILE serve`). Every argument is the gateway's, `--help`
+    /// included.
+    #[command(disable_help_flag = true)]
     Gateway {
         /// The arguments of `ivd-gateway`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
