@@ -365,10 +365,6 @@ async fn serve_plain(
     }
 }
 
-pub(crate) async fn wait_for_signal() {
-    ShutdownSignal::listen().received().await;
-}
-
 /// SIGTERM or SIGINT (Ctrl-C), listened for from the moment it is made. Until a process
 /// listens, SIGTERM's default action kills it without a graceful stop; so the `serve`
 /// command makes this before it starts the gateway, whose readiness a supervisor may

@@ -35,22 +35,6 @@ pub enum Command {
     /// Run the gateway: API and partner listeners, outbox dispatcher, retention purge.
     /// Stops cleanly on SIGTERM or Ctrl-C (in-flight deliveries finish or are released).
     Serve,
-    /// Run the whole exchange on this machine with synthetic data: three gateways
-    /// (Minnesota, Wisconsin, a Tribe), an employer, a county, NDNH, OCSE and a bank on
-    /// loopback, traffic through every exchange (a dead letter and a partner outage
-    /// included), and Minnesota's dashboard left running until Ctrl-C.
-    Demo {
-        /// Where the demo keeps its databases, certificates and exchanged files; an earlier
-        /// demo's directory is wiped, any other non-empty directory is refused.
-        #[arg(long, default_value = "data/demo")]
-        dir: PathBuf,
-        /// Where Minnesota's dashboard and API listen.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// How long Wisconsin stays down during the outage, in seconds.
-        #[arg(long, default_value_t = 20)]
-        outage_secs: u64,
-    },
     /// Apply database migrations and exit.
     Migrate,
     /// Inspect the outbox and act on its messages.
@@ -115,10 +99,6 @@ pub enum Command {
     /// Write synthetic partner files for tests, demos and load runs.
     #[command(subcommand)]
     Generate(GenerateCommand),
-    /// Load drivers: measure the outbox (durable deliveries per second, enqueue →
-    /// delivered latency), or run the benchmark sink other queues post to.
-    #[command(subcommand)]
-    Bench(BenchCommand),
     /// Convert a partner file to JSON lines, or JSON lines back to the partner format,
     /// without sending or storing anything.
     ///
@@ -192,33 +172,6 @@ pub enum GenerateCommand {
         /// Write here instead of stdout.
         #[arg(long, short)]
         output: Option<PathBuf>,
-    },
-}
-
-/// What `bench` runs.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Measure the outbox on a fresh database: throughput over N messages, then latency at
-    /// a fixed rate; fails (exit 1) when a message did not arrive. See `crate::bench`.
-    Outbox(crate::bench::OutboxBenchOptions),
-    /// A backlog formed through the state API while the outbox is stopped (the partner
-    /// down), then drained with the outbox on, nothing done to the database in between;
-    /// fails (exit 1) when a message did not arrive. See `crate::bench::backlog`.
-    Backlog(crate::bench::backlog::BacklogBenchOptions),
-    /// Time the outbox's claim statement on a fresh database bulk-loaded with many live
-    /// messages and never analyzed. See `crate::bench::claim`.
-    Claim(crate::bench::claim::ClaimBenchOptions),
-    /// Measure the bulk case push on a fresh database: N cases through
-    /// `POST /state/v1/cases/bulk`, cases a second until the last verdict (each sent after
-    /// its line committed); fails (exit 1) when a case is missing. See `crate::bench::bulk`.
-    Bulk(crate::bench::bulk::BulkBenchOptions),
-    /// Serve the benchmark sink until SIGTERM or Ctrl-C: `POST /deliver` answers 200 and
-    /// records each `Idempotency-Key` (and an `X-Enqueued-Us` header); `GET /_stats`,
-    /// `POST /_reset`.
-    Sink {
-        /// Where to listen.
-        #[arg(long, default_value = "127.0.0.1:18090")]
-        listen: std::net::SocketAddr,
     },
 }
 
@@ -443,27 +396,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         };
         return Ok(crate::files::convert(format, file, &options));
     }
-    if let Command::Demo {
-        dir,
-        listen,
-        outage_secs,
-    } = &cli.command
-    {
-        // The demo prints its own story (alerts included); the gateways' logs say only
-        // what went wrong.
-        telemetry::init_logging(telemetry::LogFormat::Text, "error");
-        crate::demo::run(crate::demo::DemoOptions {
-            dir: dir.clone(),
-            listen: *listen,
-            outage: std::time::Duration::from_secs(*outage_secs),
-        })
-        .await?;
-        return Ok(0);
-    }
-    if let Command::Bench(command) = &cli.command {
-        telemetry::init_logging(telemetry::LogFormat::Text, "warn");
-        return crate::bench::run_command(command).await;
-    }
     let settings = load_settings(cli.config)?;
     telemetry::init_logging(settings.log.format, &settings.log.filter);
     match cli.command {
@@ -503,11 +435,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Audit(command) => audit_command(settings, command).await,
         Command::Token(command) => token(settings, command).await,
         Command::Keys(command) => keys(settings, command).await,
-        Command::Check { .. }
-        | Command::Convert { .. }
-        | Command::Generate(_)
-        | Command::Bench(_)
-        | Command::Demo { .. } => {
+        Command::Check { .. } | Command::Convert { .. } | Command::Generate(_) => {
             unreachable!("handled above")
         }
     }

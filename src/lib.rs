@@ -26,6 +26,10 @@
 //! employers, the tax refund offset program, financial institutions), each registered by one
 //! line in [`channels::all`].
 //!
+//! The load drivers (`bench`) and the whole-exchange demo are tools, not the service: they
+//! live in the `ivd-tools` crate (`tools/`), which uses this library's public API, so the
+//! production library and binary are built without them.
+//!
 //! The one decision that matters most: a message to a partner is written in the same
 //! database transaction as the change that causes it, and leaves only through the outbox.
 //!
@@ -42,11 +46,9 @@
 pub mod alerts;
 pub mod app;
 pub mod audit;
-pub mod bench;
 pub mod channels;
 pub mod cli;
 pub mod config;
-pub mod demo;
 pub mod files;
 pub mod intake;
 pub mod outbox;

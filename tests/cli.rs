@@ -152,6 +152,30 @@ fn help_lists_every_command_and_every_outbox_action() {
     assert_eq!(code(&unknown), 2, "{}", describe(&unknown));
 }
 
+/// The production binary is built without the tools: the demo and the load drivers are
+/// `ivd-tools` commands (`tools/`), not the gateway's.
+#[test]
+fn the_production_binary_has_no_demo_and_no_bench() {
+    let help = bare(&["--help"]);
+    assert_eq!(code(&help), 0, "{}", describe(&help));
+    let text = stdout(&help);
+    for tool in ["demo", "bench"] {
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{tool} "))),
+            "--help lists {tool}:\n{text}"
+        );
+        let run = bare(&[tool, "--help"]);
+        assert_eq!(code(&run), 2, "{}", describe(&run));
+        assert!(
+            stderr(&run).contains("unrecognized subcommand"),
+            "{}",
+            describe(&run)
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Migrations and tokens
 // ---------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ pub const SQLITE_WRITER_CACHE_KIB: u32 = 8 * 1024;
 /// database file once per checkpoint, and the intake's commits rewrite the same pages of the
 /// duplicate index; at the default (16 MiB of 16 KiB pages) almost every intake commit
 /// checkpoints. 4,096 pages is a WAL of up to 64 MiB on disk (measured together with the
-/// two settings above; see `scripts/bench-newhire-intake.sh`).
+/// two settings above; see `tools/bench/newhire-intake.sh`).
 pub const SQLITE_CHECKPOINT_PAGES: u32 = 4096;
 
 /// A connection pool on one of the two supported backends.

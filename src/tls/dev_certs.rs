@@ -220,8 +220,8 @@ pub fn issue_client_certificate(
     )
 }
 
-/// [`issue_client_certificate`] with an explicit validity period (tests make expired ones).
-pub(crate) fn issue_client_certificate_valid(
+/// [`issue_client_certificate`] with an explicit validity period.
+fn issue_client_certificate_valid(
     ca_cert: &Path,
     ca_key: &Path,
     common_name: &str,
@@ -234,7 +234,7 @@ pub(crate) fn issue_client_certificate_valid(
 }
 
 /// Writes a client certificate for `common_name`, signed by `issuer`, into `out_dir`.
-pub(crate) fn issue_client_into(
+fn issue_client_into(
     issuer: &Issuer<'static, KeyPair>,
     common_name: &str,
     out_dir: &Path,
@@ -271,22 +271,17 @@ fn validate_common_name(common_name: &str) -> Result<(), TlsError> {
     }
 }
 
-/// Loads the CA of `ca_cert`/`ca_key` (made by [`ensure_dev_certificates`]) to sign with.
-pub(crate) fn signing_ca(ca_cert: &Path, ca_key: &Path) -> Result<SigningCa, TlsError> {
-    load_ca_for_signing(ca_cert, ca_key)
-}
-
 /// A CA that can sign: its issuer (distinguished name, key identifier, key) and the raw DER
 /// of its subject, which every leaf it signed carries as issuer.
-pub(crate) struct SigningCa {
-    pub(crate) issuer: Issuer<'static, KeyPair>,
+struct SigningCa {
+    issuer: Issuer<'static, KeyPair>,
     subject_der: Vec<u8>,
 }
 
 /// The parameters of the development CA. They are rebuilt on every run (rcgen cannot read
 /// them back without its optional `x509-parser` feature), so they must stay fixed: the CA on
 /// disk is checked to have exactly this subject before it is reused.
-pub(crate) fn ca_params(
+fn ca_params(
     common_name: &str,
     not_before: OffsetDateTime,
     not_after: OffsetDateTime,
@@ -311,9 +306,9 @@ pub(crate) fn ca_params(
     params
 }
 
-/// Makes a self-signed CA in memory (the development CA, or a foreign one for tests) and
-/// returns it with its certificate PEM and key PEM.
-pub(crate) fn make_ca(
+/// Makes a self-signed CA in memory (the development CA) and returns it with its
+/// certificate PEM and key PEM.
+fn make_ca(
     common_name: &str,
     now: OffsetDateTime,
 ) -> Result<(SigningCa, String, String), TlsError> {
@@ -476,7 +471,7 @@ fn issue_leaf_with(
 
 /// A client certificate for `common_name` whose DNS subject alternative names are the
 /// common name (when it is a valid one) followed by `more_names`.
-pub(crate) fn issue_leaf_naming(
+fn issue_leaf_naming(
     issuer: &Issuer<'static, KeyPair>,
     common_name: &str,
     more_names: &[&str],
@@ -544,7 +539,7 @@ fn generate(what: &str) -> impl FnOnce(rcgen::Error) -> TlsError + '_ {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory (created with
 /// `mode`), fsynced and renamed over `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
+fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
     let io_error = |source| TlsError::Io {
         path: path.to_owned(),
         source,

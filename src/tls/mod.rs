@@ -39,7 +39,6 @@
 pub mod binding;
 mod dev_certs;
 mod serve;
-pub mod testing;
 
 #[cfg(test)]
 mod tests;

@@ -315,7 +315,8 @@ async fn refused_client_certificates() {
     );
 
     // Signed by a CA with the same name as ours, but not ours.
-    let foreign = testing::issue_foreign_client_certificate("impostor", dir.path()).unwrap();
+    let foreign =
+        ivd_testkit::tls::issue_foreign_client_certificate("impostor", dir.path()).unwrap();
     let config = client_config(Some(&certs.ca_cert), Some((&foreign.cert, &foreign.key))).unwrap();
     assert_refused(
         transport(server.addr, "/whoami", config)
@@ -325,7 +326,7 @@ async fn refused_client_certificates() {
     );
 
     // Ours, but expired.
-    let expired = testing::issue_expired_client_certificate(
+    let expired = ivd_testkit::tls::issue_expired_client_certificate(
         &certs.ca_cert,
         &certs.ca_key,
         "expired-partner",

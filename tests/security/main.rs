@@ -69,7 +69,7 @@ async fn only_a_certificate_from_the_partner_ca_bound_to_a_partner_gets_in() {
 
     // No certificate, an expired one, one from another CA, a self-signed one: the TLS
     // handshake fails, no request is read.
-    let expired = ivd_gateway::tls::testing::issue_expired_client_certificate(
+    let expired = ivd_testkit::tls::issue_expired_client_certificate(
         &certs.ca_cert,
         &certs.ca_key,
         "dev-partner",
@@ -79,8 +79,7 @@ async fn only_a_certificate_from_the_partner_ca_bound_to_a_partner_gets_in() {
     let foreign_dir = out.path().join("foreign");
     std::fs::create_dir_all(&foreign_dir).unwrap();
     let foreign =
-        ivd_gateway::tls::testing::issue_foreign_client_certificate("dev-partner", &foreign_dir)
-            .unwrap();
+        ivd_testkit::tls::issue_foreign_client_certificate("dev-partner", &foreign_dir).unwrap();
     let selfsigned = rcgen::generate_simple_self_signed(vec!["dev-partner".to_string()]).unwrap();
     let selfsigned_cert = out.path().join("self-signed.pem");
     let selfsigned_key = out.path().join("self-signed-key.pem");

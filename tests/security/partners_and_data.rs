@@ -17,7 +17,7 @@ use ivd_gateway::intake::{self, Inbound};
 use ivd_gateway::store::tokens::{self, Role};
 use ivd_gateway::store::{Db, now_ms};
 use ivd_gateway::tls::ensure_dev_certificates;
-use ivd_gateway::tls::testing::issue_client_certificate_naming;
+use ivd_testkit::tls::issue_client_certificate_naming;
 use serde_json::Value;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};

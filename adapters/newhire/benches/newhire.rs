@@ -9,8 +9,7 @@
 
 use std::hint::black_box;
 
-#[path = "../../bench_support/thread_cpu.rs"]
-mod thread_cpu;
+use ivd_bench_support as thread_cpu;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_fixed::Encoding;
