@@ -1,7 +1,7 @@
-// graphile-worker side of the outbox side-by-side benchmark (scripts/bench-queues.sh).
+// graphile-worker side of the outbox side-by-side benchmark (tools/bench/queues.sh).
 //
 // The job: a durable row (added with addJobs before the clock starts), whose task POSTs
-// to the benchmark sink (`ivd-gateway bench sink`) with its Idempotency-Key over a
+// to the benchmark sink (`ivd-tools bench sink`) with its Idempotency-Key over a
 // keep-alive HTTP agent, then completes. Phase 1 drains N pre-added jobs: from `run()`
 // until the sink has every key and the jobs table is empty (every completion committed).
 // Phase 2 adds one job at a time at a fixed rate (open loop) carrying its scheduled

@@ -1,7 +1,7 @@
-"""pgqueuer side of the outbox side-by-side benchmark (scripts/bench-queues.sh).
+"""pgqueuer side of the outbox side-by-side benchmark (tools/bench/queues.sh).
 
 The job: a durable row (enqueued in batches of 1,000 before the clock starts) whose
-entrypoint POSTs to the benchmark sink (`ivd-gateway bench sink`) with its
+entrypoint POSTs to the benchmark sink (`ivd-tools bench sink`) with its
 Idempotency-Key through one shared keep-alive aiohttp session, then completes. Phase 1
 drains N pre-enqueued jobs: from `run()` until the sink has every key and the queue table
 is empty (every completion committed). Phase 2 enqueues one job at a time at a fixed rate
