@@ -67,6 +67,40 @@ pub trait FileFormat: Send + Sync {
         eprintln!("The {} format has no converter.", self.name());
         2
     }
+    /// `generate FORMAT`: writes a synthetic file (random people, never drawn from a real
+    /// record); returns the exit status. Formats without a generator refuse.
+    fn generate_file(&self, _options: &GenerateOptions) -> i32 {
+        eprintln!("The {} format has no generator.", self.name());
+        2
+    }
+}
+
+/// What `generate FORMAT` was given.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    /// How many records.
+    pub records: u64,
+    /// Seed of the random generator (the same seed gives the same file).
+    pub seed: u64,
+    /// The variant to write (new hires: w4, xx, csv or xml).
+    pub variant: String,
+    /// Share of records made invalid (0 to 1).
+    pub invalid_rate: f64,
+    /// Every record for this employer, when given.
+    pub fein: Option<ivd_model::Fein>,
+    /// Where to write (stdout when `None`).
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// `generate FORMAT`; returns the exit status.
+pub fn generate(name: &str, options: &GenerateOptions) -> i32 {
+    match format(name) {
+        Some(format) => format.generate_file(options),
+        None => {
+            unknown_format(name, "check");
+            2
+        }
+    }
 }
 
 /// A format whose files are read whole into records (the federal files): everything the

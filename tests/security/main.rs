@@ -771,12 +771,15 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 200, max_attempts = 5 }}
         .text()
         .await
         .unwrap();
+    // The partner has applied both; the gateway logs each delivery once it is recorded.
+    let log_file = dir.join("gateway.log");
+    let delivered_logged = wait_until(Duration::from_secs(30), || async {
+        std::fs::read_to_string(&log_file).is_ok_and(|logs| logs.contains("Message delivered"))
+    })
+    .await;
     drop(process);
-    let logs = std::fs::read_to_string(dir.join("gateway.log")).unwrap();
-    assert!(
-        logs.contains("Message delivered"),
-        "the run logged at debug level: {logs}"
-    );
+    let logs = std::fs::read_to_string(&log_file).unwrap();
+    assert!(delivered_logged, "the run logged at debug level: {logs}");
     assert!(
         logs.contains("Delivery attempt failed"),
         "the retry was logged"

@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ivd_fixed::RecordVerdict;
 use ivd_newhire::{Format, Rules};
 
-use crate::files::{FileFormat, FileOptions, print_verdicts};
+use crate::files::{FileFormat, FileOptions, GenerateOptions, print_verdicts};
 
 /// Employers' new-hire reports in any of their four forms (W4 fixed records, the XX
 /// variant, CSV, XML), read as a stream: a million-record file costs no more memory than
@@ -59,6 +59,17 @@ impl FileFormat for NewHireFiles {
 
     fn converts(&self) -> bool {
         true
+    }
+
+    fn generate_file(&self, options: &GenerateOptions) -> i32 {
+        generate(
+            options.records,
+            options.seed,
+            &options.variant,
+            options.invalid_rate,
+            options.fein.as_ref(),
+            options.output.as_deref(),
+        )
     }
 
     fn convert_file(&self, file: &Path, options: &FileOptions) -> i32 {
@@ -230,7 +241,7 @@ fn convert(file: &Path, named: Option<&str>, to: &str) -> i32 {
 
 /// `generate newhire`: a synthetic file of `records` reports (random people, valid in
 /// form, never drawn from a real record), `invalid_rate` of them made invalid.
-pub fn generate(
+fn generate(
     records: u64,
     seed: u64,
     format: &str,

@@ -1,0 +1,171 @@
+//! `ivd-gateway outbox …`: list, show, redeliver and replay messages.
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use crate::app;
+use crate::config::Settings;
+use crate::outbox::MessageState;
+use crate::outbox::operator as actions;
+use crate::outbox::store::{self as outbox_store, ListFilter, MessageSummary};
+use crate::store::now_ms;
+
+use super::cli_actor;
+
+/// Outbox commands.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List messages, oldest first.
+    List {
+        /// Only this partner.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Only this state: pending, running, retry, delivered or dead.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one message with its whole attempt history.
+    Show {
+        /// Message id.
+        id: i64,
+    },
+    /// List dead letters.
+    Dead {
+        /// Only this partner.
+        #[arg(long)]
+        partner: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a dead (or delivered) message again with the same bytes. Audited.
+    Redeliver {
+        /// Message id.
+        id: i64,
+        /// Why (required; goes to the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Rebuild a dead (or delivered) message from its cause as a new message. Audited.
+    Replay {
+        /// Message id.
+        id: i64,
+        /// Why (required; goes to the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn print_summaries(messages: &[MessageSummary], json: bool) -> anyhow::Result<()> {
+    if json {
+        for message in messages {
+            println!("{}", serde_json::to_string(message)?);
+        }
+        return Ok(());
+    }
+    println!(
+        "{:>8}  {:<16} {:<20} {:<10} {:>7}  LAST ERROR",
+        "ID", "PARTNER", "ORDERING KEY", "STATE", "ATTEMPT"
+    );
+    for m in messages {
+        println!(
+            "{:>8}  {:<16} {:<20} {:<10} {:>3}/{:<3}  {}",
+            m.id,
+            m.partner,
+            m.ordering_key,
+            m.state,
+            m.attempt,
+            m.max_attempts,
+            m.last_error.as_deref().unwrap_or("")
+        );
+    }
+    println!("{} message(s).", messages.len());
+    Ok(())
+}
+
+pub(super) async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow::Result<i32> {
+    let db = app::open_database(&settings).await?;
+    let attempts_for = |partner: &str| settings.max_attempts_for(partner);
+    let code = match command {
+        OutboxCommand::List {
+            partner,
+            state,
+            limit,
+            json,
+        } => {
+            let state = match state {
+                Some(name) => Some(
+                    MessageState::parse(&name)
+                        .context("state must be pending, running, retry, delivered or dead")?,
+                ),
+                None => None,
+            };
+            let messages = outbox_store::list(
+                &db,
+                &ListFilter {
+                    partner,
+                    state,
+                    after_id: None,
+                    limit: Some(limit),
+                },
+            )
+            .await?;
+            print_summaries(&messages, json)?;
+            0
+        }
+        OutboxCommand::Dead { partner, json } => {
+            let messages = outbox_store::list(
+                &db,
+                &ListFilter {
+                    partner,
+                    state: Some(MessageState::Dead),
+                    after_id: None,
+                    limit: Some(10_000),
+                },
+            )
+            .await?;
+            print_summaries(&messages, json)?;
+            0
+        }
+        OutboxCommand::Show { id } => match outbox_store::show(&db, id).await? {
+            Some(detail) => {
+                println!("{}", serde_json::to_string_pretty(&detail)?);
+                0
+            }
+            None => {
+                eprintln!("No message {id}.");
+                1
+            }
+        },
+        OutboxCommand::Redeliver { id, reason } => {
+            actions::redeliver(&db, id, &reason, &cli_actor(), &attempts_for, now_ms()).await?;
+            println!("Message {id} is pending again; a running gateway will deliver it.");
+            0
+        }
+        OutboxCommand::Replay { id, reason } => {
+            let replayed = actions::replay(
+                &db,
+                &crate::channels::renderers(&settings),
+                id,
+                &reason,
+                &cli_actor(),
+                &attempts_for,
+                now_ms(),
+            )
+            .await?;
+            println!(
+                "Message {id} rebuilt from its cause as message {}.",
+                replayed.replacement
+            );
+            0
+        }
+    };
+    db.close().await;
+    Ok(code)
+}
