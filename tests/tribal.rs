@@ -355,7 +355,7 @@ async fn the_state_system_sends_a_tribe_a_request_within_the_agreement_only(t: T
     // The protected family leaves without any address.
     let locate = by_function(ivd_tribal::Function::Locate);
     let case = locate.case.expect("the case travels");
-    let original = ivd_casejson::parse_case(PROTECTED.as_bytes()).unwrap();
+    let original = ivd_casejson::read_case(PROTECTED.as_bytes()).unwrap();
     for (sent, held) in case.participants.iter().zip(&original.participants) {
         if held.person.family_violence.is_some() {
             assert!(

@@ -556,7 +556,7 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
 fn personal_values(new_hires: &[u8]) -> Vec<String> {
     let mut values = Vec::new();
     for sample in [TANF, PROTECTED] {
-        let case = ivd_casejson::parse_case(sample.as_bytes()).unwrap();
+        let case = ivd_casejson::read_case(sample.as_bytes()).unwrap();
         for participant in &case.participants {
             let person = &participant.person;
             if let Some(ssn) = &person.ssn {
