@@ -218,7 +218,7 @@ fn observe(format: &str, name: &str, bytes: &[u8]) -> Observed {
             from_verdicts(gateway_check(&format!("fidm-{kind}"), bytes), flowed)
         }
         "tribal" => {
-            let parsed = usize::from(ivd_tribal::parse(bytes).is_ok());
+            let parsed = usize::from(ivd_tribal::read_message(bytes).is_ok());
             from_verdicts(gateway_check("tribal", bytes), parsed)
         }
         _ => panic!("no reader for corpus format {format} (file {name})"),
