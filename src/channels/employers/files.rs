@@ -85,7 +85,7 @@ impl FileFormat for EiwoAcknowledgments {
     }
 
     fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
-        Box::new(ivd_eiwo::verdicts(bytes))
+        Box::new(ivd_eiwo::acknowledgment_verdicts(bytes))
     }
 }
 
