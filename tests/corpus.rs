@@ -122,7 +122,7 @@ fn newhire(format: Format, bytes: &[u8]) -> Observed {
     let mut verdicts = Vec::new();
     let mut warnings = Vec::new();
     let mut flowed = 0;
-    for outcome in ivd_newhire::read(format, bytes, &Rules::new(RULES_DATE)) {
+    for outcome in ivd_newhire::read_new_hires(format, bytes, &Rules::new(RULES_DATE)) {
         assert_eq!(
             outcome.new_hire.is_some(),
             outcome.errors.is_empty(),

@@ -566,7 +566,7 @@ fn personal_values(new_hires: &[u8]) -> Vec<String> {
             values.extend([name.first.to_string(), name.last.to_string()]);
         }
     }
-    let reader = ivd_newhire::read(
+    let reader = ivd_newhire::read_new_hires(
         ivd_newhire::Format::W4,
         std::io::BufReader::new(new_hires),
         &ivd_newhire::Rules::new(time::macros::date!(2026 - 11 - 02)),

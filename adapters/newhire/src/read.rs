@@ -15,7 +15,7 @@ use crate::validate::{Dialect, RecordOutcome, Rules, validate};
 use crate::xml::XmlSource;
 
 /// Reads `input` in `format`, validating each record with `rules`. See [`Reader`].
-pub fn read<R: BufRead>(format: Format, mut input: R, rules: &Rules) -> Reader<R> {
+pub fn read_new_hires<R: BufRead>(format: Format, mut input: R, rules: &Rules) -> Reader<R> {
     if matches!(format, Format::W4 | Format::Xx) {
         skip_byte_order_mark(&mut input);
     }

@@ -28,7 +28,7 @@ pub enum WriteError {
     },
 }
 
-/// Writes reports in one format; see [`writer`].
+/// Writes reports in one format; see [`write_new_hires`].
 pub struct Writer<W: Write> {
     out: Out<W>,
     raw: RawOwned,
@@ -45,7 +45,7 @@ enum Out<W: Write> {
 /// A writer of `format` into `out`. Fixed formats write each 801-byte record followed by
 /// `\r\n`; CSV writes a header row with every column; XML writes one `NewHireReport`,
 /// grouping consecutive reports of the same employer under one `Employer`.
-pub fn writer<W: Write>(format: Format, out: W) -> Writer<W> {
+pub fn write_new_hires<W: Write>(format: Format, out: W) -> Writer<W> {
     let out = match format {
         Format::W4 => Out::Fixed(&fixed::W4_FORMAT, out),
         Format::Xx => Out::Fixed(&fixed::XX_FORMAT, out),
