@@ -19,10 +19,11 @@ pub enum WriteError {
     Io(#[from] std::io::Error),
     /// A value does not fit its field (e.g. a 50-character employer name in 45 bytes).
     /// The error names the field, never the value.
-    #[error("report {report}: {error}")]
+    #[error("report {record}: {error}")]
     Field {
-        /// 1-based number of the report in this writer.
-        report: u64,
+        /// 1-based number of the report (the record) in this writer, named `record` as
+        /// in every adapter's write error.
+        record: u64,
         /// What did not fit.
         error: Box<FieldError>,
     },
@@ -96,7 +97,7 @@ impl<W: Write> Writer<W> {
                 format
                     .emit(raw, &mut self.buf)
                     .map_err(|error| WriteError::Field {
-                        report: self.count,
+                        record: self.count,
                         error: Box::new(error),
                     })?;
                 self.buf.extend_from_slice(b"\r\n");
