@@ -31,6 +31,17 @@ pub fn read_new_hires<R: BufRead>(format: Format, mut input: R, rules: &Rules) -
     }
 }
 
+/// One verdict per record of a file in `format`, judged by `rules` (errors only, as
+/// [`RecordOutcome::verdict`]): what `ivd-gateway check` prints. Streams like
+/// [`read_new_hires`].
+pub fn new_hire_verdicts<R: BufRead>(
+    format: Format,
+    input: R,
+    rules: &Rules,
+) -> impl Iterator<Item = ivd_fixed::RecordVerdict> + use<R> {
+    read_new_hires(format, input, rules).map(|outcome| outcome.verdict())
+}
+
 /// Skips a UTF-8 byte-order mark before the first fixed-width record. Editors on Windows
 /// add one; [`Format::detect`] looks past it (and so calls such a file W4 or XX), and the
 /// CSV and XML readers ignore it, so the fixed-width readers must too: read as data, it

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use ivd_newhire::generate::Generator;
-use ivd_newhire::{FORMATS, Format, NewHire, Rules, read_new_hires, write_new_hires};
+use ivd_newhire::{
+    FORMATS, Format, NewHire, Rules, new_hire_verdicts, read_new_hires, write_new_hires,
+};
 use time::Date;
 use time::macros::date;
 
@@ -109,6 +111,14 @@ fn the_mixed_sample_gives_the_committed_verdicts() {
         .map(|o| o.verdict().to_json_line())
         .collect();
     assert_eq!(got, expected.lines().collect::<Vec<_>>());
+    let verdicts: Vec<String> =
+        new_hire_verdicts(Format::W4, &sample("mixed.w4")[..], &Rules::new(TODAY))
+            .map(|v| v.to_json_line())
+            .collect();
+    assert_eq!(
+        verdicts, got,
+        "new_hire_verdicts gives the outcomes' verdicts"
+    );
     // And what they say, spelled out.
     let outcomes: Vec<_> =
         read_new_hires(Format::W4, &sample("mixed.w4")[..], &Rules::new(TODAY)).collect();
