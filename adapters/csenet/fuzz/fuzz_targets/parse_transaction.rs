@@ -46,7 +46,10 @@ fuzz_target!(|data: &[u8]| {
     for v in transaction_verdicts(data) {
         let _ = v.to_json_line();
     }
-    assert_eq!(split_transactions(data).count(), transaction_verdicts(data).count());
+    assert_eq!(
+        split_transactions(data).count(),
+        transaction_verdicts(data).count()
+    );
     let _ = server_error_verdicts(data).count();
 
     if let Ok(t) = serde_json::from_slice::<Transaction>(data) {

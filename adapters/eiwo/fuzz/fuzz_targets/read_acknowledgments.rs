@@ -2,7 +2,7 @@
 //! Any bytes: reading an acknowledgment file and its per-line verdicts never panics, and
 //! every acknowledgment that reads writes back to a record that reads as the same value.
 
-use ivd_eiwo::{Acknowledgment, read_acknowledgments, acknowledgment_verdicts};
+use ivd_eiwo::{Acknowledgment, acknowledgment_verdicts, read_acknowledgments};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
