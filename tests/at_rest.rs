@@ -107,7 +107,7 @@ fn new_hires() -> Vec<NewHire> {
 }
 
 fn w4_file(reports: &[NewHire]) -> Vec<u8> {
-    let mut writer = ivd_newhire::writer(Format::W4, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(Format::W4, Vec::new());
     for report in reports {
         writer.push(report).unwrap();
     }

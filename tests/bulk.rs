@@ -60,7 +60,7 @@ async fn employer_token(t: &TestDb) -> String {
 /// Case `n` as the gateway stores it: the canonical form of what was sent.
 fn canonical(n: u32) -> Value {
     let sent = case_numbered(n).to_string();
-    let case = ivd_casejson::parse_case(sent.as_bytes()).expect("a valid case");
+    let case = ivd_casejson::read_case(sent.as_bytes()).expect("a valid case");
     serde_json::to_value(case).unwrap()
 }
 

@@ -122,7 +122,7 @@ fn newhire(format: Format, bytes: &[u8]) -> Observed {
     let mut verdicts = Vec::new();
     let mut warnings = Vec::new();
     let mut flowed = 0;
-    for outcome in ivd_newhire::read(format, bytes, &Rules::new(RULES_DATE)) {
+    for outcome in ivd_newhire::read_new_hires(format, bytes, &Rules::new(RULES_DATE)) {
         assert_eq!(
             outcome.new_hire.is_some(),
             outcome.errors.is_empty(),
@@ -218,7 +218,7 @@ fn observe(format: &str, name: &str, bytes: &[u8]) -> Observed {
             from_verdicts(gateway_check(&format!("fidm-{kind}"), bytes), flowed)
         }
         "tribal" => {
-            let parsed = usize::from(ivd_tribal::parse(bytes).is_ok());
+            let parsed = usize::from(ivd_tribal::read_message(bytes).is_ok());
             from_verdicts(gateway_check("tribal", bytes), parsed)
         }
         _ => panic!("no reader for corpus format {format} (file {name})"),

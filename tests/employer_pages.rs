@@ -228,7 +228,7 @@ fn today() -> time::Date {
 /// A W4 file of three reports for our employer; the second's SSN cannot be one.
 fn w4_file_with_a_bad_ssn() -> Vec<u8> {
     let mut generator = Generator::new(11, today()).with_fein(Fein::parse(OUR_FEIN).unwrap());
-    let mut writer = ivd_newhire::writer(Format::W4, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(Format::W4, Vec::new());
     for _ in 0..3 {
         writer.push(&generator.new_hire()).unwrap();
     }

@@ -230,7 +230,7 @@ fn reports(n: usize, ncp_at: usize, seed: u64) -> Vec<NewHire> {
 }
 
 fn w4_file(reports: &[NewHire]) -> Vec<u8> {
-    let mut writer = ivd_newhire::writer(Format::W4, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(Format::W4, Vec::new());
     for report in reports {
         writer.push(report).unwrap();
     }
@@ -606,7 +606,7 @@ async fn the_same_file_twice_is_one_receipt_and_another_employers_fein_is_refuse
     let batch = reports(3, usize::MAX, 11);
 
     // CSV, named by Content-Type.
-    let mut writer = ivd_newhire::writer(Format::Csv, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(Format::Csv, Vec::new());
     for report in &batch {
         writer.push(report).unwrap();
     }
@@ -624,7 +624,7 @@ async fn the_same_file_twice_is_one_receipt_and_another_employers_fein_is_refuse
     for report in &mut foreign {
         report.employer.fein = Fein::parse(OTHER_FEIN).unwrap();
     }
-    let mut writer = ivd_newhire::writer(Format::Xml, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(Format::Xml, Vec::new());
     for report in &foreign {
         writer.push(report).unwrap();
     }

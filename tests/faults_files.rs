@@ -235,7 +235,7 @@ fn new_hire_file(seed: u64) -> Vec<u8> {
     let mut generator = Generator::new(seed, today);
     let mut employer = generator.employer();
     employer.fein = Fein::parse(OUR_FEIN).unwrap();
-    let mut writer = ivd_newhire::writer(Format::Csv, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(Format::Csv, Vec::new());
     for _ in 0..3 {
         let mut report = generator.new_hire();
         report.employer = employer.clone();

@@ -155,7 +155,8 @@ async fn a_tribe_sends_documents_and_each_gets_its_verdict(t: TestDb) {
         "the acknowledgment was delivered"
     );
     let delivered = mock.server.received_requests().await.unwrap_or_default();
-    let ack = ivd_tribal::parse(&delivered[0].body).expect("the Tribe gets a valid document");
+    let ack =
+        ivd_tribal::read_message(&delivered[0].body).expect("the Tribe gets a valid document");
     assert_eq!(ack.kind, ivd_tribal::MessageKind::Acknowledgment);
     assert_eq!(ack.in_reply_to.as_deref(), Some("T90830-2025-000017"));
     assert_eq!(ack.sender_case_id, OUR_CASE);
@@ -337,7 +338,7 @@ async fn the_state_system_sends_a_tribe_a_request_within_the_agreement_only(t: T
     // between them, so each document is found by what it is, not by when it arrived.
     let documents: Vec<_> = delivered
         .iter()
-        .map(|request| ivd_tribal::parse(&request.body).unwrap())
+        .map(|request| ivd_tribal::read_message(&request.body).unwrap())
         .collect();
     let by_function = |function: ivd_tribal::Function| {
         documents
@@ -355,7 +356,7 @@ async fn the_state_system_sends_a_tribe_a_request_within_the_agreement_only(t: T
     // The protected family leaves without any address.
     let locate = by_function(ivd_tribal::Function::Locate);
     let case = locate.case.expect("the case travels");
-    let original = ivd_casejson::parse_case(PROTECTED.as_bytes()).unwrap();
+    let original = ivd_casejson::read_case(PROTECTED.as_bytes()).unwrap();
     for (sent, held) in case.participants.iter().zip(&original.participants) {
         if held.person.family_violence.is_some() {
             assert!(

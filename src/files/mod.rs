@@ -342,7 +342,7 @@ impl FileFormat for CaseJsonLines {
         Box::new(
             lines
                 .zip(1u64..)
-                .map(|(line, record)| match ivd_casejson::parse_case(line) {
+                .map(|(line, record)| match ivd_casejson::read_case(line) {
                     Ok(_) => RecordVerdict::valid(record),
                     Err(errors) => RecordVerdict::new(record, errors),
                 }),

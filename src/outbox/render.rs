@@ -88,7 +88,7 @@ pub async fn current_case(
             kind: "case".to_string(),
             id: case_id.to_string(),
         })?;
-    ivd_casejson::parse_case(row.snapshot.as_bytes()).map_err(|errors| {
+    ivd_casejson::read_case(row.snapshot.as_bytes()).map_err(|errors| {
         request.invalid_cause(format!("stored case: {} problem(s)", errors.len()))
     })
 }

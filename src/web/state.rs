@@ -48,7 +48,7 @@ struct CaseStored {
 /// Parses and validates a case body; every problem is reported by JSON path and code,
 /// never with the value.
 pub fn parse_case(body: &[u8]) -> Result<ivd_model::Case, ApiError> {
-    ivd_casejson::parse_case(body).map_err(|errors| {
+    ivd_casejson::read_case(body).map_err(|errors| {
         ApiError::invalid(
             "the case does not match the canonical model",
             errors.into_iter().map(FieldProblem::from).collect(),

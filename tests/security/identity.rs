@@ -232,7 +232,7 @@ pub(crate) fn w4_file(fein: &str, count: usize, seed: u64, ssn: Option<&str>) ->
     let today = time::OffsetDateTime::now_utc().date();
     let mut generator =
         ivd_newhire::generate::Generator::new(seed, today).with_fein(Fein::parse(fein).unwrap());
-    let mut writer = ivd_newhire::writer(ivd_newhire::Format::W4, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(ivd_newhire::Format::W4, Vec::new());
     for i in 0..count {
         let mut report = generator.new_hire();
         if i == 0

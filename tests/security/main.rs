@@ -556,7 +556,7 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
 fn personal_values(new_hires: &[u8]) -> Vec<String> {
     let mut values = Vec::new();
     for sample in [TANF, PROTECTED] {
-        let case = ivd_casejson::parse_case(sample.as_bytes()).unwrap();
+        let case = ivd_casejson::read_case(sample.as_bytes()).unwrap();
         for participant in &case.participants {
             let person = &participant.person;
             if let Some(ssn) = &person.ssn {
@@ -566,7 +566,7 @@ fn personal_values(new_hires: &[u8]) -> Vec<String> {
             values.extend([name.first.to_string(), name.last.to_string()]);
         }
     }
-    let reader = ivd_newhire::read(
+    let reader = ivd_newhire::read_new_hires(
         ivd_newhire::Format::W4,
         std::io::BufReader::new(new_hires),
         &ivd_newhire::Rules::new(time::macros::date!(2026 - 11 - 02)),

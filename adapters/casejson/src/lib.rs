@@ -1,13 +1,13 @@
 //! The canonical IV-D case as JSON (`schemas/case.schema.json`), read as partners and the
 //! state system send it: the gateway's `PUT /state/v1/cases/{id}`, the bulk case push and
-//! `ivd-gateway check case-json` all read cases through [`parse_case`].
+//! `ivd-gateway check case-json` all read cases through [`read_case`].
 //!
 //! Every problem is an [`ivd_fixed::FieldError`] naming the JSON path, the model's stable
 //! code and the 1-based byte where the offending value starts — never the value itself,
 //! which may be an SSN. Pure: bytes in, model values and errors out.
 //!
 //! ```
-//! let errors = ivd_casejson::parse_case(br#"{"id": "MN-1""#).unwrap_err();
+//! let errors = ivd_casejson::read_case(br#"{"id": "MN-1""#).unwrap_err();
 //! assert_eq!(errors[0].field, "case");
 //! assert_eq!(errors[0].code.as_str(), "JSON");
 //! ```
@@ -21,14 +21,14 @@ use ivd_fixed::{ErrorCode, FieldError};
 /// (`participants[0].person.ssn`), the model's code (`SSN_AREA`) and the 1-based byte
 /// where the value starts. Cross-field rules (`Case::validate`) name their path and code;
 /// they have no single position.
-pub fn parse_case(bytes: &[u8]) -> Result<ivd_model::Case, Vec<FieldError>> {
+pub fn read_case(bytes: &[u8]) -> Result<ivd_model::Case, Vec<FieldError>> {
     let case: ivd_model::Case = parse_json(bytes, "case")?;
     validate_case(&case, "")?;
     Ok(case)
 }
 
 /// Reads one JSON document of type `T` (a case, or a document that holds one, such as a
-/// line of the bulk case push) the way [`parse_case`] reads a case: a syntax error, or
+/// line of the bulk case push) the way [`read_case`] reads a case: a syntax error, or
 /// bytes after the document, is one error on the field `whole` at the byte where parsing
 /// stopped; a refused value names its JSON path from the document's root, the model's
 /// code and the 1-based byte where the value starts. The model's cross-field rules are
@@ -208,7 +208,7 @@ mod tests {
         let mut bad = case.clone();
         bad["participants"][0]["person"]["ssn"] = serde_json::json!("666-45-6789");
         let text = serde_json::to_string(&bad).unwrap();
-        let errors = parse_case(text.as_bytes()).unwrap_err();
+        let errors = read_case(text.as_bytes()).unwrap_err();
         assert_eq!(errors.len(), 1);
         let error = &errors[0];
         assert_eq!(error.field, "participants[0].person.ssn");
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn broken_json_is_one_error_of_the_whole_case_at_the_stopping_point() {
-        let errors = parse_case(b"{\"id\": \"MN-1\",").unwrap_err();
+        let errors = read_case(b"{\"id\": \"MN-1\",").unwrap_err();
         assert_eq!(errors[0].field, "case");
         assert_eq!(errors[0].code.as_str(), "JSON");
         assert!(errors[0].position.is_some());
@@ -233,12 +233,12 @@ mod tests {
     #[test]
     fn trailing_bytes_after_the_case_are_refused() {
         let text = format!("{} x", SAMPLE.trim());
-        let errors = parse_case(text.as_bytes()).unwrap_err();
+        let errors = read_case(text.as_bytes()).unwrap_err();
         assert_eq!(errors[0].code.as_str(), "JSON");
     }
 
     #[test]
     fn the_committed_sample_is_valid() {
-        parse_case(SAMPLE.as_bytes()).expect("sample is valid");
+        read_case(SAMPLE.as_bytes()).expect("sample is valid");
     }
 }

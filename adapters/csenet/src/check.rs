@@ -5,7 +5,7 @@
 //! record; Windows tools add two). A last record without a terminator is still checked:
 //! the length rule of §1.2 catches a truncated one. Records are numbered from 1.
 
-use ivd_fixed::RecordVerdict;
+use ivd_fixed::{FieldError, RecordVerdict};
 
 use crate::server_error::ServerError;
 use crate::transaction::Transaction;
@@ -28,15 +28,25 @@ pub fn split_transactions(file: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
     })
 }
 
-/// One verdict per transaction of an Outgoing or Incoming Transactions data set:
-/// framing, field syntax and transaction rules ([`Transaction::parse`]).
-pub fn verdicts(file: &[u8]) -> impl Iterator<Item = RecordVerdict> + '_ {
+/// Reads an Outgoing or Incoming Transactions data set, one transaction at a time: for
+/// each record (numbered from 1) the transaction or every problem [`Transaction::parse`]
+/// found in it. Records are independent (the data set has no header or trailer), so the
+/// reader streams: memory does not grow with the file.
+pub fn read_transactions(
+    file: &[u8],
+) -> impl Iterator<Item = (u64, Result<Transaction, Vec<FieldError>>)> + '_ {
     split_transactions(file)
         .zip(1u64..)
-        .map(|(record, n)| match Transaction::parse(record) {
-            Ok(_) => RecordVerdict::valid(n),
-            Err(errors) => RecordVerdict::new(n, errors),
-        })
+        .map(|(record, n)| (n, Transaction::parse(record)))
+}
+
+/// One verdict per transaction of an Outgoing or Incoming Transactions data set:
+/// framing, field syntax and transaction rules ([`read_transactions`]).
+pub fn transaction_verdicts(file: &[u8]) -> impl Iterator<Item = RecordVerdict> + '_ {
+    read_transactions(file).map(|(n, result)| match result {
+        Ok(_) => RecordVerdict::valid(n),
+        Err(errors) => RecordVerdict::new(n, errors),
+    })
 }
 
 /// One verdict per record of an Invalid Transactions data set (145-byte server error
@@ -65,9 +75,19 @@ mod tests {
 
     #[test]
     fn garbage_gets_a_length_verdict_numbered_from_one() {
-        let v: Vec<_> = verdicts(b"nonsense\n").collect();
+        let v: Vec<_> = transaction_verdicts(b"nonsense\n").collect();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].record, 1);
         assert_eq!(v[0].errors[0].code, ivd_fixed::ErrorCode::LENGTH);
+    }
+
+    #[test]
+    fn read_transactions_numbers_each_record_and_keeps_its_errors() {
+        let read: Vec<_> = read_transactions(b"nonsense\r\n\n").collect();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].0, 1);
+        assert_eq!(read[1].0, 2);
+        let errors = read[0].1.as_ref().unwrap_err();
+        assert_eq!(errors[0].code, ivd_fixed::ErrorCode::LENGTH);
     }
 }

@@ -15,7 +15,8 @@
 //! * [`layout`] — every block's table, declared once and used by reader and writer.
 //! * [`codes`] — function, action and reason codes, the valid combinations (§1.6) and
 //!   the blocks each one requires (§1.7).
-//! * [`verdicts`] / [`server_error_verdicts`] — the per-record `check` contract.
+//! * [`read_transactions`] — a data set read one transaction at a time;
+//!   [`transaction_verdicts`] / [`server_error_verdicts`] — the per-record `check` contract.
 //! * [`ServerError`] — the 145-byte records of the Invalid Transactions data set.
 //! * [`icr`] — the Interstate Case Reconciliation State Extract File record (one per
 //!   participant of an interstate case) and the ICR reason codes.
@@ -78,7 +79,7 @@
 //! assert_eq!(t.write(HeaderKind::Inbound).map_err(|e| e[0].to_string())?, record);
 //!
 //! // The check contract, one JSON line per record.
-//! let line = ivd_csenet::verdicts(file).next().unwrap().to_json_line();
+//! let line = ivd_csenet::transaction_verdicts(file).next().unwrap().to_json_line();
 //! assert_eq!(line, r#"{"record": 1, "status": "valid", "errors": []}"#);
 //! # Ok::<(), String>(())
 //! ```
@@ -100,7 +101,9 @@ pub mod translate;
 /// allocation. It dereferences to `&str` and compares with `&str` and `String`.
 pub use compact_str::CompactString;
 
-pub use check::{server_error_verdicts, split_transactions, verdicts};
+pub use check::{
+    read_transactions, server_error_verdicts, split_transactions, transaction_verdicts,
+};
 pub use codes::{ActionCode, BlockKind, FunctionCode};
 pub use layout::{
     CaseData, Collection, Information, NcpIdentification, NcpLocate, Order, Participant,

@@ -5,7 +5,7 @@ use ivd_csenet::codes::{self, BlockKind, far_catalog};
 use ivd_csenet::translate::{OutboundRequest, from_case};
 use ivd_csenet::{
     ActionCode, CaseData, FipsCode, FunctionCode, HeaderKind, ServerError, Transaction,
-    server_error_verdicts, verdicts,
+    server_error_verdicts, transaction_verdicts,
 };
 use ivd_model::{Case, PersonalText, ZipCode};
 use proptest::prelude::*;
@@ -140,7 +140,7 @@ proptest! {
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
         let _ = Transaction::parse(&bytes);
         let _ = ServerError::parse(&bytes);
-        prop_assert!(verdicts(&bytes).all(|v| !v.to_json_line().is_empty()));
+        prop_assert!(transaction_verdicts(&bytes).all(|v| !v.to_json_line().is_empty()));
         let _ = server_error_verdicts(&bytes).count();
     }
 

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use ivd_csenet::{
     ActionCode, CaseData, Collection, FipsCode, FunctionCode, Header, HeaderKind, Information,
     NcpIdentification, NcpLocate, Order, Participant, ServerError, ServerErrorCode, Transaction,
-    server_error_verdicts, split_transactions, verdicts,
+    server_error_verdicts, split_transactions, transaction_verdicts,
 };
 use time::macros::{date, time};
 
@@ -641,7 +641,7 @@ fn the_samples_cover_every_function_and_every_block_and_both_headers() {
 #[test]
 fn the_check_sample_has_exactly_one_invalid_transaction_pointing_at_the_ssn() {
     let file = std::fs::read(samples_dir().join("check-one-invalid.txt")).expect("sample");
-    let verdicts: Vec<_> = verdicts(&file).collect();
+    let verdicts: Vec<_> = transaction_verdicts(&file).collect();
     assert_eq!(verdicts.len(), 4);
     let invalid: Vec<_> = verdicts.iter().filter(|v| !v.is_valid()).collect();
     assert_eq!(invalid.len(), 1);

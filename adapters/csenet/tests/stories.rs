@@ -7,7 +7,7 @@ use ivd_csenet::acknowledgment::{
 use ivd_csenet::translate::{OutboundRequest, from_case, to_model};
 use ivd_csenet::{
     ActionCode, CaseData, FipsCode, FunctionCode, HeaderKind, INVALID_FAR, Information,
-    MISSING_BLOCK, Transaction, UNEXPECTED_BLOCK, verdicts,
+    MISSING_BLOCK, Transaction, UNEXPECTED_BLOCK, transaction_verdicts,
 };
 use ivd_fixed::ErrorCode;
 use ivd_model::{Case, ParticipantRole};
@@ -177,7 +177,7 @@ fn a_received_enforcement_request_is_acknowledged_within_ten_working_days() {
     let bytes = ack
         .write(HeaderKind::Outbound)
         .expect("a valid acknowledgment");
-    assert!(verdicts(&bytes).all(|v| v.is_valid()));
+    assert!(transaction_verdicts(&bytes).all(|v| v.is_valid()));
 
     let more = AckDecision::AdditionalInformationNeeded(Information {
         status_change_code: "O".into(),

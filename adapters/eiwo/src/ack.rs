@@ -503,7 +503,7 @@ pub fn read_acknowledgments(bytes: &[u8]) -> AckFile {
 /// One verdict per line of an acknowledgment file, envelope errors included (those of
 /// the whole file, such as a missing trailer, on the last line): the contract of
 /// `ivd-gateway check eiwo-ack`.
-pub fn verdicts(bytes: &[u8]) -> impl Iterator<Item = RecordVerdict> {
+pub fn acknowledgment_verdicts(bytes: &[u8]) -> impl Iterator<Item = RecordVerdict> {
     let env = read_envelope(bytes, FileKind::Acknowledgment);
     let details: Vec<_> = env
         .details

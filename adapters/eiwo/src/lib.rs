@@ -12,7 +12,7 @@
 //!   [`write_iwo_file`] / [`IwoFileWriter`], read by [`read_iwo_file`] (as the employer).
 //! * [`Acknowledgment`] — one employer answer (`ACK` record, Chart D-4) with its
 //!   [`Disposition`]; [`read_acknowledgments`] → [`AckFile`], [`write_acknowledgments`],
-//!   and [`verdicts`], the per-record contract of `ivd-gateway check eiwo-ack`.
+//!   and [`acknowledgment_verdicts`], the per-record contract of `ivd-gateway check eiwo-ack`.
 //! * [`FileHeaderInfo`] — the universal header (Chart D-1); trailers (D-2) are written
 //!   with the counts and checked on read.
 //! * [`layout`] — every record type's table, declared once for reader and writer, with
@@ -62,7 +62,7 @@
 //! assert_eq!(ivd_eiwo::write_acknowledgments(&header, &[batch]).unwrap(), file);
 //!
 //! // The check contract: one JSON line per record of the file.
-//! let line = ivd_eiwo::verdicts(file).nth(2).unwrap().to_json_line();
+//! let line = ivd_eiwo::acknowledgment_verdicts(file).nth(2).unwrap().to_json_line();
 //! assert_eq!(line, r#"{"record": 3, "status": "valid", "errors": []}"#);
 //! ```
 #![deny(missing_docs)]
@@ -77,8 +77,8 @@ mod iwo_file;
 pub mod layout;
 
 pub use ack::{
-    AckBatch, AckFile, Acknowledgment, NcpAddress, NewEmployer, read_acknowledgments, verdicts,
-    write_acknowledgments,
+    AckBatch, AckFile, Acknowledgment, NcpAddress, NewEmployer, acknowledgment_verdicts,
+    read_acknowledgments, write_acknowledgments,
 };
 pub use codes::{
     AckAction, Disposition, DispositionReason, DispositionStatus, DocumentAction, Frequency,

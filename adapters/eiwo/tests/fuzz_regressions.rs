@@ -1,7 +1,7 @@
 //! Regressions from fuzzing and the pathological-input memory check. Each test feeds the
 //! exact input and asserts the verdict.
 
-use ivd_eiwo::{iwo_verdicts, read_acknowledgments, read_iwo_file, verdicts};
+use ivd_eiwo::{acknowledgment_verdicts, iwo_verdicts, read_acknowledgments, read_iwo_file};
 
 /// Envelope errors after which reading stops (`envelope::MAX_ENVELOPE_ERRORS`).
 const MAX_ENVELOPE_ERRORS: usize = 1000;
@@ -32,7 +32,10 @@ fn a_file_of_blank_lines_is_rejected_with_a_bounded_report() {
     assert!(!ack.is_envelope_valid());
     assert!(ack.envelope_errors.len() <= MAX_ENVELOPE_ERRORS + 3);
     assert!(stops_reading(&ack.envelope_errors));
-    assert_eq!(verdicts(&file).count(), MAX_ENVELOPE_ERRORS + 1);
+    assert_eq!(
+        acknowledgment_verdicts(&file).count(),
+        MAX_ENVELOPE_ERRORS + 1
+    );
 }
 
 /// The same with junk lines that are not blank.

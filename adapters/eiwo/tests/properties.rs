@@ -6,8 +6,9 @@ mod common;
 use common::*;
 use ivd_eiwo::{
     AckAction, AckBatch, Acknowledgment, Disposition, DispositionReason, DispositionStatus,
-    DocumentAction, Frequency, IwoBatch, IwoChild, Periodic, iwo_from_case, iwo_verdicts,
-    read_acknowledgments, read_iwo_file, verdicts, write_acknowledgments, write_iwo_file,
+    DocumentAction, Frequency, IwoBatch, IwoChild, Periodic, acknowledgment_verdicts,
+    iwo_from_case, iwo_verdicts, read_acknowledgments, read_iwo_file, write_acknowledgments,
+    write_iwo_file,
 };
 use ivd_model::testing;
 use ivd_model::{BirthDate, Case, Email, Money, PersonalText, Phone, StateCode, ZipCode};
@@ -244,7 +245,7 @@ proptest! {
         prop_assert!(file.verdicts.iter().all(|v| v.is_valid()), "{:?}", file.verdicts);
         let read: Vec<Acknowledgment> = file.acknowledgments.into_iter().map(|mut a| { a.record = 0; a }).collect();
         prop_assert_eq!(read, acks);
-        prop_assert!(verdicts(&bytes).all(|v| v.is_valid()));
+        prop_assert!(acknowledgment_verdicts(&bytes).all(|v| v.is_valid()));
     }
 
     #[test]
@@ -276,7 +277,7 @@ proptest! {
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
         let _ = read_acknowledgments(&bytes);
         let _ = read_iwo_file(&bytes);
-        for v in verdicts(&bytes).chain(iwo_verdicts(&bytes)) {
+        for v in acknowledgment_verdicts(&bytes).chain(iwo_verdicts(&bytes)) {
             let _ = v.to_json_line();
         }
     }
@@ -304,7 +305,7 @@ proptest! {
             let again = ivd_eiwo::Iwo::from_record(&iwo.to_record().unwrap());
             prop_assert_eq!(again.as_ref(), Ok(iwo));
         }
-        prop_assert!(verdicts(&bytes).count() >= a.verdicts.len());
+        prop_assert!(acknowledgment_verdicts(&bytes).count() >= a.verdicts.len());
         prop_assert!(iwo_verdicts(&bytes).count() >= i.verdicts.len());
     }
 }

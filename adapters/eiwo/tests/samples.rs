@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use ivd_eiwo::codes::record::{INVALID_COMBINATION, INVALID_ID};
 use ivd_eiwo::{
-    AckBatch, IwoBatch, layout, read_acknowledgments, read_iwo_file, verdicts,
+    AckBatch, IwoBatch, acknowledgment_verdicts, layout, read_acknowledgments, read_iwo_file,
     write_acknowledgments, write_iwo_file,
 };
 use ivd_fixed::ErrorCode;
@@ -167,7 +167,9 @@ fn the_bad_record_sample_rejects_three_records_and_keeps_the_good_ones() {
     );
     assert_eq!(file.acknowledgments.len(), 2);
     // The check contract: one line per record of the file, header and trailers included.
-    let lines: Vec<String> = verdicts(&bytes).map(|v| v.to_json_line()).collect();
+    let lines: Vec<String> = acknowledgment_verdicts(&bytes)
+        .map(|v| v.to_json_line())
+        .collect();
     assert_eq!(lines.len(), 9);
     assert!(
         lines[4].contains(r#""code": "INVALID_COMBINATION""#),

@@ -7,8 +7,8 @@ use ivd_eiwo::codes::envelope::{BCT, CNM, DOC, RCT, REC};
 use ivd_eiwo::codes::record::INVALID_COMBINATION;
 use ivd_eiwo::{
     AckAction, Disposition, DispositionReason, DispositionStatus, DocumentAction, Frequency,
-    IwoError, iwo_from_case, iwo_verdicts, read_acknowledgments, read_iwo_file, verdicts,
-    write_acknowledgments, write_iwo_file,
+    IwoError, acknowledgment_verdicts, iwo_from_case, iwo_verdicts, read_acknowledgments,
+    read_iwo_file, write_acknowledgments, write_iwo_file,
 };
 use ivd_fixed::ErrorCode;
 use ivd_model::{Case, Money, ParticipantRole, Ssn};
@@ -266,7 +266,7 @@ fn broken_envelopes_get_the_portal_codes() {
             .any(|e| e.code == DOC)
     );
     // The check contract puts whole-file errors on the last line.
-    let v: Vec<_> = verdicts(&cut).collect();
+    let v: Vec<_> = acknowledgment_verdicts(&cut).collect();
     assert_eq!(v.len(), 7);
     assert_eq!(v[6].errors[0].code, REC);
 }
@@ -387,7 +387,7 @@ fn no_display_debug_or_error_text_contains_an_ssn_or_a_name() {
         check(format!("{:?}", a.ncp_phone));
     }
     // Errors of a bad file: verdicts, envelope errors, write errors.
-    for v in verdicts(&sample("ack-bad-record.txt")) {
+    for v in acknowledgment_verdicts(&sample("ack-bad-record.txt")) {
         check(v.to_json_line());
         for e in &v.errors {
             check(format!("{e} {e:?}"));

@@ -1,7 +1,7 @@
 //! New-hire reports: parse + validate (the intake path) and write, in every format.
 //!
 //! The input is synthetic: 10,000 reports from the crate's own seeded generator, all
-//! valid, written by the crate's own writer. Parsing goes through `ivd_newhire::read`
+//! valid, written by the crate's own writer. Parsing goes through `ivd_newhire::read_new_hires`
 //! with `Rules`, exactly as `channels::employers::newhire` reads a spooled file, so the
 //! figures include every §8 check. Throughput is reported per record and per byte.
 //!
@@ -15,7 +15,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ivd_fixed::Encoding;
 use ivd_newhire::generate::{Generator, write_file};
 use ivd_newhire::ndnh::{TransmissionHeader, TransmissionWriter, read_transmission};
-use ivd_newhire::{FORMATS, Format, NewHire, Rules, read, writer};
+use ivd_newhire::{FORMATS, Format, NewHire, Rules, read_new_hires, write_new_hires};
 use thread_cpu::ThreadCpuTime;
 use time::Date;
 use time::macros::date;
@@ -36,7 +36,7 @@ fn file(format: Format) -> Vec<u8> {
 /// Reads `bytes` as intake does and returns the number of valid reports.
 fn parse_and_validate(format: Format, bytes: &[u8], rules: &Rules) -> u64 {
     let mut valid = 0;
-    for outcome in read(format, bytes, rules) {
+    for outcome in read_new_hires(format, bytes, rules) {
         valid += u64::from(outcome.is_valid());
         black_box(&outcome);
     }
@@ -75,7 +75,7 @@ fn bench_write(c: &mut Criterion<ThreadCpuTime>) {
     let mut group = c.benchmark_group("newhire/write");
     for format in FORMATS {
         let write = |capacity: usize| {
-            let mut w = writer(format, Vec::with_capacity(capacity));
+            let mut w = write_new_hires(format, Vec::with_capacity(capacity));
             for nh in &hires {
                 w.push(nh).expect("generated reports are writable");
             }

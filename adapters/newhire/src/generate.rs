@@ -17,7 +17,7 @@ use crate::fields::{self as f, RawOwned, addr};
 use crate::types::{
     Employee, EmployerInfo, NewHire, PostalAddress, Salary, SalaryFrequency, TaxpayerId,
 };
-use crate::write::{fill_raw, writer};
+use crate::write::{fill_raw, write_new_hires};
 
 const FIRST: &[&str] = &[
     "MAPLE", "RIVER", "STONE", "ASPEN", "BROOK", "CEDAR", "DAWN", "EMBER", "FERN", "GROVE",
@@ -366,7 +366,7 @@ pub fn write_file_with<W: Write>(
     } else {
         invalid_rate.clamp(0.0, 1.0)
     };
-    let mut w = writer(format, out);
+    let mut w = write_new_hires(format, out);
     let mut raw = RawOwned::new();
     let mut summary = GenerateSummary::default();
     let to_io = |e: crate::WriteError| match e {

@@ -4,13 +4,15 @@
 //! passes them on to the National Directory of New Hires (NDNH). This crate is the pure
 //! adapter for both sides (`README.md` lists the public sources):
 //!
-//! * **Intake**: [`read`] streams a file in one of four [`Format`]s — the standard
-//!   801-byte `W4` record (§2), the vendor `XX Newhire Record` (§3), CSV with a header row,
-//!   and XML per `schemas/new-hire.xsd` (§7 \[P\]) — and yields one [`RecordOutcome`] per
-//!   record: a format-independent [`NewHire`] or errors, each with record number, field,
-//!   position, a stable code and a message that never quotes the value (§8 rules; the
-//!   code table is in `README.md` and [`codes`]).
-//! * **Output**: [`writer`] writes every format from the same layouts and field lists.
+//! * **Intake**: [`read_new_hires`] streams a file in one of four [`Format`]s — the
+//!   standard 801-byte `W4` record (§2), the vendor `XX Newhire Record` (§3), CSV with a
+//!   header row, and XML per `schemas/new-hire.xsd` (§7 \[P\]) — and yields one
+//!   [`RecordOutcome`] per record: a format-independent [`NewHire`] or errors, each with
+//!   record number, field, position, a stable code and a message that never quotes the
+//!   value (§8 rules; the code table is in `README.md` and [`codes`]).
+//!   [`new_hire_verdicts`] gives the per-record verdicts `ivd-gateway check` prints.
+//! * **Output**: [`write_new_hires`] writes every format from the same layouts and field
+//!   lists.
 //! * **NDNH**: [`ndnh`] writes the H4 / W4 / T4 transmission (ASCII or EBCDIC) and reads
 //!   what NDNH sends back (the R4 control record and returned records \[P\]).
 //! * **Test data**: [`generate`] writes synthetic, seeded, deterministic files of any size,
@@ -31,15 +33,15 @@
 //! ## Example
 //!
 //! ```
-//! use ivd_newhire::{Format, Rules, read, writer};
+//! use ivd_newhire::{Format, Rules, read_new_hires, write_new_hires};
 //! use time::macros::date;
 //!
 //! let file = include_bytes!("../samples/valid.w4");
 //! assert_eq!(Format::detect(file), Some(Format::W4));
 //! let rules = Rules::new(date!(2026 - 03 - 20));
 //!
-//! let mut out = writer(Format::Csv, Vec::new());
-//! for outcome in read(Format::W4, &file[..], &rules) {
+//! let mut out = write_new_hires(Format::Csv, Vec::new());
+//! for outcome in read_new_hires(Format::W4, &file[..], &rules) {
 //!     assert!(outcome.is_valid(), "{}", outcome.verdict());
 //!     let hire = outcome.new_hire.unwrap();
 //!     // Debug never shows the SSN or the name.
@@ -51,7 +53,9 @@
 //!
 //! // Per-record verdicts, as the gateway reports them.
 //! let mixed = include_bytes!("../samples/mixed.w4");
-//! let bad: Vec<_> = read(Format::W4, &mixed[..], &rules).filter(|o| !o.is_valid()).collect();
+//! let bad: Vec<_> = read_new_hires(Format::W4, &mixed[..], &rules)
+//!     .filter(|o| !o.is_valid())
+//!     .collect();
 //! assert_eq!(bad[0].errors[0].code.as_str(), "SSN_AREA");
 //! assert_eq!(bad[0].errors[0].position, Some(3));
 //! # Ok::<(), ivd_newhire::WriteError>(())
@@ -71,12 +75,12 @@ mod validate;
 mod write;
 pub mod xml;
 
-pub use read::{Reader, read};
+pub use read::{Reader, new_hire_verdicts, read_new_hires};
 pub use types::{
     Employee, EmployerInfo, NewHire, PostalAddress, Salary, SalaryFrequency, TaxpayerId,
 };
 pub use validate::{RecordOutcome, Rules, is_usps_state};
-pub use write::{WriteError, Writer, writer};
+pub use write::{WriteError, Writer, write_new_hires};
 
 /// The intake formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

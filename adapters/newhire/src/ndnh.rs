@@ -105,9 +105,9 @@ fn terminator(encoding: Encoding) -> &'static [u8] {
     }
 }
 
-fn field_error(report: u64, error: FieldError) -> WriteError {
+fn field_error(record: u64, error: FieldError) -> WriteError {
     WriteError::Field {
-        report,
+        record,
         error: Box::new(error),
     }
 }

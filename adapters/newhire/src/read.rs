@@ -15,7 +15,7 @@ use crate::validate::{Dialect, RecordOutcome, Rules, validate};
 use crate::xml::XmlSource;
 
 /// Reads `input` in `format`, validating each record with `rules`. See [`Reader`].
-pub fn read<R: BufRead>(format: Format, mut input: R, rules: &Rules) -> Reader<R> {
+pub fn read_new_hires<R: BufRead>(format: Format, mut input: R, rules: &Rules) -> Reader<R> {
     if matches!(format, Format::W4 | Format::Xx) {
         skip_byte_order_mark(&mut input);
     }
@@ -29,6 +29,17 @@ pub fn read<R: BufRead>(format: Format, mut input: R, rules: &Rules) -> Reader<R
         inner,
         rules: rules.clone(),
     }
+}
+
+/// One verdict per record of a file in `format`, judged by `rules` (errors only, as
+/// [`RecordOutcome::verdict`]): what `ivd-gateway check` prints. Streams like
+/// [`read_new_hires`].
+pub fn new_hire_verdicts<R: BufRead>(
+    format: Format,
+    input: R,
+    rules: &Rules,
+) -> impl Iterator<Item = ivd_fixed::RecordVerdict> + use<R> {
+    read_new_hires(format, input, rules).map(|outcome| outcome.verdict())
 }
 
 /// Skips a UTF-8 byte-order mark before the first fixed-width record. Editors on Windows

@@ -19,16 +19,17 @@ pub enum WriteError {
     Io(#[from] std::io::Error),
     /// A value does not fit its field (e.g. a 50-character employer name in 45 bytes).
     /// The error names the field, never the value.
-    #[error("report {report}: {error}")]
+    #[error("report {record}: {error}")]
     Field {
-        /// 1-based number of the report in this writer.
-        report: u64,
+        /// 1-based number of the report (the record) in this writer, named `record` as
+        /// in every adapter's write error.
+        record: u64,
         /// What did not fit.
         error: Box<FieldError>,
     },
 }
 
-/// Writes reports in one format; see [`writer`].
+/// Writes reports in one format; see [`write_new_hires`].
 pub struct Writer<W: Write> {
     out: Out<W>,
     raw: RawOwned,
@@ -45,7 +46,7 @@ enum Out<W: Write> {
 /// A writer of `format` into `out`. Fixed formats write each 801-byte record followed by
 /// `\r\n`; CSV writes a header row with every column; XML writes one `NewHireReport`,
 /// grouping consecutive reports of the same employer under one `Employer`.
-pub fn writer<W: Write>(format: Format, out: W) -> Writer<W> {
+pub fn write_new_hires<W: Write>(format: Format, out: W) -> Writer<W> {
     let out = match format {
         Format::W4 => Out::Fixed(&fixed::W4_FORMAT, out),
         Format::Xx => Out::Fixed(&fixed::XX_FORMAT, out),
@@ -96,7 +97,7 @@ impl<W: Write> Writer<W> {
                 format
                     .emit(raw, &mut self.buf)
                     .map_err(|error| WriteError::Field {
-                        report: self.count,
+                        record: self.count,
                         error: Box::new(error),
                     })?;
                 self.buf.extend_from_slice(b"\r\n");

@@ -2,11 +2,11 @@
 //! exact input and asserts the verdict. (Fuzzing all five targets found no crash; these
 //! pin the bounds added after the memory check.)
 
-use ivd_newhire::{Format, RecordOutcome, Rules, read, writer};
+use ivd_newhire::{Format, RecordOutcome, Rules, read_new_hires, write_new_hires};
 use time::macros::date;
 
 fn outcomes(format: Format, input: &[u8]) -> Vec<RecordOutcome> {
-    read(format, input, &Rules::new(date!(2026 - 03 - 20))).collect()
+    read_new_hires(format, input, &Rules::new(date!(2026 - 03 - 20))).collect()
 }
 
 fn only_error(outcomes: &[RecordOutcome]) -> (&str, &str) {
@@ -17,7 +17,7 @@ fn only_error(outcomes: &[RecordOutcome]) -> (&str, &str) {
 }
 
 fn csv_header() -> Vec<u8> {
-    writer(Format::Csv, Vec::new()).finish().unwrap()
+    write_new_hires(Format::Csv, Vec::new()).finish().unwrap()
 }
 
 /// A 2 MB quoted CSV field was buffered whole (the csv crate grows its record buffer to

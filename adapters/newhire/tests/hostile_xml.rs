@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::io::{BufRead, Read};
 
-use ivd_newhire::{Format, RecordOutcome, Rules, read};
+use ivd_newhire::{Format, RecordOutcome, Rules, read_new_hires};
 use time::macros::date;
 
 const SAMPLE: &str = include_str!("../samples/valid.xml");
@@ -43,7 +43,8 @@ fn read_counting(input: &[u8]) -> (Vec<RecordOutcome>, usize) {
         rest: input,
         consumed: &consumed,
     };
-    let outcomes = read(Format::Xml, source, &Rules::new(date!(2026 - 03 - 20))).collect();
+    let outcomes =
+        read_new_hires(Format::Xml, source, &Rules::new(date!(2026 - 03 - 20))).collect();
     (outcomes, consumed.get())
 }
 

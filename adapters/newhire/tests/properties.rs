@@ -3,7 +3,7 @@
 
 use ivd_fixed::Encoding;
 use ivd_newhire::generate::{Generator, write_file};
-use ivd_newhire::{FORMATS, Format, Rules, read, writer};
+use ivd_newhire::{FORMATS, Format, Rules, read_new_hires, write_new_hires};
 use proptest::prelude::*;
 use time::Date;
 use time::macros::date;
@@ -18,12 +18,12 @@ proptest! {
         let mut g = Generator::new(seed, TODAY);
         let hires: Vec<_> = (0..n).map(|_| g.new_hire()).collect();
         for format in FORMATS {
-            let mut w = writer(format, Vec::new());
+            let mut w = write_new_hires(format, Vec::new());
             for h in &hires {
                 w.push(h).unwrap();
             }
             let bytes = w.finish().unwrap();
-            let back: Vec<_> = read(format, &bytes[..], &Rules::new(TODAY)).collect();
+            let back: Vec<_> = read_new_hires(format, &bytes[..], &Rules::new(TODAY)).collect();
             prop_assert_eq!(back.len(), n);
             for (o, h) in back.iter().zip(&hires) {
                 prop_assert!(o.is_valid(), "{} {}", format, o.verdict());
@@ -35,7 +35,7 @@ proptest! {
     #[test]
     fn no_reader_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
         for format in FORMATS {
-            for o in read(format, &bytes[..], &Rules::new(TODAY)).take(100) {
+            for o in read_new_hires(format, &bytes[..], &Rules::new(TODAY)).take(100) {
                 let _ = o.verdict().to_json_line();
             }
         }
@@ -52,10 +52,10 @@ proptest! {
                 let at = i.index(bytes.len());
                 bytes[at] = *b;
             }
-            for o in read(format, &bytes[..], &Rules::new(TODAY)) {
+            for o in read_new_hires(format, &bytes[..], &Rules::new(TODAY)) {
                 if o.is_valid() {
                     // Whatever reads valid writes back.
-                    writer(format, Vec::new()).push(o.new_hire.as_ref().unwrap()).ok();
+                    write_new_hires(format, Vec::new()).push(o.new_hire.as_ref().unwrap()).ok();
                 }
             }
         }
@@ -78,7 +78,7 @@ impl std::io::Read for W4Stream {
                 return Ok(0);
             }
             self.left -= 1;
-            let mut w = writer(Format::W4, std::mem::take(&mut self.record));
+            let mut w = write_new_hires(Format::W4, std::mem::take(&mut self.record));
             w.push(&self.generator.new_hire()).unwrap();
             self.record = w.finish().unwrap();
             self.record.drain(..self.record.len() - 803);
@@ -103,7 +103,7 @@ fn a_200_000_record_w4_stream_reads_record_by_record() {
     let input = std::io::BufReader::with_capacity(64 * 1024, stream);
     let mut count = 0u64;
     let mut last = 0;
-    for o in read(Format::W4, input, &Rules::new(TODAY)) {
+    for o in read_new_hires(Format::W4, input, &Rules::new(TODAY)) {
         assert!(o.is_valid(), "{}", o.verdict());
         assert_eq!(o.record, last + 1);
         last = o.record;

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use ivd_newhire::generate::Generator;
-use ivd_newhire::{FORMATS, Format, NewHire, Rules, read, writer};
+use ivd_newhire::{
+    FORMATS, Format, NewHire, Rules, new_hire_verdicts, read_new_hires, write_new_hires,
+};
 use time::Date;
 use time::macros::date;
 
@@ -26,7 +28,7 @@ fn hires(n: usize) -> Vec<NewHire> {
 }
 
 fn write_all(format: Format, hires: &[NewHire]) -> Vec<u8> {
-    let mut w = writer(format, Vec::new());
+    let mut w = write_new_hires(format, Vec::new());
     for h in hires {
         w.push(h).expect("writes");
     }
@@ -62,7 +64,7 @@ fn regenerate() {
     std::fs::write(dir().join("valid.csv"), write_all(Format::Csv, &h)).unwrap();
     std::fs::write(dir().join("valid.xml"), write_all(Format::Xml, &h)).unwrap();
     std::fs::write(dir().join("mixed.w4"), mixed_w4()).unwrap();
-    let lines: String = read(Format::W4, &mixed_w4()[..], &Rules::new(TODAY))
+    let lines: String = read_new_hires(Format::W4, &mixed_w4()[..], &Rules::new(TODAY))
         .map(|o| o.verdict().to_json_line() + "\n")
         .collect();
     std::fs::write(dir().join("mixed.w4.verdicts.jsonl"), lines).unwrap();
@@ -89,9 +91,9 @@ fn every_valid_sample_reads_valid_and_writes_back_byte_identical() {
         let name = format!("valid.{}", format.name());
         let bytes = sample(&name);
         assert_eq!(Format::detect(&bytes), Some(format), "{name}");
-        let outcomes: Vec<_> = read(format, &bytes[..], &rules).collect();
+        let outcomes: Vec<_> = read_new_hires(format, &bytes[..], &rules).collect();
         assert_eq!(outcomes.len(), 4, "{name}");
-        let mut back = writer(format, Vec::new());
+        let mut back = write_new_hires(format, Vec::new());
         for (i, o) in outcomes.iter().enumerate() {
             assert_eq!(o.record, i as u64 + 1);
             assert!(o.is_valid(), "{name}: {}", o.verdict());
@@ -105,12 +107,21 @@ fn every_valid_sample_reads_valid_and_writes_back_byte_identical() {
 #[test]
 fn the_mixed_sample_gives_the_committed_verdicts() {
     let expected = String::from_utf8(sample("mixed.w4.verdicts.jsonl")).unwrap();
-    let got: Vec<String> = read(Format::W4, &sample("mixed.w4")[..], &Rules::new(TODAY))
+    let got: Vec<String> = read_new_hires(Format::W4, &sample("mixed.w4")[..], &Rules::new(TODAY))
         .map(|o| o.verdict().to_json_line())
         .collect();
     assert_eq!(got, expected.lines().collect::<Vec<_>>());
+    let verdicts: Vec<String> =
+        new_hire_verdicts(Format::W4, &sample("mixed.w4")[..], &Rules::new(TODAY))
+            .map(|v| v.to_json_line())
+            .collect();
+    assert_eq!(
+        verdicts, got,
+        "new_hire_verdicts gives the outcomes' verdicts"
+    );
     // And what they say, spelled out.
-    let outcomes: Vec<_> = read(Format::W4, &sample("mixed.w4")[..], &Rules::new(TODAY)).collect();
+    let outcomes: Vec<_> =
+        read_new_hires(Format::W4, &sample("mixed.w4")[..], &Rules::new(TODAY)).collect();
     let codes: Vec<Vec<&str>> = outcomes
         .iter()
         .map(|o| o.errors.iter().map(|e| e.code.as_str()).collect())

@@ -6,14 +6,14 @@ use ivd_newhire::ndnh::{
     ControlRecord, NdnhCode, ReturnedRecord, TransmissionHeader, TransmissionWriter, read_return,
     read_transmission, write_return,
 };
-use ivd_newhire::{Format, NewHire, Rules, read, writer};
+use ivd_newhire::{Format, NewHire, Rules, read_new_hires, write_new_hires};
 use time::Date;
 use time::macros::date;
 
 const TODAY: Date = date!(2026 - 03 - 20);
 
 fn w4_file(hires: &[NewHire]) -> Vec<u8> {
-    let mut w = writer(Format::W4, Vec::new());
+    let mut w = write_new_hires(Format::W4, Vec::new());
     for h in hires {
         w.push(h).unwrap();
     }
@@ -30,7 +30,7 @@ fn employer_uploads_a_w4_file_with_one_bad_ssn() {
     let mut file = w4_file(&hires(3));
     // Record 2's SSN gets a letter (positions 3–11; records are 801 + CR LF).
     file[803 + 2 + 4] = b'X';
-    let outcomes: Vec<_> = read(Format::W4, &file[..], &Rules::new(TODAY)).collect();
+    let outcomes: Vec<_> = read_new_hires(Format::W4, &file[..], &Rules::new(TODAY)).collect();
     assert_eq!(outcomes.len(), 3);
     assert!(outcomes[0].is_valid() && outcomes[2].is_valid());
     let bad = &outcomes[1];
@@ -53,18 +53,22 @@ fn employer_uploads_a_w4_file_with_one_bad_ssn() {
 fn a_florida_contractor_reports_with_an_itin_only_where_itins_are_allowed() {
     let mut file = w4_file(&hires(1));
     file[2..11].copy_from_slice(b"912701234"); // ITIN: area 9xx, group 70
-    let strict = read(Format::W4, &file[..], &Rules::new(TODAY))
+    let strict = read_new_hires(Format::W4, &file[..], &Rules::new(TODAY))
         .next()
         .unwrap();
     assert_eq!(strict.errors[0].code.as_str(), "SSN_ITIN");
     let florida = Rules::new(TODAY).allow_itin(true);
-    let ok = read(Format::W4, &file[..], &florida).next().unwrap();
+    let ok = read_new_hires(Format::W4, &file[..], &florida)
+        .next()
+        .unwrap();
     assert!(ok.is_valid(), "{}", ok.verdict());
     let id = &ok.new_hire.unwrap().employee.ssn;
     assert!(id.is_itin() && id.as_ssn().is_none());
     // 9xx outside the ITIN groups is never valid.
     file[2..11].copy_from_slice(b"912401234");
-    let bad = read(Format::W4, &file[..], &florida).next().unwrap();
+    let bad = read_new_hires(Format::W4, &file[..], &florida)
+        .next()
+        .unwrap();
     assert_eq!(bad.errors[0].code.as_str(), "SSN_AREA");
 }
 
@@ -73,7 +77,7 @@ fn a_payroll_vendor_sends_lower_case_csv_with_a_dashed_ssn_and_gets_upper_case()
     let csv = "employee_ssn,employee_first_name,employee_last_name,employee_address_line1,employee_city,employee_state,employee_zip,employee_hire_date,employer_fein,employer_name,employer_address_line1,employer_city,employer_state,employer_zip\n\
                123-45-6789,jane,doe-ray,12 elm st,albany,ny,12207,2026-03-02,12-3456789,acme widgets,1 main st,albany,NY,12207\n\
                123-45-6789,jane,o'hara,12 elm st,albany,ny,12207,03/02/2026,12-3456789,acme widgets,1 main st,albany,NY,12207\n";
-    let out: Vec<_> = read(Format::Csv, csv.as_bytes(), &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::Csv, csv.as_bytes(), &Rules::new(TODAY)).collect();
     let nh = out[0].new_hire.as_ref().expect("valid");
     assert_eq!(nh.employee.name.expose().last, "DOE-RAY");
     assert_eq!(nh.employee.address.city, "ALBANY");
@@ -92,7 +96,7 @@ fn a_payroll_vendor_sends_lower_case_csv_with_a_dashed_ssn_and_gets_upper_case()
 
 #[test]
 fn a_csv_without_the_required_columns_is_rejected_as_a_whole() {
-    let out: Vec<_> = read(
+    let out: Vec<_> = read_new_hires(
         Format::Csv,
         &b"employee_ssn,nickname\n1,2\n"[..],
         &Rules::new(TODAY),
@@ -100,7 +104,7 @@ fn a_csv_without_the_required_columns_is_rejected_as_a_whole() {
     .collect();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].errors[0].code.as_str(), "CSV_HEADER");
-    let out: Vec<_> = read(Format::Csv, &b""[..], &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::Csv, &b""[..], &Rules::new(TODAY)).collect();
     assert_eq!(out[0].errors[0].code.as_str(), "CSV_HEADER");
 }
 
@@ -109,24 +113,24 @@ fn an_xml_upload_with_a_doctype_is_refused_before_any_entity_is_expanded() {
     let xml = br#"<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>
 <NewHireReport xmlns="urn:ivd-gateway:new-hire:1"><Employer><Name>&lol2;</Name></Employer></NewHireReport>"#;
-    let out: Vec<_> = read(Format::Xml, &xml[..], &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::Xml, &xml[..], &Rules::new(TODAY)).collect();
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].errors[0].code.as_str(), "XML_DOCTYPE");
     // An undeclared entity without a DOCTYPE is refused too.
     let xml = br#"<NewHireReport><Employer><Name>&ext;</Name></Employer></NewHireReport>"#;
-    let out: Vec<_> = read(Format::Xml, &xml[..], &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::Xml, &xml[..], &Rules::new(TODAY)).collect();
     assert_eq!(out[0].errors[0].code.as_str(), "XML_DOCTYPE");
 }
 
 #[test]
 fn malformed_xml_gives_a_record_level_error_after_the_good_records() {
-    let mut w = writer(Format::Xml, Vec::new());
+    let mut w = write_new_hires(Format::Xml, Vec::new());
     for h in hires(2) {
         w.push(&h).unwrap();
     }
     let mut xml = w.finish().unwrap();
     xml.truncate(xml.len() - 30);
-    let out: Vec<_> = read(Format::Xml, &xml[..], &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::Xml, &xml[..], &Rules::new(TODAY)).collect();
     assert_eq!(out.len(), 3);
     assert!(out[0].is_valid() && out[1].is_valid());
     assert_eq!(out[2].record, 3);
@@ -138,7 +142,7 @@ fn malformed_xml_gives_a_record_level_error_after_the_good_records() {
 fn a_file_cut_off_mid_record_reports_the_partial_record() {
     let mut file = w4_file(&hires(2));
     file.truncate(803 + 500);
-    let out: Vec<_> = read(Format::W4, &file[..], &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::W4, &file[..], &Rules::new(TODAY)).collect();
     assert_eq!(out.len(), 2);
     assert_eq!(out[1].errors[0].code.as_str(), "PARTIAL_RECORD");
 }
@@ -150,13 +154,13 @@ fn records_without_line_terminators_and_texas_trailers_are_read() {
     let mut t4 = format!("T4{:011}", 3).into_bytes();
     t4.resize(801, b' ');
     bare.extend_from_slice(&t4);
-    let out: Vec<_> = read(Format::W4, &bare[..], &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::W4, &bare[..], &Rules::new(TODAY)).collect();
     assert_eq!(out.len(), 3);
     assert!(out.iter().all(|o| o.is_valid()));
     // A wrong trailer count is reported.
     let n = bare.len();
     bare[n - 801 + 12] = b'4';
-    let out: Vec<_> = read(Format::W4, &bare[..], &Rules::new(TODAY)).collect();
+    let out: Vec<_> = read_new_hires(Format::W4, &bare[..], &Rules::new(TODAY)).collect();
     assert_eq!(out[3].errors[0].code.as_str(), "TRAILER_COUNT");
 }
 
@@ -327,7 +331,7 @@ fn the_generator_is_deterministic_and_its_invalid_share_is_what_readers_find() {
         assert_eq!(a, b, "{format}");
         assert_eq!(summary.valid + summary.invalid, 300);
         assert!(summary.invalid > 30 && summary.invalid < 120, "{summary:?}");
-        let outcomes: Vec<_> = read(format, &a[..], &Rules::new(TODAY)).collect();
+        let outcomes: Vec<_> = read_new_hires(format, &a[..], &Rules::new(TODAY)).collect();
         assert_eq!(outcomes.len(), 300, "{format}");
         let invalid = outcomes.iter().filter(|o| !o.is_valid()).count() as u64;
         assert_eq!(invalid, summary.invalid, "{format}");

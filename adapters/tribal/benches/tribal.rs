@@ -1,5 +1,5 @@
-//! Tribal IV-D XML exchange: `parse` (the receiving path: bounded pull parser, element
-//! tree, every element checked, the canonical case built) and `write` (redaction,
+//! Tribal IV-D XML exchange: `read_message` (the receiving path: bounded pull parser, element
+//! tree, every element checked, the canonical case built) and `write_message` (redaction,
 //! serialization, then the writer's own re-parse).
 //!
 //! One message is one document, so a record here is a document. The input is the
@@ -14,7 +14,7 @@ use std::hint::black_box;
 use ivd_bench_support as thread_cpu;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ivd_tribal::{TribalMessage, parse, write};
+use ivd_tribal::{TribalMessage, read_message, write_message};
 use thread_cpu::ThreadCpuTime;
 
 const SAMPLES: [&[u8]; 3] = [
@@ -26,7 +26,7 @@ const SAMPLES: [&[u8]; 3] = [
 fn bench_documents(c: &mut Criterion<ThreadCpuTime>) {
     let messages: Vec<TribalMessage> = SAMPLES
         .iter()
-        .map(|doc| parse(doc).expect("the samples are valid"))
+        .map(|doc| read_message(doc).expect("the samples are valid"))
         .collect();
     let bytes: usize = SAMPLES.iter().map(|doc| doc.len()).sum();
 
@@ -38,14 +38,14 @@ fn bench_documents(c: &mut Criterion<ThreadCpuTime>) {
     group.bench_function("parse+validate", |b| {
         b.iter(|| {
             for doc in SAMPLES {
-                black_box(parse(black_box(doc)).is_ok());
+                black_box(read_message(black_box(doc)).is_ok());
             }
         })
     });
     group.bench_function("write", |b| {
         b.iter(|| {
             for message in &messages {
-                black_box(write(message).expect("the samples are writable"));
+                black_box(write_message(message).expect("the samples are writable"));
             }
         })
     });

@@ -15,20 +15,20 @@
 //! - [`TribalMessage`]: header (message id, timestamp, sender and receiver [`Party`]),
 //!   [`MessageKind`], [`Function`], action and reason codes, both case ids, and an optional
 //!   [`Case`](ivd_model::Case).
-//! - [`parse`] reads a document into a message or returns every [`ValidationError`], each
+//! - [`read_message`] reads a document into a message or returns every [`ValidationError`], each
 //!   naming an element path (`TribalExchange/Request/Case/Participant[2]/Person/PersonSSNIdentification`)
-//!   and never a value; [`verdicts`] gives the same as `ivd_fixed::RecordVerdict`s.
-//! - [`write`] writes a message; [`acknowledgment`] builds the acknowledgment a receiver
+//!   and never a value; [`message_verdicts`] gives the same as `ivd_fixed::RecordVerdict`s.
+//! - [`write_message`] writes a message; [`acknowledgment`] builds the acknowledgment a receiver
 //!   owes; [`to_json`] / [`from_json`] are the JSON form.
 //!
 //! # The decision that matters
 //!
-//! **The writer only ever writes the disclosable case.** [`write`] applies
+//! **The writer only ever writes the disclosable case.** [`write_message`] applies
 //! [`Case::redacted_for_disclosure`](ivd_model::Case::redacted_for_disclosure) itself, so no
 //! caller can forget: a person with a family violence indicator (or the custodial household
 //! under a nondisclosure finding) leaves without address, phone, email (and, for the
 //! household, employer), and the document carries `NondisclosureFindingIndicator` `true`.
-//! The writer then parses what it wrote, so every document it returns is one [`parse`]
+//! The writer then parses what it wrote, so every document it returns is one [`read_message`]
 //! accepts.
 //!
 //! The reader is a pull parser (quick-xml) over a size-bounded input. It **refuses** any
@@ -41,12 +41,12 @@
 //!
 //! ```
 //! let bytes = include_bytes!("../samples/csi-request.xml");
-//! let message = ivd_tribal::parse(bytes).expect("the sample is valid");
+//! let message = ivd_tribal::read_message(bytes).expect("the sample is valid");
 //! assert_eq!(message.function, ivd_tribal::Function::CaseStatus);
 //! assert_eq!(message.sender.locator, "90830");
 //!
 //! // Written back, it reads the same.
-//! let again = ivd_tribal::parse(&ivd_tribal::write(&message)?).expect("valid");
+//! let again = ivd_tribal::read_message(&ivd_tribal::write_message(&message)?).expect("valid");
 //! assert_eq!(again, message);
 //!
 //! // The receiver owes an acknowledgment.
@@ -307,7 +307,7 @@ pub enum WriteError {
 }
 
 /// Reads one document. Returns every problem found, each with its element path.
-pub fn parse(bytes: &[u8]) -> Result<TribalMessage, Vec<ValidationError>> {
+pub fn read_message(bytes: &[u8]) -> Result<TribalMessage, Vec<ValidationError>> {
     let tree = read::tree(bytes).map_err(|e| vec![e])?;
     read::message(&tree)
 }
@@ -317,20 +317,20 @@ pub fn parse(bytes: &[u8]) -> Result<TribalMessage, Vec<ValidationError>> {
 /// The case is redacted for disclosure first (see the crate documentation), and the result
 /// is parsed again before it is returned, so an invalid message is refused here and not
 /// by the partner.
-pub fn write(message: &TribalMessage) -> Result<Vec<u8>, WriteError> {
+pub fn write_message(message: &TribalMessage) -> Result<Vec<u8>, WriteError> {
     let redacted = message
         .case
         .as_ref()
         .map(ivd_model::Case::redacted_for_disclosure);
     let bytes = write::document(message, redacted.as_ref())?;
-    parse(&bytes).map_err(WriteError::Invalid)?;
+    read_message(&bytes).map_err(WriteError::Invalid)?;
     Ok(bytes)
 }
 
 /// One verdict per document (record 1), for `ivd-gateway check tribal`: each error's
 /// `field` is the element path, `position` is `None`.
-pub fn verdicts(bytes: &[u8]) -> impl Iterator<Item = RecordVerdict> {
-    let errors = match parse(bytes) {
+pub fn message_verdicts(bytes: &[u8]) -> impl Iterator<Item = RecordVerdict> {
+    let errors = match read_message(bytes) {
         Ok(_) => Vec::new(),
         Err(errors) => errors
             .into_iter()

@@ -343,7 +343,7 @@ mod tests {
         assert!(n > 49_900);
         let doc = request_with(&"<Participant/>".repeat(n));
 
-        let (result, steps) = counting(|| crate::parse(&doc));
+        let (result, steps) = counting(|| crate::read_message(&doc));
 
         let errors = result.expect_err("empty participants are not a case");
         let last = format!(
@@ -372,7 +372,7 @@ mod tests {
             "<CountyFIPSCode>2700100</CountyFIPSCode>".repeat(half)
         ));
 
-        let (result, steps) = counting(|| crate::parse(&doc));
+        let (result, steps) = counting(|| crate::read_message(&doc));
 
         let errors = result.expect_err("a repeated county is refused");
         let repeats = errors
@@ -415,7 +415,7 @@ mod tests {
         let flood: String = (0..100_000).map(|i| format!(" a{i}=\"\"")).collect();
         let doc = request_with_root_attributes(&flood);
 
-        let (result, steps) = counting(|| crate::parse(&doc));
+        let (result, steps) = counting(|| crate::read_message(&doc));
 
         refused_for_its_attributes(result);
         assert!(steps <= 65, "{steps} steps");
@@ -431,7 +431,7 @@ mod tests {
         let doc = request_with_root_attributes(&flood);
         assert!(doc.len() < MAX_DOCUMENT);
 
-        let (result, steps) = counting(|| crate::parse(&doc));
+        let (result, steps) = counting(|| crate::read_message(&doc));
 
         refused_for_its_attributes(result);
         assert!(steps <= 65, "{steps} steps");
@@ -442,12 +442,12 @@ mod tests {
         // The root's own namespace declaration is the 64th.
         let attributes: String = (0..63).map(|i| format!(" a{i}=\"\"")).collect();
         let doc = request_with_root_attributes(&attributes);
-        let message = crate::parse(&doc).expect("64 attributes are within the limit");
+        let message = crate::read_message(&doc).expect("64 attributes are within the limit");
         assert_eq!(
             message,
-            crate::parse(REQUEST.as_bytes()).expect("the sample is valid")
+            crate::read_message(REQUEST.as_bytes()).expect("the sample is valid")
         );
         let one_more = request_with_root_attributes(&format!("{attributes} a63=\"\""));
-        refused_for_its_attributes(crate::parse(&one_more));
+        refused_for_its_attributes(crate::read_message(&one_more));
     }
 }

@@ -1,6 +1,6 @@
 //! Message → XML, in the element order of `schemas/tribal-exchange.xsd`.
 //!
-//! The caller ([`crate::write`]) hands in the already redacted case; this module writes
+//! The caller ([`crate::write_message`]) hands in the already redacted case; this module writes
 //! what it is given and nothing else.
 
 use std::fmt::Write as _;

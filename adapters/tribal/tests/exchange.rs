@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use ivd_model::Case;
 use ivd_tribal::{
-    Function, MessageKind, Party, PartyKind, TribalMessage, acknowledgment, parse, verdicts, write,
+    Function, MessageKind, Party, PartyKind, TribalMessage, acknowledgment, message_verdicts,
+    read_message, write_message,
 };
 use proptest::prelude::*;
 use time::OffsetDateTime;
@@ -72,11 +73,14 @@ fn samples() -> Vec<(&'static str, Vec<u8>)> {
     let req = csi_request();
     let ack = acknowledgment(&req, "ST-ACK-0001", datetime!(2025-03-01 20:31:07.25 UTC));
     vec![
-        ("csi-request.xml", write(&req).expect("writes")),
-        ("csi-acknowledgment.xml", write(&ack).expect("writes")),
+        ("csi-request.xml", write_message(&req).expect("writes")),
+        (
+            "csi-acknowledgment.xml",
+            write_message(&ack).expect("writes"),
+        ),
         (
             "lo1-response-protected.xml",
-            write(&lo1_response()).expect("writes"),
+            write_message(&lo1_response()).expect("writes"),
         ),
     ]
 }
@@ -109,10 +113,13 @@ fn committed_samples_are_what_the_writer_writes_and_validate_against_the_schema(
             std::fs::write(&path, &bytes).expect("bless");
         }
         let committed = std::fs::read(&path).expect("committed sample");
-        assert_eq!(committed, bytes, "{name} differs from what write() gives");
-        let message = parse(&committed).expect("sample parses");
         assert_eq!(
-            write(&message).expect("writes"),
+            committed, bytes,
+            "{name} differs from what write_message() gives"
+        );
+        let message = read_message(&committed).expect("sample parses");
+        assert_eq!(
+            write_message(&message).expect("writes"),
             committed,
             "{name} round trip"
         );
@@ -122,7 +129,7 @@ fn committed_samples_are_what_the_writer_writes_and_validate_against_the_schema(
 
 #[test]
 fn a_tribe_asks_the_state_for_a_case_status_and_gets_an_acknowledgment() {
-    let request = parse(&std::fs::read("samples/csi-request.xml").unwrap()).expect("valid");
+    let request = read_message(&std::fs::read("samples/csi-request.xml").unwrap()).expect("valid");
     assert_eq!(request.kind, MessageKind::Request);
     assert_eq!(request.function.code(), "CSI");
     assert_eq!(request.sender, tribe());
@@ -143,8 +150,8 @@ fn a_tribe_asks_the_state_for_a_case_status_and_gets_an_acknowledgment() {
     assert_eq!(ack.receiver_case_id.as_deref(), Some("T0123-000045"));
     assert_eq!(ack.in_reply_to.as_deref(), Some("T90830-2025-000017"));
 
-    let bytes = write(&ack).expect("an acknowledgment writes");
-    assert_eq!(parse(&bytes).expect("and reads back"), ack);
+    let bytes = write_message(&ack).expect("an acknowledgment writes");
+    assert_eq!(read_message(&bytes).expect("and reads back"), ack);
 }
 
 #[test]
@@ -153,9 +160,9 @@ fn a_receiver_without_a_case_yet_acknowledges_with_no_case_id_of_its_own() {
     request.receiver_case_id = None;
     let ack = acknowledgment(&request, "ACK-2", datetime!(2025-03-02 00:00 UTC));
     assert_eq!(ack.sender_case_id, "");
-    let bytes = write(&ack).expect("writes");
+    let bytes = write_message(&ack).expect("writes");
     assert!(!String::from_utf8_lossy(&bytes).contains("SenderCaseID"));
-    assert_eq!(parse(&bytes).expect("reads"), ack);
+    assert_eq!(read_message(&bytes).expect("reads"), ack);
 }
 
 #[test]
@@ -163,7 +170,7 @@ fn the_state_answers_a_locate_without_disclosing_a_protected_household() {
     let message = lo1_response();
     let case = message.case.as_ref().unwrap();
     assert!(case.has_protected_participant());
-    let text = String::from_utf8(write(&message).unwrap()).unwrap();
+    let text = String::from_utf8(write_message(&message).unwrap()).unwrap();
     assert!(text.contains("<NondisclosureFindingIndicator>true<"));
     for p in &case.participants {
         if case.is_protected(&p.person) {
@@ -190,7 +197,7 @@ fn a_document_with_a_doctype_is_refused() {
     let doc = br#"<?xml version="1.0"?>
 <!DOCTYPE TribalExchange [<!ENTITY x "boom">]>
 <TribalExchange xmlns="urn:ivd-gateway:tribal-exchange:1"><Header><MessageID>&x;</MessageID></Header></TribalExchange>"#;
-    let errors = parse(doc).unwrap_err();
+    let errors = read_message(doc).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].code.as_str(), "XML_DOCTYPE");
 }
@@ -199,7 +206,7 @@ fn a_document_with_a_doctype_is_refused() {
 fn an_undeclared_entity_reference_is_refused() {
     let text = std::fs::read_to_string("samples/csi-request.xml").unwrap();
     let doc = text.replace("T90830-2025-000017", "&ext;");
-    let errors = parse(doc.as_bytes()).unwrap_err();
+    let errors = read_message(doc.as_bytes()).unwrap_err();
     assert_eq!(errors[0].code.as_str(), "XML_DOCTYPE");
 }
 
@@ -226,7 +233,7 @@ fn a_bad_ssn_is_named_by_its_element_path_and_not_quoted() {
             line.to_owned()
         })
         .collect();
-    let errors = parse(doc.as_bytes()).unwrap_err();
+    let errors = read_message(doc.as_bytes()).unwrap_err();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(
         errors[0].path,
@@ -235,7 +242,7 @@ fn a_bad_ssn_is_named_by_its_element_path_and_not_quoted() {
     assert_eq!(errors[0].code.as_str(), "BAD_VALUE");
     assert!(!errors[0].to_string().contains("99"));
 
-    let verdict: Vec<_> = verdicts(doc.as_bytes()).collect();
+    let verdict: Vec<_> = message_verdicts(doc.as_bytes()).collect();
     assert_eq!(verdict.len(), 1);
     assert_eq!(verdict[0].record, 1);
     assert_eq!(verdict[0].errors[0].field, errors[0].path);
@@ -250,7 +257,7 @@ fn every_problem_of_a_document_is_reported_at_once() {
         .replace("<FunctionCode>CSI<", "<FunctionCode>XYZ<")
         .replace("<ActionCode>R<", "<ActionCode>P<")
         .replace("<CaseOpenedDate>", "<Surprise/><CaseOpenedDate>");
-    let paths: Vec<(String, &str)> = parse(doc.as_bytes())
+    let paths: Vec<(String, &str)> = read_message(doc.as_bytes())
         .unwrap_err()
         .into_iter()
         .map(|e| (e.path, e.code.as_str()))
@@ -273,7 +280,7 @@ fn a_document_in_another_namespace_is_refused() {
     let text = std::fs::read_to_string("samples/csi-request.xml").unwrap();
     let doc = text.replace("urn:ivd-gateway:tribal-exchange:1", "urn:example:other");
     assert_eq!(
-        parse(doc.as_bytes()).unwrap_err()[0].code.as_str(),
+        read_message(doc.as_bytes()).unwrap_err()[0].code.as_str(),
         "WRONG_ROOT"
     );
 }
@@ -285,14 +292,14 @@ fn deep_nesting_and_huge_text_are_refused_not_buffered() {
         "<Header>".repeat(100)
     );
     assert_eq!(
-        parse(deep.as_bytes()).unwrap_err()[0].code.as_str(),
+        read_message(deep.as_bytes()).unwrap_err()[0].code.as_str(),
         "XML_MALFORMED"
     );
     let huge = format!(
         "<TribalExchange xmlns=\"urn:ivd-gateway:tribal-exchange:1\"><Header><MessageID>{}</MessageID></Header></TribalExchange>",
         "A".repeat(10_000)
     );
-    let errors = parse(huge.as_bytes()).unwrap_err();
+    let errors = read_message(huge.as_bytes()).unwrap_err();
     assert_eq!(errors[0].code.as_str(), "XML_MALFORMED");
     assert!(!errors[0].message.contains("AAAA"));
 }
@@ -389,12 +396,12 @@ proptest! {
     /// document is valid.
     #[test]
     fn write_then_parse_gives_back_the_redacted_message(m in message(ivd_model::testing::case())) {
-        let bytes = write(&m).expect("a valid message writes");
-        let back = parse(&bytes).expect("what we write we read");
+        let bytes = write_message(&m).expect("a valid message writes");
+        let back = read_message(&bytes).expect("what we write we read");
         let mut expected = m.clone();
         expected.case = m.case.as_ref().map(Case::redacted_for_disclosure);
         prop_assert_eq!(&back, &expected);
-        prop_assert_eq!(write(&back).expect("again"), bytes.clone());
+        prop_assert_eq!(write_message(&back).expect("again"), bytes.clone());
         let path = temp_file("generated.xml", &bytes);
         xmllint(&path);
         let _ = std::fs::remove_file(path);
@@ -404,7 +411,7 @@ proptest! {
     #[test]
     fn a_protected_persons_contact_data_is_never_written(m in message(ivd_model::testing::protected_case())) {
         let Some(case) = &m.case else { return Ok(()) };
-        let back = parse(&write(&m).expect("writes")).expect("reads");
+        let back = read_message(&write_message(&m).expect("writes")).expect("reads");
         let written = back.case.expect("the case is written");
         prop_assert!(written.nondisclosure_finding);
         for p in &case.participants {
@@ -423,8 +430,8 @@ proptest! {
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = parse(&bytes);
-        let _ = verdicts(&bytes).count();
+        let _ = read_message(&bytes);
+        let _ = message_verdicts(&bytes).count();
     }
 
     #[test]
@@ -432,8 +439,8 @@ proptest! {
         let mut doc = std::fs::read("samples/lo1-response-protected.xml").unwrap();
         let at = cut % doc.len();
         doc[at] = byte;
-        let _ = parse(&doc);
+        let _ = read_message(&doc);
         doc.truncate(at);
-        let _ = parse(&doc);
+        let _ = read_message(&doc);
     }
 }

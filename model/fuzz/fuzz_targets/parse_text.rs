@@ -1,9 +1,9 @@
 #![no_main]
 //! Any text, through every string parser of the model (identifiers, money, dates) and
-//! through a whole case as JSON, read by `ivd_casejson::parse_case` (what
+//! through a whole case as JSON, read by `ivd_casejson::read_case` (what
 //! `PUT /state/v1/cases/{id}` and `check case-json` use). The first byte picks the
 //! parser, the rest is the text. Nothing panics, every value that parses survives its
-//! JSON form (serialise → deserialise gives it back), and every error `parse_case`
+//! JSON form (serialise → deserialise gives it back), and every error `read_case`
 //! reports points inside the input.
 
 use ivd_model::{
@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             // A whole case: raw bytes, as the state system sends them (not the lossy text).
-            match canonical::parse_case(rest) {
+            match canonical::read_case(rest) {
                 Ok(case) => {
                     let _ = case.redacted_for_disclosure();
                     round_trips(&case);

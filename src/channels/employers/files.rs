@@ -39,7 +39,7 @@ impl FileFormat for NewHireFiles {
     fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
         match Format::detect(&bytes[..bytes.len().min(SNIFF)]) {
             Some(format) => Box::new(
-                ivd_newhire::read(format, bytes, &Rules::new(today()))
+                ivd_newhire::read_new_hires(format, bytes, &Rules::new(today()))
                     .map(|outcome| outcome.verdict()),
             ),
             None => Box::new(std::iter::once(RecordVerdict::new(
@@ -96,7 +96,7 @@ impl FileFormat for EiwoAcknowledgments {
     }
 
     fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
-        Box::new(ivd_eiwo::verdicts(bytes))
+        Box::new(ivd_eiwo::acknowledgment_verdicts(bytes))
     }
 }
 
@@ -171,7 +171,7 @@ fn check(file: &Path, named: Option<&str>, json: bool) -> i32 {
         }
     };
     let bar = progress(None, "checking");
-    let verdicts = ivd_newhire::read(format, input, &Rules::new(today()))
+    let verdicts = ivd_newhire::read_new_hires(format, input, &Rules::new(today()))
         .zip(1u64..)
         .map(|(outcome, n)| {
             if n % 4096 == 0 {
@@ -200,10 +200,11 @@ fn convert(file: &Path, named: Option<&str>, to: &str) -> i32 {
         }
     };
     let stdout = std::io::stdout();
-    let mut writer = ivd_newhire::writer(target, BufWriter::new(stdout.lock()));
+    let mut writer = ivd_newhire::write_new_hires(target, BufWriter::new(stdout.lock()));
     let bar = progress(None, "converting");
     let mut failed = 0u64;
-    for (n, outcome) in ivd_newhire::read(format, input, &Rules::new(today())).enumerate() {
+    for (n, outcome) in ivd_newhire::read_new_hires(format, input, &Rules::new(today())).enumerate()
+    {
         match (&outcome.new_hire, outcome.is_valid()) {
             (Some(new_hire), true) => {
                 if let Err(error) = writer.push(new_hire) {

@@ -262,7 +262,7 @@ impl NewHireIntake {
                 let file = spool::open(&path, keys.as_ref(), &spooled_id)?;
                 let input = BufReader::with_capacity(1 << 20, file);
                 let mut chunk = Vec::with_capacity(CHUNK);
-                for outcome in ivd_newhire::read(format, input, &rules) {
+                for outcome in ivd_newhire::read_new_hires(format, input, &rules) {
                     if outcome.record as i64 <= done {
                         continue;
                     }

@@ -57,7 +57,7 @@ impl FileFormat for CsenetTransactions {
     }
 
     fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
-        Box::new(ivd_csenet::verdicts(bytes))
+        Box::new(ivd_csenet::transaction_verdicts(bytes))
     }
 
     fn converts(&self) -> bool {

@@ -22,7 +22,7 @@ impl FileFormat for TribalExchange {
     }
 
     fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
-        Box::new(ivd_tribal::verdicts(bytes))
+        Box::new(ivd_tribal::message_verdicts(bytes))
     }
 
     fn converts(&self) -> bool {
@@ -43,7 +43,7 @@ fn convert(file: &Path, from_json: bool) -> i32 {
     };
     let result: Result<Vec<u8>, String> = if from_json {
         match ivd_tribal::from_json(&String::from_utf8_lossy(&bytes)) {
-            Ok(message) => ivd_tribal::write(&message).map_err(|e| format!("{e:?}")),
+            Ok(message) => ivd_tribal::write_message(&message).map_err(|e| format!("{e:?}")),
             Err(error) => Err(format!(
                 "not a Tribal exchange message in JSON: line {}, column {}",
                 error.line(),
@@ -51,7 +51,7 @@ fn convert(file: &Path, from_json: bool) -> i32 {
             )),
         }
     } else {
-        match ivd_tribal::parse(&bytes) {
+        match ivd_tribal::read_message(&bytes) {
             Ok(message) => ivd_tribal::to_json(&message)
                 .map(|mut json| {
                     json.push('\n');
@@ -59,7 +59,7 @@ fn convert(file: &Path, from_json: bool) -> i32 {
                 })
                 .map_err(|e| e.to_string()),
             Err(_) => {
-                for verdict in ivd_tribal::verdicts(&bytes) {
+                for verdict in ivd_tribal::message_verdicts(&bytes) {
                     eprintln!("{}", verdict.to_json_line());
                 }
                 return 1;

@@ -98,7 +98,7 @@ impl TribalIntake {
         receipt: &Receipt,
         now: i64,
     ) -> Result<DocumentVerdict, StoreError> {
-        let message = match ivd_tribal::parse(&receipt.body) {
+        let message = match ivd_tribal::read_message(&receipt.body) {
             Ok(message) => message,
             Err(errors) => {
                 let mut verdict = DocumentVerdict::new("rejected", None);
@@ -296,7 +296,7 @@ impl TribalIntake {
         let serial = serials::next(tx, "tribal").await?;
         let id = message_id(&our, serial);
         let ack = ivd_tribal::acknowledgment(request, &id, sent_at);
-        let payload = match ivd_tribal::write(&ack) {
+        let payload = match ivd_tribal::write_message(&ack) {
             Ok(bytes) => bytes,
             Err(error) => {
                 tracing::warn!(partner = %receipt.partner, receipt_id = %receipt.receipt_id, error = %error, "An acknowledgment could not be written.");

@@ -125,7 +125,7 @@ impl Renderer for TribalRenderer {
         };
         // The writer redacts for disclosure and re-reads what it wrote: what leaves is a
         // document the partner's reader (and the XSD) accepts.
-        let payload = ivd_tribal::write(&message).map_err(|error| match error {
+        let payload = ivd_tribal::write_message(&message).map_err(|error| match error {
             WriteError::Invalid(errors) => request.invalid_cause(format!(
                 "the message breaks the Tribal exchange rules: {}",
                 errors

@@ -277,7 +277,7 @@ fn new_hire_file() -> anyhow::Result<Vec<u8>> {
     let mut parent = Generator::new(7, today).with_fein(fein).new_hire();
     parent.employee.ssn = ivd_newhire::TaxpayerId::parse(NCP_SSN, false)
         .map_err(|code| anyhow::anyhow!("the sample SSN: {}", code.as_str()))?;
-    let mut writer = ivd_newhire::writer(ivd_newhire::Format::W4, Vec::new());
+    let mut writer = ivd_newhire::write_new_hires(ivd_newhire::Format::W4, Vec::new());
     writer.push(&parent).map_err(|e| anyhow::anyhow!("{e}"))?;
     file.extend(writer.finish().map_err(|e| anyhow::anyhow!("{e}"))?);
     Ok(file)

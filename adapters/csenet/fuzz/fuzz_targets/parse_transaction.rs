@@ -13,7 +13,7 @@
 use ivd_csenet::acknowledgment::{deadlines, needs_acknowledgment, our_deadlines, rejection};
 use ivd_csenet::{
     ActionCode, FipsCode, FunctionCode, HeaderKind, ServerError, Transaction,
-    server_error_verdicts, split_transactions, verdicts,
+    server_error_verdicts, split_transactions, transaction_verdicts,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -43,10 +43,13 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = Transaction::parse_fields(data);
     let _ = ServerError::parse(data);
-    for v in verdicts(data) {
+    for v in transaction_verdicts(data) {
         let _ = v.to_json_line();
     }
-    assert_eq!(split_transactions(data).count(), verdicts(data).count());
+    assert_eq!(
+        split_transactions(data).count(),
+        transaction_verdicts(data).count()
+    );
     let _ = server_error_verdicts(data).count();
 
     if let Ok(t) = serde_json::from_slice::<Transaction>(data) {

@@ -5,18 +5,18 @@
 //! `Content-Type` and `--format` name look-ups: they never panic, and a format they
 //! name is one whose own names lead back to it.
 
-use ivd_newhire::{Format, Rules, read, writer};
+use ivd_newhire::{Format, Rules, read_new_hires, write_new_hires};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let rules = Rules::new(time::macros::date!(2026 - 03 - 20));
-    for outcome in read(Format::Csv, data, &rules) {
+    for outcome in read_new_hires(Format::Csv, data, &rules) {
         let _ = outcome.verdict().to_json_line();
         if let Some(hire) = &outcome.new_hire {
-            let mut w = writer(Format::Csv, Vec::new());
+            let mut w = write_new_hires(Format::Csv, Vec::new());
             if w.push(hire).is_ok() {
                 let bytes = w.finish().expect("writing to a Vec cannot fail");
-                let again: Vec<_> = read(Format::Csv, &bytes[..], &rules).collect();
+                let again: Vec<_> = read_new_hires(Format::Csv, &bytes[..], &rules).collect();
                 assert_eq!(again.len(), 1);
                 assert_eq!(again[0].new_hire.as_ref(), Some(hire));
             }

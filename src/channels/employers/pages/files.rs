@@ -162,7 +162,7 @@ pub(super) async fn files_check(
     let bytes = posted.bytes.clone();
     let checked = tokio::task::spawn_blocking(move || {
         let (mut records, mut bad, mut outside) = (0u64, Vec::new(), 0u64);
-        for outcome in ivd_newhire::read(format, bytes.as_ref(), &rules) {
+        for outcome in ivd_newhire::read_new_hires(format, bytes.as_ref(), &rules) {
             records += 1;
             let foreign = outcome
                 .new_hire

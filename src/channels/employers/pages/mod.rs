@@ -10,7 +10,7 @@
 //!   an operator, who approves it on the dashboard (`/employer-accounts`), which issues the
 //!   token.
 //! - **One new hire** (`/employer/new-hire`, in `new_hire.rs`): the form is turned into a
-//!   one-row CSV file and judged by the adapter's own reader (`ivd_newhire::read` with
+//!   one-row CSV file and judged by the adapter's own reader (`ivd_newhire::read_new_hires` with
 //!   `Rules`), so the rules and messages are those of a file; a valid report goes through
 //!   the same intake as an uploaded file ([`super::routes::receive_new_hires`]).
 //! - **Files** (`/employer/files`, in `files.rs`): "check my file" reads it with the same

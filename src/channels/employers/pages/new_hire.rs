@@ -306,7 +306,7 @@ pub(super) async fn new_hire_submit(
     }
     let file = form_as_csv(&values);
     let outcome: Option<RecordOutcome> =
-        ivd_newhire::read(Format::Csv, file.as_slice(), &rules(&state)).next();
+        ivd_newhire::read_new_hires(Format::Csv, file.as_slice(), &rules(&state)).next();
     let mut errors: Vec<FormError> = match &outcome {
         Some(outcome) => outcome
             .errors
