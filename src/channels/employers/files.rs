@@ -38,10 +38,11 @@ impl FileFormat for NewHireFiles {
 
     fn check<'a>(&'a self, bytes: &'a [u8]) -> Box<dyn Iterator<Item = RecordVerdict> + 'a> {
         match Format::detect(&bytes[..bytes.len().min(SNIFF)]) {
-            Some(format) => Box::new(
-                ivd_newhire::read_new_hires(format, bytes, &Rules::new(today()))
-                    .map(|outcome| outcome.verdict()),
-            ),
+            Some(format) => Box::new(ivd_newhire::new_hire_verdicts(
+                format,
+                bytes,
+                &Rules::new(today()),
+            )),
             None => Box::new(std::iter::once(RecordVerdict::new(
                 1,
                 vec![ivd_fixed::FieldError::unpositioned(
