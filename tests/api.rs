@@ -7,16 +7,14 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::PartnerSettings;
 use ivd_gateway::store::now_ms;
 use ivd_gateway::store::tokens::{self, Role};
 use ivd_gateway::tls::{DevCertificates, ensure_dev_certificates, issue_client_certificate};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{
-    Behaviour, MockPartner, TestDb, gateway_settings, http_partner, mtls_client, wait_until,
-};
+use support::app::TestApp;
+use support::{Behaviour, MockPartner, TestDb, http_partner, mtls_client, wait_until};
 
 on_both_backends!(
     health_readiness_and_metrics_answer_without_leaking_case_data,
@@ -52,22 +50,6 @@ fn http() -> reqwest::Client {
         .expect("http client")
 }
 
-fn url(gateway: &RunningGateway, path: &str) -> String {
-    format!("http://{}{}", gateway.api_addr, path)
-}
-
-async fn token(t: &TestDb, name: &str, role: Role) -> String {
-    tokens::issue(&t.db, name, role, now_ms())
-        .await
-        .expect("token issued")
-}
-
-async fn start(t: &TestDb, partners: Vec<PartnerSettings>) -> RunningGateway {
-    RunningGateway::start(gateway_settings(t, partners))
-        .await
-        .expect("gateway starts")
-}
-
 async fn body_json(response: reqwest::Response) -> Value {
     let text = response.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -82,14 +64,9 @@ fn content_type(response: &reqwest::Response) -> String {
         .to_string()
 }
 
-async fn put_case(
-    gateway: &RunningGateway,
-    bearer: &str,
-    id: &str,
-    body: &str,
-) -> reqwest::Response {
+async fn put_case(gateway: &TestApp, bearer: &str, id: &str, body: &str) -> reqwest::Response {
     http()
-        .put(url(gateway, &format!("/state/v1/cases/{id}")))
+        .put(gateway.url(&format!("/state/v1/cases/{id}")))
         .bearer_auth(bearer)
         .header("content-type", "application/json")
         .body(body.to_string())
@@ -99,13 +76,13 @@ async fn put_case(
 }
 
 async fn post_transaction(
-    gateway: &RunningGateway,
+    gateway: &TestApp,
     bearer: &str,
     id: &str,
     request: Value,
 ) -> reqwest::Response {
     http()
-        .post(url(gateway, &format!("/state/v1/cases/{id}/transactions")))
+        .post(gateway.url(&format!("/state/v1/cases/{id}/transactions")))
         .bearer_auth(bearer)
         .json(&request)
         .send()
@@ -113,9 +90,9 @@ async fn post_transaction(
         .expect("POST transaction")
 }
 
-async fn get_authed(gateway: &RunningGateway, bearer: &str, path: &str) -> reqwest::Response {
+async fn get_authed(gateway: &TestApp, bearer: &str, path: &str) -> reqwest::Response {
     http()
-        .get(url(gateway, path))
+        .get(gateway.url(path))
         .bearer_auth(bearer)
         .send()
         .await
@@ -145,14 +122,14 @@ fn locators(person: &Value) -> Vec<String> {
 
 async fn health_readiness_and_metrics_answer_without_leaking_case_data(t: TestDb) {
     let partner = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
 
-    let health = http().get(url(&gateway, "/healthz")).send().await.unwrap();
+    let health = http().get(gateway.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     assert_eq!(health.text().await.unwrap().trim(), "ok");
 
-    let ready = http().get(url(&gateway, "/readyz")).send().await.unwrap();
+    let ready = http().get(gateway.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     assert_eq!(body_json(ready).await, json!({ "status": "ready" }));
 
@@ -160,7 +137,7 @@ async fn health_readiness_and_metrics_answer_without_leaking_case_data(t: TestDb
     let stored = put_case(&gateway, &state, TANF_ID, TANF).await;
     assert_eq!(stored.status(), StatusCode::CREATED);
 
-    let metrics = http().get(url(&gateway, "/metrics")).send().await.unwrap();
+    let metrics = http().get(gateway.url("/metrics")).send().await.unwrap();
     assert_eq!(metrics.status(), StatusCode::OK);
     assert!(
         content_type(&metrics).starts_with("text/plain; version=0.0.4"),
@@ -207,10 +184,10 @@ async fn health_readiness_and_metrics_answer_without_leaking_case_data(t: TestDb
 // ---------------------------------------------------------------------------------------
 
 async fn the_state_api_refuses_missing_wrong_role_and_revoked_tokens(t: TestDb) {
-    let gateway = start(&t, Vec::new()).await;
+    let gateway = TestApp::spawn(&t, Vec::new()).await;
     let case_path = format!("/state/v1/cases/{TANF_ID}");
 
-    let anonymous = http().get(url(&gateway, &case_path)).send().await.unwrap();
+    let anonymous = http().get(gateway.url(&case_path)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(content_type(&anonymous), "application/problem+json");
     let problem = body_json(anonymous).await;
@@ -219,14 +196,14 @@ async fn the_state_api_refuses_missing_wrong_role_and_revoked_tokens(t: TestDb) 
     let garbage = get_authed(&gateway, "ivd_not-a-real-token", &case_path).await;
     assert_eq!(garbage.status(), StatusCode::UNAUTHORIZED);
 
-    let operator = token(&t, "night-shift", Role::Operator).await;
+    let operator = gateway.token("night-shift", Role::Operator).await;
     let wrong_role = get_authed(&gateway, &operator, &case_path).await;
     assert_eq!(wrong_role.status(), StatusCode::FORBIDDEN);
     assert_eq!(content_type(&wrong_role), "application/problem+json");
     let events = get_authed(&gateway, &operator, "/state/v1/events?after=0&limit=10").await;
     assert_eq!(events.status(), StatusCode::FORBIDDEN);
 
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     let allowed = get_authed(&gateway, &state, &case_path).await;
     assert_eq!(
         allowed.status(),
@@ -246,8 +223,8 @@ async fn the_state_api_refuses_missing_wrong_role_and_revoked_tokens(t: TestDb) 
 }
 
 async fn a_state_system_pushes_a_case_and_reads_it_back(t: TestDb) {
-    let gateway = start(&t, Vec::new()).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, Vec::new()).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
 
     let first = put_case(&gateway, &state, TANF_ID, TANF).await;
     assert_eq!(first.status(), StatusCode::CREATED);
@@ -322,8 +299,8 @@ fn case_with_bad_ssn() -> String {
 }
 
 async fn a_case_with_a_bad_ssn_is_refused_without_echoing_the_ssn(t: TestDb) {
-    let gateway = start(&t, Vec::new()).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, Vec::new()).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
 
     for ssn in [BAD_SSN, "000-45-6789"] {
         let mut case = sample(TANF);
@@ -355,8 +332,8 @@ async fn a_case_with_a_bad_ssn_is_refused_without_echoing_the_ssn(t: TestDb) {
 
 /// README: "invalid cases get a problem document with each field's JSON path and code".
 async fn a_bad_ssn_is_reported_by_json_path_and_code(t: TestDb) {
-    let gateway = start(&t, Vec::new()).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, Vec::new()).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     let refused = put_case(&gateway, &state, TANF_ID, &case_with_bad_ssn()).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem = body_json(refused).await;
@@ -372,8 +349,8 @@ async fn a_bad_ssn_is_reported_by_json_path_and_code(t: TestDb) {
 }
 
 async fn a_case_breaking_a_model_rule_is_refused_with_the_field_path_and_code(t: TestDb) {
-    let gateway = start(&t, Vec::new()).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, Vec::new()).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
 
     // No child on the case.
     let mut case = sample(TANF);
@@ -426,8 +403,8 @@ async fn received_with_key(partner: &MockPartner, key: &str) -> Option<wiremock:
 
 async fn a_state_system_sends_a_case_to_a_partner_exactly_once(t: TestDb) {
     let partner = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     assert_eq!(
         put_case(&gateway, &state, TANF_ID, TANF).await.status(),
         StatusCode::CREATED
@@ -470,8 +447,8 @@ async fn a_state_system_sends_a_case_to_a_partner_exactly_once(t: TestDb) {
 
 async fn a_protected_family_is_never_located_through_an_outbound_case(t: TestDb) {
     let partner = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     assert_eq!(
         put_case(&gateway, &state, PROTECTED_ID, PROTECTED)
             .await
@@ -533,8 +510,8 @@ async fn a_protected_family_is_never_located_through_an_outbound_case(t: TestDb)
 
 async fn a_transaction_for_an_unknown_partner_format_or_case_is_refused(t: TestDb) {
     let partner = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     assert_eq!(
         put_case(&gateway, &state, TANF_ID, TANF).await.status(),
         StatusCode::CREATED
@@ -569,7 +546,7 @@ async fn a_transaction_for_an_unknown_partner_format_or_case_is_refused(t: TestD
     assert_eq!(unknown_case.status(), StatusCode::NOT_FOUND);
     assert_eq!(content_type(&unknown_case), "application/problem+json");
 
-    let operator = token(&t, "night-shift", Role::Operator).await;
+    let operator = gateway.token("night-shift", Role::Operator).await;
     let listed = body_json(get_authed(&gateway, &operator, "/operator/v1/outbox").await).await;
     assert_eq!(listed, json!([]), "nothing was enqueued");
 
@@ -602,13 +579,13 @@ fn receipt_of(answer: &Value) -> String {
         .to_string()
 }
 
-fn partner_url(gateway: &RunningGateway, path: &str) -> String {
+fn partner_url(gateway: &TestApp, path: &str) -> String {
     format!("https://{}{}", gateway.partner_addr, path)
 }
 
 async fn send_partner_message(
     client: &reqwest::Client,
-    gateway: &RunningGateway,
+    gateway: &TestApp,
     key: Option<&str>,
     body: &str,
 ) -> reqwest::Response {
@@ -624,8 +601,8 @@ async fn send_partner_message(
 
 async fn a_partner_delivers_over_mutual_tls_and_the_state_system_reads_the_event(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![dev_partner(&mock)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, vec![dev_partner(&mock)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     let certs = dev_certificates(&t);
     let client = mtls_client(
         &certs.ca_cert,
@@ -672,7 +649,7 @@ async fn a_partner_delivers_over_mutual_tls_and_the_state_system_reads_the_event
     assert_eq!(events[0]["payload"]["messageId"], "MSG-1");
     assert_eq!(feed["nextCursor"], events[0]["id"]);
 
-    let operator = token(&t, "night-shift", Role::Operator).await;
+    let operator = gateway.token("night-shift", Role::Operator).await;
     let receipts = body_json(get_authed(&gateway, &operator, "/operator/v1/receipts").await).await;
     assert_eq!(receipts.as_array().map(Vec::len), Some(1), "{receipts}");
 
@@ -683,7 +660,7 @@ async fn a_partner_delivers_over_mutual_tls_and_the_state_system_reads_the_event
 /// Every other field of the API is camelCase, and so is the event feed's `receiptId`.
 async fn a_partner_receipt_names_its_id_in_camel_case(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![dev_partner(&mock)]).await;
+    let gateway = TestApp::spawn(&t, vec![dev_partner(&mock)]).await;
     let certs = dev_certificates(&t);
     let client = mtls_client(
         &certs.ca_cert,
@@ -703,8 +680,8 @@ async fn a_partner_receipt_names_its_id_in_camel_case(t: TestDb) {
 
 async fn the_event_feed_pages_with_a_cursor_and_bounds_its_limit(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![dev_partner(&mock)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, vec![dev_partner(&mock)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     let certs = dev_certificates(&t);
     let client = mtls_client(
         &certs.ca_cert,
@@ -754,8 +731,8 @@ async fn the_event_feed_pages_with_a_cursor_and_bounds_its_limit(t: TestDb) {
 
 async fn a_certificate_bound_to_no_partner_or_no_certificate_at_all_gets_nothing(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(&t, vec![dev_partner(&mock)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, vec![dev_partner(&mock)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     let certs = dev_certificates(&t);
 
     let out = tempfile::tempdir().unwrap();
@@ -799,13 +776,13 @@ async fn a_certificate_bound_to_no_partner_or_no_certificate_at_all_gets_nothing
 // ---------------------------------------------------------------------------------------
 
 async fn post_action(
-    gateway: &RunningGateway,
+    gateway: &TestApp,
     bearer: &str,
     path: &str,
     body: Value,
 ) -> reqwest::Response {
     http()
-        .post(url(gateway, path))
+        .post(gateway.url(path))
         .bearer_auth(bearer)
         .json(&body)
         .send()
@@ -819,9 +796,9 @@ async fn an_operator_redelivers_a_dead_letter_and_the_audit_chain_records_it(t: 
         ..Behaviour::default()
     })
     .await;
-    let gateway = start(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
-    let operator = token(&t, "night-shift", Role::Operator).await;
+    let gateway = TestApp::spawn(&t, vec![http_partner("state-19", &partner.endpoint(), 5)]).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
+    let operator = gateway.token("night-shift", Role::Operator).await;
 
     assert_eq!(
         put_case(&gateway, &state, TANF_ID, TANF).await.status(),

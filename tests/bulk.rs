@@ -6,12 +6,11 @@ mod support;
 
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
-use ivd_gateway::config::Settings;
 use ivd_gateway::store::now_ms;
 use ivd_gateway::store::tokens::{self, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use support::app::TestApp;
 use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -31,22 +30,6 @@ fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(60))
         .build()
         .expect("http client")
-}
-
-fn url(gateway: &RunningGateway, path: &str) -> String {
-    format!("http://{}{}", gateway.api_addr, path)
-}
-
-async fn start(settings: Settings) -> RunningGateway {
-    RunningGateway::start(settings)
-        .await
-        .expect("gateway starts")
-}
-
-async fn token(t: &TestDb, name: &str, role: Role) -> String {
-    tokens::issue(&t.db, name, role, now_ms())
-        .await
-        .expect("token issued")
 }
 
 /// An employer's token (for Acme Tools' FEIN).
@@ -82,13 +65,9 @@ fn line(value: Value) -> String {
 
 /// Pushes `body` as NDJSON; the answer's status and its lines (verdicts, then the
 /// summary), and the raw text.
-async fn push(
-    gateway: &RunningGateway,
-    bearer: &str,
-    body: String,
-) -> (StatusCode, Vec<Value>, String) {
+async fn push(gateway: &TestApp, bearer: &str, body: String) -> (StatusCode, Vec<Value>, String) {
     let response = http()
-        .post(url(gateway, "/state/v1/cases/bulk"))
+        .post(gateway.url("/state/v1/cases/bulk"))
         .bearer_auth(bearer)
         .header("content-type", "application/x-ndjson")
         .body(body)
@@ -135,9 +114,9 @@ async fn indexed_people(t: &TestDb, id: &str) -> i64 {
     })
 }
 
-async fn stored_case(gateway: &RunningGateway, bearer: &str, id: &str) -> Option<Value> {
+async fn stored_case(gateway: &TestApp, bearer: &str, id: &str) -> Option<Value> {
     let response = http()
-        .get(url(gateway, &format!("/state/v1/cases/{id}")))
+        .get(gateway.url(&format!("/state/v1/cases/{id}")))
         .bearer_auth(bearer)
         .send()
         .await
@@ -152,8 +131,8 @@ async fn stored_case(gateway: &RunningGateway, bearer: &str, id: &str) -> Option
 async fn a_state_system_loads_its_caseload_and_a_bad_line_is_named_without_stopping_the_others(
     t: TestDb,
 ) {
-    let gateway = start(gateway_settings(&t, Vec::new())).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, Vec::new()).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
 
     // 1,200 cases (more than one batch); line 600 carries an SSN no one can have.
     const CASES: u32 = 1_200;
@@ -249,12 +228,12 @@ async fn a_line_with_a_transaction_enqueues_its_message_and_a_refused_one_stores
     t: TestDb,
 ) {
     let partner = MockPartner::start(Behaviour::default()).await;
-    let gateway = start(gateway_settings(
+    let gateway = TestApp::spawn_with(gateway_settings(
         &t,
         vec![http_partner("state-19", &partner.endpoint(), 5)],
     ))
     .await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
 
     let to_partner = json!({ "partner": "state-19", "format": "case-json" });
     let body = [
@@ -329,12 +308,9 @@ async fn a_line_with_a_transaction_enqueues_its_message_and_a_refused_one_stores
 
 /// The message id the single route answers for case `n`'s case-json transaction (a
 /// duplicate by then).
-async fn verdicts_message_id(gateway: &RunningGateway, bearer: &str, n: u32) -> Value {
+async fn verdicts_message_id(gateway: &TestApp, bearer: &str, n: u32) -> Value {
     let answer: Value = http()
-        .post(url(
-            gateway,
-            &format!("/state/v1/cases/{}/transactions", case_id(n)),
-        ))
+        .post(gateway.url(&format!("/state/v1/cases/{}/transactions", case_id(n))))
         .bearer_auth(bearer)
         .json(&json!({ "partner": "state-19", "format": "case-json" }))
         .send()
@@ -364,8 +340,8 @@ async fn a_push_past_its_bounds_gets_verdicts_up_to_where_it_stopped(t: TestDb) 
     // The bound falls in the middle of the sixth line.
     settings.server.bulk_max_bytes =
         (lines[..5].iter().map(String::len).sum::<usize>() + lines[5].len() / 2) as u64;
-    let gateway = start(settings).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn_with(settings).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
 
     let body = lines.concat();
     let (status, lines, text) = push(&gateway, &state, body).await;
@@ -412,11 +388,7 @@ async fn a_push_past_its_bounds_gets_verdicts_up_to_where_it_stopped(t: TestDb) 
 
 /// Sends a push's head announcing a body of a gigabyte, and not a byte of it; returns
 /// the status line the gateway answers with.
-async fn head_only_push(
-    gateway: &RunningGateway,
-    authorization: &str,
-    content_type: &str,
-) -> String {
+async fn head_only_push(gateway: &TestApp, authorization: &str, content_type: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(gateway.api_addr)
         .await
         .expect("connects");
@@ -438,8 +410,8 @@ async fn head_only_push(
 }
 
 async fn only_the_state_system_may_push_and_a_refused_push_is_not_read(t: TestDb) {
-    let gateway = start(gateway_settings(&t, Vec::new())).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn(&t, Vec::new()).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     let employer = employer_token(&t).await;
     let ndjson = "application/x-ndjson";
 
@@ -485,12 +457,12 @@ async fn the_state_system_is_not_held_back_by_the_token_quota_but_an_employer_is
     let mut settings = gateway_settings(&t, Vec::new());
     settings.server.token_requests_per_minute = 3;
     settings.server.state_requests_per_minute = 10;
-    let gateway = start(settings).await;
-    let state = token(&t, "case-system", Role::StateSystem).await;
+    let gateway = TestApp::spawn_with(settings).await;
+    let state = gateway.token("case-system", Role::StateSystem).await;
     let employer = employer_token(&t).await;
     let get = |bearer: &str, path: &str| {
         http()
-            .get(url(&gateway, path))
+            .get(gateway.url(path))
             .bearer_auth(bearer.to_string())
             .send()
     };

@@ -2,6 +2,7 @@
 //! they apply, and a gateway started in-process on free ports.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod browser;
 pub mod faults;
 
