@@ -350,6 +350,27 @@ impl FileFormat for CaseJsonLines {
     }
 }
 
+/// Asserts that each committed sample (a path from the repository's root) reads with its
+/// format into at least one record, every one valid, with no file-level error.
+#[cfg(test)]
+pub(crate) fn every_sample_reads_clean<F: WholeFileFormat>(samples: &[(F, &str)]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (format, sample) in samples {
+        let bytes = std::fs::read(root.join(sample)).unwrap();
+        let verdicts = format.verdicts(&bytes);
+        assert!(!verdicts.is_empty(), "{sample}");
+        assert!(
+            verdicts.iter().all(RecordVerdict::is_valid),
+            "{sample}: {verdicts:?}"
+        );
+        let (values, invalid, errors) = format.parsed(&bytes);
+        assert!(
+            !values.is_empty() && invalid.is_empty() && errors.is_empty(),
+            "{sample}"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

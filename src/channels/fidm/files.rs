@@ -91,14 +91,11 @@ impl WholeFileFormat for FidmFormat {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]
     fn every_committed_sample_checks_with_its_format() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for (format, sample) in [
+        crate::files::every_sample_reads_clean(&[
             (
                 FidmFormat::Accounts,
                 "adapters/fidm/samples/all-accounts.txt",
@@ -109,19 +106,6 @@ mod tests {
             ),
             (FidmFormat::Inquiry, "adapters/fidm/samples/inquiry.txt"),
             (FidmFormat::Matches, "adapters/fidm/samples/match.txt"),
-        ] {
-            let bytes = std::fs::read(root.join(sample)).unwrap();
-            let verdicts = format.verdicts(&bytes);
-            assert!(!verdicts.is_empty(), "{sample}");
-            assert!(
-                verdicts.iter().all(RecordVerdict::is_valid),
-                "{sample}: {verdicts:?}"
-            );
-            let (values, invalid, errors) = format.parsed(&bytes);
-            assert!(
-                !values.is_empty() && invalid.is_empty() && errors.is_empty(),
-                "{sample}"
-            );
-        }
+        ]);
     }
 }

@@ -100,8 +100,7 @@ mod tests {
 
     #[test]
     fn every_committed_sample_checks_with_its_format() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for (format, sample) in [
+        crate::files::every_sample_reads_clean(&[
             (
                 OffsetFormat::Submission,
                 "adapters/offset/samples/submission.txt",
@@ -119,20 +118,7 @@ mod tests {
                 OffsetFormat::Reconciliation,
                 "adapters/offset/samples/reconciliation.txt",
             ),
-        ] {
-            let bytes = std::fs::read(root.join(sample)).unwrap();
-            let verdicts = format.verdicts(&bytes);
-            assert!(!verdicts.is_empty(), "{sample}");
-            assert!(
-                verdicts.iter().all(RecordVerdict::is_valid),
-                "{sample}: {verdicts:?}"
-            );
-            let (values, invalid, errors) = format.parsed(&bytes);
-            assert!(
-                !values.is_empty() && invalid.is_empty() && errors.is_empty(),
-                "{sample}"
-            );
-        }
+        ]);
     }
 
     #[test]
