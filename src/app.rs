@@ -119,9 +119,64 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Listening sockets bound before the gateway starts, used instead of binding
+/// `server.listen` and `server.partner_listen`: for a supervisor that binds the ports itself,
+/// or for two gateways that must each know the other's port before either starts (bound at
+/// port 0 and held, there is no moment in which another process can take the port).
+#[derive(Debug, Default)]
+pub struct BoundListeners {
+    /// The API listener (plain HTTP).
+    pub api: Option<std::net::TcpListener>,
+    /// The partner listener (mutual TLS).
+    pub partners: Option<std::net::TcpListener>,
+}
+
+impl BoundListeners {
+    /// Both listeners on the loopback interface, on ports the kernel picks.
+    pub fn loopback() -> std::io::Result<BoundListeners> {
+        Ok(BoundListeners {
+            api: Some(std::net::TcpListener::bind("127.0.0.1:0")?),
+            partners: Some(std::net::TcpListener::bind("127.0.0.1:0")?),
+        })
+    }
+
+    /// Where the partner listener is bound, if it is.
+    pub fn partner_addr(&self) -> Option<SocketAddr> {
+        self.partners.as_ref().and_then(|l| l.local_addr().ok())
+    }
+}
+
+/// The listener `bound` if there is one (made non-blocking for tokio), else a new one on
+/// `addr`.
+async fn listener(
+    bound: Option<std::net::TcpListener>,
+    addr: SocketAddr,
+    what: &str,
+) -> anyhow::Result<TcpListener> {
+    match bound {
+        Some(listener) => {
+            listener.set_nonblocking(true)?;
+            TcpListener::from_std(listener)
+                .with_context(|| format!("taking over the bound {what} listener"))
+        }
+        None => TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding the {what} listener on {addr}")),
+    }
+}
+
 impl RunningGateway {
     /// Starts every part of the gateway and returns once the listeners are bound.
     pub async fn start(settings: Settings) -> anyhow::Result<RunningGateway> {
+        RunningGateway::start_on(settings, BoundListeners::default()).await
+    }
+
+    /// [`RunningGateway::start`] on listeners bound beforehand (those given replace the
+    /// configured addresses).
+    pub async fn start_on(
+        settings: Settings,
+        bound: BoundListeners,
+    ) -> anyhow::Result<RunningGateway> {
         let settings = Arc::new(settings);
         let db = open_database(&settings).await?;
         let metrics = Arc::new(Metrics::new());
@@ -202,22 +257,14 @@ impl RunningGateway {
         tasks.push(tokio::spawn(alert_service.run(shutdown.clone())));
         // Bind every listener (and load the certificates and the metrics token) before
         // serving any, so that `/healthz` never answers while another port is not yet there.
-        let api_listener = TcpListener::bind(settings.server.listen)
-            .await
-            .with_context(|| format!("binding the API listener on {}", settings.server.listen))?;
+        let api_listener = listener(bound.api, settings.server.listen, "API").await?;
         let api_addr = api_listener.local_addr()?;
         let tls_files = partner_tls_files(&settings)?;
         check_private_keys(&settings, &tls_files)?;
         let server_config =
             crate::tls::server_config(&tls_files.cert, &tls_files.key, &tls_files.client_ca)?;
-        let partner_listener = TcpListener::bind(settings.server.partner_listen)
-            .await
-            .with_context(|| {
-                format!(
-                    "binding the partner listener on {}",
-                    settings.server.partner_listen
-                )
-            })?;
+        let partner_listener =
+            listener(bound.partners, settings.server.partner_listen, "partner").await?;
         let partner_addr = partner_listener.local_addr()?;
         if let Some(path) = &settings.server.metrics_token_file {
             web::health::read_metrics_token(path)

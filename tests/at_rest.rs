@@ -11,8 +11,8 @@ use std::time::Duration;
 use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::employers::ndnh::NdnhForwarder;
 use ivd_gateway::config::{
-    EmployerPartnerSettings, FileEncoding, IwoIssuerSettings, PartnerKind, PartnerSettings,
-    Settings, TransportSettings,
+    EmployerPartnerSettings, FileEncoding, PartnerKind, PartnerSettings, Settings,
+    TransportSettings,
 };
 use ivd_gateway::intake::{self, Inbound};
 use ivd_gateway::outbox;
@@ -24,6 +24,7 @@ use ivd_model::{Fein, Ssn};
 use ivd_newhire::generate::Generator;
 use ivd_newhire::{Format, NewHire};
 use serde_json::{Value, json};
+use support::employers::employer_token;
 use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, test_message};
 
 on_both_backends!(
@@ -46,26 +47,6 @@ fn dashed(ssn: &str) -> String {
     format!("{}-{}-{}", &ssn[..3], &ssn[3..5], &ssn[5..])
 }
 
-fn issuer() -> IwoIssuerSettings {
-    IwoIssuerSettings {
-        issuing_state: "MINNESOTA".into(),
-        issuing_jurisdiction: "RAMSEY COUNTY".into(),
-        official_name: "PAT EXAMPLE".into(),
-        official_title: "CHILD SUPPORT OFFICER".into(),
-        payee_name: "MINNESOTA CHILD SUPPORT PAYMENT CENTER".into(),
-        payee_address: "PO BOX 64326".into(),
-        payee_city: "ST PAUL".into(),
-        payee_state: "MN".into(),
-        payee_zip: "55164".into(),
-        remittance_fips: "2700000".into(),
-        begin_within_days: 14,
-        send_within_days: 7,
-        ccpa_percent: 50,
-        contact_name: None,
-        contact_phone: None,
-    }
-}
-
 fn settings(t: &TestDb, employer: &MockPartner) -> (Settings, PathBuf) {
     let ndnh_out = t.scratch_dir().join("ndnh-out");
     std::fs::create_dir_all(&ndnh_out).unwrap();
@@ -84,7 +65,7 @@ fn settings(t: &TestDb, employer: &MockPartner) -> (Settings, PathBuf) {
     settings.employers.ndnh_partner = Some("ndnh".into());
     settings.employers.ndnh_encoding = FileEncoding::Ascii;
     settings.employers.forward_interval_secs = 3600;
-    settings.employers.iwo = Some(issuer());
+    settings.employers.iwo = Some(support::employers::iwo_issuer());
     (settings, ndnh_out)
 }
 
@@ -227,15 +208,7 @@ async fn no_ssn_is_readable_in_the_database_yet_the_api_and_the_feed_serve_them(
     let state_token = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
         .await
         .unwrap();
-    let employer_token = tokens::issue_scoped(
-        &t.db,
-        "acme-payroll",
-        Role::Employer,
-        &[Fein::parse(OUR_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    let employer_token = employer_token(&t.db, "acme-payroll", OUR_FEIN).await;
 
     // The state system pushes a case with full SSNs.
     let pushed = http

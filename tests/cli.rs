@@ -693,16 +693,6 @@ fn check_of_a_missing_file_or_an_unknown_format_exits_two() {
 // serve
 // ---------------------------------------------------------------------------------------
 
-/// Two loopback ports that were free a moment ago.
-fn free_ports() -> (u16, u16) {
-    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    (
-        a.local_addr().unwrap().port(),
-        b.local_addr().unwrap().port(),
-    )
-}
-
 /// Kills the child if the test fails before it has exited.
 struct Running(Option<Child>);
 
@@ -718,13 +708,10 @@ impl Drop for Running {
 }
 
 async fn serve_answers_health_checks_and_stops_cleanly_on_sigterm(t: TestDb) {
-    let (api, partner) = free_ports();
     let config = Config::write(
         &t.url,
         &t.scratch_dir().join("tls"),
-        &format!(
-            "[server]\nlisten = \"127.0.0.1:{api}\"\npartner_listen = \"127.0.0.1:{partner}\"\nshutdown_grace_secs = 5\n"
-        ),
+        "[server]\nlisten = \"127.0.0.1:0\"\npartner_listen = \"127.0.0.1:0\"\nshutdown_grace_secs = 5\n",
     );
     let log = std::fs::File::create(config.dir.path().join("serve.log")).unwrap();
     let child = config
@@ -744,7 +731,20 @@ async fn serve_answers_health_checks_and_stops_cleanly_on_sigterm(t: TestDb) {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let base = format!("http://127.0.0.1:{api}");
+    // Listening on port 0, it says where in its log.
+    let mut api = None;
+    let started = wait_until(Duration::from_secs(60), || {
+        api = api.or_else(|| support::started_api_address(&log_text()));
+        let done = api.is_some();
+        async move { done }
+    })
+    .await;
+    assert!(
+        started,
+        "serve never said where it listens:\n{}",
+        log_text()
+    );
+    let base = format!("http://{}", api.unwrap());
     let healthy = wait_until(Duration::from_secs(60), || async {
         match client.get(format!("{base}/healthz")).send().await {
             Ok(r) => r.status() == reqwest::StatusCode::OK,
@@ -769,12 +769,10 @@ async fn serve_answers_health_checks_and_stops_cleanly_on_sigterm(t: TestDb) {
             .unwrap()
             .contains("ivd_http_requests_total")
     );
-    // The API listener serves before the partner listener is bound (development
-    // certificates are made in between), so this is waited for too.
+    // Every listener is bound before the gateway says it started.
+    let partner = support::started_address(&log_text(), "partners").expect("the partner listener");
     let partner_bound = wait_until(Duration::from_secs(60), || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", partner))
-            .await
-            .is_ok()
+        tokio::net::TcpStream::connect(partner).await.is_ok()
     })
     .await;
     assert!(

@@ -15,16 +15,17 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use fantoccini::{Client, Locator};
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::employers::iwo;
-use ivd_gateway::store::Db;
 use ivd_gateway::store::now_ms;
 use ivd_gateway::store::tokens::{self, Role};
 use ivd_model::Fein;
 use ivd_newhire::Format;
 use ivd_newhire::generate::Generator;
+use support::TestDb;
+use support::app::TestApp;
 use support::browser::{Chromedriver, page_showing, screenshot};
-use support::{TestDb, gateway_settings};
+use support::employers::{employer_token, order_sent, upload_form};
+use support::pages::Visitor;
 
 on_both_backends!(
     an_employer_uses_every_page_without_javascript_and_sees_only_its_own,
@@ -39,50 +40,30 @@ const OUR_ORDER: &str = "270000000001";
 const OTHER_ORDER: &str = "270000000002";
 
 struct Pages {
-    gateway: RunningGateway,
-    http: reqwest::Client,
+    gateway: TestApp,
+    visitor: Visitor,
     our_token: String,
     other_token: String,
 }
 
 impl Pages {
     async fn start(t: &TestDb) -> Pages {
-        let gateway = RunningGateway::start(gateway_settings(t, Vec::new()))
-            .await
-            .expect("gateway starts");
-        let our_token = tokens::issue_scoped(
-            &t.db,
-            "acme-payroll",
-            Role::Employer,
-            &[Fein::parse(OUR_FEIN).unwrap()],
-            now_ms(),
-        )
-        .await
-        .unwrap();
-        let other_token = tokens::issue_scoped(
-            &t.db,
-            "other-payroll",
-            Role::Employer,
-            &[Fein::parse(OTHER_FEIN).unwrap()],
-            now_ms(),
-        )
-        .await
-        .unwrap();
+        let gateway = TestApp::spawn(t, Vec::new()).await;
+        let our_token = employer_token(&t.db, "acme-payroll", OUR_FEIN).await;
+        let other_token = employer_token(&t.db, "other-payroll", OTHER_FEIN).await;
         order_sent(&t.db, OUR_ORDER, OUR_CASE, OUR_FEIN).await;
         order_sent(&t.db, OTHER_ORDER, OTHER_CASE, OTHER_FEIN).await;
+        let visitor = gateway.visitor();
         Pages {
             gateway,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+            visitor,
             our_token,
             other_token,
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.gateway.api_addr)
+        self.visitor.url(path)
     }
 
     /// Signs in; returns the cookie header value.
@@ -94,7 +75,7 @@ impl Pages {
     async fn sign_in_at(&self, page: &str, name: &str, token: &str) -> String {
         let base = self.url("");
         let (status, cookies, body) =
-            support::sign_in_over_http(&self.http, &base, page, name, token).await;
+            support::sign_in_over_http(&self.visitor.http, &base, page, name, token).await;
         assert_eq!(status, 303, "{body}");
         let cookie = cookies
             .iter()
@@ -108,64 +89,31 @@ impl Pages {
     async fn try_sign_in(&self, name: &str, token: &str) -> (u16, String) {
         let base = self.url("");
         let (status, _, body) =
-            support::sign_in_over_http(&self.http, &base, "/employer/sign-in", name, token).await;
+            support::sign_in_over_http(&self.visitor.http, &base, "/employer/sign-in", name, token)
+                .await;
         (status, body)
     }
 
     async fn get(&self, cookie: &str, path: &str) -> (u16, String) {
-        let response = self
-            .http
-            .get(self.url(path))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        (
-            response.status().as_u16(),
-            response.text().await.unwrap_or_default(),
-        )
+        let (status, _, page) = self.visitor.get(cookie, path).await;
+        (status, page)
     }
 
+    /// Posts a form; returns the status and the `Location` (or, without one, the page).
     async fn post_form(&self, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let response = self
-            .http
-            .post(self.url(path))
-            .header("cookie", cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
-        let body = response.text().await.unwrap_or_default();
-        (status, location.unwrap_or(body))
+        let (status, location, page) = self.visitor.post_form(cookie, path, form).await;
+        (status, if location.is_empty() { page } else { location })
     }
 
     /// Posts a file form (multipart, as a browser does); returns status and Location or body.
     async fn post_file(&self, cookie: &str, path: &str, csrf: &str, file: &[u8]) -> (u16, String) {
-        let boundary = "----ivd-test-boundary-7d1f";
-        let mut body = Vec::new();
-        for (name, value) in [("csrf", csrf), ("format", "auto")] {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-            );
-        }
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"hires.w4\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(file);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let (content_type, body) = upload_form(csrf, file);
         let response = self
+            .visitor
             .http
             .post(self.url(path))
             .header("cookie", cookie)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
+            .header("content-type", content_type)
             .body(body)
             .send()
             .await
@@ -178,38 +126,6 @@ impl Pages {
         let body = response.text().await.unwrap_or_default();
         (status, location.unwrap_or(body))
     }
-}
-
-/// An order as the e-IWO issuer leaves it after sending (the pages only read and answer it).
-async fn order_sent(db: &Db, tracking: &str, case_id: &str, fein: &str) {
-    let now = now_ms();
-    let sql = "INSERT INTO withholding_orders (tracking_number, case_id, employer_fein, partner, action, \
-               file_control, created_at, ack_due_at, status) VALUES ($1, $2, $3, 'employer-acme', 'ORG', $4, $5, $6, 'sent')";
-    let control = format!("27F{tracking:0>19}");
-    let due = now + 7 * 86_400_000;
-    match db {
-        Db::Sqlite { write, .. } => sqlx::query(sql)
-            .bind(tracking)
-            .bind(case_id)
-            .bind(fein)
-            .bind(&control)
-            .bind(now)
-            .bind(due)
-            .execute(write)
-            .await
-            .map(|_| ()),
-        Db::Postgres(pool, _) => sqlx::query(sql)
-            .bind(tracking)
-            .bind(case_id)
-            .bind(fein)
-            .bind(&control)
-            .bind(now)
-            .bind(due)
-            .execute(pool)
-            .await
-            .map(|_| ()),
-    }
-    .unwrap();
 }
 
 /// The CSRF token a page's forms carry.
@@ -519,6 +435,7 @@ async fn an_employer_asks_for_an_account_and_an_admin_approves_it(t: TestDb) {
 
     // The form pairs with a cookie: a post from elsewhere is refused.
     let form = pages
+        .visitor
         .http
         .get(pages.url("/employer/register"))
         .send()

@@ -14,8 +14,8 @@ use ivd_gateway::outbox::operator;
 use ivd_gateway::outbox::store;
 use ivd_gateway::reconcile::deadlines;
 use ivd_gateway::store::now_ms;
-use ivd_gateway::store::tokens::{self, Role};
 use serde_json::{Value, json};
+use support::app::{CaseSystem, TestApp};
 use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(
@@ -54,64 +54,11 @@ fn settings(t: &TestDb, mock: &MockPartner) -> Settings {
     settings
 }
 
-struct Session {
-    gateway: RunningGateway,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Session {
-    async fn start(t: &TestDb, mock: &MockPartner) -> Session {
-        let gateway = RunningGateway::start(settings(t, mock))
-            .await
-            .expect("gateway starts");
-        let token = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-            .await
-            .unwrap();
-        Session {
-            gateway,
-            token,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn put_case(&self, body: &str) {
-        let case: Value = serde_json::from_str(body).unwrap();
-        let id = case["id"].as_str().unwrap();
-        let response = self
-            .http
-            .put(format!(
-                "http://{}/state/v1/cases/{id}",
-                self.gateway.api_addr
-            ))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{}",
-            response.text().await.unwrap()
-        );
-    }
-
-    async fn ask(&self, case_id: &str, request: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!(
-                "http://{}/state/v1/cases/{case_id}/transactions",
-                self.gateway.api_addr
-            ))
-            .bearer_auth(&self.token)
-            .json(&request)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
+/// The gateway, and the state's case system using it.
+async fn start(t: &TestDb, mock: &MockPartner) -> (TestApp, CaseSystem) {
+    let app = TestApp::spawn_with(settings(t, mock)).await;
+    let cases = app.case_system().await;
+    (app, cases)
 }
 
 fn enforcement() -> Value {
@@ -134,12 +81,12 @@ async fn received_transactions(mock: &MockPartner) -> Vec<Transaction> {
 
 async fn a_state_sends_an_enforcement_request_to_a_partner_state(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
-    let session = Session::start(&t, &mock).await;
-    session.put_case(TANF).await;
-    let (status, first) = session.ask("MN-0001234", enforcement()).await;
+    let (app, cases) = start(&t, &mock).await;
+    cases.put_case(TANF).await;
+    let (status, first) = cases.ask("MN-0001234", enforcement()).await;
     assert_eq!(status, 202, "{first}");
     assert_eq!(first["idempotencyKey"], "csenet-2700000-000000000001");
-    let (_, second) = session.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "CSI", "action": "R", "reason": "FRINF" })).await;
+    let (_, second) = cases.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "CSI", "action": "R", "reason": "FRINF" })).await;
     assert_eq!(
         second["idempotencyKey"], "csenet-2700000-000000000002",
         "serials are sequential"
@@ -152,7 +99,7 @@ async fn a_state_sends_an_enforcement_request_to_a_partner_state(t: TestDb) {
         .await
     );
     let sent = received_transactions(&mock).await;
-    session.gateway.stop().await;
+    app.stop().await;
     let enf = &sent[0];
     assert_eq!(enf.header_kind(), HeaderKind::Outbound);
     assert_eq!(enf.header.function, FunctionCode::Enf);
@@ -198,30 +145,30 @@ async fn a_state_sends_an_enforcement_request_to_a_partner_state(t: TestDb) {
 
 async fn a_request_outside_the_agreement_or_the_rules_is_refused(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
-    let session = Session::start(&t, &mock).await;
-    session.put_case(TANF).await;
-    let (status, body) = session.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "PAT", "action": "R", "reason": "PICHS" })).await;
+    let (app, cases) = start(&t, &mock).await;
+    cases.put_case(TANF).await;
+    let (status, body) = cases.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "PAT", "action": "R", "reason": "PICHS" })).await;
     assert_eq!(status, 422, "{body}");
     assert!(
         body["detail"].as_str().unwrap().contains("agreement"),
         "{body}"
     );
-    let (status, body) = session.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "ENF", "action": "R", "reason": "NOSUCH" })).await;
+    let (status, body) = cases.ask("MN-0001234", json!({ "partner": "state-06", "format": "csenet", "function": "ENF", "action": "R", "reason": "NOSUCH" })).await;
     assert_eq!(status, 422, "{body}");
     assert!(
         body["detail"].as_str().unwrap().contains("combination"),
         "{body}"
     );
-    let (status, _) = session.ask("MN-0009999", enforcement()).await;
+    let (status, _) = cases.ask("MN-0009999", enforcement()).await;
     assert_eq!(status, 404);
-    let (status, _) = session
+    let (status, _) = cases
         .ask(
             "MN-0001234",
             json!({ "partner": "state-06", "format": "csenet" }),
         )
         .await;
     assert_eq!(status, 400, "function and action are required");
-    session.gateway.stop().await;
+    app.stop().await;
     assert!(
         store::list(&t.db, &Default::default())
             .await
@@ -234,10 +181,10 @@ async fn a_request_outside_the_agreement_or_the_rules_is_refused(t: TestDb) {
 
 async fn a_protected_family_is_never_located_through_csenet(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
-    let session = Session::start(&t, &mock).await;
-    session.put_case(PROTECTED).await;
+    let (app, cases) = start(&t, &mock).await;
+    cases.put_case(PROTECTED).await;
     let case: Value = serde_json::from_str(PROTECTED).unwrap();
-    let (status, body) = session
+    let (status, body) = cases
         .ask(case["id"].as_str().unwrap(), json!({ "partner": "state-06", "format": "csenet", "function": "CSI", "action": "R", "reason": "FRINF" }))
         .await;
     assert_eq!(status, 202, "{body}");
@@ -250,7 +197,7 @@ async fn a_protected_family_is_never_located_through_csenet(t: TestDb) {
     let raw = mock.server.received_requests().await.unwrap()[0]
         .body
         .clone();
-    session.gateway.stop().await;
+    app.stop().await;
     let text = String::from_utf8_lossy(&raw);
     assert!(
         !text.contains("HIDDEN WAY"),
@@ -271,9 +218,9 @@ async fn a_replayed_transaction_gets_a_new_serial_number(t: TestDb) {
         ..Behaviour::default()
     })
     .await;
-    let session = Session::start(&t, &mock).await;
-    session.put_case(TANF).await;
-    let (_, queued) = session.ask("MN-0001234", enforcement()).await;
+    let (app, cases) = start(&t, &mock).await;
+    cases.put_case(TANF).await;
+    let (_, queued) = cases.ask("MN-0001234", enforcement()).await;
     let id = queued["messageId"].as_i64().unwrap();
     assert!(
         wait_until(Duration::from_secs(30), || async {
@@ -284,7 +231,7 @@ async fn a_replayed_transaction_gets_a_new_serial_number(t: TestDb) {
         })
         .await
     );
-    session.gateway.stop().await;
+    app.stop().await;
     let settings = settings(&t, &mock);
     let replayed = operator::replay(
         &t.db,
@@ -346,15 +293,9 @@ async fn a_partner_state_sends_transactions_and_each_gets_its_verdict(t: TestDb)
     });
     let mut settings = gateway_settings(&t, vec![partner]);
     settings.state.fips = Some("0603701".to_string());
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
-    let certs = ivd_gateway::tls::ensure_dev_certificates(&tls_dir).unwrap();
-    let client = support::mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let gateway = TestApp::spawn_with(settings).await;
+    let certs = gateway.dev_certificates();
+    let client = gateway.dev_partner_client();
     let url = format!(
         "https://localhost:{}/partner/v1/csenet",
         gateway.partner_addr.port()

@@ -7,7 +7,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use ivd_gateway::app::RunningGateway;
+use support::app::TestApp;
 use support::{TestDb, gateway_settings};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
@@ -140,15 +140,8 @@ fn routed(status: u16, body: &str) -> bool {
 async fn every_documented_operation_reaches_a_handler() {
     let t = TestDb::sqlite().await;
     let settings = gateway_settings(&t, Vec::new());
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
-    let certs = ivd_gateway::tls::ensure_dev_certificates(&tls_dir).unwrap();
-    let partner_client = support::mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let gateway = TestApp::spawn_with(settings).await;
+    let partner_client = gateway.dev_partner_client();
     let api_client = reqwest::Client::new();
     let send = |method: &str, path: &str| {
         let concrete = path

@@ -10,17 +10,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{PartnerKind, PartnerSettings, Settings, TribalAgreement, TribalFormat};
 use ivd_gateway::reconcile::deadlines;
-use ivd_gateway::store::tokens::{self, Role};
 use ivd_gateway::store::{Db, events, now_ms};
-use ivd_gateway::tls::{ensure_dev_certificates, issue_client_certificate};
+use ivd_gateway::tls::ensure_dev_certificates;
 use serde_json::{Value, json};
-use support::{
-    Behaviour, GatewayProcess, MockPartner, TestDb, free_port, gateway_settings, http_partner,
-    wait_ready, wait_until,
-};
+use support::app::TestApp;
+use support::pair::Pki;
+use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(
     a_tribe_sends_documents_and_each_gets_its_verdict,
@@ -74,18 +71,6 @@ fn assert_valid_against_xsd(document: &[u8], scratch: &Path) {
     );
 }
 
-async fn put_case(api: &str, token: &str, id: &str, body: &str) {
-    let response = reqwest::Client::new()
-        .put(format!("{api}/state/v1/cases/{id}"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-}
-
 async fn feed(db: &Db, kind: &str) -> Vec<Value> {
     events::list_after(db, 0, 1000)
         .await
@@ -100,19 +85,9 @@ async fn a_tribe_sends_documents_and_each_gets_its_verdict(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
     let settings = settings(&t, &mock);
     let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
-    let api = format!("http://{}", gateway.api_addr);
-    let token = tokens::issue(
-        &gateway.state.db,
-        "case-system",
-        Role::StateSystem,
-        now_ms(),
-    )
-    .await
-    .unwrap();
-    put_case(&api, &token, OUR_CASE, TANF).await;
+    let gateway = TestApp::spawn_with(settings).await;
+    let cases = gateway.case_system().await;
+    cases.put_case(TANF).await;
     let certs = ensure_dev_certificates(&tls_dir).unwrap();
     let tribe_client = support::mtls_client(
         &certs.ca_cert,
@@ -250,40 +225,16 @@ async fn a_tribe_sends_documents_and_each_gets_its_verdict(t: TestDb) {
 async fn the_state_system_sends_a_tribe_a_request_within_the_agreement_only(t: TestDb) {
     let mock = MockPartner::start(Behaviour::default()).await;
     let settings = settings(&t, &mock);
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
-    let api = format!("http://{}", gateway.api_addr);
-    let token = tokens::issue(
-        &gateway.state.db,
-        "case-system",
-        Role::StateSystem,
-        now_ms(),
-    )
-    .await
-    .unwrap();
-    put_case(&api, &token, OUR_CASE, TANF).await;
+    let gateway = TestApp::spawn_with(settings).await;
+    let cases = gateway.case_system().await;
+    cases.put_case(TANF).await;
     let protected: Value = serde_json::from_str(PROTECTED).unwrap();
     let protected_id = protected["id"].as_str().unwrap().to_string();
-    put_case(&api, &token, &protected_id, PROTECTED).await;
-    let http = reqwest::Client::new();
-    let ask = |case: String, body: Value| {
-        let request = http
-            .post(format!("{api}/state/v1/cases/{case}/transactions"))
-            .bearer_auth(&token)
-            .json(&body);
-        async move {
-            let response = request.send().await.unwrap();
-            (
-                response.status().as_u16(),
-                response.json::<Value>().await.unwrap(),
-            )
-        }
-    };
+    cases.put_case(PROTECTED).await;
 
     // Paternity is not in the agreement: refused before anything is queued.
-    let (status, refused) = ask(
-        OUR_CASE.to_string(),
+    let (status, refused) = cases.ask(
+        OUR_CASE,
         json!({ "partner": "tribe-90830", "format": "tribal", "function": "PAT", "action": "R", "reason": "PICHS" }),
     )
     .await;
@@ -295,23 +246,23 @@ async fn the_state_system_sends_a_tribe_a_request_within_the_agreement_only(t: T
             .contains("does not cover the function PAT")
     );
     // A response must say what it answers.
-    let (status, _) = ask(
-        OUR_CASE.to_string(),
+    let (status, _) = cases.ask(
+        OUR_CASE,
         json!({ "partner": "tribe-90830", "format": "tribal", "function": "CSI", "action": "P" }),
     )
     .await;
     assert_eq!(status, 422);
 
     // Enforcement and a locate request about a protected family are sent.
-    let (status, queued) = ask(
-        OUR_CASE.to_string(),
+    let (status, queued) = cases.ask(
+        OUR_CASE,
         json!({ "partner": "tribe-90830", "format": "tribal", "function": "ENF", "action": "R", "reason": "ERWAG", "otherCaseId": "T0123-000045" }),
     )
     .await;
     assert_eq!(status, 202, "{queued}");
     assert_eq!(queued["idempotencyKey"], "5500000-000000000001");
-    let (status, _) = ask(
-        protected_id.clone(),
+    let (status, _) = cases.ask(
+        &protected_id,
         json!({ "partner": "tribe-90830", "format": "tribal", "function": "LO1", "action": "R", "reason": "LSADR" }),
     )
     .await;
@@ -393,19 +344,11 @@ async fn a_tribe_whose_agreement_says_csenet_gets_csenet_transactions(t: TestDb)
     }
     let mut settings = gateway_settings(&t, vec![partner]);
     settings.state.fips = Some(OUR_FIPS.to_string());
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
-    let api = format!("http://{}", gateway.api_addr);
-    let token = tokens::issue(
-        &gateway.state.db,
-        "case-system",
-        Role::StateSystem,
-        now_ms(),
-    )
-    .await
-    .unwrap();
-    put_case(&api, &token, OUR_CASE, TANF).await;
+    let gateway = TestApp::spawn_with(settings).await;
+    let api = gateway.url("");
+    let cases = gateway.case_system().await;
+    let token = cases.token.clone();
+    cases.put_case(TANF).await;
     let http = reqwest::Client::new();
     let url = format!("{api}/state/v1/cases/{OUR_CASE}/transactions");
     let xml = http
@@ -447,77 +390,6 @@ async fn a_tribe_whose_agreement_says_csenet_gets_csenet_transactions(t: TestDb)
     t.cleanup().await;
 }
 
-/// One side of the two-process exchange.
-struct Side {
-    /// The partner id the other side knows it by (and its certificate's name).
-    name: &'static str,
-    /// `[state]` settings: `fips = ...` or `tribe_code = ...`.
-    identity: &'static str,
-    /// How the other side configures it: kind and locator.
-    kind: &'static str,
-    locator: &'static str,
-    /// The functions it accepts from the other side.
-    accepts: &'static str,
-    api: u16,
-    partners: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Side {
-    fn db_url(&self) -> String {
-        format!("sqlite://{}/gateway.db", self.dir.display())
-    }
-
-    fn start(&self, other: &Side, pki: &Path, cert: &Path, key: &Path) -> GatewayProcess {
-        GatewayProcess::start(
-            &self.dir,
-            "gateway",
-            &format!(
-                r#"
-[database]
-url = "{db}"
-[server]
-listen = "127.0.0.1:{api}"
-partner_listen = "127.0.0.1:{partners}"
-shutdown_grace_secs = 2
-[tls]
-cert = "{pki}/server.pem"
-key = "{pki}/server-key.pem"
-client_ca = "{pki}/ca.pem"
-[state]
-{identity}
-[outbox]
-poll_interval_ms = 50
-[log]
-format = "json"
-filter = "info"
-[[partners]]
-id = "{other_name}"
-kind = "{other_kind}"
-certificate_fingerprint = "{other_fingerprint}"
-tribal = {{ locator = "{other_locator}", functions = [{accepts}], format = "xml" }}
-transport = {{ type = "https", endpoint = "https://localhost:{other_partners}/partner/v1/tribal", ca = "{pki}/ca.pem", client_cert = "{cert}", client_key = "{key}", timeout_secs = 10 }}
-retry = {{ min_delay_ms = 50, max_delay_ms = 500, max_attempts = 3 }}
-"#,
-                db = self.db_url(),
-                api = self.api,
-                partners = self.partners,
-                pki = pki.display(),
-                identity = self.identity,
-                other_name = other.name,
-                other_fingerprint =
-                    support::fingerprint_of(&other.dir.join(format!("{}.pem", other.name))),
-                other_kind = other.kind,
-                other_locator = other.locator,
-                accepts = self.accepts,
-                other_partners = other.partners,
-                cert = cert.display(),
-                key = key.display(),
-            ),
-        )
-    }
-}
-
 async fn outbox_payloads(db: &Db) -> Vec<(String, Vec<u8>)> {
     let rows: Vec<(String, String, String, Vec<u8>)> = ivd_gateway::on_read!(db, c => {
         sqlx::query_as(
@@ -548,82 +420,31 @@ async fn dead_letters(db: &Db) -> Vec<(String, Option<String>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
-    let root = tempfile::tempdir().unwrap();
-    let pki = root.path().join("pki");
-    let dev = ensure_dev_certificates(&pki).unwrap();
+    let pki = Pki::new();
+    let mut state = pki.peer("state-55").await;
+    let mut tribe = pki.peer("tribe-90830").await;
     // The state takes case status, enforcement and locate from the Tribe; the Tribe's
     // gateway believes collections are covered too, which the state's agreement denies.
-    let state = Side {
-        name: "state-55",
-        identity: "fips = \"5500000\"",
-        kind: "state",
-        locator: "5500000",
-        accepts: "\"CSI\", \"ENF\", \"LO1\"",
-        api: free_port(),
-        partners: free_port(),
-        dir: root.path().join("state"),
-    };
-    let tribe = Side {
-        name: "tribe-90830",
-        identity: "tribe_code = \"90830\"",
-        kind: "tribe",
-        locator: "90830",
-        accepts: "\"CSI\", \"ENF\", \"LO1\", \"COL\"",
-        api: free_port(),
-        partners: free_port(),
-        dir: root.path().join("tribe"),
-    };
-    std::fs::create_dir_all(&state.dir).unwrap();
-    std::fs::create_dir_all(&tribe.dir).unwrap();
-    let state_cert =
-        issue_client_certificate(&dev.ca_cert, &dev.ca_key, state.name, &state.dir).unwrap();
-    let tribe_cert =
-        issue_client_certificate(&dev.ca_cert, &dev.ca_key, tribe.name, &tribe.dir).unwrap();
-    let state_db = Db::connect(&state.db_url())
-        .await
-        .unwrap()
-        .with_data_keys(support::process_data_keys(&state.dir))
-        .with_audit_key(support::process_audit_key(&state.dir));
-    state_db.migrate().await.unwrap();
-    let tribe_db = Db::connect(&tribe.db_url())
-        .await
-        .unwrap()
-        .with_data_keys(support::process_data_keys(&tribe.dir))
-        .with_audit_key(support::process_audit_key(&tribe.dir));
-    tribe_db.migrate().await.unwrap();
-    let state_token = tokens::issue(&state_db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
-    let tribe_token = tokens::issue(&tribe_db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
-    let _state_process = state.start(&tribe, &pki, &state_cert.cert, &state_cert.key);
-    let _tribe_process = tribe.start(&state, &pki, &tribe_cert.cert, &tribe_cert.key);
-    for side in [&state, &tribe] {
-        assert!(wait_ready(side.api).await, "{} is ready", side.name);
-    }
-    let state_api = format!("http://127.0.0.1:{}", state.api);
-    let tribe_api = format!("http://127.0.0.1:{}", tribe.api);
-    let http = reqwest::Client::new();
-    let ask = |api: &str, token: &str, case: &str, body: Value| {
-        let request = http
-            .post(format!("{api}/state/v1/cases/{case}/transactions"))
-            .bearer_auth(token)
-            .json(&body);
-        async move {
-            let response = request.send().await.unwrap();
-            (
-                response.status().as_u16(),
-                response.json::<Value>().await.unwrap(),
-            )
-        }
-    };
+    let state_to_tribe = state.agreement_with(
+        &tribe,
+        "tribe",
+        r#"tribal = { locator = "90830", functions = ["CSI", "ENF", "LO1"], format = "xml" }"#,
+        "/partner/v1/tribal",
+        3,
+    );
+    let tribe_to_state = tribe.agreement_with(
+        &state,
+        "state",
+        r#"tribal = { locator = "5500000", functions = ["CSI", "ENF", "LO1", "COL"], format = "xml" }"#,
+        "/partner/v1/tribal",
+        3,
+    );
+    state.start("fips = \"5500000\"", &state_to_tribe).await;
+    tribe.start("tribe_code = \"90830\"", &tribe_to_state).await;
 
     // The state asks the Tribe for the status of its case.
-    put_case(&state_api, &state_token, OUR_CASE, TANF).await;
-    let (status, asked) = ask(
-        &state_api,
-        &state_token,
+    state.cases().put_case(TANF).await;
+    let (status, asked) = state.cases().ask(
         OUR_CASE,
         json!({ "partner": "tribe-90830", "format": "tribal", "function": "CSI", "action": "R", "reason": "FRINF" }),
     )
@@ -634,13 +455,10 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
 
     // The Tribe's case system sees the request; the Tribe acknowledged it at once.
     assert!(
-        wait_until(Duration::from_secs(60), || async {
-            !feed(&tribe_db, "tribal.received").await.is_empty()
-        })
-        .await,
+        tribe.wait_for_feed("tribal.received", 1).await,
         "the Tribe received the request"
     );
-    let request = &feed(&tribe_db, "tribal.received").await[0];
+    let request = &tribe.feed("tribal.received").await[0];
     assert_eq!(
         (request["function"].as_str(), request["action"].as_str()),
         (Some("CSI"), Some("R"))
@@ -651,16 +469,13 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
 
     // The acknowledgment reaches the state and answers its deadline.
     assert!(
-        wait_until(Duration::from_secs(60), || async {
-            !feed(&state_db, "tribal.received").await.is_empty()
-        })
-        .await,
+        state.wait_for_feed("tribal.received", 1).await,
         "the state received the acknowledgment"
     );
-    let ack = &feed(&state_db, "tribal.received").await[0];
+    let ack = &state.feed("tribal.received").await[0];
     assert_eq!(ack["kind"], "acknowledgment");
     assert_eq!(ack["answers"], request_id.as_str());
-    let owed = deadlines::for_reference(&state_db, &request_id)
+    let owed = deadlines::for_reference(&state.db, &request_id)
         .await
         .unwrap();
     let satisfied = |kind: &str| {
@@ -677,30 +492,25 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
     );
 
     // The Tribe's case system answers with the case status.
-    put_case(&tribe_api, &tribe_token, OUR_CASE, TANF).await;
-    let (status, answered) = ask(
-        &tribe_api,
-        &tribe_token,
+    tribe.cases().put_case(TANF).await;
+    let (status, answered) = tribe.cases().ask(
         OUR_CASE,
         json!({ "partner": "state-55", "format": "tribal", "function": "CSI", "action": "P", "reason": "FSINF", "otherCaseId": OUR_CASE, "inReplyTo": request_id }),
     )
     .await;
     assert_eq!(status, 202, "{answered}");
     assert!(
-        wait_until(Duration::from_secs(60), || async {
-            feed(&state_db, "tribal.received").await.len() == 2
-        })
-        .await,
+        state.wait_for_feed("tribal.received", 2).await,
         "the state received the response"
     );
-    let response = &feed(&state_db, "tribal.received").await[1];
+    let response = &state.feed("tribal.received").await[1];
     assert_eq!(
         (response["kind"].as_str(), response["function"].as_str()),
         (Some("response"), Some("CSI"))
     );
     assert_eq!(response["answers"], request_id.as_str());
     assert_eq!(response["case"]["id"], OUR_CASE);
-    let owed = deadlines::for_reference(&state_db, &request_id)
+    let owed = deadlines::for_reference(&state.db, &request_id)
         .await
         .unwrap();
     assert!(
@@ -709,9 +519,7 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
     );
 
     // Paternity is in neither agreement: the Tribe's own gateway refuses to send it.
-    let (status, refused) = ask(
-        &tribe_api,
-        &tribe_token,
+    let (status, refused) = tribe.cases().ask(
         OUR_CASE,
         json!({ "partner": "state-55", "format": "tribal", "function": "PAT", "action": "R", "reason": "PICHS" }),
     )
@@ -719,9 +527,7 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
     assert_eq!(status, 422, "{refused}");
     // Collections are in the Tribe's configuration but not in the state's: the state
     // refuses the document, and the Tribe's outbox keeps it as a dead letter with the reason.
-    let (status, _) = ask(
-        &tribe_api,
-        &tribe_token,
+    let (status, _) = tribe.cases().ask(
         OUR_CASE,
         json!({ "partner": "state-55", "format": "tribal", "function": "COL", "action": "R", "reason": "CITAX", "otherCaseId": OUR_CASE }),
     )
@@ -729,35 +535,35 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
     assert_eq!(status, 202);
     assert!(
         wait_until(Duration::from_secs(60), || async {
-            !dead_letters(&tribe_db).await.is_empty()
+            !dead_letters(&tribe.db).await.is_empty()
         })
         .await,
         "the refused document is a dead letter at the Tribe"
     );
-    let (kind, reason) = &dead_letters(&tribe_db).await[0];
+    let (kind, reason) = &dead_letters(&tribe.db).await[0];
     assert_eq!(kind, "tribal");
     assert!(
         reason.as_deref().unwrap_or("").contains("422"),
         "{reason:?}"
     );
-    let refusals = feed(&state_db, "tribal.rejected").await;
+    let refusals = state.feed("tribal.rejected").await;
     assert_eq!(refusals.len(), 1);
     assert_eq!(refusals[0]["errors"][0]["code"], "NOT_IN_AGREEMENT");
     assert_eq!(
-        feed(&state_db, "tribal.received").await.len(),
+        state.feed("tribal.received").await.len(),
         2,
         "nothing applied"
     );
 
     // The Tribe's acknowledgment delivered again is recognised, not applied twice.
-    let ack_message: (i64,) = ivd_gateway::on_read!(&tribe_db, c => {
+    let ack_message: (i64,) = ivd_gateway::on_read!(&tribe.db, c => {
         sqlx::query_as("SELECT id FROM outbox_messages WHERE kind = 'tribal-acknowledgment'")
             .fetch_one(c)
             .await
             .unwrap()
     });
     ivd_gateway::outbox::operator::redeliver(
-        &tribe_db,
+        &tribe.db,
         ack_message.0,
         "test: send the same acknowledgment again",
         "operator:test",
@@ -766,25 +572,18 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
     )
     .await
     .unwrap();
-    let recognised = wait_until(Duration::from_secs(60), || async {
-        let rows: Vec<(i64,)> = ivd_gateway::on_read!(&state_db, c => {
-            sqlx::query_as("SELECT duplicates FROM inbound_dedup WHERE partner = 'tribe-90830' AND duplicates > 0")
-                .fetch_all(c)
-                .await
-                .unwrap()
-        });
-        !rows.is_empty()
-    })
-    .await;
-    assert!(recognised, "the state recognised the second copy");
-    assert_eq!(feed(&state_db, "tribal.received").await.len(), 2);
+    assert!(
+        state.recognises_a_duplicate_from("tribe-90830").await,
+        "the state recognised the second copy"
+    );
+    assert_eq!(state.feed("tribal.received").await.len(), 2);
 
     // Every document either side wrote validates against the published schema.
     let mut documents = 0;
-    for db in [&state_db, &tribe_db] {
+    for db in [&state.db, &tribe.db] {
         for (kind, payload) in outbox_payloads(db).await {
             assert!(kind.starts_with("tribal"), "{kind}");
-            assert_valid_against_xsd(&payload, root.path());
+            assert_valid_against_xsd(&payload, pki.root.path());
             documents += 1;
         }
     }
@@ -792,6 +591,6 @@ async fn a_state_and_a_tribe_exchange_a_case_over_mutual_tls() {
         documents, 4,
         "request, acknowledgment, response, refused collection"
     );
-    state_db.close().await;
-    tribe_db.close().await;
+    state.stop().await;
+    tribe.stop().await;
 }

@@ -16,7 +16,7 @@ use ivd_gateway::store::{Db, now_ms};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::support::{GatewayProcess, TestDb, free_port, gateway_settings, wait_ready, wait_until};
+use crate::support::{GatewayProcess, TestDb, gateway_settings, wait_until};
 
 crate::on_both_backends!(
     an_entry_edited_with_every_later_link_recomputed_is_named_as_rewritten,
@@ -523,10 +523,10 @@ async fn two_instances_sharing_a_database_each_anchor_the_one_chain(t: TestDb) {
 }
 
 /// A gateway process's configuration: JSON logs at INFO, the audit key `key_file`.
-fn process_config(t: &TestDb, api: u16, key_file: &str) -> String {
+fn process_config(t: &TestDb, key_file: &str) -> String {
     let scratch = t.scratch_dir();
     format!(
-        "[database]\nurl = {}\n[server]\nlisten = \"127.0.0.1:{api}\"\npartner_listen = \"127.0.0.1:0\"\n\
+        "[database]\nurl = {}\n[server]\nlisten = \"127.0.0.1:0\"\npartner_listen = \"127.0.0.1:0\"\n\
          [tls]\ndir = {}\n[privacy]\ndata_key_dir = {}\n[audit]\nkey_file = {}\ncheckpoint_dir = {}\n\
          instance = \"gw-1\"\n[log]\nformat = \"json\"\nfilter = \"info\"\n",
         toml_string(&t.url),
@@ -539,9 +539,8 @@ fn process_config(t: &TestDb, api: u16, key_file: &str) -> String {
 
 async fn a_stopping_gateway_process_anchors_the_head_in_a_file_and_in_its_log(t: TestDb) {
     let dir = t.scratch_dir().join("proc");
-    let api = free_port();
-    let gateway = GatewayProcess::start(&dir, "gw-1", &process_config(&t, api, "keys/audit.key"));
-    assert!(wait_ready(api).await);
+    let mut gateway = GatewayProcess::start(&dir, "gw-1", &process_config(&t, "keys/audit.key"));
+    assert!(gateway.wait_ready().await.is_some());
     operators_act(&t.db, 3).await;
     assert!(gateway.sigterm_and_wait().success());
 
@@ -574,9 +573,8 @@ async fn a_stopping_gateway_process_anchors_the_head_in_a_file_and_in_its_log(t:
 
     // An instance started with another audit key says so at once (it would link entries
     // nobody else can verify), and runs on.
-    let api = free_port();
-    let stranger = GatewayProcess::start(&dir, "gw-2", &process_config(&t, api, "keys/other.key"));
-    assert!(wait_ready(api).await);
+    let mut stranger = GatewayProcess::start(&dir, "gw-2", &process_config(&t, "keys/other.key"));
+    assert!(stranger.wait_ready().await.is_some());
     assert!(stranger.sigterm_and_wait().success());
     let log = std::fs::read_to_string(dir.join("gw-2.log")).unwrap();
     assert!(

@@ -10,11 +10,11 @@ use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{PartnerKind, TribalAgreement};
 use ivd_gateway::store::now_ms;
 use ivd_gateway::store::tokens::{self, Role};
-use ivd_gateway::tls::ensure_dev_certificates;
 use serde_json::Value;
 
 use crate::on_both_backends;
-use crate::support::{MockPartner, TestDb, gateway_settings, http_partner, mtls_client};
+use crate::support::app::TestApp;
+use crate::support::{MockPartner, TestDb, gateway_settings, http_partner};
 
 on_both_backends!(
     a_tribes_document_flooding_a_start_tag_with_attributes_or_namespaces_is_rejected,
@@ -52,13 +52,8 @@ async fn a_tribes_document_flooding_a_start_tag_with_attributes_or_namespaces_is
     });
     let mut settings = gateway_settings(&t, vec![tribe]);
     settings.state.fips = Some("5500000".into());
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
-    let tribe = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let gateway = TestApp::spawn_with(settings).await;
+    let tribe = gateway.dev_partner_client();
     let url = format!(
         "https://localhost:{}/partner/v1/tribal",
         gateway.partner_addr.port()

@@ -12,16 +12,14 @@ use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::Settings;
 use ivd_gateway::store::now_ms;
 use ivd_gateway::telemetry::metrics::ListenerLabel;
-use ivd_gateway::tls::{DevCertificates, client_config, ensure_dev_certificates};
+use ivd_gateway::tls::{DevCertificates, client_config};
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::on_both_backends;
-use crate::support::{
-    GatewayProcess, TestDb, free_port, gateway_settings, mtls_client, test_message, wait_ready,
-    wait_until,
-};
+use crate::support::app::TestApp;
+use crate::support::{GatewayProcess, TestDb, gateway_settings, test_message, wait_until};
 
 on_both_backends!(no_request_adds_a_metric_series);
 
@@ -354,9 +352,8 @@ async fn slow_and_idle_clients_are_cut_off_on_both_listeners_and_both_http_versi
     let mut settings = gateway_settings(&t, vec![]);
     settings.server.header_read_timeout_secs = 1;
     settings.server.idle_timeout_secs = 1;
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
+    let certs = gateway.dev_certificates();
     let doors = [
         ("api", Door::Api(gateway.api_addr)),
         ("partner", Door::Partner(gateway.partner_addr, &certs)),
@@ -458,13 +455,8 @@ async fn a_full_listener_leaves_new_connections_waiting_until_one_is_cut() {
     settings.server.max_connections = 2;
     settings.server.idle_timeout_secs = 1;
     settings.server.handshake_timeout_secs = 1;
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
-    let partner = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let gateway = TestApp::spawn_with(settings).await;
+    let partner = gateway.dev_partner_client();
     let plain = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -562,13 +554,8 @@ fn documented_operations() -> Vec<(String, String)> {
 async fn every_page_and_api_answer_carries_the_browser_protections() {
     let t = TestDb::sqlite().await;
     let settings = gateway_settings(&t, vec![]);
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
-    let partner = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let gateway = TestApp::spawn_with(settings).await;
+    let partner = gateway.dev_partner_client();
     let api = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -700,13 +687,11 @@ async fn the_gateway_refuses_plain_session_cookies_beyond_loopback() {
 
     // The gateway process: refused, with the key named, and nothing listening.
     let dir = tempfile::tempdir().unwrap();
-    let api = free_port();
     let config = |secure: bool| {
         format!(
-            "[database]\nurl = \"sqlite://{}/gateway.db\"\n[server]\nlisten = \"0.0.0.0:{api}\"\n\
-             partner_listen = \"127.0.0.1:{}\"\nsecure_cookies = {secure}\nshutdown_grace_secs = 2\n",
+            "[database]\nurl = \"sqlite://{}/gateway.db\"\n[server]\nlisten = \"0.0.0.0:0\"\n\
+             partner_listen = \"127.0.0.1:0\"\nsecure_cookies = {secure}\nshutdown_grace_secs = 2\n",
             dir.path().display(),
-            free_port()
         )
     };
     let mut exposed = GatewayProcess::start(dir.path(), "exposed", &config(false));
@@ -720,10 +705,13 @@ async fn the_gateway_refuses_plain_session_cookies_beyond_loopback() {
     );
     let log = std::fs::read_to_string(dir.path().join("exposed.log")).unwrap();
     assert!(log.contains("server.secure_cookies"), "{log}");
-    assert!(std::net::TcpStream::connect(("127.0.0.1", api)).is_err());
+    assert!(
+        crate::support::started_api_address(&log).is_none(),
+        "it never listened: {log}"
+    );
 
     // Behind a TLS-terminating proxy the cookies are Secure: it starts.
-    let proxied = GatewayProcess::start(dir.path(), "proxied", &config(true));
-    assert!(wait_ready(api).await, "the gateway starts");
+    let mut proxied = GatewayProcess::start(dir.path(), "proxied", &config(true));
+    assert!(proxied.wait_ready().await.is_some(), "the gateway starts");
     assert!(proxied.sigterm_and_wait().success());
 }

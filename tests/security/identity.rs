@@ -1,9 +1,6 @@
 //! Identity: every credential belongs to an account with a stable id; sessions die with
 //! their token; each role may do exactly what `SECURITY.md`'s role table says.
 
-use std::net::IpAddr;
-
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::Settings;
 use ivd_gateway::store::accounts::{AccountError, Refusal};
 use ivd_gateway::store::now_ms;
@@ -11,6 +8,11 @@ use ivd_gateway::store::tokens::{self, Role};
 use ivd_model::Fein;
 use serde_json::Value;
 
+use crate::support::app::TestApp;
+use crate::support::employers::employer_token;
+pub(crate) use crate::support::employers::{order_sent, w4_file};
+use crate::support::pages::Visitor;
+pub(crate) use crate::support::pages::{client_from, field_value};
 use crate::support::{self, TestDb, gateway_settings};
 
 crate::on_both_backends!(
@@ -30,94 +32,27 @@ pub(crate) const NORTHWIND_FEIN: &str = "527654321";
 /// The noncustodial parent's SSN in `schemas/samples/case-tanf.json`.
 const NCP_SSN: &str = "234567890";
 
-/// A gateway and a browser-like client (no redirects followed, no cookie jar: each
-/// request names its cookies).
+/// A gateway and a browser-like visitor of its pages; [`Site`] derefs to the visitor.
 pub(crate) struct Site {
-    pub gateway: RunningGateway,
-    pub base: String,
-    pub http: reqwest::Client,
+    pub gateway: TestApp,
+    visitor: Visitor,
 }
 
-/// A client whose connections come from `ip` (a loopback address such as 127.0.0.2), so
-/// that the gateway sees a different client address.
-pub(crate) fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .local_address(ip.parse::<IpAddr>().unwrap())
-        .build()
-        .unwrap()
+impl std::ops::Deref for Site {
+    type Target = Visitor;
+
+    fn deref(&self) -> &Visitor {
+        &self.visitor
+    }
 }
 
 impl Site {
     pub async fn start(t: &TestDb, tweak: impl FnOnce(&mut Settings)) -> Site {
         let mut settings = gateway_settings(t, Vec::new());
         tweak(&mut settings);
-        let gateway = RunningGateway::start(settings)
-            .await
-            .expect("gateway starts");
-        let base = format!("http://{}", gateway.api_addr);
-        Site {
-            gateway,
-            base,
-            http: client_from("127.0.0.1"),
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Signs in on `page` with `client`; the session cookie (`ivd_session=…`) if it worked.
-    pub async fn sign_in_with(
-        &self,
-        client: &reqwest::Client,
-        page: &str,
-        name: &str,
-        token: &str,
-    ) -> (u16, Option<String>, String) {
-        let (status, cookies, body) =
-            support::sign_in_over_http(client, &self.base, page, name, token).await;
-        (status, support::session_cookie(&cookies), body)
-    }
-
-    pub async fn sign_in(&self, page: &str, name: &str, token: &str) -> String {
-        let (status, cookie, body) = self.sign_in_with(&self.http, page, name, token).await;
-        assert_eq!(status, 303, "{name} signs in on {page}: {body}");
-        cookie.expect("a session cookie")
-    }
-
-    /// GET with a cookie; the status, the `Location` (if any) and the body.
-    pub async fn get(&self, cookie: &str, path: &str) -> (u16, String, String) {
-        let response = self
-            .http
-            .get(self.url(path))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let location = location(&response);
-        (status, location, response.text().await.unwrap_or_default())
-    }
-
-    /// POST a form with a cookie; the status, the `Location` (if any) and the body.
-    pub async fn post_form(
-        &self,
-        cookie: &str,
-        path: &str,
-        form: &[(&str, &str)],
-    ) -> (u16, String, String) {
-        let response = self
-            .http
-            .post(self.url(path))
-            .header("cookie", cookie)
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let location = location(&response);
-        (status, location, response.text().await.unwrap_or_default())
+        let gateway = TestApp::spawn_with(settings).await;
+        let visitor = gateway.visitor();
+        Site { gateway, visitor }
     }
 
     /// Asks for an employer account on the employer pages from `client`, carrying
@@ -190,24 +125,6 @@ impl Site {
     }
 }
 
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
-
-/// The value of the first hidden field `name` on a page.
-pub(crate) fn field_value(html: &str, name: &str) -> String {
-    html.split(&format!("name=\"{name}\" value=\""))
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("a field {name} on the page"))
-        .to_string()
-}
-
 /// The id of the listed request for `account` on the employer-accounts page.
 fn request_id(list: &str, account: &str) -> Option<String> {
     list.split("<tr data-request=\"").skip(1).find_map(|row| {
@@ -226,25 +143,6 @@ fn issued_token(page: &str) -> Option<String> {
     Some(page[at..at + page[at..].find('<')?].to_string())
 }
 
-/// A W4 file of `count` synthetic new hires for `fein`; the first one's SSN is `ssn` when
-/// given.
-pub(crate) fn w4_file(fein: &str, count: usize, seed: u64, ssn: Option<&str>) -> Vec<u8> {
-    let today = time::OffsetDateTime::now_utc().date();
-    let mut generator =
-        ivd_newhire::generate::Generator::new(seed, today).with_fein(Fein::parse(fein).unwrap());
-    let mut writer = ivd_newhire::write_new_hires(ivd_newhire::Format::W4, Vec::new());
-    for i in 0..count {
-        let mut report = generator.new_hire();
-        if i == 0
-            && let Some(ssn) = ssn
-        {
-            report.employee.ssn = ivd_model::Ssn::parse(ssn).unwrap().into();
-        }
-        writer.push(&report).unwrap();
-    }
-    writer.finish().unwrap()
-}
-
 /// Uploads a W4 file with `token`; the status and the answer.
 pub(crate) async fn upload(site: &Site, token: &str, file: Vec<u8>) -> (u16, Value) {
     let response = site
@@ -259,49 +157,9 @@ pub(crate) async fn upload(site: &Site, token: &str, file: Vec<u8>) -> (u16, Val
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// An income withholding order sent to `fein`, as the e-IWO issuer leaves it.
-pub(crate) async fn order_sent(t: &TestDb, tracking: &str, case_id: &str, fein: &str) {
-    async fn insert(
-        tx: &mut ivd_gateway::store::DbTx,
-        tracking: &str,
-        case_id: &str,
-        fein: &str,
-    ) -> Result<(), ivd_gateway::store::StoreError> {
-        let now = now_ms();
-        let control = format!("27F{tracking:0>19}");
-        ivd_gateway::on_tx!(tx, c => {
-            sqlx::query(
-                "INSERT INTO withholding_orders (tracking_number, case_id, employer_fein, partner, action, \
-                 file_control, created_at, ack_due_at, status) VALUES ($1, $2, $3, 'employer-acme', 'ORG', $4, $5, $6, 'sent')",
-            )
-            .bind(tracking)
-            .bind(case_id)
-            .bind(fein)
-            .bind(&control)
-            .bind(now)
-            .bind(now + 7 * 86_400_000)
-            .execute(c)
-            .await?
-            .rows_affected()
-        });
-        Ok(())
-    }
-    let mut tx = t.db.begin().await.unwrap();
-    insert(&mut tx, tracking, case_id, fein).await.unwrap();
-    tx.commit().await.unwrap();
-}
-
 /// Acme's employer account, holding Acme's FEIN; its token.
 pub(crate) async fn acme_account(t: &TestDb) -> String {
-    tokens::issue_scoped(
-        &t.db,
-        "acme-payroll",
-        Role::Employer,
-        &[Fein::parse(ACME_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap()
+    employer_token(&t.db, "acme-payroll", ACME_FEIN).await
 }
 
 async fn accounts_named(t: &TestDb, name: &str) -> i64 {
@@ -324,7 +182,7 @@ async fn a_stranger_cannot_take_over_an_employer_by_name_or_fein(t: TestDb) {
     let (status, answer) = upload(&site, &acme, w4_file(ACME_FEIN, 2, 3, None)).await;
     assert_eq!(status, 201, "{answer}");
     let acme_receipt = answer["receiptId"].as_str().unwrap().to_string();
-    order_sent(&t, "ACME-ORDER-1", "MN-ACME-1", ACME_FEIN).await;
+    order_sent(&t.db, "ACME-ORDER-1", "MN-ACME-1", ACME_FEIN).await;
     let admin = tokens::issue(&t.db, "admin-kim", Role::Admin, now_ms())
         .await
         .unwrap();

@@ -15,15 +15,16 @@ mod role_table;
 
 use std::time::Duration;
 
+use crate::support::app::TestApp;
 use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{InterstateSettings, PartnerKind};
 use ivd_gateway::store::now_ms;
 use ivd_gateway::store::tokens::{self, Role};
-use ivd_gateway::tls::{ensure_dev_certificates, issue_client_certificate};
+use ivd_gateway::tls::issue_client_certificate;
 use serde_json::{Value, json};
 use support::{
-    Behaviour, GatewayProcess, MockPartner, TestDb, free_port, gateway_settings, http_partner,
-    mtls_client, wait_ready, wait_until,
+    Behaviour, GatewayProcess, MockPartner, TestDb, gateway_settings, http_partner, mtls_client,
+    wait_until,
 };
 
 on_both_backends!(
@@ -53,17 +54,13 @@ async fn only_a_certificate_from_the_partner_ca_bound_to_a_partner_gets_in() {
     let mut partner = http_partner("state-27", &mock.endpoint(), 3);
     support::bind_dev_partner(&mut partner);
     let settings = gateway_settings(&t, vec![partner]);
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
+    let certs = gateway.dev_certificates();
     let out = tempfile::tempdir().unwrap();
     let url = partner_url(&gateway, "/partner/v1/whoami");
 
     // The bound certificate: in, as its partner.
-    let bound = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let bound = gateway.dev_partner_client();
     let whoami: Value = bound.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(whoami["partner"], "state-27");
 
@@ -132,13 +129,8 @@ async fn a_partner_certificate_cannot_speak_for_another_state(t: TestDb) {
     });
     let mut settings = gateway_settings(&t, vec![partner]);
     settings.state.fips = Some("0603701".into());
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
-    let client = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let gateway = TestApp::spawn_with(settings).await;
+    let client = gateway.dev_partner_client();
     let answer: Value = client
         .post(partner_url(&gateway, "/partner/v1/csenet"))
         .body(ENF_FROM_27.to_vec())
@@ -298,9 +290,7 @@ async fn sql_metacharacters_are_stored_verbatim_and_do_nothing(t: TestDb) {
     support::bind_dev_partner(&mut partner);
     partner.kind = PartnerKind::Local;
     let settings = gateway_settings(&t, vec![partner]);
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let hostile = "x'); DROP TABLE outbox_messages; -- %_\\ \" OR 1=1 ;";
     let operator = tokens::issue(&t.db, hostile, Role::Operator, now_ms())
         .await
@@ -308,10 +298,7 @@ async fn sql_metacharacters_are_stored_verbatim_and_do_nothing(t: TestDb) {
     let http = reqwest::Client::new();
 
     // A partner's message id (free text from outside) is kept as it came.
-    let client = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let client = gateway.dev_partner_client();
     let sent = client
         .post(partner_url(&gateway, "/partner/v1/messages"))
         .header("idempotency-key", hostile)
@@ -406,13 +393,8 @@ async fn oversized_bodies_and_hostile_xml_are_refused() {
     let mut settings = gateway_settings(&t, vec![tribe]);
     settings.state.fips = Some("5500000".into());
     settings.server.max_body_bytes = 64 * 1024;
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
-    let client = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let gateway = TestApp::spawn_with(settings).await;
+    let client = gateway.dev_partner_client();
     let system = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
         .await
         .unwrap();
@@ -493,9 +475,7 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
     let mut settings = gateway_settings(&t, vec![partner]);
     settings.server.partner_requests_per_minute = 3;
     settings.server.token_requests_per_minute = 3;
-    let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let certs = ensure_dev_certificates(&tls_dir).unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let greedy = tokens::issue(&t.db, "greedy", Role::Operator, now_ms())
         .await
         .unwrap();
@@ -533,10 +513,7 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
             .unwrap();
         assert_eq!(health.status().as_u16(), 200);
     }
-    let client = mtls_client(
-        &certs.ca_cert,
-        Some((&certs.partner_cert, &certs.partner_key)),
-    );
+    let client = gateway.dev_partner_client();
     let url = partner_url(&gateway, "/partner/v1/whoami");
     for _ in 0..3 {
         assert_eq!(
@@ -611,14 +588,13 @@ async fn no_ssn_or_name_reaches_a_log_a_metric_or_an_error_body() {
         ..Behaviour::default()
     })
     .await;
-    let (api_port, partner_port) = (free_port(), free_port());
     let config = format!(
         r#"
 [database]
 url = "sqlite://{dir}/gateway.db"
 [server]
-listen = "127.0.0.1:{api_port}"
-partner_listen = "127.0.0.1:{partner_port}"
+listen = "127.0.0.1:0"
+partner_listen = "127.0.0.1:0"
 shutdown_grace_secs = 2
 [tls]
 dir = "{dir}/tls"
@@ -660,9 +636,9 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 200, max_attempts = 5 }}
     )
     .await
     .unwrap();
-    let process = GatewayProcess::start(&dir, "gateway", &config);
-    assert!(wait_ready(api_port).await, "the gateway is up");
-    let api = format!("http://127.0.0.1:{api_port}");
+    let mut process = GatewayProcess::start(&dir, "gateway", &config);
+    let api = process.wait_ready().await.expect("the gateway is up");
+    let api = format!("http://{api}");
     let http = reqwest::Client::new();
     let mut error_bodies = Vec::new();
 

@@ -23,7 +23,7 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{
-    GatewayProcess, TestDb, fingerprint_of, free_port, gateway_settings, http_partner, mtls_client,
+    GatewayProcess, TestDb, fingerprint_of, gateway_settings, http_partner, mtls_client,
     test_message, wait_until,
 };
 use crate::{api, partner_url};
@@ -411,7 +411,6 @@ async fn a_partner_ca_certificate_naming_another_partner_is_not_taken_for_it() {
 
     // The same certificate pinned for two partners: the gateway does not start, and says
     // which two.
-    let (api_port, partner_port) = (free_port(), free_port());
     let mut twice = GatewayProcess::start(
         &t.scratch_dir().join("twice"),
         "twice",
@@ -420,8 +419,8 @@ async fn a_partner_ca_certificate_naming_another_partner_is_not_taken_for_it() {
 [database]
 url = "sqlite://{dir}/twice/gateway.db"
 [server]
-listen = "127.0.0.1:{api_port}"
-partner_listen = "127.0.0.1:{partner_port}"
+listen = "127.0.0.1:0"
+partner_listen = "127.0.0.1:0"
 [tls]
 dir = "{dir}/tls"
 [[partners]]
@@ -664,20 +663,14 @@ async fn everything_the_gateway_writes_is_owner_only() {
 
 /// A gateway process over `dir` with the key policy `policy` (none: the default) and, when
 /// `client_key`, a partner reached with the development partner's client certificate.
-fn start_over(
-    dir: &Path,
-    name: &str,
-    policy: Option<&str>,
-    client_key: bool,
-) -> (GatewayProcess, u16) {
-    let (api_port, partner_port) = (free_port(), free_port());
+fn start_over(dir: &Path, name: &str, policy: Option<&str>, client_key: bool) -> GatewayProcess {
     let config = format!(
         r#"
 [database]
 url = "sqlite://{dir}/gateway.db"
 [server]
-listen = "127.0.0.1:{api_port}"
-partner_listen = "127.0.0.1:{partner_port}"
+listen = "127.0.0.1:0"
+partner_listen = "127.0.0.1:0"
 shutdown_grace_secs = 2
 [tls]
 dir = "{dir}/tls"
@@ -706,7 +699,7 @@ spool_dir = "{dir}/spool"
             String::new()
         },
     );
-    (GatewayProcess::start(dir, name, &config), api_port)
+    GatewayProcess::start(dir, name, &config)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -721,7 +714,7 @@ async fn a_data_key_file_others_can_read_stops_the_start_unless_told_to_warn() {
     let stops = |name: &'static str, client_key: bool, needed: [&'static str; 3]| {
         let dir = dir.clone();
         async move {
-            let (mut refused, _) = start_over(&dir, name, None, client_key);
+            let mut refused = start_over(&dir, name, None, client_key);
             assert!(
                 wait_until(Duration::from_secs(30), || {
                     let running = refused.alive();
@@ -787,8 +780,8 @@ async fn a_data_key_file_others_can_read_stops_the_start_unless_told_to_warn() {
 
     // Told to warn, it starts, and says so in its log.
     chmod(&key, 0o644);
-    let (warned, api_port) = start_over(&dir, "warned", Some("warn"), false);
-    assert!(crate::support::wait_ready(api_port).await, "it starts");
+    let mut warned = start_over(&dir, "warned", Some("warn"), false);
+    assert!(warned.wait_ready().await.is_some(), "it starts");
     let log = std::fs::read_to_string(dir.join("warned.log")).unwrap();
     assert!(
         log.contains("open to other users") && log.contains("k0001.key"),

@@ -12,6 +12,7 @@ use ivd_model::{CaseId, Fein};
 use serde_json::Value;
 
 use super::identity::{ACME_FEIN, NORTHWIND_FEIN, Site, field_value, order_sent, upload, w4_file};
+use crate::support::employers::upload_form;
 use crate::support::{self, Behaviour, MockPartner, TestDb, http_partner};
 
 crate::on_both_backends!(every_route_answers_each_role_as_the_role_table_says);
@@ -190,25 +191,6 @@ fn new_hire_form() -> Vec<(&'static str, String)> {
     ]
 }
 
-fn multipart(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "----ivd-role-table-7d1f";
-    let mut body = Vec::new();
-    for (name, value) in [("csrf", csrf), ("format", "auto")] {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"hires.w4\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// Sends `method path` as `holder` would; pages get the holder's session of their area
 /// (and a bearer token, which opens no page, when the holder has no session).
 async fn send(
@@ -372,7 +354,7 @@ async fn send(
             request.form(&form)
         }
         ("POST", "/employer/files" | "/employer/files/check") => {
-            let (content_type, body) = multipart(&csrf, &fixture.w4_file);
+            let (content_type, body) = upload_form(&csrf, &fixture.w4_file);
             request.header("content-type", content_type).body(body)
         }
         ("POST", "/employer/orders/{id}") => request.form(&[
@@ -496,7 +478,7 @@ async fn every_route_answers_each_role_as_the_role_table_says(t: TestDb) {
     let (status, answer) = upload(&site, &token_of("employer"), w4.clone()).await;
     assert_eq!(status, 201, "{answer}");
     let receipt_id = answer["receiptId"].as_str().unwrap().to_string();
-    order_sent(&t, "WALK-ORDER-1", "MN-WALK-1", ACME_FEIN).await;
+    order_sent(&t.db, "WALK-ORDER-1", "MN-WALK-1", ACME_FEIN).await;
     let jobs: Value = site
         .http
         .get(site.url("/operator/v1/reconcile/jobs"))

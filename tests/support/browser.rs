@@ -14,22 +14,33 @@ pub struct Chromedriver {
 }
 
 impl Chromedriver {
-    /// Starts chromedriver and waits until it listens.
+    /// Starts chromedriver on a port it picks itself (`--port=0`) and waits until it says
+    /// which.
     pub async fn start() -> Chromedriver {
-        let port = super::free_port();
-        let process = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        use std::io::BufRead as _;
+        let mut process = Command::new("chromedriver")
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver is installed (Debian packages chromium and chromium-driver)");
-        let up = super::wait_until(Duration::from_secs(20), || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
-        assert!(up, "chromedriver listens");
+        let stdout = process.stdout.take().expect("chromedriver's output");
+        // "ChromeDriver was started successfully on port 43059."
+        let port = tokio::task::spawn_blocking(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+                let (_, rest) = line.split_once("started successfully on port ")?;
+                rest.trim_end_matches('.').parse::<u16>().ok()
+            });
+            // Keep reading what it says, so that it never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            port
+        });
+        let port = tokio::time::timeout(Duration::from_secs(20), port)
+            .await
+            .expect("chromedriver says where it listens within 20 s")
+            .expect("the reader")
+            .expect("chromedriver's port in its output");
         Chromedriver { process, port }
     }
 

@@ -4,7 +4,10 @@
 
 pub mod app;
 pub mod browser;
+pub mod employers;
 pub mod faults;
+pub mod pages;
+pub mod pair;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -506,6 +509,23 @@ impl GatewayProcess {
         }
     }
 
+    /// Waits (30 s at most) until the gateway says in its log where its API listens (it
+    /// is started on port 0: the kernel picks, nothing to race for) and answers `/readyz`
+    /// there. Its API address, or None when it exited or never got there.
+    pub async fn wait_ready(&mut self) -> Option<std::net::SocketAddr> {
+        let log = self.log.clone().expect("a gateway started with its log");
+        let mut api = None;
+        let found = wait_until(Duration::from_secs(30), || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            api = api.or_else(|| started_api_address(&text));
+            let done = api.is_some() || self.child.try_wait().expect("wait").is_some();
+            async move { done }
+        })
+        .await;
+        let api = api.filter(|_| found)?;
+        wait_ready(api.port()).await.then_some(api)
+    }
+
     /// A gateway process the test started itself (another subcommand, say).
     pub fn adopt(child: std::process::Child) -> GatewayProcess {
         GatewayProcess { child, log: None }
@@ -557,6 +577,39 @@ impl Drop for GatewayProcess {
             );
         }
     }
+}
+
+/// The API address in a gateway's "Gateway started." log line (JSON or text), on the
+/// loopback interface when it listens on all of them.
+pub fn started_api_address(log: &str) -> Option<std::net::SocketAddr> {
+    started_address(log, "api")
+}
+
+/// The address of listener `field` (`api`, `partners`) in a gateway's "Gateway started."
+/// log line, on the loopback interface when it listens on all of them.
+pub fn started_address(log: &str, field: &str) -> Option<std::net::SocketAddr> {
+    let line = log.lines().find(|l| l.contains("Gateway started."))?;
+    // A text log may colour its field names: `\x1b[3mapi\x1b[0m\x1b[2m=\x1b[0m…`.
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            plain.push(c);
+        }
+    }
+    let line = plain.as_str();
+    let value = line
+        .split_once(&format!("\"{field}\":\""))
+        .or_else(|| line.split_once(&format!(" {field}=")))?
+        .1;
+    let end = value.find(['"', ' ']).unwrap_or(value.len());
+    let mut addr: std::net::SocketAddr = value[..end].parse().ok()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    Some(addr)
 }
 
 /// Waits until the gateway whose API listens on `api_port` answers `/readyz`.
