@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ivd_gateway::alerts::{self, Signal};
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::outbox;
 use ivd_gateway::store::now_ms;
 use serde_json::Value;
+use support::app::TestApp;
 use support::{
     Behaviour, MockPartner, TestDb, gateway_settings, http_partner, test_message, wait_until,
 };
@@ -80,9 +80,7 @@ async fn a_partner_outage_is_one_alert_down_and_one_back(t: TestDb) {
         ],
     );
     settings.alerts.webhook_partners = vec!["ops-alerts".to_string()];
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     let db = gateway.state.db.clone();
     let mut tx = db.begin().await.unwrap();
     for seq in 0..5 {

@@ -8,7 +8,6 @@ mod support;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::employers::ndnh::NdnhForwarder;
 use ivd_gateway::config::{
     EmployerPartnerSettings, FileEncoding, PartnerKind, PartnerSettings, Settings,
@@ -18,13 +17,15 @@ use ivd_gateway::intake::{self, Inbound};
 use ivd_gateway::outbox;
 use ivd_gateway::privacy::{DataKeys, SealError, rotate};
 use ivd_gateway::store::events::{self, NewEvent};
-use ivd_gateway::store::tokens::{self, Role};
+use ivd_gateway::store::tokens::Role;
 use ivd_gateway::store::{Db, StoreError, cases, now_ms};
 use ivd_model::{Fein, Ssn};
 use ivd_newhire::generate::Generator;
 use ivd_newhire::{Format, NewHire};
 use serde_json::{Value, json};
+use support::app::TestApp;
 use support::employers::employer_token;
+use support::issue_token;
 use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, test_message};
 
 on_both_backends!(
@@ -200,14 +201,10 @@ async fn assert_no_ssn_in(t: &TestDb, needles: &[String]) {
 async fn no_ssn_is_readable_in_the_database_yet_the_api_and_the_feed_serve_them(t: TestDb) {
     let employer = MockPartner::start(Behaviour::default()).await;
     let (settings, ndnh_out) = settings(&t, &employer);
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     let http = reqwest::Client::new();
     let url = |path: &str| format!("http://{}{path}", gateway.api_addr);
-    let state_token = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
+    let state_token = issue_token(&t.db, "case-system", Role::StateSystem).await;
     let employer_token = employer_token(&t.db, "acme-payroll", OUR_FEIN).await;
 
     // The state system pushes a case with full SSNs.

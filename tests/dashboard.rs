@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::outbox;
 use ivd_gateway::store::now_ms;
-use ivd_gateway::store::tokens::{self, Role};
+use ivd_gateway::store::tokens::Role;
+use support::app::TestApp;
 use support::browser::{Chromedriver, page_showing, screenshot, text_of};
+use support::issue_token;
 use support::{
     Behaviour, MockPartner, TestDb, gateway_settings, http_partner, test_message, wait_until,
 };
@@ -51,14 +52,10 @@ async fn an_operator_watches_an_outage_and_redelivers_a_dead_letter() {
         &t,
         vec![partner, http_partner("county-9", &county.endpoint(), 3)],
     );
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     let db = gateway.state.db.clone();
     let api = format!("http://{}", gateway.api_addr);
-    let token = tokens::issue(&db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let token = issue_token(&db, "ops-jane", Role::Operator).await;
     let enqueue = |partner: &'static str, key: &'static str, seq: u64| {
         let db = db.clone();
         let wake = gateway.state.dispatcher_wake.clone();
@@ -343,21 +340,15 @@ async fn sign_in(
 
 async fn sign_in_is_for_operators_and_every_form_needs_its_session_token(t: TestDb) {
     let settings = gateway_settings(&t, Vec::new());
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     let db = gateway.state.db.clone();
     let api = format!("http://{}", gateway.api_addr);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let operator = tokens::issue(&db, "ops-sam", Role::Operator, now_ms())
-        .await
-        .unwrap();
-    let system = tokens::issue(&db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&db, "ops-sam", Role::Operator).await;
+    let system = issue_token(&db, "case-system", Role::StateSystem).await;
 
     // Pages need a session.
     let page = http.get(format!("{api}/audit")).send().await.unwrap();

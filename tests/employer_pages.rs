@@ -25,6 +25,7 @@ use support::TestDb;
 use support::app::TestApp;
 use support::browser::{Chromedriver, page_showing, screenshot};
 use support::employers::{employer_token, order_sent, upload_form};
+use support::issue_token;
 use support::pages::Visitor;
 
 on_both_backends!(
@@ -193,9 +194,7 @@ async fn an_employer_uses_every_page_without_javascript_and_sees_only_its_own(t:
     assert_eq!(status, 401);
     assert!(body.contains("do not match"), "{body}");
     // An operator's token does not open the employer pages.
-    let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, "ops", Role::Operator).await;
     let (status, _) = pages.try_sign_in("ops", &operator).await;
     assert_eq!(status, 401);
     let ours = pages.sign_in("acme-payroll", &pages.our_token).await;
@@ -482,9 +481,7 @@ async fn an_employer_asks_for_an_account_and_an_admin_approves_it(t: TestDb) {
     assert!(body.contains("That account name is taken"), "{body}");
 
     // An operator sees the request; deciding it is an admin's.
-    let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, "ops", Role::Operator).await;
     let ops = pages.sign_in_at("/sign-in", "ops", &operator).await;
     let (status, list) = pages.get(&ops, "/employer-accounts").await;
     assert_eq!(status, 200);
@@ -493,9 +490,7 @@ async fn an_employer_asks_for_an_account_and_an_admin_approves_it(t: TestDb) {
         "{list}"
     );
     assert!(list.contains("Only an admin may approve"), "{list}");
-    let admin = tokens::issue(&t.db, "admin-kim", Role::Admin, now_ms())
-        .await
-        .unwrap();
+    let admin = issue_token(&t.db, "admin-kim", Role::Admin).await;
     let ops = pages.sign_in_at("/sign-in", "admin-kim", &admin).await;
     let (_, list) = pages.get(&ops, "/employer-accounts").await;
     let marker = "action=\"";

@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{EmployerPartnerSettings, PartnerKind, TransportSettings};
 use ivd_gateway::store::tokens::{self, Role};
 use ivd_gateway::store::{Db, now_ms};
 use ivd_model::Fein;
 use ivd_newhire::Format;
 use ivd_newhire::generate::Generator;
+use support::app::TestApp;
 use support::faults::{
     Load, Scale, delivered, load_key, partner_down_changes, process_config, procs_dir,
     stuck_leases, wait_alert_changes,
@@ -252,9 +252,7 @@ async fn the_same_new_hire_file_sent_twice_at_once_is_one_receipt(t: TestDb) {
     acme.employer = Some(EmployerPartnerSettings {
         feins: vec!["41-1234567".into()],
     });
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![acme]))
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![acme])).await;
     let token = tokens::issue_scoped(
         &t.db,
         EMPLOYER,
@@ -427,9 +425,7 @@ async fn a_drop_directory_that_cannot_be_written_keeps_messages_until_it_can(t: 
     });
     ndnh.circuit.failure_threshold = 5;
     ndnh.circuit.cooldown_secs = 1;
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![ndnh]))
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![ndnh])).await;
     const KEYS: u64 = 10;
     let load = Load::start(
         t.db.clone(),

@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
+use support::app::TestApp;
 use support::faults::{
     FaultPartner, Load, Mode, Scale, assert_exactly_once, delivered, partner_down_changes,
     stuck_leases, wait_alert_changes, wait_applied, webhook_alert_keys,
@@ -44,9 +44,7 @@ async fn a_partner_that_fails_in_every_way_gets_everything_once_and_one_alert_pe
         ],
     );
     settings.alerts.webhook_partners = vec!["ops-alerts".to_string()];
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     let load = Load::start(
         t.db.clone(),
         "state-27",

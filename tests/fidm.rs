@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ivd_fidm::{AccountType, BalanceIndicator, Encoding, FileIndicator, Framing, Match, MatchFlag};
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::employers::matching;
 use ivd_gateway::channels::fidm::accounts::AllAccountsIntake;
 use ivd_gateway::channels::fidm::inquiry::FidmInquiry;
@@ -21,6 +20,7 @@ use ivd_gateway::store::events::{self, Event};
 use ivd_gateway::store::{Db, cases, now_ms};
 use ivd_model::{Case, Ssn};
 use serde_json::Value;
+use support::app::TestApp;
 use support::{TestDb, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(
@@ -148,9 +148,7 @@ async fn the_state_sends_an_inquiry_for_its_obligors_with_arrears(t: TestDb) {
     let mut settings = fidm_settings(&t);
     settings.partners = vec![bank];
     settings.fidm.partner = Some("fidm-bank".into());
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     let db = gateway.state.db.clone();
     let key = gateway.state.lookup_key.clone();
     store_cases(&db, &key).await;

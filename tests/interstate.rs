@@ -8,7 +8,6 @@ mod support;
 use std::time::Duration;
 
 use ivd_csenet::{ActionCode, FunctionCode, HeaderKind, Transaction};
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{InterstateSettings, PartnerSettings, Settings};
 use ivd_gateway::outbox::operator;
 use ivd_gateway::outbox::store;
@@ -437,9 +436,7 @@ async fn the_csenet_data_sets_carry_the_batch_exchange(t: TestDb) {
     server_errors.pickup = Some(pickup(invalid.clone(), "csenet-errors"));
     let mut settings = gateway_settings(&t, vec![state_06, server, server_errors]);
     settings.state.fips = Some("2712300".into());
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     // The collection names our case MN0000000006, which the state system has pushed.
     let mut case: Value = serde_json::from_str(TANF).unwrap();
     case["id"] = json!("MN0000000006");

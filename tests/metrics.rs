@@ -9,9 +9,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::outbox;
 use ivd_gateway::store::now_ms;
+use support::app::TestApp;
 use support::{
     Behaviour, MockPartner, TestDb, gateway_settings, http_partner, test_message, wait_until,
 };
@@ -57,9 +57,7 @@ async fn metrics_after_real_traffic_pass_promtool() {
     support::bind_dev_partner(&mut state_27);
     let settings = gateway_settings(&t, vec![state_27]);
     let tls_dir = settings.tls.dir.clone();
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     // State 27 sends us a message, and the same message again.
     let certs = ivd_gateway::tls::ensure_dev_certificates(&tls_dir).unwrap();
     let partner_client = support::mtls_client(

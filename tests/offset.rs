@@ -10,13 +10,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ivd_fixed::Encoding;
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::offset::{OffsetExchange, OffsetSettings};
 use ivd_gateway::config::{FileEncoding, PartnerKind, PickupSettings, Settings, TransportSettings};
 use ivd_gateway::store::now_ms;
-use ivd_gateway::store::tokens::{self, Role};
+use ivd_gateway::store::tokens::Role;
 use ivd_offset::{ReconRecord, Reject, RejectControl};
 use serde_json::{Value, json};
+use support::app::TestApp;
+use support::issue_token;
 use support::{TestDb, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(a_weekly_offset_cycle_from_cases_to_reconciliation);
@@ -89,86 +90,23 @@ fn second_case() -> String {
     case.to_string()
 }
 
-struct Session {
-    gateway: RunningGateway,
-    http: reqwest::Client,
-    state_token: String,
-}
-
-impl Session {
-    async fn put_case(&self, body: &str) {
-        let id = serde_json::from_str::<Value>(body).unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let response = self
-            .http
-            .put(format!(
-                "http://{}/state/v1/cases/{id}",
-                self.gateway.api_addr
-            ))
-            .bearer_auth(&self.state_token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{}",
-            response.text().await.unwrap()
-        );
-    }
-
-    async fn events_of(&self, kind: &str) -> Vec<Value> {
-        let body: Value = self
-            .http
-            .get(format!(
-                "http://{}/state/v1/events?after=0&limit=1000",
-                self.gateway.api_addr
-            ))
-            .bearer_auth(&self.state_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == kind)
-            .cloned()
-            .collect()
-    }
-
-    fn exchange(&self, t: &TestDb) -> OffsetExchange {
-        OffsetExchange {
-            db: t.db.clone(),
-            settings: self.gateway.state.settings.clone(),
-            key: self.gateway.state.lookup_key.clone(),
-            sealer: self.gateway.state.data_keys.clone(),
-        }
+/// The offset exchange as the gateway `app` runs it (its settings, keys and database).
+fn exchange(app: &TestApp, t: &TestDb) -> OffsetExchange {
+    OffsetExchange {
+        db: t.db.clone(),
+        settings: app.state.settings.clone(),
+        key: app.state.lookup_key.clone(),
+        sealer: app.state.data_keys.clone(),
     }
 }
 
 async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
     let (out, rejects_in, collections_in, recon_in) = dirs(&t);
-    let gateway = RunningGateway::start(settings(&t))
-        .await
-        .expect("gateway starts");
-    let state_token = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
-    let session = Session {
-        gateway,
-        http: reqwest::Client::new(),
-        state_token,
-    };
-    session.put_case(TANF).await;
-    session.put_case(&second_case()).await;
-    let exchange = session.exchange(&t);
+    let app = TestApp::spawn_with(settings(&t)).await;
+    let cases = app.case_system().await;
+    cases.put_case(TANF).await;
+    cases.put_case(&second_case()).await;
+    let exchange = exchange(&app, &t);
 
     // Cycle 1: both obligors' TANF debts (>= $150) are added; the sample's $200 non-TANF
     // is under the $500 threshold, the second case's $900 is not.
@@ -230,12 +168,12 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
     std::fs::write(rejects_in.join("REJECTS.dat"), reject_file).unwrap();
     assert!(
         wait_until(Duration::from_secs(15), || async {
-            !session.events_of("offset.rejected").await.is_empty()
+            !cases.events("offset.rejected").await.is_empty()
         })
         .await,
         "the reject file is taken in"
     );
-    let events = session.events_of("offset.rejected").await;
+    let events = cases.events("offset.rejected").await;
     assert_eq!(events[0]["payload"]["codes"][0]["code"], "17");
     assert!(!events[0].to_string().contains("345678901"));
     let mut tx = t.db.begin().await.unwrap();
@@ -254,12 +192,12 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
     .unwrap();
     assert!(
         wait_until(Duration::from_secs(15), || async {
-            session.events_of("offset.collection").await.len() == 2
+            cases.events("offset.collection").await.len() == 2
         })
         .await,
         "both collections are taken in"
     );
-    let collection = &session.events_of("offset.collection").await[0];
+    let collection = &cases.events("offset.collection").await[0];
     assert!(
         collection["payload"].get("collection").is_none(),
         "no amount on the feed"
@@ -268,14 +206,9 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
         .as_str()
         .unwrap()
         .to_string();
-    let url = format!(
-        "http://{}/fti/v1/offset/collections/{id}",
-        session.gateway.api_addr
-    );
-    let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
-        .await
-        .unwrap();
-    let refused = session
+    let url = app.url(&format!("/fti/v1/offset/collections/{id}"));
+    let operator = issue_token(&t.db, "ops", Role::Operator).await;
+    let refused = app
         .http
         .get(&url)
         .bearer_auth(&operator)
@@ -283,10 +216,8 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 403);
-    let reader = tokens::issue(&t.db, "fti-clerk", Role::FtiReader, now_ms())
-        .await
-        .unwrap();
-    let read = session
+    let reader = issue_token(&t.db, "fti-clerk", Role::FtiReader).await;
+    let read = app
         .http
         .get(&url)
         .bearer_auth(&reader)
@@ -308,7 +239,7 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
     // is tried again.
     let mut changed: Value = serde_json::from_str(TANF).unwrap();
     changed["orders"][0]["arrears"][0]["amount"] = json!("1600.00");
-    session.put_case(&changed.to_string()).await;
+    cases.put_case(&changed.to_string()).await;
     let second = exchange
         .run_cycle(now_ms())
         .await
@@ -340,21 +271,18 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
     std::fs::write(recon_in.join("RECON.dat"), recon_file).unwrap();
     assert!(
         wait_until(Duration::from_secs(15), || async {
-            !session.events_of("offset.reconciled").await.is_empty()
+            !cases.events("offset.reconciled").await.is_empty()
         })
         .await,
         "the reconciliation file is taken in"
     );
-    let reconciled = &session.events_of("offset.reconciled").await[0]["payload"];
+    let reconciled = &cases.events("offset.reconciled").await[0]["payload"];
     assert_eq!(reconciled["differences"], 3, "{reconciled}");
     assert!(reconciled["correctionCycle"].is_number(), "{reconciled}");
     let run = reconciled["run"].as_i64().unwrap();
-    let report: Value = session
+    let report: Value = app
         .http
-        .get(format!(
-            "http://{}/fti/v1/offset/reconciliations/{run}",
-            session.gateway.api_addr
-        ))
+        .get(app.url(&format!("/fti/v1/offset/reconciliations/{run}")))
         .bearer_auth(&reader)
         .send()
         .await
@@ -368,6 +296,6 @@ async fn a_weekly_offset_cycle_from_cases_to_reconciliation(t: TestDb) {
         "{report}"
     );
 
-    session.gateway.stop().await;
+    app.stop().await;
     t.cleanup().await;
 }

@@ -5,12 +5,12 @@ mod support;
 
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::PickupSettings;
 use ivd_gateway::intake::pickup::Pickup;
 use ivd_gateway::intake::{self, Inbound, RecordArrival};
 use ivd_gateway::store::events;
 use sha2::Digest;
+use support::app::TestApp;
 use support::{TestDb, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(
@@ -175,9 +175,7 @@ async fn a_running_gateway_picks_up_a_dropped_file_and_tells_the_state_system(t:
     let p = pickup(&t, 0);
     let mut partner = http_partner("ocse-returns", "http://127.0.0.1:9/", 3);
     partner.pickup = Some(p.settings.clone());
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![partner]))
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![partner])).await;
     drop_file(&p, "REJECTS.DAT", b"reject file\n");
     let seen = wait_until(Duration::from_secs(20), || async {
         events::list_after(&t.db, 0, 10)

@@ -13,7 +13,6 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{InterstateSettings, PartnerSettings, Settings};
 use ivd_gateway::outbox::render::RenderRequest;
 use ivd_gateway::outbox::{self, store as outbox_store};
@@ -21,9 +20,11 @@ use ivd_gateway::reconcile::deadlines::{self, Expectation};
 use ivd_gateway::reconcile::runs;
 use ivd_gateway::reconcile::scheduler::{RunError, Runner};
 use ivd_gateway::reconcile::settings::JobSettings;
-use ivd_gateway::store::tokens::{self, Role};
+use ivd_gateway::store::tokens::Role;
 use ivd_gateway::store::{Db, cases, now_ms, requests};
 use serde_json::{Value, json};
+use support::app::TestApp;
+use support::issue_token;
 use support::{GatewayProcess, TestDb, gateway_settings, http_partner, test_message, wait_until};
 
 on_both_backends!(
@@ -563,16 +564,10 @@ async fn operators_read_reports_as_json_and_csv_and_others_are_refused(t: TestDb
         Some(now - 4 * DAY),
     )
     .await;
-    let gateway = RunningGateway::start(settings(&t))
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings(&t)).await;
     let base = format!("http://{}/operator/v1/reconcile", gateway.api_addr);
-    let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
-        .await
-        .unwrap();
-    let state_system = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, "ops", Role::Operator).await;
+    let state_system = issue_token(&t.db, "case-system", Role::StateSystem).await;
     let http = reqwest::Client::new();
 
     assert_eq!(

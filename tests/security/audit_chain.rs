@@ -9,13 +9,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::audit::{self, Entry, GENESIS, NewEntry};
-use ivd_gateway::store::tokens::{self, Role};
+use ivd_gateway::store::tokens::Role;
 use ivd_gateway::store::{Db, now_ms};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::support::app::TestApp;
+use crate::support::issue_token;
 use crate::support::{GatewayProcess, TestDb, gateway_settings, wait_until};
 
 crate::on_both_backends!(
@@ -119,9 +120,7 @@ async fn operators_act(db: &Db, times: usize) {
 
 /// A gateway runs while operators act `times` times, then stops (its last checkpoint).
 async fn a_day_of_work(t: &TestDb, times: usize) {
-    let gateway = RunningGateway::start(gateway_settings(t, Vec::new()))
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(gateway_settings(t, Vec::new())).await;
     operators_act(&t.db, times).await;
     gateway.stop().await;
 }
@@ -320,12 +319,8 @@ async fn the_last_entries_deleted_are_named_even_after_a_restart(t: TestDb) {
 
     // A restart checkpoints the shortened chain, which launders nothing: the earlier
     // checkpoint still records entry 6, and the operator route says so too.
-    let gateway = RunningGateway::start(gateway_settings(&t, Vec::new()))
-        .await
-        .unwrap();
-    let operator = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(gateway_settings(&t, Vec::new())).await;
+    let operator = issue_token(&t.db, "ops-jane", Role::Operator).await;
     let answer: Value = reqwest::Client::new()
         .get(format!(
             "http://{}/operator/v1/audit/verify",
@@ -478,8 +473,8 @@ async fn two_instances_sharing_a_database_each_anchor_the_one_chain(t: TestDb) {
         settings.audit.checkpoint_interval_secs = 1;
         settings
     };
-    let east = RunningGateway::start(instance("gw-east")).await.unwrap();
-    let west = RunningGateway::start(instance("gw-west")).await.unwrap();
+    let east = TestApp::spawn_with(instance("gw-east")).await;
+    let west = TestApp::spawn_with(instance("gw-west")).await;
     operators_act(&east.state.db, 2).await;
     operators_act(&west.state.db, 1).await;
     // While the chain grows, each instance checkpoints it on its interval, in files of

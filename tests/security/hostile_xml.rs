@@ -6,7 +6,6 @@
 //! in the readers' own tests (`adapters/tribal/src/read.rs`,
 //! `adapters/newhire/tests/hostile_xml.rs`).
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{PartnerKind, TribalAgreement};
 use ivd_gateway::store::now_ms;
 use ivd_gateway::store::tokens::{self, Role};
@@ -86,7 +85,7 @@ async fn a_tribes_document_flooding_a_start_tag_with_attributes_or_namespaces_is
 
 async fn an_employers_new_hire_xml_flooding_a_start_tag_gets_a_record_level_verdict(t: TestDb) {
     let settings = gateway_settings(&t, vec![]);
-    let gateway = RunningGateway::start(settings).await.unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let fein = ivd_model::Fein::parse(NEW_HIRES_FEIN).unwrap();
     let employer = tokens::issue_scoped(&t.db, "triangle", Role::Employer, &[fein], now_ms())
         .await

@@ -50,7 +50,7 @@ async fn no_request_adds_a_metric_series(t: TestDb) {
     // (its own story in identity.rs) would answer most of them 429 before they count.
     settings.server.anonymous_requests_per_minute = 0;
     settings.server.anonymous_requests_per_minute_per_address = 0;
-    let gateway = RunningGateway::start(settings).await.unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let api = format!("http://{}", gateway.api_addr);
     // Messages left for a partner since removed from the configuration.
     let db = gateway.state.db.clone();
@@ -137,7 +137,7 @@ async fn metrics_on_their_own_listener_or_behind_a_token_refuse_everyone_else() 
     // On a listener of their own: served there, and only there.
     let mut settings = gateway_settings(&t, vec![]);
     settings.server.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
-    let gateway = RunningGateway::start(settings).await.unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let own = gateway.metrics_addr.expect("the metrics listener is bound");
     let on_api = http
         .get(format!("http://{}/metrics", gateway.api_addr))
@@ -169,7 +169,7 @@ async fn metrics_on_their_own_listener_or_behind_a_token_refuse_everyone_else() 
         "{error:#}"
     );
     std::fs::write(&token_file, "scrape-secret-1\n").unwrap();
-    let gateway = RunningGateway::start(settings).await.unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let url = format!("http://{}/metrics", gateway.api_addr);
     let scrape_with = |token: Option<&'static str>| {
         let mut request = http.get(&url);
@@ -621,9 +621,7 @@ async fn the_pages_work_under_their_policy_and_an_injected_script_does_not_run()
     use crate::support::browser::Chromedriver;
 
     let t = TestDb::sqlite().await;
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![]))
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![])).await;
     let driver = Chromedriver::start().await;
     let browser = driver.browser(true).await;
     for page in ["/sign-in", "/employer/sign-in"] {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::support::app::TestApp;
 use crate::support::employers::employer_token;
 pub(crate) use crate::support::employers::{order_sent, w4_file};
+use crate::support::issue_token;
 use crate::support::pages::Visitor;
 pub(crate) use crate::support::pages::{client_from, field_value};
 use crate::support::{self, TestDb, gateway_settings};
@@ -183,9 +184,7 @@ async fn a_stranger_cannot_take_over_an_employer_by_name_or_fein(t: TestDb) {
     assert_eq!(status, 201, "{answer}");
     let acme_receipt = answer["receiptId"].as_str().unwrap().to_string();
     order_sent(&t.db, "ACME-ORDER-1", "MN-ACME-1", ACME_FEIN).await;
-    let admin = tokens::issue(&t.db, "admin-kim", Role::Admin, now_ms())
-        .await
-        .unwrap();
+    let admin = issue_token(&t.db, "admin-kim", Role::Admin).await;
     let kim = site.sign_in("/sign-in", "admin-kim", &admin).await;
 
     // A stranger asks for an account for Acme's FEIN under another name: the admin's
@@ -301,9 +300,7 @@ async fn a_second_token_with_the_same_name_is_refused_and_reads_nothing(t: TestD
 /// operator's dashboard cookie still worked for hours, approvals included.
 async fn a_session_dies_with_its_token_and_its_account(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let admin = tokens::issue(&t.db, "admin-kim", Role::Admin, now_ms())
-        .await
-        .unwrap();
+    let admin = issue_token(&t.db, "admin-kim", Role::Admin).await;
     let kim = site.sign_in("/sign-in", "admin-kim", &admin).await;
     let (status, _, _) = site.get(&kim, "/employer-accounts").await;
     assert_eq!(status, 200);
@@ -360,9 +357,7 @@ async fn a_session_dies_with_its_token_and_its_account(t: TestDb) {
 /// themselves, minting an employer credential for any FEIN; "admin" granted nothing more.
 async fn approving_employer_accounts_is_for_admins_who_did_not_ask(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let operator = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, "ops-jane", Role::Operator).await;
     let jane = site.sign_in("/sign-in", "ops-jane", &operator).await;
     let (status, _) = site
         .register(&site.http, &jane, "jane-shell-co", ACME_FEIN)
@@ -385,12 +380,8 @@ async fn approving_employer_accounts_is_for_admins_who_did_not_ask(t: TestDb) {
     assert_eq!(accounts_named(&t, "jane-shell-co").await, 0);
 
     // An admin who filed a request while signed in cannot approve it; another admin can.
-    let kim_token = tokens::issue(&t.db, "admin-kim", Role::Admin, now_ms())
-        .await
-        .unwrap();
-    let lee_token = tokens::issue(&t.db, "admin-lee", Role::Admin, now_ms())
-        .await
-        .unwrap();
+    let kim_token = issue_token(&t.db, "admin-kim", Role::Admin).await;
+    let lee_token = issue_token(&t.db, "admin-lee", Role::Admin).await;
     let kim = site.sign_in("/sign-in", "admin-kim", &kim_token).await;
     let lee = site.sign_in("/sign-in", "admin-lee", &lee_token).await;
     let (status, _) = site
@@ -432,9 +423,7 @@ async fn approving_employer_accounts_is_for_admins_who_did_not_ask(t: TestDb) {
 /// belongs to a noncustodial parent.
 async fn an_employers_upload_answer_reveals_no_match(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let system = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
+    let system = issue_token(&t.db, "case-system", Role::StateSystem).await;
     let case: Value = serde_json::from_str(super::TANF).unwrap();
     let case_id = case["id"].as_str().unwrap();
     let pushed = site
@@ -506,12 +495,8 @@ async fn an_employers_upload_answer_reveals_no_match(t: TestDb) {
 /// slowed.
 async fn failed_sign_ins_lock_out_by_name_and_address_not_by_name_alone(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let jane = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
-    let sam = tokens::issue(&t.db, "ops-sam", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let jane = issue_token(&t.db, "ops-jane", Role::Operator).await;
+    let sam = issue_token(&t.db, "ops-sam", Role::Operator).await;
     let attacker = client_from("127.0.0.2");
     let guesser = client_from("127.0.0.3");
 
@@ -576,9 +561,7 @@ async fn requests_without_a_credential_and_registrations_are_limited(t: TestDb) 
         settings.employers.registrations_per_address_per_hour = 3;
     })
     .await;
-    let operator = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, "ops-jane", Role::Operator).await;
 
     // Requests without a credential: twenty a minute from one address.
     let flooder = client_from("127.0.0.4");
@@ -665,9 +648,7 @@ async fn requests_without_a_credential_and_registrations_are_limited(t: TestDb) 
 /// missing token was; unknown routes and methods answered with empty bodies.
 async fn every_error_answer_is_a_problem_document(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let system = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
+    let system = issue_token(&t.db, "case-system", Role::StateSystem).await;
     let problem = |response: &reqwest::Response| {
         response
             .headers()
@@ -731,9 +712,7 @@ async fn every_error_answer_is_a_problem_document(t: TestDb) {
 /// browser in.
 async fn a_sign_in_posted_from_another_site_is_refused(t: TestDb) {
     let site = Site::start(&t, |_| {}).await;
-    let operator = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, "ops-jane", Role::Operator).await;
     let acme = acme_account(&t).await;
     for (page, name, token) in [
         ("/sign-in", "ops-jane", operator.as_str()),

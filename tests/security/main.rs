@@ -16,6 +16,7 @@ mod role_table;
 use std::time::Duration;
 
 use crate::support::app::TestApp;
+use crate::support::issue_token;
 use ivd_gateway::app::RunningGateway;
 use ivd_gateway::config::{InterstateSettings, PartnerKind};
 use ivd_gateway::store::now_ms;
@@ -156,7 +157,7 @@ async fn a_partner_certificate_cannot_speak_for_another_state(t: TestDb) {
 
 async fn an_employer_token_for_one_fein_cannot_report_for_another(t: TestDb) {
     let settings = gateway_settings(&t, Vec::new());
-    let gateway = RunningGateway::start(settings).await.unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let acme = ivd_model::Fein::parse("411234567").unwrap();
     let token = tokens::issue_scoped(&t.db, "acme-payroll", Role::Employer, &[acme], now_ms())
         .await
@@ -194,16 +195,10 @@ async fn an_employer_token_for_one_fein_cannot_report_for_another(t: TestDb) {
 
 async fn an_operator_without_the_fti_role_cannot_read_federal_tax_information(t: TestDb) {
     let settings = gateway_settings(&t, Vec::new());
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let operator = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
-    let admin = tokens::issue(&t.db, "admin-kim", Role::Admin, now_ms())
-        .await
-        .unwrap();
-    let reader = tokens::issue(&t.db, "fti-reader", Role::FtiReader, now_ms())
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
+    let operator = issue_token(&t.db, "ops-jane", Role::Operator).await;
+    let admin = issue_token(&t.db, "admin-kim", Role::Admin).await;
+    let reader = issue_token(&t.db, "fti-reader", Role::FtiReader).await;
     let http = reqwest::Client::new();
     let read = |token: String, path: &'static str| {
         let request = http
@@ -236,10 +231,8 @@ async fn an_operator_without_the_fti_role_cannot_read_federal_tax_information(t:
 
 async fn an_audit_row_edited_by_hand_breaks_the_chain(t: TestDb) {
     let settings = gateway_settings(&t, Vec::new());
-    let gateway = RunningGateway::start(settings).await.unwrap();
-    let operator = tokens::issue(&t.db, "ops-jane", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
+    let operator = issue_token(&t.db, "ops-jane", Role::Operator).await;
     for n in 0..3 {
         let mut tx = t.db.begin().await.unwrap();
         ivd_gateway::audit::append(
@@ -292,9 +285,7 @@ async fn sql_metacharacters_are_stored_verbatim_and_do_nothing(t: TestDb) {
     let settings = gateway_settings(&t, vec![partner]);
     let gateway = TestApp::spawn_with(settings).await;
     let hostile = "x'); DROP TABLE outbox_messages; -- %_\\ \" OR 1=1 ;";
-    let operator = tokens::issue(&t.db, hostile, Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, hostile, Role::Operator).await;
     let http = reqwest::Client::new();
 
     // A partner's message id (free text from outside) is kept as it came.
@@ -395,9 +386,7 @@ async fn oversized_bodies_and_hostile_xml_are_refused() {
     settings.server.max_body_bytes = 64 * 1024;
     let gateway = TestApp::spawn_with(settings).await;
     let client = gateway.dev_partner_client();
-    let system = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
+    let system = issue_token(&t.db, "case-system", Role::StateSystem).await;
 
     // Over the body limit: 413 on both listeners, nothing stored.
     let big = vec![b'x'; 65 * 1024];
@@ -476,12 +465,8 @@ async fn requests_over_the_quota_get_429_and_others_are_unaffected() {
     settings.server.partner_requests_per_minute = 3;
     settings.server.token_requests_per_minute = 3;
     let gateway = TestApp::spawn_with(settings).await;
-    let greedy = tokens::issue(&t.db, "greedy", Role::Operator, now_ms())
-        .await
-        .unwrap();
-    let polite = tokens::issue(&t.db, "polite", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let greedy = issue_token(&t.db, "greedy", Role::Operator).await;
+    let polite = issue_token(&t.db, "polite", Role::Operator).await;
     let http = reqwest::Client::new();
     let list_partners = |token: &str| {
         http.get(format!("{}/operator/v1/partners", api(&gateway)))
@@ -623,9 +608,7 @@ retry = {{ min_delay_ms = 50, max_delay_ms = 200, max_attempts = 5 }}
         .await
         .unwrap();
     db.migrate().await.unwrap();
-    let system = tokens::issue(&db, "case-system", Role::StateSystem, now_ms())
-        .await
-        .unwrap();
+    let system = issue_token(&db, "case-system", Role::StateSystem).await;
     let acme = ivd_model::Fein::parse("411234567").unwrap();
     let employer = tokens::issue_scoped(
         &db,

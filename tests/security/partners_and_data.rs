@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::offset::{
     COLLECTIONS_CHANNEL, OffsetExchange, OffsetSettings, ReturnIntake,
 };
@@ -22,6 +21,8 @@ use serde_json::Value;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::support::app::TestApp;
+use crate::support::issue_token;
 use crate::support::{
     GatewayProcess, TestDb, fingerprint_of, gateway_settings, http_partner, mtls_client,
     test_message, wait_until,
@@ -208,7 +209,7 @@ async fn operators_see_that_the_offset_job_ran_and_only_the_fti_reader_reads_wha
     .map(String::from)
     .to_vec();
 
-    let gateway = RunningGateway::start(settings).await.unwrap();
+    let gateway = TestApp::spawn_with(settings).await;
     let api = api(&gateway);
     let operator = tokens::issue(db, "ops-olga", Role::Operator, now)
         .await
@@ -453,12 +454,11 @@ certificate_fingerprint = ["{other}", "{fingerprint}"]
     let mut by_subject = http_partner("tribe-90830", "http://127.0.0.1:9/unused", 3);
     by_subject.kind = PartnerKind::Tribe;
     crate::support::bind_dev_partner(&mut by_subject);
-    let gateway = RunningGateway::start(gateway_settings(
+    let gateway = TestApp::spawn_with(gateway_settings(
         &t,
         vec![minnesota.clone(), wisconsin_partner.clone()],
     ))
-    .await
-    .unwrap();
+    .await;
     let url = partner_url(&gateway, "/partner/v1/whoami");
     let whoami = |cert: &Path, key: &Path| {
         let client = mtls_client(&certs.ca_cert, Some((cert, key)));
@@ -486,9 +486,7 @@ certificate_fingerprint = ["{other}", "{fingerprint}"]
     assert_eq!(csenet.status().as_u16(), 403);
     gateway.stop().await;
 
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![minnesota, by_subject]))
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![minnesota, by_subject])).await;
     let url = partner_url(&gateway, "/partner/v1/whoami");
     let client = mtls_client(
         &certs.ca_cert,
@@ -557,9 +555,7 @@ async fn everything_the_gateway_writes_is_owner_only() {
         interval_secs: 1,
         settle_secs: 0,
     });
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![state_06, ocse]))
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![state_06, ocse])).await;
 
     // A CSENet record goes out through the data set file.
     let mut record = test_message("state-06", "case-1", 1, 3, now_ms());
@@ -807,9 +803,7 @@ async fn a_partner_answering_500_with_ssns_leaves_a_bounded_masked_error(t: Test
     let mut partner = http_partner("state-06", &format!("{}/inbound", server.uri()), 2);
     // The first failure opens the circuit: the partner-down alert carries the reason too.
     partner.circuit.failure_threshold = 1;
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![partner]))
-        .await
-        .unwrap();
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![partner])).await;
     let mut tx = t.db.begin().await.unwrap();
     let id = ivd_gateway::outbox::enqueue(
         &mut tx,
@@ -881,9 +875,7 @@ async fn a_partner_answering_500_with_ssns_leaves_a_bounded_masked_error(t: Test
     }
     stored.extend(alerts);
     // What operators are shown comes from the same columns.
-    let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = issue_token(&t.db, "ops", Role::Operator).await;
     let shown: serde_json::Value = reqwest::Client::new()
         .get(format!("{}/operator/v1/outbox/{id}", api(&gateway)))
         .bearer_auth(&operator)

@@ -25,6 +25,13 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 #[allow(unused_imports)]
 pub use ivd_testkit::{free_port, postgres_server, session_cookie, sign_in_over_http, wait_until};
 
+/// A new token for `role`, named `name`, issued on `db` now.
+pub async fn issue_token(db: &Db, name: &str, role: ivd_gateway::store::tokens::Role) -> String {
+    ivd_gateway::store::tokens::issue(db, name, role, ivd_gateway::store::now_ms())
+        .await
+        .expect("a token is issued")
+}
+
 /// The backend a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
