@@ -113,7 +113,8 @@ async fn a_partner_outage_is_one_alert_down_and_one_back(t: TestDb) {
     })
     .await;
     assert!(down, "partner down recorded");
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Down for a few cool-downs: the half-open probes fail and must not alert again.
+    support::faults::wait_failed_attempts(&db, "state-27", 3, "probes while down").await;
     partner.set_behaviour(Behaviour::default());
     assert!(
         wait_until(Duration::from_secs(60), || async {

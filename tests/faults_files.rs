@@ -22,7 +22,7 @@ use ivd_newhire::generate::Generator;
 use support::app::TestApp;
 use support::faults::{
     Load, Scale, delivered, load_key, partner_down_changes, process_config, procs_dir,
-    stuck_leases, wait_alert_changes,
+    stuck_leases, wait_alert_changes, wait_failed_attempts,
 };
 use support::{GatewayProcess, TestDb, gateway_settings, http_partner, wait_until};
 
@@ -461,7 +461,7 @@ async fn a_drop_directory_that_cannot_be_written_keeps_messages_until_it_can(t: 
         )
         .await;
         let stuck_at = delivered(&t.db, "ndnh").await;
-        tokio::time::sleep(Duration::from_millis(2500)).await;
+        wait_failed_attempts(&t.db, "ndnh", 2, &format!("{fault:?} probes")).await;
         assert_eq!(
             delivered(&t.db, "ndnh").await,
             stuck_at,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use support::app::TestApp;
 use support::faults::{
     FaultPartner, Load, Mode, Scale, assert_exactly_once, delivered, partner_down_changes,
-    stuck_leases, wait_alert_changes, wait_applied, webhook_alert_keys,
+    stuck_leases, wait_alert_changes, wait_applied, wait_failed_attempts, webhook_alert_keys,
 };
 use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
 
@@ -82,7 +82,7 @@ async fn a_partner_that_fails_in_every_way_gets_everything_once_and_one_alert_pe
             )
             .await;
             // Down for a few cool-downs: half-open probes fail and must not alert again.
-            tokio::time::sleep(Duration::from_millis(2500)).await;
+            wait_failed_attempts(&t.db, "state-27", 3, &format!("{outage:?} probes")).await;
             partner.set_mode(Mode::Up);
             wait_alert_changes(
                 &t.db,
@@ -94,7 +94,14 @@ async fn a_partner_that_fails_in_every_way_gets_everything_once_and_one_alert_pe
         }
         // Slow but answering: not an outage, no alert.
         partner.set_mode(Mode::Slow(Duration::from_millis(300)));
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let target = partner.applied_count() + 5;
+        wait_applied(
+            || partner.applied_count(),
+            target,
+            Duration::from_secs(60),
+            &format!("round {round}, slow"),
+        )
+        .await;
         partner.set_mode(Mode::Up);
         assert_eq!(
             partner_down_changes(&t.db, "state-27").await,

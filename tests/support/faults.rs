@@ -383,6 +383,35 @@ pub async fn delivered(db: &Db, partner: &str) -> u64 {
         .unwrap_or(0) as u64
 }
 
+/// How many delivery attempts to `partner` have failed so far (any outcome but delivered).
+pub async fn failed_attempts(db: &Db, partner: &str) -> i64 {
+    let (n,): (i64,) = ivd_gateway::on_read!(db, c => {
+        sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox_attempts a JOIN outbox_messages m ON m.id = a.message_id \
+             WHERE m.partner = $1 AND a.outcome <> 'delivered'",
+        )
+        .bind(partner)
+        .fetch_one(c)
+        .await
+        .unwrap()
+    });
+    n
+}
+
+/// Waits (a minute at most) until `more` further attempts to `partner` have failed: while
+/// its circuit is open these are the half-open probes, one a cool-down, so an outage has
+/// lasted that many cool-downs, observed rather than slept through.
+pub async fn wait_failed_attempts(db: &Db, partner: &str, more: i64, what: &str) {
+    let from = failed_attempts(db, partner).await;
+    assert!(
+        super::wait_until(Duration::from_secs(60), || async {
+            failed_attempts(db, partner).await >= from + more
+        })
+        .await,
+        "{what}: {more} more failed attempts to {partner} (from {from})"
+    );
+}
+
 /// Messages still `running` whose lease ran out more than `margin` ago: a lease nobody
 /// reclaimed.
 pub async fn stuck_leases(db: &Db, margin: Duration) -> i64 {
