@@ -8,7 +8,7 @@ async fn main() {
     match ivd_gateway::cli::run(cli).await {
         Ok(code) => std::process::exit(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", ivd_gateway::cli::error_text(&error));
             std::process::exit(2);
         }
     }

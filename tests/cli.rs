@@ -152,6 +152,63 @@ fn help_lists_every_command_and_every_outbox_action() {
     assert_eq!(code(&unknown), 2, "{}", describe(&unknown));
 }
 
+// ---------------------------------------------------------------------------------------
+// Start-up errors a person reads
+// ---------------------------------------------------------------------------------------
+
+/// A TOML typo: the file, the key as written and the keys the table has, said once.
+#[test]
+fn a_typo_in_the_configuration_is_said_once_with_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gateway.toml");
+    std::fs::write(&file, "[server]\nlisten = \"localhost-8080\"\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&file)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("IVD_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", describe(&out));
+    let said = stderr(&out);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.contains(&format!("{}, key server.listen", file.display())),
+        "{said}"
+    );
+    assert_eq!(said.matches("invalid socket address").count(), 1, "{said}");
+    assert!(said.contains("e.g. \"127.0.0.1:8080\""), "{said}");
+}
+
+/// A PostgreSQL that does not answer: the host and port are named at once, not a pool
+/// timeout. The "server" here accepts connections and never speaks.
+#[test]
+fn a_database_that_does_not_answer_is_named_by_host_and_port() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("IVD_CONFIG")
+        .env(
+            "IVD_DATABASE__URL",
+            format!("postgres://postgres@127.0.0.1:{port}/test"),
+        )
+        .output()
+        .unwrap();
+    drop(silent);
+    assert_eq!(code(&out), 2, "{}", describe(&out));
+    let said = stderr(&out);
+    let said = said.lines().last().unwrap_or_default();
+    assert!(
+        said.contains(&format!("PostgreSQL at 127.0.0.1:{port} cannot be reached")),
+        "{said}"
+    );
+    assert!(!said.contains("pool timed out"), "{said}");
+}
+
 /// The production binary is built without the tools: the demo and the load drivers are
 /// `ivd-tools` commands (`tools/`), not the gateway's.
 #[test]

@@ -202,6 +202,23 @@ fn cli_actor() -> String {
 }
 
 /// Runs the command line; returns the process exit code.
+/// An error and its causes as one line, each said once: a cause whose text its parent
+/// already carries (thiserror's `{0}` beside `#[source]`) is not repeated.
+pub fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     if let Command::Check {
         format,

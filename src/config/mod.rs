@@ -118,12 +118,79 @@ impl std::fmt::Debug for StateSettings {
 /// A setting that cannot work.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file or an override could not be read.
+    /// The file or an override could not be read: where (file or environment variable),
+    /// which key, what is wrong and, where it helps, the form expected.
     #[error("cannot read the configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
+    Load(String),
     /// A value is wrong.
     #[error("configuration: {0}")]
     Invalid(String),
+}
+
+/// Says once what is wrong with each value figment could not read: the file (or the
+/// environment variable) it came from, the key as written in the file, what is wrong, and
+/// for the keys whose form is not obvious, the form expected. (figment's own text names a
+/// `default.` profile this project does not use and repeats itself through the error chain.)
+fn describe(error: figment::Error) -> ConfigError {
+    use figment::error::Kind;
+    let problems: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let place = match &e.metadata {
+                Some(metadata) => match &metadata.source {
+                    Some(figment::Source::File(path)) => path.display().to_string(),
+                    // The only environment provider is `IVD_` with `__` between keys.
+                    _ if metadata.name.contains("environment") => format!(
+                        "environment variable IVD_{}",
+                        e.path.join("__").to_uppercase()
+                    ),
+                    _ => metadata.name.to_string(),
+                },
+                None => "the configuration".to_string(),
+            };
+            let what = match &e.kind {
+                Kind::UnknownField(found, expected) => format!(
+                    "unknown key `{found}` (the keys of this table: {})",
+                    expected.join(", ")
+                ),
+                Kind::UnknownVariant(found, expected) => {
+                    format!(
+                        "unknown value `{found}` (expected one of: {})",
+                        expected.join(", ")
+                    )
+                }
+                Kind::MissingField(name) => format!("`{name}` is missing"),
+                Kind::InvalidType(actual, expected) | Kind::InvalidValue(actual, expected) => {
+                    format!("expected {expected}, found {actual}")
+                }
+                other => other.to_string(),
+            };
+            let hint = expected_form(&e.path)
+                .map(|form| format!(" (expected {form})"))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{place}: {what}{hint}")
+            } else {
+                format!("{place}, key {key}: {what}{hint}")
+            }
+        })
+        .collect();
+    ConfigError::Load(problems.join("; "))
+}
+
+/// The form of the values whose errors do not say it themselves.
+fn expected_form(path: &[String]) -> Option<&'static str> {
+    match path.last().map(String::as_str)? {
+        "listen" | "partner_listen" | "metrics_listen" => {
+            Some("an address and port, e.g. \"127.0.0.1:8080\"")
+        }
+        "url" if path.first().is_some_and(|t| t == "database") => Some(
+            "sqlite://PATH or postgres://USER@HOST:PORT/DATABASE, e.g. \"sqlite://data/gateway.db\"",
+        ),
+        "endpoint" => Some("an http:// or https:// URL"),
+        _ => None,
+    }
 }
 
 impl Settings {
@@ -146,7 +213,7 @@ impl Settings {
                     .ignore(&["test_database_url"]),
             )
             .extract()
-            .map_err(Box::new)?;
+            .map_err(describe)?;
         settings.check()?;
         Ok(settings)
     }
@@ -156,7 +223,7 @@ impl Settings {
         let settings: Settings = Figment::new()
             .merge(Toml::string(text))
             .extract()
-            .map_err(Box::new)?;
+            .map_err(describe)?;
         settings.check()?;
         Ok(settings)
     }

@@ -282,3 +282,45 @@ fn unknown_keys_are_refused() {
         .to_string();
     assert!(error.contains("urll"), "{error}");
 }
+
+#[test]
+fn a_mistyped_key_is_named_once_with_the_keys_the_table_has() {
+    let error = Settings::from_toml("[outbox]\nlease_sec = 5\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error.matches("key outbox.lease_sec:").count(), 1, "{error}");
+    assert!(error.contains("unknown key `lease_sec`"), "{error}");
+    assert!(
+        error.contains("lease_secs, poll_interval_ms"),
+        "the table's keys are listed: {error}"
+    );
+    assert!(!error.contains("default."), "no profile name: {error}");
+    assert!(!error.contains("``"), "no doubled backticks: {error}");
+}
+
+#[test]
+fn a_bad_address_says_the_form_expected_once() {
+    let error = Settings::from_toml("[server]\nlisten = \"nonsense\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("key server.listen"), "{error}");
+    assert!(error.contains("\"127.0.0.1:8080\""), "{error}");
+    assert_eq!(
+        error.matches("invalid socket address syntax").count(),
+        1,
+        "{error}"
+    );
+}
+
+#[test]
+fn a_file_error_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gateway.toml");
+    std::fs::write(&file, "[outbox]\nbatch_size = \"many\"\n").unwrap();
+    let error = Settings::load(Some(&file)).unwrap_err().to_string();
+    assert!(
+        error.contains(&format!("{}, key outbox.batch_size", file.display())),
+        "{error}"
+    );
+    assert!(error.contains("expected"), "{error}");
+}

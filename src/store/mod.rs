@@ -132,6 +132,10 @@ pub enum StoreError {
     /// A driver error.
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
+    /// The PostgreSQL server could not be reached when the gateway started (which host and
+    /// port, and what it answered).
+    #[error("{0}")]
+    Unreachable(String),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -261,6 +265,53 @@ fn prepare_sqlite_file(path: &std::path::Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// How long a starting gateway tries to reach PostgreSQL before it says it cannot.
+const POSTGRES_REACH_LIMIT: Duration = Duration::from_secs(5);
+
+/// Connects once to the server `options` name, trying again for a few seconds while it
+/// refuses or is starting up, so that a server that is not there is said at once, by host
+/// and port, instead of after the pool's 30-second acquire timeout as "pool timed out".
+async fn reach_postgres(options: &PgConnectOptions) -> Result<(), StoreError> {
+    use sqlx::Connection as _;
+    let (host, port) = (options.get_host().to_string(), options.get_port());
+    let deadline = tokio::time::Instant::now() + POSTGRES_REACH_LIMIT;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let error =
+            match tokio::time::timeout(left, sqlx::PgConnection::connect_with(options)).await {
+                Ok(Ok(connection)) => {
+                    let _ = connection.close().await;
+                    return Ok(());
+                }
+                Ok(Err(error)) => {
+                    // Refused, or "the database system is starting up" (57P03): worth another
+                    // try; a refused password or a missing database is not.
+                    let passing = matches!(&error, sqlx::Error::Io(_))
+                        || error
+                            .as_database_error()
+                            .is_some_and(|e| e.code().as_deref() == Some("57P03"));
+                    if !passing {
+                        let said = error
+                            .as_database_error()
+                            .map(|e| e.message().to_string())
+                            .unwrap_or_else(|| error.to_string());
+                        return Err(StoreError::Unreachable(format!(
+                            "PostgreSQL at {host}:{port} refused the connection: {said}"
+                        )));
+                    }
+                    error.to_string()
+                }
+                Err(_) => format!("no answer within {} s", POSTGRES_REACH_LIMIT.as_secs()),
+            };
+        if tokio::time::Instant::now() + Duration::from_millis(250) >= deadline {
+            return Err(StoreError::Unreachable(format!(
+                "PostgreSQL at {host}:{port} cannot be reached: {error}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 impl Db {
     /// Connects to the database named by `url`. A SQLite file is created (with its
     /// directory) when missing and opened in WAL mode with full synchronous commits:
@@ -304,6 +355,7 @@ impl Db {
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
+            reach_postgres(&options).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(30))
