@@ -50,25 +50,21 @@ impl From<DocumentAction> for AckAction {
 }
 
 code_enum! {
-    /// The "per" period of an amount on the IWO (boxes 5b–12b). **\[P\]**: Chart D-3's code
-    /// values were not found (spec §5). The codes are the Kansas payment-frequency codes
-    /// that the case model uses (§2.3 \[V\]: `W`, `BW`, `SM`, `M`, `BM`), plus `Q` and `A`
-    /// (gateway-defined) for the quarterly and annual periods the form allows.
+    /// The "per" period of an amount on the IWO (boxes 5b–12b), one byte in the record
+    /// (Kansas `EIWO_B587_DETAIL_RECORD`: every frequency field is 1 long). **\[P\]** for
+    /// the values: no public source read gives the code table, so the codes are the first
+    /// letter of each pay period of the IWO form (weekly, biweekly, semimonthly, monthly),
+    /// the four periods box 13 names. A case's bimonthly obligation is written as its
+    /// monthly amount (see `iwo_from_case`).
     Frequency {
         /// Weekly. `W`.
         Weekly = "W",
-        /// Every two weeks. `BW`.
-        Biweekly = "BW",
-        /// Twice a month. `SM`.
-        Semimonthly = "SM",
+        /// Every two weeks. `B`.
+        Biweekly = "B",
+        /// Twice a month. `S`.
+        Semimonthly = "S",
         /// Monthly. `M`.
         Monthly = "M",
-        /// Every two months. `BM`.
-        Bimonthly = "BM",
-        /// Quarterly. `Q` (gateway-defined).
-        Quarterly = "Q",
-        /// Once a year. `A` (gateway-defined).
-        Annually = "A",
     }
 }
 
@@ -80,21 +76,6 @@ impl Frequency {
             Frequency::Biweekly => 26,
             Frequency::Semimonthly => 24,
             Frequency::Monthly => 12,
-            Frequency::Bimonthly => 6,
-            Frequency::Quarterly => 4,
-            Frequency::Annually => 1,
-        }
-    }
-}
-
-impl From<ivd_model::Frequency> for Frequency {
-    fn from(f: ivd_model::Frequency) -> Self {
-        match f {
-            ivd_model::Frequency::Weekly => Frequency::Weekly,
-            ivd_model::Frequency::Biweekly => Frequency::Biweekly,
-            ivd_model::Frequency::Semimonthly => Frequency::Semimonthly,
-            ivd_model::Frequency::Monthly => Frequency::Monthly,
-            ivd_model::Frequency::Bimonthly => Frequency::Bimonthly,
         }
     }
 }

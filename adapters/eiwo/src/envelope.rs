@@ -130,9 +130,9 @@ pub(crate) fn write_header(
     let mut w = FieldWriter::new(&HEADER);
     w.text("DOCUMENT_CODE", code)
         .text("CONTROL_NUMBER", control)
-        .number_opt(
+        .text(
             "STATE_FIPS_CODE",
-            state_fips.and_then(|f| f.as_str().parse().ok()),
+            &state_fips.map_or(String::new(), |f| format!("{}000", f.as_str())),
         )
         .text("EIN", ein.expose())
         .text("PRIMARY_EIN", primary_ein.map_or("", Fein::expose))
@@ -321,15 +321,21 @@ fn read_header(
     let mut r = FieldReader::new(rec);
     let control = r.string("CONTROL_NUMBER");
     control_ok(&mut r, &control);
-    let state_fips = match r.number_opt("STATE_FIPS_CODE") {
-        Some(n) => match StateFips::parse(&format!("{n:02}")) {
+    // Five digits: the state's two, then the county's three (`000` for the state).
+    let fips = r.text("STATE_FIPS_CODE").to_owned();
+    let state_fips = if fips.is_empty() {
+        None
+    } else if fips.len() != 5 || !fips.bytes().all(|b| b.is_ascii_digit()) {
+        r.fail("STATE_FIPS_CODE", FPS, "a FIPS code is 5 digits");
+        None
+    } else {
+        match StateFips::parse(&fips[..2]) {
             Ok(f) => Some(f),
             Err(_) => {
                 r.fail("STATE_FIPS_CODE", FPS, "not the FIPS code of a state");
                 None
             }
-        },
-        None => None,
+        }
     };
     if state_fips.is_none() && kind == FileKind::Iwo && r.errors().is_empty() {
         r.fail(
@@ -406,13 +412,10 @@ fn structure(line: u64, message: impl Into<String>) -> FieldError {
     FieldError::record_level(REC, message).with_record(line)
 }
 
-fn mismatch(
-    code: ErrorCode,
-    field: &'static str,
-    pos: usize,
-    line: u64,
-    msg: String,
-) -> FieldError {
+fn mismatch(code: ErrorCode, field: &'static str, line: u64, msg: String) -> FieldError {
+    // The position is the trailer field's start, from the one layout (1 if the name were
+    // not in it, which the tests rule out).
+    let pos = TRAILER.field(field).map_or(1, |f| f.range().start + 1);
     FieldError::new(code, field, pos, msg).with_record(line)
 }
 
@@ -552,7 +555,6 @@ pub(crate) fn read_envelope(file: &[u8], kind: FileKind) -> Envelope<'_> {
                         errors.push(mismatch(
                             CNM,
                             "CONTROL_NUMBER",
-                            4,
                             n,
                             "batch trailer's control number differs from its header's".into(),
                         ));
@@ -561,7 +563,6 @@ pub(crate) fn read_envelope(file: &[u8], kind: FileKind) -> Envelope<'_> {
                         errors.push(mismatch(
                             RCT,
                             "RECORD_COUNT",
-                            35,
                             n,
                             format!("batch trailer counts {c} records, the batch has {count}"),
                         ));
@@ -584,7 +585,6 @@ pub(crate) fn read_envelope(file: &[u8], kind: FileKind) -> Envelope<'_> {
                         errors.push(mismatch(
                             CNM,
                             "CONTROL_NUMBER",
-                            4,
                             n,
                             "file trailer's control number differs from the file header's".into(),
                         ));
@@ -594,7 +594,6 @@ pub(crate) fn read_envelope(file: &[u8], kind: FileKind) -> Envelope<'_> {
                         errors.push(mismatch(
                             BCT,
                             "BATCH_COUNT",
-                            26,
                             n,
                             format!("file trailer counts {c} batches, the file has {batches}"),
                         ));
@@ -604,7 +603,6 @@ pub(crate) fn read_envelope(file: &[u8], kind: FileKind) -> Envelope<'_> {
                         errors.push(mismatch(
                             RCT,
                             "RECORD_COUNT",
-                            35,
                             n,
                             format!("file trailer counts {c} records, the file has {records}"),
                         ));

@@ -63,7 +63,7 @@ pub struct IwoContext {
     pub action: DocumentAction,
     /// The document date; also the day on which obligations must be active.
     pub document_date: Date,
-    /// The document tracking number (12), unique per IWO; the acknowledgment quotes it.
+    /// The document tracking number (up to 30), unique per IWO; the acknowledgment quotes it.
     pub tracking_number: String,
     /// Which order, when the case has several active ones.
     pub order: Option<OrderId>,
@@ -219,6 +219,26 @@ fn scale(cents: i64, n: i64, d: i64) -> Option<i64> {
     i64::try_from((2 * v + d).div_euclid(2 * d)).ok()
 }
 
+/// An obligation's amount in an e-IWO frequency: the four pay periods of the form as they
+/// are; a bimonthly amount becomes its monthly amount (half of it, rounded half up to the
+/// cent), since the record has no code for it.
+fn periodic(amount: Money, frequency: ivd_model::Frequency) -> Result<Periodic, IwoError> {
+    let per = match frequency {
+        ivd_model::Frequency::Weekly => Frequency::Weekly,
+        ivd_model::Frequency::Biweekly => Frequency::Biweekly,
+        ivd_model::Frequency::Semimonthly => Frequency::Semimonthly,
+        ivd_model::Frequency::Monthly => Frequency::Monthly,
+        ivd_model::Frequency::Bimonthly => {
+            let cents = scale(amount.cents(), 6, 12).ok_or(IwoError::AmountOverflow)?;
+            return Ok(Periodic {
+                amount: Money::from_cents(cents),
+                per: Frequency::Monthly,
+            });
+        }
+    };
+    Ok(Periodic { amount, per })
+}
+
 /// Sums amounts in a shared frequency, or as monthly amounts when they differ.
 fn combine(items: &[Periodic]) -> Result<Option<Periodic>, IwoError> {
     let Some(first) = items.first() else {
@@ -246,17 +266,19 @@ fn combine(items: &[Periodic]) -> Result<Option<Periodic>, IwoError> {
 }
 
 /// The name, if it fits the layout's name fields as printable ASCII.
-fn fits(name: &PersonName) -> bool {
+fn fits(name: &PersonName, last_max: usize) -> bool {
     let p = name.expose();
     let ok = |s: &str, max: usize| s.len() <= max && s.bytes().all(|b| (0x20..=0x7E).contains(&b));
-    ok(p.last, 20)
+    ok(p.last, last_max)
         && ok(p.first, 15)
         && ok(p.middle.unwrap_or(""), 15)
         && ok(p.suffix.unwrap_or(""), 4)
 }
 
 fn fitted(name: &PersonName, who: &'static str) -> Result<PersonName, IwoError> {
-    if fits(name) {
+    // The obligee's last name field is 57 long (Kansas record definition), the others 20.
+    let last_max = if who == "obligee" { 57 } else { 20 };
+    if fits(name, last_max) {
         Ok(name.clone())
     } else {
         Err(IwoError::NameDoesNotFit { who })
@@ -326,10 +348,7 @@ pub fn iwo_from_case(case: &Case, ncp: &Ssn, ctx: &IwoContext) -> Result<Iwo, Iw
                 other_types.push(type_name(ob.obligation_type));
             }
             let i = LINES.iter().position(|l| *l == line).unwrap_or(0);
-            per_line[i].push(Periodic {
-                amount: ob.amount,
-                per: ob.frequency.into(),
-            });
+            per_line[i].push(periodic(ob.amount, ob.frequency)?);
         }
         let lines = per_line
             .iter()
@@ -427,6 +446,19 @@ mod tests {
         assert_eq!(scale(100, 12, 52), Some(23));
         assert_eq!(scale(50, 1, 100), Some(1)); // 0.5 rounds up
         assert_eq!(scale(i64::MAX, 52, 1), None);
+    }
+
+    #[test]
+    fn a_bimonthly_obligation_is_written_as_its_monthly_amount() {
+        // The record's frequency has no code for every two months (1 byte, W/B/S/M).
+        let p = periodic(Money::from_cents(10_001), ivd_model::Frequency::Bimonthly).unwrap();
+        assert_eq!(p.per, Frequency::Monthly);
+        assert_eq!(p.amount, Money::from_cents(5_001)); // 50.005 rounded half up
+        let w = periodic(Money::from_cents(2_500), ivd_model::Frequency::Weekly).unwrap();
+        assert_eq!(
+            (w.per, w.amount),
+            (Frequency::Weekly, Money::from_cents(2_500))
+        );
     }
 
     #[test]

@@ -125,7 +125,7 @@ pub struct WithholdingTerms {
     pub state_tribe_territory: String,
     /// Begin withholding no later than the first pay period after this many days (2 digits).
     pub begin_within_days: u8,
-    /// Start instructions (80).
+    /// Start instructions (8; Kansas writes `RECEIPT`: start on receipt of the order).
     pub start_instructions: String,
     /// Income withholding start date, when the order names one.
     pub start_date: Option<Date>,
@@ -199,7 +199,7 @@ pub struct Iwo {
     pub case_id: CaseId,
     /// Order identifier (30).
     pub order_id: String,
-    /// Document tracking number (12): how the employer's acknowledgment finds this IWO.
+    /// Document tracking number (up to 30): how the employer's acknowledgment finds this IWO.
     pub tracking_number: String,
     /// The employer.
     pub employer: IwoEmployer,

@@ -1,27 +1,32 @@
 //! Every e-IWO record type, declared **once** as a static [`ivd_fixed::Layout`] used by the
 //! reader and the writer.
 //!
-//! ## Which positions are verified
+//! ## Sources of the rows (issue 29)
 //!
-//! Only part of Chart D-3 was read (spec §1.3, \[V2\]): the DTL document code 1–3, filler
-//! 4–6, action 7–9, document date 10–17, issuing state/Tribe/territory name 18–52,
-//! issuing jurisdiction 53–87, case id 88–102, employer name 103–159 and employer address
-//! line 1 160–184, and the header control number 4–25 (Chart D-1). Those rows carry the
-//! comment `// \[V2\]`. Every other row is a **proposed** layout, `// \[P\]`: the field order is
-//! the one of the Kansas code that mirrors the federal layout (spec §1.2–§1.4, \[V\]), the
-//! lengths are sensible guesses (names 20/15/15/4, SSN 9, dates `CCYYMMDD`, amounts 11
-//! digits with implied cents, frequencies 2, addresses 25, city 22, ZIP 5 + 4, phone 10,
-//! email 48, tracking number 12, order id 30). When Charts D-1 to D-4 are obtained, fixing a
-//! row is one edit here (and one row of the README table); the compile-time check
-//! ([`Layout::assert_valid`]) and the tests catch a table that no longer adds up.
+//! Each row carries a tag; the README's tables list them with the source.
+//!
+//! * `[C]` — position and length read in OCSE's published Chart D-3 (OMB 0970-0154,
+//!   "e-IWO Detail Record", revision of 2020-05-13) or Chart D-1/D-2 (the 2010 charts):
+//!   DTL 1–184 and the envelope's document code and control number 1–25.
+//! * `[C10]` — position read in the 2010 acknowledgment chart (Chart D-4, OMB 0970-0154,
+//!   expiration 10/31/2010): the ACK document action code at 4–6.
+//! * `[K]` — length and field order from the Kansas child-support system's public code
+//!   (record definitions `EIWO_B587_HEADER_RECORD`, `EIWO_B587_DETAIL_RECORD`,
+//!   `EIWO_B587_TRAILER_RECORD` and the field order of the file writer `LE_B587_WRITE_FILE`),
+//!   placed one after the other from the last `[C]` row. Kansas sends these files to the
+//!   OCSE portal, so its lengths are what the portal accepts.
+//! * `[KL]` — length from the Kansas acknowledgment reader (`LE_B589_READ_FILE`); the
+//!   reader's views do not give positions, so the position is proposed.
+//! * `[P]` — proposed: no public source gives it (the README's "unconfirmed" table).
 //!
 //! ## Record lengths and framing \[P\]
 //!
-//! Each record type has its own length (header and trailer 100, `DTL` 2250, `ACK` 550 —
-//! the proposed fields, padded to a round length with `FILLER_END`), and every record is
-//! one line ending in `\n` (`\r\n` is accepted on read). The document code in positions 1–3
-//! says which layout a line uses. Chart D-3's embedded image (`DocumentImageText`) is not in
-//! the flat layout: images travel with the PDF/XML option.
+//! Each record type has its own length (header and trailer 100, `DTL` 2250, `ACK` 550), the
+//! fields padded with filler to that length, and every record is one line ending in `\n`
+//! (`\r\n` is accepted on read). The Kansas header holds 80 bytes of fields and the
+//! trailer 63; the `DTL` fields add up to 2250 with Kansas's 25-byte `DOCUMENT_IMAGE_TEXT`,
+//! which is kept in its place (written blank, never read) so the start date after it stays
+//! where Kansas puts it. The document code in positions 1–3 says which layout a line uses.
 
 use ivd_fixed::{DateBlank, Field, FieldKind, Layout};
 
@@ -29,7 +34,7 @@ use ivd_fixed::{DateBlank, Field, FieldKind, Layout};
 const DATE_OR_BLANK: FieldKind = FieldKind::Date {
     blank: DateBlank::Spaces,
 };
-/// An amount: 11 zero-filled digits, implied cents (Kansas writes `00000000000`, \[V\]).
+/// An amount: 11 zero-filled digits, implied cents (Kansas writes `00000000000`).
 const AMOUNT: FieldKind = FieldKind::Amount { decimals: 2 };
 /// A number that may be blank (an optional amount or code written as spaces when absent).
 const OPTIONAL_NUMBER: FieldKind = FieldKind::Number {
@@ -40,19 +45,20 @@ const OPTIONAL_NUMBER: FieldKind = FieldKind::Number {
 pub static ALL: [&Layout; 4] = [&HEADER, &TRAILER, &DTL, &ACK];
 
 /// Universal header (Chart D-1): `FHx` file header and `BHx` batch header, 100 bytes.
+/// `STATE_FIPS_CODE` is the 5-digit FIPS code (state, then `000` for a state-level sender).
 pub static HEADER: Layout = Layout::new(
     "HEADER",
     100,
     &[
-        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::REQUIRED_TEXT), // [V2]
-        Field::new("CONTROL_NUMBER", 4, 22, FieldKind::REQUIRED_TEXT), // [V2]
-        Field::new("STATE_FIPS_CODE", 26, 2, OPTIONAL_NUMBER),       // [P]
-        Field::new("EIN", 28, 9, FieldKind::TEXT),                   // [P]
-        Field::new("PRIMARY_EIN", 37, 9, FieldKind::TEXT),           // [P]
-        Field::new("CREATION_DATE", 46, 8, FieldKind::DATE),         // [P]
-        Field::new("CREATION_TIME", 54, 6, FieldKind::NUMBER),       // [P]
-        Field::new("ERROR_FIELD_NAME", 60, 32, FieldKind::TEXT),     // [P]
-        Field::new("FILLER", 92, 9, FieldKind::Filler),              // [P]
+        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::REQUIRED_TEXT), // [C]
+        Field::new("CONTROL_NUMBER", 4, 22, FieldKind::REQUIRED_TEXT), // [C]
+        Field::new("STATE_FIPS_CODE", 26, 5, FieldKind::TEXT),       // [K]
+        Field::new("EIN", 31, 9, FieldKind::TEXT),                   // [K]
+        Field::new("PRIMARY_EIN", 40, 9, FieldKind::TEXT),           // [K]
+        Field::new("CREATION_DATE", 49, 8, FieldKind::DATE),         // [K]
+        Field::new("CREATION_TIME", 57, 6, FieldKind::NUMBER),       // [K]
+        Field::new("ERROR_FIELD_NAME", 63, 18, FieldKind::TEXT),     // [K]
+        Field::new("FILLER", 81, 20, FieldKind::Filler),             // [P]
     ],
 );
 const _: () = HEADER.assert_valid();
@@ -62,14 +68,14 @@ pub static TRAILER: Layout = Layout::new(
     "TRAILER",
     100,
     &[
-        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::REQUIRED_TEXT), // [V2]
-        Field::new("CONTROL_NUMBER", 4, 22, FieldKind::REQUIRED_TEXT), // [V2]
-        Field::new("BATCH_COUNT", 26, 9, FieldKind::NUMBER),         // [P]
-        Field::new("RECORD_COUNT", 35, 9, FieldKind::NUMBER),        // [P]
-        Field::new("EMPLOYER_SENT_COUNT", 44, 9, FieldKind::NUMBER), // [P]
-        Field::new("STATE_SENT_COUNT", 53, 9, FieldKind::NUMBER),    // [P]
-        Field::new("ERROR_FIELD_NAME", 62, 32, FieldKind::TEXT),     // [P]
-        Field::new("FILLER", 94, 7, FieldKind::Filler),              // [P]
+        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::REQUIRED_TEXT), // [C]
+        Field::new("CONTROL_NUMBER", 4, 22, FieldKind::REQUIRED_TEXT), // [C]
+        Field::new("BATCH_COUNT", 26, 5, FieldKind::NUMBER),         // [K]
+        Field::new("RECORD_COUNT", 31, 5, FieldKind::NUMBER),        // [K]
+        Field::new("EMPLOYER_SENT_COUNT", 36, 5, FieldKind::NUMBER), // [K]
+        Field::new("STATE_SENT_COUNT", 41, 5, FieldKind::NUMBER),    // [K]
+        Field::new("ERROR_FIELD_NAME", 46, 18, FieldKind::TEXT),     // [K]
+        Field::new("FILLER", 64, 37, FieldKind::Filler),             // [P]
     ],
 );
 const _: () = TRAILER.assert_valid();
@@ -79,182 +85,183 @@ pub static DTL: Layout = Layout::new(
     "DTL",
     2250,
     &[
-        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::Literal("DTL")), // [V2]
-        Field::new("FILLER_1", 4, 3, FieldKind::Filler),              // [V2]
-        Field::new("DOCUMENT_ACTION_CODE", 7, 3, FieldKind::REQUIRED_TEXT), // [V2]
-        Field::new("DOCUMENT_DATE", 10, 8, FieldKind::DATE),          // [V2]
+        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::Literal("DTL")), // [C]
+        Field::new("FILLER_1", 4, 3, FieldKind::Filler),              // [C]
+        Field::new("DOCUMENT_ACTION_CODE", 7, 3, FieldKind::REQUIRED_TEXT), // [C]
+        Field::new("DOCUMENT_DATE", 10, 8, FieldKind::DATE),          // [C]
         Field::new(
             "ISSUING_STATE_TRIBE_TERRITORY_NAME",
             18,
             35,
             FieldKind::REQUIRED_TEXT,
-        ), // [V2]
-        Field::new("ISSUING_JURISDICTION_NAME", 53, 35, FieldKind::TEXT), // [V2]
-        Field::new("CASE_IDENTIFIER", 88, 15, FieldKind::REQUIRED_TEXT), // [V2]
-        Field::new("EMPLOYER_NAME", 103, 57, FieldKind::REQUIRED_TEXT), // [V2]
-        Field::new("EMPLOYER_ADDRESS_LINE_1", 160, 25, FieldKind::TEXT), // [V2]
-        Field::new("EMPLOYER_ADDRESS_LINE_2", 185, 25, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_ADDRESS_CITY_NAME", 210, 22, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_ADDRESS_STATE_CODE", 232, 2, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_ADDRESS_ZIP_CODE", 234, 5, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_ADDRESS_EXT_ZIP_CODE", 239, 4, FieldKind::TEXT), // [P]
-        Field::new("EIN", 243, 9, FieldKind::REQUIRED_TEXT),          // [P]
-        Field::new("EMPLOYEE_LAST_NAME", 252, 20, FieldKind::TEXT),   // [P]
-        Field::new("EMPLOYEE_FIRST_NAME", 272, 15, FieldKind::TEXT),  // [P]
-        Field::new("EMPLOYEE_MIDDLE_NAME", 287, 15, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYEE_SUFFIX", 302, 4, FieldKind::TEXT),       // [P]
-        Field::new("EMPLOYEE_SSN", 306, 9, FieldKind::REQUIRED_TEXT), // [P]
-        Field::new("EMPLOYEE_BIRTH_DATE", 315, 8, DATE_OR_BLANK),     // [P]
-        Field::new("OBLIGEE_LAST_NAME", 323, 20, FieldKind::TEXT),    // [P]
-        Field::new("OBLIGEE_FIRST_NAME", 343, 15, FieldKind::TEXT),   // [P]
-        Field::new("OBLIGEE_MIDDLE_NAME", 358, 15, FieldKind::TEXT),  // [P]
-        Field::new("OBLIGEE_SUFFIX", 373, 4, FieldKind::TEXT),        // [P]
-        Field::new("ISSUING_TRIBUNAL_NAME", 377, 35, FieldKind::TEXT), // [P]
-        Field::new("SUPPORT_CURRENT_CHILD_AMOUNT", 412, 11, AMOUNT),  // [P]
-        Field::new("SUPPORT_CURRENT_CHILD_FREQUENCY", 423, 2, FieldKind::TEXT), // [P]
-        Field::new("SUPPORT_PAST_DUE_CHILD_AMOUNT", 425, 11, AMOUNT), // [P]
-        Field::new("SUPPORT_PAST_DUE_CHILD_FREQUENCY", 436, 2, FieldKind::TEXT), // [P]
-        Field::new("SUPPORT_CURRENT_MEDICAL_AMOUNT", 438, 11, AMOUNT), // [P]
-        Field::new("SUPPORT_CURRENT_MEDICAL_FREQUENCY", 449, 2, FieldKind::TEXT), // [P]
-        Field::new("SUPPORT_PAST_DUE_MEDICAL_AMOUNT", 451, 11, AMOUNT), // [P]
+        ), // [C]
+        Field::new("ISSUING_JURISDICTION_NAME", 53, 35, FieldKind::TEXT), // [C]
+        Field::new("CASE_IDENTIFIER", 88, 15, FieldKind::REQUIRED_TEXT), // [C]
+        Field::new("EMPLOYER_NAME", 103, 57, FieldKind::REQUIRED_TEXT), // [C]
+        Field::new("EMPLOYER_ADDRESS_LINE_1", 160, 25, FieldKind::TEXT), // [C]
+        Field::new("EMPLOYER_ADDRESS_LINE_2", 185, 25, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_ADDRESS_CITY_NAME", 210, 22, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_ADDRESS_STATE_CODE", 232, 2, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_ADDRESS_ZIP_CODE", 234, 5, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_ADDRESS_EXT_ZIP_CODE", 239, 4, FieldKind::TEXT), // [K]
+        Field::new("EIN", 243, 9, FieldKind::REQUIRED_TEXT),          // [K]
+        Field::new("EMPLOYEE_LAST_NAME", 252, 20, FieldKind::TEXT),   // [K]
+        Field::new("EMPLOYEE_FIRST_NAME", 272, 15, FieldKind::TEXT),  // [K]
+        Field::new("EMPLOYEE_MIDDLE_NAME", 287, 15, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYEE_SUFFIX", 302, 4, FieldKind::TEXT),       // [K]
+        Field::new("EMPLOYEE_SSN", 306, 9, FieldKind::REQUIRED_TEXT), // [K]
+        Field::new("EMPLOYEE_BIRTH_DATE", 315, 8, DATE_OR_BLANK),     // [K]
+        Field::new("OBLIGEE_LAST_NAME", 323, 57, FieldKind::TEXT),    // [K]
+        Field::new("OBLIGEE_FIRST_NAME", 380, 15, FieldKind::TEXT),   // [K]
+        Field::new("OBLIGEE_MIDDLE_NAME", 395, 15, FieldKind::TEXT),  // [K]
+        Field::new("OBLIGEE_SUFFIX", 410, 4, FieldKind::TEXT),        // [K]
+        Field::new("ISSUING_TRIBUNAL_NAME", 414, 35, FieldKind::TEXT), // [K]
+        Field::new("SUPPORT_CURRENT_CHILD_AMOUNT", 449, 11, AMOUNT),  // [K]
+        Field::new("SUPPORT_CURRENT_CHILD_FREQUENCY", 460, 1, FieldKind::TEXT), // [K]
+        Field::new("SUPPORT_PAST_DUE_CHILD_AMOUNT", 461, 11, AMOUNT), // [K]
+        Field::new("SUPPORT_PAST_DUE_CHILD_FREQUENCY", 472, 1, FieldKind::TEXT), // [K]
+        Field::new("SUPPORT_CURRENT_MEDICAL_AMOUNT", 473, 11, AMOUNT), // [K]
+        Field::new("SUPPORT_CURRENT_MEDICAL_FREQUENCY", 484, 1, FieldKind::TEXT), // [K]
+        Field::new("SUPPORT_PAST_DUE_MEDICAL_AMOUNT", 485, 11, AMOUNT), // [K]
         Field::new(
             "SUPPORT_PAST_DUE_MEDICAL_FREQUENCY",
-            462,
-            2,
+            496,
+            1,
             FieldKind::TEXT,
-        ), // [P]
-        Field::new("SUPPORT_CURRENT_SPOUSAL_AMOUNT", 464, 11, AMOUNT), // [P]
-        Field::new("SUPPORT_CURRENT_SPOUSAL_FREQUENCY", 475, 2, FieldKind::TEXT), // [P]
-        Field::new("SUPPORT_PAST_DUE_SPOUSAL_AMOUNT", 477, 11, AMOUNT), // [P]
+        ), // [K]
+        Field::new("SUPPORT_CURRENT_SPOUSAL_AMOUNT", 497, 11, AMOUNT), // [K]
+        Field::new("SUPPORT_CURRENT_SPOUSAL_FREQUENCY", 508, 1, FieldKind::TEXT), // [K]
+        Field::new("SUPPORT_PAST_DUE_SPOUSAL_AMOUNT", 509, 11, AMOUNT), // [K]
         Field::new(
             "SUPPORT_PAST_DUE_SPOUSAL_FREQUENCY",
-            488,
-            2,
+            520,
+            1,
             FieldKind::TEXT,
-        ), // [P]
-        Field::new("OBLIGATION_OTHER_AMOUNT", 490, 11, AMOUNT),       // [P]
-        Field::new("OBLIGATION_OTHER_FREQUENCY", 501, 2, FieldKind::TEXT), // [P]
-        Field::new("OBLIGATION_OTHER_DESCRIPTION", 503, 35, FieldKind::TEXT), // [P]
-        Field::new("OBLIGATION_TOTAL_AMOUNT", 538, 11, AMOUNT),       // [P]
-        Field::new("OBLIGATION_TOTAL_FREQUENCY", 549, 2, FieldKind::TEXT), // [P]
-        Field::new("ARREARS_12_WEEK_OVERDUE_CODE", 551, 1, FieldKind::TEXT), // [P]
-        Field::new("IWO_DEDUCTION_WEEKLY_AMOUNT", 552, 11, AMOUNT),   // [P]
-        Field::new("IWO_DEDUCTION_BIWEEKLY_AMOUNT", 563, 11, AMOUNT), // [P]
-        Field::new("IWO_DEDUCTION_SEMIMONTHLY_AMOUNT", 574, 11, AMOUNT), // [P]
-        Field::new("IWO_DEDUCTION_MONTHLY_AMOUNT", 585, 11, AMOUNT),  // [P]
-        Field::new("STATE_TRIBE_TERRITORY_NAME", 596, 35, FieldKind::TEXT), // [P]
-        Field::new("BEGIN_WITHHOLDING_WITHIN_DAYS", 631, 2, FieldKind::NUMBER), // [P]
+        ), // [K]
+        Field::new("OBLIGATION_OTHER_AMOUNT", 521, 11, AMOUNT),       // [K]
+        Field::new("OBLIGATION_OTHER_FREQUENCY", 532, 1, FieldKind::TEXT), // [K]
+        Field::new("OBLIGATION_OTHER_DESCRIPTION", 533, 35, FieldKind::TEXT), // [K]
+        Field::new("OBLIGATION_TOTAL_AMOUNT", 568, 11, AMOUNT),       // [K]
+        Field::new("OBLIGATION_TOTAL_FREQUENCY", 579, 1, FieldKind::TEXT), // [K]
+        Field::new("ARREARS_12_WEEK_OVERDUE_CODE", 580, 1, FieldKind::TEXT), // [K]
+        Field::new("IWO_DEDUCTION_WEEKLY_AMOUNT", 581, 11, AMOUNT),   // [K]
+        Field::new("IWO_DEDUCTION_BIWEEKLY_AMOUNT", 592, 11, AMOUNT), // [K]
+        Field::new("IWO_DEDUCTION_SEMIMONTHLY_AMOUNT", 603, 11, AMOUNT), // [K]
+        Field::new("IWO_DEDUCTION_MONTHLY_AMOUNT", 614, 11, AMOUNT),  // [K]
+        Field::new("STATE_TRIBE_TERRITORY_NAME", 625, 35, FieldKind::TEXT), // [K]
+        Field::new("BEGIN_WITHHOLDING_WITHIN_DAYS", 660, 2, FieldKind::NUMBER), // [K]
         Field::new(
             "INCOME_WITHHOLDING_START_INSTRUCTIONS",
-            633,
-            80,
+            662,
+            8,
             FieldKind::TEXT,
-        ), // [P]
-        Field::new("SEND_PAYMENT_WITHIN_DAYS", 713, 2, FieldKind::NUMBER), // [P]
-        Field::new("IWO_CCPA_PERCENT_RATE", 715, 2, FieldKind::NUMBER), // [P]
-        Field::new("PAYEE_NAME", 717, 57, FieldKind::REQUIRED_TEXT),  // [P]
-        Field::new("PAYEE_ADDRESS_LINE_1", 774, 25, FieldKind::TEXT), // [P]
-        Field::new("PAYEE_ADDRESS_LINE_2", 799, 25, FieldKind::TEXT), // [P]
-        Field::new("PAYEE_ADDRESS_CITY_NAME", 824, 22, FieldKind::TEXT), // [P]
-        Field::new("PAYEE_ADDRESS_STATE_CODE", 846, 2, FieldKind::TEXT), // [P]
-        Field::new("PAYEE_ADDRESS_ZIP_CODE", 848, 5, FieldKind::TEXT), // [P]
-        Field::new("PAYEE_ADDRESS_EXT_ZIP_CODE", 853, 4, FieldKind::TEXT), // [P]
+        ), // [K]
+        Field::new("SEND_PAYMENT_WITHIN_DAYS", 670, 2, FieldKind::NUMBER), // [K]
+        Field::new("IWO_CCPA_PERCENT_RATE", 672, 2, FieldKind::NUMBER), // [K]
+        Field::new("PAYEE_NAME", 674, 57, FieldKind::REQUIRED_TEXT),  // [K]
+        Field::new("PAYEE_ADDRESS_LINE_1", 731, 25, FieldKind::TEXT), // [K]
+        Field::new("PAYEE_ADDRESS_LINE_2", 756, 25, FieldKind::TEXT), // [K]
+        Field::new("PAYEE_ADDRESS_CITY_NAME", 781, 22, FieldKind::TEXT), // [K]
+        Field::new("PAYEE_ADDRESS_STATE_CODE", 803, 2, FieldKind::TEXT), // [K]
+        Field::new("PAYEE_ADDRESS_ZIP_CODE", 805, 5, FieldKind::TEXT), // [K]
+        Field::new("PAYEE_ADDRESS_EXT_ZIP_CODE", 810, 4, FieldKind::TEXT), // [K]
         Field::new(
             "PAYEE_REMITTANCE_FIPS_CODE",
-            857,
+            814,
             7,
             FieldKind::REQUIRED_TEXT,
-        ), // [P]
-        Field::new("REMITTANCE_IDENTIFIER", 864, 20, FieldKind::REQUIRED_TEXT), // [P]
-        Field::new("GOVERNMENT_OFFICIAL_NAME", 884, 70, FieldKind::TEXT), // [P]
-        Field::new("ISSUING_OFFICIAL_TITLE", 954, 50, FieldKind::TEXT), // [P]
-        Field::new("SEND_EMPLOYEE_COPY_INDICATOR", 1004, 1, FieldKind::TEXT), // [P]
-        Field::new("PENALTY_LIABILITY_INFO_TEXT", 1005, 160, FieldKind::TEXT), // [P]
+        ), // [K]
+        Field::new("GOVERNMENT_OFFICIAL_NAME", 821, 70, FieldKind::TEXT), // [K]
+        Field::new("ISSUING_OFFICIAL_TITLE", 891, 50, FieldKind::TEXT), // [K]
+        Field::new("SEND_EMPLOYEE_COPY_INDICATOR", 941, 1, FieldKind::TEXT), // [K]
+        Field::new("PENALTY_LIABILITY_INFO_TEXT", 942, 160, FieldKind::TEXT), // [K]
         Field::new(
             "ANTIDISCRIMINATION_PROVISION_TEXT",
-            1165,
+            1102,
             160,
             FieldKind::TEXT,
-        ), // [P]
+        ), // [K]
         Field::new(
             "SPECIFIC_PAYEE_WITHHOLDING_LIMIT",
-            1325,
+            1262,
             160,
             FieldKind::TEXT,
-        ), // [P]
-        Field::new("EMPLOYEE_STATE_CONTACT_NAME", 1485, 57, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYEE_STATE_CONTACT_PHONE", 1542, 10, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYEE_STATE_CONTACT_FAX", 1552, 10, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYEE_STATE_CONTACT_EMAIL", 1562, 48, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_CONTACT_NAME", 1610, 57, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_CONTACT_ADDRESS_LINE_1", 1667, 25, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_CONTACT_ADDRESS_LINE_2", 1692, 25, FieldKind::TEXT), // [P]
-        Field::new(
-            "EMPLOYER_CONTACT_ADDRESS_CITY_NAME",
-            1717,
-            22,
-            FieldKind::TEXT,
-        ), // [P]
-        Field::new(
-            "EMPLOYER_CONTACT_ADDRESS_STATE_CODE",
-            1739,
-            2,
-            FieldKind::TEXT,
-        ), // [P]
-        Field::new(
-            "EMPLOYER_CONTACT_ADDRESS_ZIP_CODE",
-            1741,
-            5,
-            FieldKind::TEXT,
-        ), // [P]
-        Field::new(
-            "EMPLOYER_CONTACT_ADDRESS_EXT_ZIP_CODE",
-            1746,
-            4,
-            FieldKind::TEXT,
-        ), // [P]
-        Field::new("EMPLOYER_CONTACT_PHONE", 1750, 10, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_CONTACT_FAX", 1760, 10, FieldKind::TEXT), // [P]
-        Field::new("EMPLOYER_CONTACT_EMAIL", 1770, 48, FieldKind::TEXT), // [P]
+        ), // [K]
+        Field::new("EMPLOYEE_STATE_CONTACT_NAME", 1422, 57, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYEE_STATE_CONTACT_PHONE", 1479, 10, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYEE_STATE_CONTACT_FAX", 1489, 10, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYEE_STATE_CONTACT_EMAIL", 1499, 48, FieldKind::TEXT), // [K]
         Field::new(
             "DOCUMENT_TRACKING_NUMBER",
-            1818,
-            12,
+            1547,
+            30,
             FieldKind::REQUIRED_TEXT,
-        ), // [P]
-        Field::new("ORDER_IDENTIFIER", 1830, 30, FieldKind::REQUIRED_TEXT), // [P]
-        Field::new("CHILD1_LAST_NAME", 1860, 20, FieldKind::TEXT),    // [P]
-        Field::new("CHILD1_FIRST_NAME", 1880, 15, FieldKind::TEXT),   // [P]
-        Field::new("CHILD1_MIDDLE_NAME", 1895, 15, FieldKind::TEXT),  // [P]
-        Field::new("CHILD1_SUFFIX", 1910, 4, FieldKind::TEXT),        // [P]
-        Field::new("CHILD1_BIRTH_DATE", 1914, 8, DATE_OR_BLANK),      // [P]
-        Field::new("CHILD2_LAST_NAME", 1922, 20, FieldKind::TEXT),    // [P]
-        Field::new("CHILD2_FIRST_NAME", 1942, 15, FieldKind::TEXT),   // [P]
-        Field::new("CHILD2_MIDDLE_NAME", 1957, 15, FieldKind::TEXT),  // [P]
-        Field::new("CHILD2_SUFFIX", 1972, 4, FieldKind::TEXT),        // [P]
-        Field::new("CHILD2_BIRTH_DATE", 1976, 8, DATE_OR_BLANK),      // [P]
-        Field::new("CHILD3_LAST_NAME", 1984, 20, FieldKind::TEXT),    // [P]
-        Field::new("CHILD3_FIRST_NAME", 2004, 15, FieldKind::TEXT),   // [P]
-        Field::new("CHILD3_MIDDLE_NAME", 2019, 15, FieldKind::TEXT),  // [P]
-        Field::new("CHILD3_SUFFIX", 2034, 4, FieldKind::TEXT),        // [P]
-        Field::new("CHILD3_BIRTH_DATE", 2038, 8, DATE_OR_BLANK),      // [P]
-        Field::new("CHILD4_LAST_NAME", 2046, 20, FieldKind::TEXT),    // [P]
-        Field::new("CHILD4_FIRST_NAME", 2066, 15, FieldKind::TEXT),   // [P]
-        Field::new("CHILD4_MIDDLE_NAME", 2081, 15, FieldKind::TEXT),  // [P]
-        Field::new("CHILD4_SUFFIX", 2096, 4, FieldKind::TEXT),        // [P]
-        Field::new("CHILD4_BIRTH_DATE", 2100, 8, DATE_OR_BLANK),      // [P]
-        Field::new("CHILD5_LAST_NAME", 2108, 20, FieldKind::TEXT),    // [P]
-        Field::new("CHILD5_FIRST_NAME", 2128, 15, FieldKind::TEXT),   // [P]
-        Field::new("CHILD5_MIDDLE_NAME", 2143, 15, FieldKind::TEXT),  // [P]
-        Field::new("CHILD5_SUFFIX", 2158, 4, FieldKind::TEXT),        // [P]
-        Field::new("CHILD5_BIRTH_DATE", 2162, 8, DATE_OR_BLANK),      // [P]
-        Field::new("CHILD6_LAST_NAME", 2170, 20, FieldKind::TEXT),    // [P]
-        Field::new("CHILD6_FIRST_NAME", 2190, 15, FieldKind::TEXT),   // [P]
-        Field::new("CHILD6_MIDDLE_NAME", 2205, 15, FieldKind::TEXT),  // [P]
-        Field::new("CHILD6_SUFFIX", 2220, 4, FieldKind::TEXT),        // [P]
-        Field::new("CHILD6_BIRTH_DATE", 2224, 8, DATE_OR_BLANK),      // [P]
-        Field::new("LUMP_SUM_PAYMENT_AMOUNT", 2232, 11, OPTIONAL_NUMBER), // [P]
-        Field::new("INCOME_WITHHOLDING_START_DATE", 2243, 8, DATE_OR_BLANK), // [P]
+        ), // [K]
+        Field::new("ORDER_IDENTIFIER", 1577, 30, FieldKind::REQUIRED_TEXT), // [K]
+        Field::new("EMPLOYER_CONTACT_NAME", 1607, 57, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_CONTACT_ADDRESS_LINE_1", 1664, 25, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_CONTACT_ADDRESS_LINE_2", 1689, 25, FieldKind::TEXT), // [K]
+        Field::new(
+            "EMPLOYER_CONTACT_ADDRESS_CITY_NAME",
+            1714,
+            22,
+            FieldKind::TEXT,
+        ), // [K]
+        Field::new(
+            "EMPLOYER_CONTACT_ADDRESS_STATE_CODE",
+            1736,
+            2,
+            FieldKind::TEXT,
+        ), // [K]
+        Field::new(
+            "EMPLOYER_CONTACT_ADDRESS_ZIP_CODE",
+            1738,
+            5,
+            FieldKind::TEXT,
+        ), // [K]
+        Field::new(
+            "EMPLOYER_CONTACT_ADDRESS_EXT_ZIP_CODE",
+            1743,
+            4,
+            FieldKind::TEXT,
+        ), // [K]
+        Field::new("EMPLOYER_CONTACT_PHONE", 1747, 10, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_CONTACT_FAX", 1757, 10, FieldKind::TEXT), // [K]
+        Field::new("EMPLOYER_CONTACT_EMAIL", 1767, 48, FieldKind::TEXT), // [K]
+        Field::new("CHILD1_LAST_NAME", 1815, 20, FieldKind::TEXT),    // [K]
+        Field::new("CHILD1_FIRST_NAME", 1835, 15, FieldKind::TEXT),   // [K]
+        Field::new("CHILD1_MIDDLE_NAME", 1850, 15, FieldKind::TEXT),  // [K]
+        Field::new("CHILD1_SUFFIX", 1865, 4, FieldKind::TEXT),        // [K]
+        Field::new("CHILD1_BIRTH_DATE", 1869, 8, DATE_OR_BLANK),      // [K]
+        Field::new("CHILD2_LAST_NAME", 1877, 20, FieldKind::TEXT),    // [K]
+        Field::new("CHILD2_FIRST_NAME", 1897, 15, FieldKind::TEXT),   // [K]
+        Field::new("CHILD2_MIDDLE_NAME", 1912, 15, FieldKind::TEXT),  // [K]
+        Field::new("CHILD2_SUFFIX", 1927, 4, FieldKind::TEXT),        // [K]
+        Field::new("CHILD2_BIRTH_DATE", 1931, 8, DATE_OR_BLANK),      // [K]
+        Field::new("CHILD3_LAST_NAME", 1939, 20, FieldKind::TEXT),    // [K]
+        Field::new("CHILD3_FIRST_NAME", 1959, 15, FieldKind::TEXT),   // [K]
+        Field::new("CHILD3_MIDDLE_NAME", 1974, 15, FieldKind::TEXT),  // [K]
+        Field::new("CHILD3_SUFFIX", 1989, 4, FieldKind::TEXT),        // [K]
+        Field::new("CHILD3_BIRTH_DATE", 1993, 8, DATE_OR_BLANK),      // [K]
+        Field::new("CHILD4_LAST_NAME", 2001, 20, FieldKind::TEXT),    // [K]
+        Field::new("CHILD4_FIRST_NAME", 2021, 15, FieldKind::TEXT),   // [K]
+        Field::new("CHILD4_MIDDLE_NAME", 2036, 15, FieldKind::TEXT),  // [K]
+        Field::new("CHILD4_SUFFIX", 2051, 4, FieldKind::TEXT),        // [K]
+        Field::new("CHILD4_BIRTH_DATE", 2055, 8, DATE_OR_BLANK),      // [K]
+        Field::new("CHILD5_LAST_NAME", 2063, 20, FieldKind::TEXT),    // [K]
+        Field::new("CHILD5_FIRST_NAME", 2083, 15, FieldKind::TEXT),   // [K]
+        Field::new("CHILD5_MIDDLE_NAME", 2098, 15, FieldKind::TEXT),  // [K]
+        Field::new("CHILD5_SUFFIX", 2113, 4, FieldKind::TEXT),        // [K]
+        Field::new("CHILD5_BIRTH_DATE", 2117, 8, DATE_OR_BLANK),      // [K]
+        Field::new("CHILD6_LAST_NAME", 2125, 20, FieldKind::TEXT),    // [K]
+        Field::new("CHILD6_FIRST_NAME", 2145, 15, FieldKind::TEXT),   // [K]
+        Field::new("CHILD6_MIDDLE_NAME", 2160, 15, FieldKind::TEXT),  // [K]
+        Field::new("CHILD6_SUFFIX", 2175, 4, FieldKind::TEXT),        // [K]
+        Field::new("CHILD6_BIRTH_DATE", 2179, 8, DATE_OR_BLANK),      // [K]
+        Field::new("LUMP_SUM_PAYMENT_AMOUNT", 2187, 11, OPTIONAL_NUMBER), // [K]
+        Field::new("REMITTANCE_IDENTIFIER", 2198, 20, FieldKind::REQUIRED_TEXT), // [K]
+        Field::new("DOCUMENT_IMAGE_TEXT", 2218, 25, FieldKind::TEXT), // [K]
+        Field::new("INCOME_WITHHOLDING_START_DATE", 2243, 8, DATE_OR_BLANK), // [K]
     ],
 );
 const _: () = DTL.assert_valid();
@@ -264,50 +271,49 @@ pub static ACK: Layout = Layout::new(
     "ACK",
     550,
     &[
-        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::Literal("ACK")), // [V2]
-        Field::new("FILLER_1", 4, 3, FieldKind::Filler),              // [P]
-        Field::new("DOCUMENT_ACTION_CODE", 7, 3, FieldKind::REQUIRED_TEXT), // [P]
-        Field::new("CASE_IDENTIFIER", 10, 15, FieldKind::REQUIRED_TEXT), // [P]
-        Field::new("EIN", 25, 9, FieldKind::REQUIRED_TEXT),           // [P]
-        Field::new("EMPLOYEE_LAST_NAME", 34, 20, FieldKind::TEXT),    // [P]
-        Field::new("EMPLOYEE_FIRST_NAME", 54, 15, FieldKind::TEXT),   // [P]
-        Field::new("EMPLOYEE_MIDDLE_NAME", 69, 15, FieldKind::TEXT),  // [P]
-        Field::new("EMPLOYEE_SUFFIX", 84, 4, FieldKind::TEXT),        // [P]
-        Field::new("EMPLOYEE_SSN", 88, 9, FieldKind::TEXT),           // [P]
-        Field::new("DOCUMENT_TRACKING_NUMBER", 97, 12, FieldKind::TEXT), // [P]
-        Field::new("ORDER_IDENTIFIER", 109, 30, FieldKind::TEXT),     // [P]
-        Field::new("DISPOSITION_STATUS_CODE", 139, 1, FieldKind::REQUIRED_TEXT), // [P]
-        Field::new("DISPOSITION_REASON_CODE", 140, 1, FieldKind::TEXT), // [P]
-        Field::new("TERMINATION_DATE", 141, 8, DATE_OR_BLANK),        // [P]
-        Field::new("FINAL_PAYMENT_DATE", 149, 8, DATE_OR_BLANK),      // [P]
-        Field::new("FINAL_PAYMENT_AMOUNT", 157, 11, OPTIONAL_NUMBER), // [P]
-        Field::new("NCP_LAST_KNOWN_ADDRESS_LINE_1", 168, 25, FieldKind::TEXT), // [P]
-        Field::new("NCP_LAST_KNOWN_ADDRESS_LINE_2", 193, 25, FieldKind::TEXT), // [P]
-        Field::new("NCP_LAST_KNOWN_ADDRESS_CITY_NAME", 218, 22, FieldKind::TEXT), // [P]
-        Field::new("NCP_LAST_KNOWN_ADDRESS_STATE_CODE", 240, 2, FieldKind::TEXT), // [P]
-        Field::new("NCP_LAST_KNOWN_ADDRESS_ZIP_CODE", 242, 5, FieldKind::TEXT), // [P]
+        Field::new("DOCUMENT_CODE", 1, 3, FieldKind::Literal("ACK")), // [C]
+        Field::new("DOCUMENT_ACTION_CODE", 4, 3, FieldKind::REQUIRED_TEXT), // [C10]
+        Field::new("CASE_IDENTIFIER", 7, 15, FieldKind::REQUIRED_TEXT), // [P]
+        Field::new("EIN", 22, 9, FieldKind::REQUIRED_TEXT),           // [P]
+        Field::new("EMPLOYEE_LAST_NAME", 31, 20, FieldKind::TEXT),    // [P]
+        Field::new("EMPLOYEE_FIRST_NAME", 51, 15, FieldKind::TEXT),   // [P]
+        Field::new("EMPLOYEE_MIDDLE_NAME", 66, 15, FieldKind::TEXT),  // [P]
+        Field::new("EMPLOYEE_SUFFIX", 81, 4, FieldKind::TEXT),        // [P]
+        Field::new("EMPLOYEE_SSN", 85, 9, FieldKind::TEXT),           // [P]
+        Field::new("DOCUMENT_TRACKING_NUMBER", 94, 30, FieldKind::TEXT), // [KL]
+        Field::new("ORDER_IDENTIFIER", 124, 30, FieldKind::TEXT),     // [P]
+        Field::new("DISPOSITION_STATUS_CODE", 154, 2, FieldKind::REQUIRED_TEXT), // [KL]
+        Field::new("DISPOSITION_REASON_CODE", 156, 3, FieldKind::TEXT), // [KL]
+        Field::new("TERMINATION_DATE", 159, 8, DATE_OR_BLANK),        // [P]
+        Field::new("FINAL_PAYMENT_DATE", 167, 8, DATE_OR_BLANK),      // [P]
+        Field::new("FINAL_PAYMENT_AMOUNT", 175, 11, OPTIONAL_NUMBER), // [P]
+        Field::new("NCP_LAST_KNOWN_ADDRESS_LINE_1", 186, 25, FieldKind::TEXT), // [P]
+        Field::new("NCP_LAST_KNOWN_ADDRESS_LINE_2", 211, 25, FieldKind::TEXT), // [P]
+        Field::new("NCP_LAST_KNOWN_ADDRESS_CITY_NAME", 236, 22, FieldKind::TEXT), // [P]
+        Field::new("NCP_LAST_KNOWN_ADDRESS_STATE_CODE", 258, 2, FieldKind::TEXT), // [P]
+        Field::new("NCP_LAST_KNOWN_ADDRESS_ZIP_CODE", 260, 5, FieldKind::TEXT), // [P]
         Field::new(
             "NCP_LAST_KNOWN_ADDRESS_EXT_ZIP_CODE",
-            247,
+            265,
             4,
             FieldKind::TEXT,
         ), // [P]
-        Field::new("NCP_LAST_KNOWN_PHONE", 251, 10, FieldKind::TEXT), // [P]
-        Field::new("NEW_EMPLOYER_NAME", 261, 57, FieldKind::TEXT),    // [P]
-        Field::new("NEW_EMPLOYER_ADDRESS_LINE_1", 318, 25, FieldKind::TEXT), // [P]
-        Field::new("NEW_EMPLOYER_ADDRESS_LINE_2", 343, 25, FieldKind::TEXT), // [P]
-        Field::new("NEW_EMPLOYER_ADDRESS_CITY_NAME", 368, 22, FieldKind::TEXT), // [P]
-        Field::new("NEW_EMPLOYER_ADDRESS_STATE_CODE", 390, 2, FieldKind::TEXT), // [P]
-        Field::new("NEW_EMPLOYER_ADDRESS_ZIP_CODE", 392, 5, FieldKind::TEXT), // [P]
-        Field::new("NEW_EMPLOYER_ADDRESS_EXT_ZIP_CODE", 397, 4, FieldKind::TEXT), // [P]
-        Field::new("LUMP_SUM_DATE", 401, 8, DATE_OR_BLANK),           // [P]
-        Field::new("LUMP_SUM_AMOUNT", 409, 11, OPTIONAL_NUMBER),      // [P]
-        Field::new("LUMP_SUM_TYPE", 420, 35, FieldKind::TEXT),        // [P]
-        Field::new("MULTIPLE_IWO_STATE_CODE", 455, 2, FieldKind::TEXT), // [P]
-        Field::new("FIRST_ERROR_FIELD_NAME", 457, 32, FieldKind::TEXT), // [P]
-        Field::new("SECOND_ERROR_FIELD_NAME", 489, 32, FieldKind::TEXT), // [P]
-        Field::new("MULTIPLE_ERROR_INDICATOR", 521, 1, FieldKind::TEXT), // [P]
-        Field::new("FILLER_END", 522, 29, FieldKind::Filler),         // [P]
+        Field::new("NCP_LAST_KNOWN_PHONE", 269, 10, FieldKind::TEXT), // [P]
+        Field::new("NEW_EMPLOYER_NAME", 279, 57, FieldKind::TEXT),    // [P]
+        Field::new("NEW_EMPLOYER_ADDRESS_LINE_1", 336, 25, FieldKind::TEXT), // [P]
+        Field::new("NEW_EMPLOYER_ADDRESS_LINE_2", 361, 25, FieldKind::TEXT), // [P]
+        Field::new("NEW_EMPLOYER_ADDRESS_CITY_NAME", 386, 22, FieldKind::TEXT), // [P]
+        Field::new("NEW_EMPLOYER_ADDRESS_STATE_CODE", 408, 2, FieldKind::TEXT), // [P]
+        Field::new("NEW_EMPLOYER_ADDRESS_ZIP_CODE", 410, 5, FieldKind::TEXT), // [P]
+        Field::new("NEW_EMPLOYER_ADDRESS_EXT_ZIP_CODE", 415, 4, FieldKind::TEXT), // [P]
+        Field::new("LUMP_SUM_DATE", 419, 8, DATE_OR_BLANK),           // [P]
+        Field::new("LUMP_SUM_AMOUNT", 427, 11, OPTIONAL_NUMBER),      // [P]
+        Field::new("LUMP_SUM_TYPE", 438, 35, FieldKind::TEXT),        // [KL]
+        Field::new("MULTIPLE_IWO_STATE_CODE", 473, 2, FieldKind::TEXT), // [KL]
+        Field::new("FIRST_ERROR_FIELD_NAME", 475, 32, FieldKind::TEXT), // [KL]
+        Field::new("SECOND_ERROR_FIELD_NAME", 507, 32, FieldKind::TEXT), // [KL]
+        Field::new("MULTIPLE_ERROR_INDICATOR", 539, 1, FieldKind::TEXT), // [KL]
+        Field::new("FILLER_END", 540, 11, FieldKind::Filler),         // [P]
     ],
 );
 const _: () = ACK.assert_valid();

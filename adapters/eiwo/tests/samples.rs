@@ -53,7 +53,7 @@ fn ack_bad_record_file() -> Vec<u8> {
         .field("DISPOSITION_REASON_CODE")
         .unwrap()
         .range();
-    lines[4][reason].copy_from_slice(b"N");
+    lines[4][reason].copy_from_slice(b"N  ");
     let ssn = layout::ACK.field("EMPLOYEE_SSN").unwrap().range();
     lines[5][ssn].copy_from_slice(b"666123456");
     lines[6].truncate(400);

@@ -7,7 +7,7 @@ use ivd_eiwo::codes::envelope::{BCT, CNM, DOC, RCT, REC};
 use ivd_eiwo::codes::record::INVALID_COMBINATION;
 use ivd_eiwo::{
     AckAction, Disposition, DispositionReason, DispositionStatus, DocumentAction, Frequency,
-    IwoError, acknowledgment_verdicts, iwo_from_case, iwo_verdicts, read_acknowledgments,
+    IwoError, acknowledgment_verdicts, iwo_from_case, iwo_verdicts, layout, read_acknowledgments,
     read_iwo_file, write_acknowledgments, write_iwo_file,
 };
 use ivd_fixed::ErrorCode;
@@ -24,6 +24,11 @@ fn protected_case() -> Case {
 
 fn ssn(s: &str) -> Ssn {
     Ssn::parse(s).unwrap()
+}
+
+/// The byte range of a layout's field.
+fn range(layout: &ivd_fixed::Layout, field: &str) -> std::ops::Range<usize> {
+    layout.field(field).expect("field of the layout").range()
 }
 
 /// Replaces line `n` (1-based) of a file.
@@ -209,7 +214,9 @@ fn employer_accepts_and_reports_another_state_and_a_termination() {
 fn an_envelope_with_a_wrong_record_count_is_reported_with_rct() {
     let good = sample("ack-accepts-and-rejects.txt");
     // The batch trailer (line 7) says 5 records; the batch has 4.
-    let bad = with_line(&good, 7, |l| l[34..43].copy_from_slice(b"000000005"));
+    let bad = with_line(&good, 7, |l| {
+        l[range(&layout::TRAILER, "RECORD_COUNT")].copy_from_slice(b"00005")
+    });
     let file = read_acknowledgments(&bad);
     assert_eq!(codes(&file.envelope_errors), ["RCT"]);
     assert_eq!(file.envelope_errors[0].record, Some(7));
@@ -218,10 +225,14 @@ fn an_envelope_with_a_wrong_record_count_is_reported_with_rct() {
     // The records themselves are still checked and reported.
     assert_eq!(file.acknowledgments.len(), 4);
     // The file trailer's count too.
-    let bad = with_line(&good, 8, |l| l[34..43].copy_from_slice(b"000000003"));
+    let bad = with_line(&good, 8, |l| {
+        l[range(&layout::TRAILER, "RECORD_COUNT")].copy_from_slice(b"00003")
+    });
     assert_eq!(codes(&read_acknowledgments(&bad).envelope_errors), ["RCT"]);
     // And its batch count.
-    let bad = with_line(&good, 8, |l| l[25..34].copy_from_slice(b"000000002"));
+    let bad = with_line(&good, 8, |l| {
+        l[range(&layout::TRAILER, "BATCH_COUNT")].copy_from_slice(b"00002")
+    });
     assert_eq!(read_acknowledgments(&bad).envelope_errors[0].code, BCT);
 }
 
@@ -249,8 +260,8 @@ fn broken_envelopes_get_the_portal_codes() {
     assert_eq!(errors[0].code, REC);
     // A bad creation date and time.
     let bad = with_line(&good, 1, |l| {
-        l[49..53].copy_from_slice(b"1340");
-        l[53..59].copy_from_slice(b"256100");
+        l[range(&layout::HEADER, "CREATION_DATE")].copy_from_slice(b"13401340");
+        l[range(&layout::HEADER, "CREATION_TIME")].copy_from_slice(b"256100");
     });
     assert_eq!(
         codes(&read_acknowledgments(&bad).envelope_errors),
@@ -342,7 +353,10 @@ fn every_disposition_combination_of_the_table_is_accepted_or_refused_as_it_says(
                         .field("DISPOSITION_STATUS_CODE")
                         .unwrap();
                     bytes[f.start - 1] = status.code().as_bytes()[0];
-                    bytes[f.start] = reason.map_or(b' ', |r| r.code().as_bytes()[0]);
+                    let r = ivd_eiwo::layout::ACK
+                        .field("DISPOSITION_REASON_CODE")
+                        .unwrap();
+                    bytes[r.start - 1] = reason.map_or(b' ', |r| r.code().as_bytes()[0]);
                     let errors = ivd_eiwo::Acknowledgment::from_record(1, &bytes).unwrap_err();
                     assert_eq!(
                         codes(&errors),
@@ -449,8 +463,12 @@ fn the_writer_refuses_bad_control_numbers_and_strangers_in_a_batch() {
 fn an_employer_reads_a_damaged_iwo_file_record_by_record() {
     let good = sample("iwo-file.txt");
     // Line 3 gets an unknown action code, line 4 an SSN with area 000.
-    let bad = with_line(&good, 3, |l| l[6..9].copy_from_slice(b"XXX"));
-    let bad = with_line(&bad, 4, |l| l[305..314].copy_from_slice(b"000123456"));
+    let bad = with_line(&good, 3, |l| {
+        l[range(&layout::DTL, "DOCUMENT_ACTION_CODE")].copy_from_slice(b"XXX")
+    });
+    let bad = with_line(&bad, 4, |l| {
+        l[range(&layout::DTL, "EMPLOYEE_SSN")].copy_from_slice(b"000123456")
+    });
     let file = read_iwo_file(&bad);
     assert_eq!(file.envelope_errors, vec![]);
     let invalid: Vec<(u64, &str)> = file

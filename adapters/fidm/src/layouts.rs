@@ -99,8 +99,10 @@ pub static ACCOUNT_RECORD: Layout = Layout::new(
         f("balance_indicator", 361, 1, REQ),             // [V]
         f("update_indicator", 362, 1, TEXT),             // [V]
         f("birth_date", 363, 8, DOB),                    // [V]
-        f("account_type", 371, 2, TEXT),                 // [P] position not found
-        f("filler_373", 373, 128, FILL),                 // [P]
+        // FTB's Method 1 B layout has one 10-byte field at 371–380 (its name is cut off
+        // in the copy read); the account type is read across all of it [P].
+        f("account_type", 371, 10, TEXT), // [V] 371–380 / 10; its name [P]
+        f("filler_381", 381, 120, FILL),  // [P]
     ],
 );
 const _: () = ACCOUNT_RECORD.assert_valid();

@@ -272,7 +272,7 @@ pub struct Account {
     pub balance_indicator: BalanceIndicator,
     /// Trust fund indicator (359), required (`0` for closed accounts).
     pub trust_fund: TrustFund,
-    /// Account type (371–372, position \[P\]).
+    /// Account type (371–380: the 10-byte field of FTB's Method 1 B layout, its name \[P\]).
     #[serde(default)]
     pub account_type: Option<AccountType>,
     /// Update files only (362): delete, add or change.

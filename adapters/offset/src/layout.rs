@@ -99,23 +99,37 @@ pub static E2: Layout = Layout::new(
 const _: () = E2.assert_valid();
 
 /// Chart F-1, Rejected Case Submission and Update record (OCSE → state). 1–49 `[V]`
-/// (state, local, SSN, case id, last name echo the E-1). **The rest is proposed `[P]`:**
-/// the record echoes the E-1 positions 1–227 (the spec's proposal "parse 1–83 as in
-/// E-1", extended to the whole submitted record), and the error block sits in the E-1
-/// filler in the Kansas order `FdsoReturnH` (exclusions, then error codes 1–6 of 2 bytes,
-/// then a 4-byte federal name control) `[V-KS]` order, `[P]` offsets.
+/// (state, local, SSN, case id, last name echo the E-1); 50–139 `[V-KS]`: the Kansas
+/// record definition of this file (`FDSO_RETURN_H`, "Exhibit H", in the Kansas
+/// child-support system's public code) echoes the E-1 only up to the process year (1–83),
+/// then carries the exclusions (84–123), six 2-byte error codes (124–135) and the 4-byte
+/// name control OCSE returns (136–139). The address block and PON date of the E-1 are not
+/// echoed. 140–245 are filler `[P]` (the record length is the E-1's).
 pub static F1: Layout = Layout::new(
     "F-1",
     RECORD_LEN,
-    e1_body![
-        Field::new("ERROR_CODE_1", 228, 2, FieldKind::TEXT), // [P]
-        Field::new("ERROR_CODE_2", 230, 2, FieldKind::TEXT), // [P]
-        Field::new("ERROR_CODE_3", 232, 2, FieldKind::TEXT), // [P]
-        Field::new("ERROR_CODE_4", 234, 2, FieldKind::TEXT), // [P]
-        Field::new("ERROR_CODE_5", 236, 2, FieldKind::TEXT), // [P]
-        Field::new("ERROR_CODE_6", 238, 2, FieldKind::TEXT), // [P]
-        Field::new("NAME_CONTROL", 240, 4, FieldKind::TEXT), // [P]
-        Field::new("FILLER", 244, 2, FieldKind::Filler),     // [P]
+    &[
+        Field::new("STATE_CODE", 1, 2, FieldKind::REQUIRED_TEXT), // [V]
+        Field::new("LOCAL_CODE", 3, 3, FieldKind::TEXT),          // [V]
+        Field::new("SSN", 6, 9, FieldKind::REQUIRED_TEXT), // [V] (digits checked by the adapter)
+        Field::new("CASE_ID", 15, 15, FieldKind::TEXT),    // [V]
+        Field::new("LAST_NAME", 30, 20, FieldKind::REQUIRED_TEXT), // [V]
+        Field::new("FIRST_NAME", 50, 15, FieldKind::TEXT), // [V-KS]
+        Field::new("ARREARAGE_AMOUNT", 65, 8, FieldKind::NUMBER), // [V-KS] whole dollars
+        Field::new("TRANSACTION_TYPE", 73, 1, FieldKind::REQUIRED_TEXT), // [V-KS]
+        Field::new("CASE_TYPE", 74, 1, FieldKind::REQUIRED_TEXT), // [V-KS]
+        Field::new("TRANSFER_STATE", 75, 2, FieldKind::TEXT), // [V-KS]
+        Field::new("TRANSFER_LOCAL_CODE", 77, 3, FieldKind::TEXT), // [V-KS]
+        Field::new("PROCESS_YEAR", 80, 4, OPTIONAL_NUMBER), // [V-KS] CCYY
+        Field::new("EXCLUSIONS", 84, 40, FieldKind::TEXT), // [V-KS] comma-joined
+        Field::new("ERROR_CODE_1", 124, 2, FieldKind::TEXT), // [V-KS]
+        Field::new("ERROR_CODE_2", 126, 2, FieldKind::TEXT), // [V-KS]
+        Field::new("ERROR_CODE_3", 128, 2, FieldKind::TEXT), // [V-KS]
+        Field::new("ERROR_CODE_4", 130, 2, FieldKind::TEXT), // [V-KS]
+        Field::new("ERROR_CODE_5", 132, 2, FieldKind::TEXT), // [V-KS]
+        Field::new("ERROR_CODE_6", 134, 2, FieldKind::TEXT), // [V-KS]
+        Field::new("NAME_CONTROL", 136, 4, FieldKind::TEXT), // [V-KS]
+        Field::new("FILLER", 140, 106, FieldKind::Filler), // [P]
     ],
 );
 const _: () = F1.assert_valid();
@@ -268,12 +282,21 @@ mod tests {
     }
 
     #[test]
-    fn f1_echoes_e1_up_to_the_error_block() {
-        for (e, f) in E1.fields.iter().zip(F1.fields.iter()).take(19) {
+    fn f1_echoes_e1_up_to_the_process_year_then_the_kansas_error_block() {
+        // 1–83 as the E-1 (Kansas FDSO_RETURN_H), then exclusions, codes, name control.
+        for (e, f) in E1.fields.iter().zip(F1.fields.iter()).take(12) {
             assert_eq!(e, f);
         }
-        assert_eq!(E1.field("EXCLUSIONS").unwrap().end(), 227);
-        assert_eq!(F1.field("ERROR_CODE_1").unwrap().start, 228);
+        assert_eq!(F1.field("PROCESS_YEAR").unwrap().end(), 83);
+        let at = |n: &str| {
+            let f = F1.field(n).unwrap();
+            (f.start, f.end())
+        };
+        assert_eq!(at("EXCLUSIONS"), (84, 123));
+        assert_eq!(at("ERROR_CODE_1"), (124, 125));
+        assert_eq!(at("ERROR_CODE_6"), (134, 135));
+        assert_eq!(at("NAME_CONTROL"), (136, 139));
+        assert!(F1.field("ADDRESS_LINE_1").is_none() && F1.field("PON_DATE").is_none());
     }
 
     #[test]

@@ -16,8 +16,9 @@ use crate::submission::{OffsetKey, Submission, SubmissionControl, read_e1_parts}
 
 /// One F-1 record: a submission OCSE rejected, or accepted with a warning.
 ///
-/// Positions 1–49 are verified; the rest of the echo and the error block are a proposal
-/// (\[P\], see [`crate::layout::F1`]). `Debug` masks the SSN and names.
+/// Positions 1–49 are verified in the chart, 50–139 (the rest of the echo, the
+/// exclusions, the error codes and the name control) in the Kansas record definition (see
+/// [`crate::layout::F1`]). `Debug` masks the SSN and names.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reject {
@@ -128,7 +129,7 @@ impl Reject {
     pub fn from_record(record_number: u64, record: &[u8]) -> Result<Reject, Vec<FieldError>> {
         let rec = F1.read(record).map_err(|e| vec![e])?;
         let mut r = FieldReader::new(rec);
-        let (parts, _, case_type) = read_e1_parts(&mut r);
+        let (parts, _, case_type) = read_e1_parts(&mut r, false);
         // The echoed transaction type may be the invalid one OCSE rejects (error 07).
         let transaction = rec
             .text("TRANSACTION_TYPE")

@@ -444,7 +444,7 @@ impl Submission {
     pub fn from_record(record: &[u8]) -> Result<Submission, Vec<FieldError>> {
         let rec = E1.read(record).map_err(|e| vec![e])?;
         let mut r = FieldReader::new(rec);
-        let (parts, transaction, case_type) = read_e1_parts(&mut r);
+        let (parts, transaction, case_type) = read_e1_parts(&mut r, true);
         let mut errors = r.finish();
         let sub = assemble(
             parts,
@@ -493,10 +493,12 @@ pub(crate) struct E1Parts {
     pub(crate) exclusions: BTreeSet<Exclusion>,
 }
 
-/// Reads positions 1–227 (shared by E-1 and the F-1 echo). SSN digits are checked here;
-/// whether they are a valid SSN is the caller's rule.
+/// Reads positions 1–227 of an E-1, or with `with_address` false the F-1 echo (1–83 and
+/// the exclusions, no address block or PON date). SSN digits are checked here; whether
+/// they are a valid SSN is the caller's rule.
 pub(crate) fn read_e1_parts(
     r: &mut FieldReader<'_>,
+    with_address: bool,
 ) -> (E1Parts, Option<TransactionType>, Option<CaseType>) {
     let state = r.string("STATE_CODE");
     let local = r.string("LOCAL_CODE");
@@ -514,14 +516,18 @@ pub(crate) fn read_e1_parts(
     let transfer_state = r.string("TRANSFER_STATE");
     let transfer_local = r.string("TRANSFER_LOCAL_CODE");
     let year = r.year("PROCESS_YEAR");
-    let address = OffsetAddress {
-        line1: r.string("ADDRESS_LINE_1"),
-        line2: r.string("ADDRESS_LINE_2"),
-        city: r.string("CITY"),
-        state: r.string("ADDRESS_STATE"),
-        zip: r.string("ZIP_CODE"),
+    let (address, pon) = if with_address {
+        let address = OffsetAddress {
+            line1: r.string("ADDRESS_LINE_1"),
+            line2: r.string("ADDRESS_LINE_2"),
+            city: r.string("CITY"),
+            state: r.string("ADDRESS_STATE"),
+            zip: r.string("ZIP_CODE"),
+        };
+        (address, r.date("PON_DATE"))
+    } else {
+        (OffsetAddress::default(), None)
     };
-    let pon = r.date("PON_DATE");
     let exclusions = r.exclusions("EXCLUSIONS");
     (
         E1Parts {

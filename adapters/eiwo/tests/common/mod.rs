@@ -66,7 +66,7 @@ pub fn terms() -> WithholdingTerms {
     WithholdingTerms {
         state_tribe_territory: "MINNESOTA".into(),
         begin_within_days: 14,
-        start_instructions: "BEGIN WITH THE FIRST PAY PERIOD AFTER 14 DAYS".into(),
+        start_instructions: "RECEIPT".into(),
         start_date: None,
         send_payment_within_days: 7,
         ccpa_percent: 50,
