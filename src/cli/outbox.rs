@@ -62,10 +62,46 @@ pub enum OutboxCommand {
     },
 }
 
+/// `value` with every `…At` field in epoch milliseconds (the API's form) written as an
+/// RFC 3339 time instead, for a person reading the command's output.
+fn readable_times(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, field)| {
+                    let time = (key.ends_with("At"))
+                        .then(|| field.as_i64())
+                        .flatten()
+                        .and_then(|ms| {
+                            time::OffsetDateTime::from_unix_timestamp_nanos(
+                                i128::from(ms) * 1_000_000,
+                            )
+                            .ok()
+                        })
+                        .and_then(|t| {
+                            t.format(&time::format_description::well_known::Rfc3339)
+                                .ok()
+                        });
+                    let field = match time {
+                        Some(text) => Value::String(text),
+                        None => readable_times(field),
+                    };
+                    (key, field)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(readable_times).collect()),
+        other => other,
+    }
+}
+
 fn print_summaries(messages: &[MessageSummary], json: bool) -> anyhow::Result<()> {
     if json {
         for message in messages {
-            println!("{}", serde_json::to_string(message)?);
+            let message = readable_times(serde_json::to_value(message)?);
+            println!("{}", serde_json::to_string(&message)?);
         }
         return Ok(());
     }
@@ -135,6 +171,7 @@ pub(super) async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow
         }
         OutboxCommand::Show { id } => match outbox_store::show(&db, id).await? {
             Some(detail) => {
+                let detail = readable_times(serde_json::to_value(&detail)?);
                 println!("{}", serde_json::to_string_pretty(&detail)?);
                 0
             }
@@ -168,4 +205,25 @@ pub(super) async fn outbox(settings: Settings, command: OutboxCommand) -> anyhow
     };
     db.close().await;
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_times;
+    use serde_json::json;
+
+    #[test]
+    fn times_read_as_rfc3339_and_other_numbers_stay() {
+        let shown = readable_times(json!({
+            "id": 7,
+            "runAt": 1_765_152_000_000i64,
+            "finalizedAt": null,
+            "attempts": [{ "attempt": 1, "startedAt": 1_765_152_000_500i64 }]
+        }));
+        assert_eq!(shown["id"], 7);
+        assert_eq!(shown["runAt"], "2025-12-08T00:00:00Z");
+        assert_eq!(shown["finalizedAt"], serde_json::Value::Null);
+        assert_eq!(shown["attempts"][0]["attempt"], 1);
+        assert_eq!(shown["attempts"][0]["startedAt"], "2025-12-08T00:00:00.5Z");
+    }
 }
