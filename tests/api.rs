@@ -326,6 +326,18 @@ async fn a_case_with_a_bad_ssn_is_refused_without_echoing_the_ssn(t: TestDb) {
     let nothing = get_authed(&gateway, &state, &format!("/state/v1/cases/{TANF_ID}")).await;
     assert_eq!(nothing.status(), StatusCode::NOT_FOUND);
 
+    // An unknown code: the value sent stays hidden, the allowed values are said.
+    let mut case = sample(TANF);
+    case["caseType"] = json!("Tanf-ish");
+    let refused = put_case(&gateway, &state, TANF_ID, &case.to_string()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text().await.unwrap();
+    assert!(!text.contains("Tanf-ish"), "the value is echoed: {text}");
+    assert!(
+        text.contains("expected one of") && text.contains("`tanf`"),
+        "the allowed values are not said: {text}"
+    );
+
     gateway.stop().await;
     t.cleanup().await;
 }

@@ -160,11 +160,18 @@ fn split_code(message: &str) -> (String, &'static str) {
 }
 
 /// serde quotes the offending value in some messages (``invalid type: integer `123456789` ``);
-/// that value may be an SSN, so every quoted span is blanked before the text leaves.
+/// that value may be an SSN, so every quoted span before serde's ", expected" is blanked
+/// before the text leaves. What follows "expected" is the schema's, not the sender's: the
+/// allowed values of a code (``expected one of `child`, `parent` ``) stay, so the sender
+/// can correct the value.
 pub fn without_quoted_values(message: &str) -> String {
+    let (sent, expected) = match message.find(", expected") {
+        Some(at) => message.split_at(at),
+        None => (message, ""),
+    };
     let mut out = String::with_capacity(message.len());
     let mut quote: Option<char> = None;
-    for ch in message.chars() {
+    for ch in sent.chars() {
         match quote {
             Some(q) if ch == q => {
                 out.push(ch);
@@ -179,6 +186,7 @@ pub fn without_quoted_values(message: &str) -> String {
             None => out.push(ch),
         }
     }
+    out.push_str(expected);
     // Drop serde's own " at line L column C" suffix; the caller reports the position.
     match out.find(" at line ") {
         Some(at) => out[..at].to_string(),
@@ -198,8 +206,14 @@ mod tests {
             "invalid type: integer `123456789`, expected a string at line 1 column 9",
         );
         assert_eq!(text, "invalid type: integer `…`, expected a string");
-        let text = without_quoted_values("unknown variant \"Sister\", expected one of `Child`");
+        let text = without_quoted_values(
+            "unknown variant `Sister`, expected one of `child`, `parent` at line 3 column 20",
+        );
         assert!(!text.contains("Sister"), "{text}");
+        assert_eq!(
+            text, "unknown variant `…`, expected one of `child`, `parent`",
+            "the allowed values are the schema's: they stay"
+        );
     }
 
     #[test]
