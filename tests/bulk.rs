@@ -487,3 +487,111 @@ async fn the_state_system_is_not_held_back_by_the_token_quota_but_an_employer_is
     gateway.stop().await;
     t.cleanup().await;
 }
+
+/// Sequential scans of `table` so far in the transaction `tx` runs (its own counters, not
+/// yet flushed to the server's statistics: `pg_stat_xact_user_tables`).
+async fn seq_scans_in(tx: &mut ivd_gateway::store::DbTx, table: &str) -> i64 {
+    let ivd_gateway::store::DbTx::Postgres(tx, ..) = tx else {
+        unreachable!("a PostgreSQL transaction")
+    };
+    let (scans,): (i64,) =
+        sqlx::query_as("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = $1")
+            .bind(table)
+            .fetch_one(&mut **tx)
+            .await
+            .unwrap();
+    scans
+}
+
+/// What a bulk line with a transaction does with the `cases` table: store the case (its
+/// stored row read first, locked), then read it back to render the message.
+async fn a_transaction_lines_case_reads(tx: &mut ivd_gateway::store::DbTx, n: u32, now: i64) {
+    use ivd_gateway::store::cases;
+    let id = case_id(n);
+    let snapshot = canonical(n).to_string();
+    cases::put_many(tx, &[(id.as_str(), snapshot.as_str())], now)
+        .await
+        .unwrap();
+    // A run of nine lines without a transaction between two with one.
+    let run: Vec<(String, String)> = (1..10)
+        .map(|k| (case_id(n + k), canonical(n + k).to_string()))
+        .collect();
+    let run: Vec<(&str, &str)> = run.iter().map(|(i, s)| (i.as_str(), s.as_str())).collect();
+    cases::put_many(tx, &run, now).await.unwrap();
+    assert!(cases::get_in(tx, &id).await.unwrap().is_some());
+}
+
+/// The bulk push's lines with a transaction slowed down as the tables grew on PostgreSQL
+/// (473 cases/s at 100,000, 2,851 sequential scans of `cases` sampled at 43,000): a
+/// prepared statement's generic plan, chosen after its first executions while `cases` was
+/// one page (its sealed snapshots are stored out of line, so a page holds dozens of
+/// cases), read every case by a sequential scan for as long as the connection lived. The
+/// reads by case id must use the key, whatever the table was when a connection first ran
+/// them and whatever the statistics say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_cases_by_id_uses_the_key_after_the_table_outgrew_its_statistics() {
+    let Some(t) = TestDb::postgres().await else {
+        return;
+    };
+    let now = now_ms();
+    // One transaction, so one connection: the one whose prepared statements are looked at.
+    let mut tx = t.db.begin().await.unwrap();
+    {
+        let ivd_gateway::store::DbTx::Postgres(c, ..) = &mut tx else {
+            unreachable!()
+        };
+        sqlx::query("ALTER TABLE cases SET (autovacuum_enabled = false)")
+            .execute(&mut **c)
+            .await
+            .unwrap();
+    }
+    // A first load's start: 60 cases, analyzed as autovacuum would analyze them (one page).
+    let first: Vec<(String, String)> = (0..60)
+        .map(|n| (case_id(900_000 + n), canonical(900_000 + n).to_string()))
+        .collect();
+    let first: Vec<(&str, &str)> = first
+        .iter()
+        .map(|(i, s)| (i.as_str(), s.as_str()))
+        .collect();
+    ivd_gateway::store::cases::put_many(&mut tx, &first, now)
+        .await
+        .unwrap();
+    {
+        let ivd_gateway::store::DbTx::Postgres(c, ..) = &mut tx else {
+            unreachable!()
+        };
+        sqlx::query("ANALYZE cases")
+            .execute(&mut **c)
+            .await
+            .unwrap();
+    }
+    // Lines with a transaction while the table is that small: more than the five runs
+    // after which PostgreSQL may settle on a statement's generic plan.
+    for line in 0..10 {
+        a_transaction_lines_case_reads(&mut tx, 910_000 + line * 10, now).await;
+    }
+    // The load goes on: 5,000 cases, no ANALYZE.
+    for chunk in 0..10_u32 {
+        let more: Vec<(String, String)> = (0..500)
+            .map(|k| {
+                let n = 100_000 + chunk * 500 + k;
+                (case_id(n), canonical(n).to_string())
+            })
+            .collect();
+        let more: Vec<(&str, &str)> = more.iter().map(|(i, s)| (i.as_str(), s.as_str())).collect();
+        ivd_gateway::store::cases::put_many(&mut tx, &more, now)
+            .await
+            .unwrap();
+    }
+    let before = seq_scans_in(&mut tx, "cases").await;
+    for line in 0..10 {
+        a_transaction_lines_case_reads(&mut tx, 920_000 + line * 10, now).await;
+    }
+    let scans = seq_scans_in(&mut tx, "cases").await - before;
+    assert_eq!(
+        scans, 0,
+        "10 lines with a transaction read the 5,000 cases by {scans} sequential scans"
+    );
+    tx.commit().await.unwrap();
+    t.cleanup().await;
+}

@@ -30,6 +30,36 @@
 //!   settle a key take its advisory lock last, just before they commit, all in one order,
 //!   so a head finishing and a message enqueued to its key at the same moment cannot each
 //!   miss the other.
+//! - **What a claim writes.** Once the search reads only due heads, a claim's cost is its
+//!   writes: on PostgreSQL a claim changes `state` and `lease_expires_at`, columns that
+//!   indexes and index conditions name, so the leased row's new version can never be a
+//!   heap-only update and goes into every index whose condition it meets. The head is
+//!   therefore kept out of every index it does not need: the index settling reads (the
+//!   oldest live message of a key without a head) holds only the messages that are not
+//!   a head (`outbox_waiting_by_key`), so a claim writes four index entries (primary key,
+//!   idempotency key, head of key, leases) instead of five, and so does every settled
+//!   head. Measured before that change at 1,000,000 live messages (10 a key), never
+//!   analyzed, with the statement's own timing (no commit wait): a batch of 16 took
+//!   0.5–0.9 ms on the server, ~30 shared buffers a leased message, a batch of 64 about
+//!   2 ms (`BENCHMARKS.md` has the current figures). Weighed and not taken: a narrow lease
+//!   table beside the message (the claim would still have to take the head out of the
+//!   due index, or every claim would walk past the leased heads still in it and look
+//!   each one up in the lease table: about as many buffers as it saves); dropping the
+//!   row lock of `FOR UPDATE SKIP LOCKED` (it is what lets several instances claim at
+//!   once without waiting for each other); a lower fillfactor (it helps only heap-only
+//!   updates, which a claim cannot be); moving the idempotency key's unique index to the
+//!   never-updated payload row (saves a further tenth of a claim's buffers, but changes
+//!   how both backends detect a duplicate enqueue: left for a later pass).
+//! - **Plans that do not freeze.** sqlx keeps statements prepared per connection, and
+//!   after five runs PostgreSQL may settle on a generic plan and keep it for as long as
+//!   the connection lives. Made while a table was analyzed at a page or two (a new
+//!   gateway's first minutes, a first load), that plan is a sequential scan that stays
+//!   as the table grows: the statements run once per transaction or batch (settling
+//!   heads, recording a batch of results, reaping) are therefore planned at every run.
+//!   The claim is kept prepared (planning it costs ~0.3 ms, a third of its budget); its
+//!   generic plan reads the due heads from their index whatever the statistics, and only
+//!   a plan made on a one-page table would fetch the leased rows by a scan, until the
+//!   next vacuum or analyze of the table replans it.
 //! - **Leases and fencing.** A dispatcher claims a message by setting `state = running`,
 //!   `attempt = attempt + 1` and a lease expiry. `attempt` is the fencing token: every
 //!   later state change says `AND state = 'running' AND attempt = $n`, so a dispatcher

@@ -47,9 +47,14 @@ pub(crate) async fn settle_heads_on_postgres(
         .bind(&ordering_keys)
         .execute(&mut **tx)
         .await?;
+    // Planned at every run (an unnamed statement), not kept prepared: once per
+    // transaction that enqueues or records results, against the generic plan a
+    // connection would keep from the first runs, which on a table analyzed while it held
+    // a page or two is three sequential scans of the outbox (see `claim_sql`).
     sqlx::query(SETTLE_HEADS_POSTGRES)
         .bind(&partners)
         .bind(&ordering_keys)
+        .persistent(false)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -66,13 +71,16 @@ pub fn settle_heads_sql(backend: Backend) -> &'static str {
     }
 }
 
-/// The oldest live message of key `k`, for the settling statements (the index
-/// `outbox_live_by_key` answers it from its first entry).
+/// The oldest live message of key `k`, for the settling statements, which ask only for
+/// keys without a head: every live message of such a key has `head = 0`, and the index
+/// `outbox_waiting_by_key` (the live messages that are not a head, in key and id order)
+/// answers it from its first entry. The conditions repeat the index's word for word
+/// (SQLite uses a partial index only then).
 macro_rules! oldest_live_of_key {
     () => {
         "(SELECT m.id FROM outbox_messages m WHERE m.partner = k.partner \
-         AND m.ordering_key = k.ordering_key AND m.state IN ('pending', 'running', 'retry') \
-         ORDER BY m.id LIMIT 1)"
+         AND m.ordering_key = k.ordering_key AND m.head = 0 \
+         AND m.state IN ('pending', 'running', 'retry') ORDER BY m.id LIMIT 1)"
     };
 }
 
@@ -129,15 +137,20 @@ pub(super) const REAP_MESSAGES: &str = "UPDATE outbox_messages SET \
      RETURNING partner, ordering_key, state";
 
 pub(super) async fn reap_expired(tx: &mut DbTx, partner: &str, now: i64) -> Result<(), StoreError> {
+    // At most once a second per partner: planned at every run on PostgreSQL, like
+    // settling (SQLite keeps its statements; it plans without statistics).
+    let keep = tx.backend() == Backend::Sqlite;
     let reaped: Vec<(String, String, String)> = on_tx!(&mut *tx, c => {
         sqlx::query(REAP_ATTEMPTS)
             .bind(partner)
             .bind(now)
+            .persistent(keep)
             .execute(&mut *c)
             .await?;
         sqlx::query_as(REAP_MESSAGES)
             .bind(partner)
             .bind(now)
+            .persistent(keep)
             .fetch_all(c)
             .await?
     });

@@ -91,7 +91,7 @@ mod tests {
             );
         }
         // Settling a key reads its head from the unique head index and its oldest live
-        // message from the first entry of the key's live index.
+        // message from the first entry of the key's index of waiting messages.
         let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "EXPLAIN QUERY PLAN {SETTLE_HEADS_SQLITE}"
         )))
@@ -100,7 +100,7 @@ mod tests {
         .await
         .unwrap();
         let details: Vec<&str> = plan.iter().map(|(.., detail)| detail.as_str()).collect();
-        for index in ["outbox_head_of_key", "outbox_live_by_key"] {
+        for index in ["outbox_head_of_key", "outbox_waiting_by_key"] {
             assert!(
                 details.iter().any(|d| d.contains(index)),
                 "settling does not use {index}: {details:?}"

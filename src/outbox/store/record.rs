@@ -191,7 +191,9 @@ async fn deliver_on_postgres<'e>(
     for i in chunk {
         query = bind_attempt!(query, &results[*i].0);
     }
-    let rows = query.fetch_all(executor).await?;
+    // Planned at every run: once per batch of results, and a kept generic plan of this
+    // join, made while the outbox was small, reads every message by a sequential scan.
+    let rows = query.persistent(false).fetch_all(executor).await?;
     Ok(rows
         .into_iter()
         .map(|(id, partner, key)| (id, (partner, key)))
