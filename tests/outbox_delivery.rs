@@ -7,11 +7,11 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::outbox::operator;
 use ivd_gateway::outbox::store::{self, ListFilter};
 use ivd_gateway::outbox::{self, MessageState};
 use ivd_gateway::store::{Db, now_ms};
+use support::app::TestApp;
 use support::{
     Behaviour, MockPartner, TestDb, assert_per_key_order, gateway_settings, http_partner,
     test_message, wait_until,
@@ -56,9 +56,7 @@ fn flaky_every_fourth() -> Behaviour {
 async fn a_thousand_messages_over_fifty_cases_arrive_once_each_in_case_order(t: TestDb) {
     let partner = MockPartner::start(flaky_every_fourth()).await;
     let settings = gateway_settings(&t, vec![http_partner("state-27", &partner.endpoint(), 10)]);
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
 
     // Enqueue while the dispatcher runs, in transactions of 100, 20 messages per case.
     for batch in 0..10u64 {
@@ -144,9 +142,7 @@ async fn a_rejected_message_goes_to_dead_letter_and_redelivery_brings_it_home(t:
     })
     .await;
     let settings = gateway_settings(&t, vec![http_partner("state-27", &partner.endpoint(), 3)]);
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     let mut tx = t.db.begin().await.unwrap();
     let mut ids = Vec::new();
     for seq in 1..=3 {
@@ -229,9 +225,7 @@ async fn a_file_drop_partner_gets_each_message_as_one_whole_file(t: TestDb) {
         directory: drop_dir.clone(),
     });
     // The pick-up directory is not there yet (say, a share not mounted): messages wait.
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![partner]))
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![partner])).await;
     let mut tx = t.db.begin().await.unwrap();
     for seq in 1..=20 {
         outbox::enqueue(
@@ -328,9 +322,7 @@ async fn messages_claimed_ahead_wait_for_a_slot_and_the_partner_never_gets_more_
     let partner = CountingPartner::start(Duration::from_millis(30)).await;
     let mut state_27 = http_partner("state-27", &partner.url, 10);
     state_27.concurrency = 3;
-    let gateway = RunningGateway::start(gateway_settings(&t, vec![state_27]))
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(gateway_settings(&t, vec![state_27])).await;
 
     let mut tx = t.db.begin().await.unwrap();
     for n in 0..60u64 {
