@@ -20,7 +20,6 @@ use std::io::BufReader;
 use std::sync::Arc;
 
 use ivd_newhire::{Format, NewHire, RecordOutcome, Rules};
-use serde::Serialize;
 
 use crate::config::Settings;
 use crate::intake::spool;
@@ -28,6 +27,13 @@ use crate::privacy::LookupKey;
 use crate::store::events::{self, NewEvent};
 use crate::store::{Db, DbTx, StoreError};
 use crate::{on_read, on_tx};
+
+mod report;
+mod retention;
+
+pub use report::{Problem, RecordReport, Submitter, Summary, records, submitter_account, summary};
+use report::{SUMMARY_COLUMNS, problem};
+pub use retention::{purge_before, run_retention};
 
 /// The intake channel of new-hire uploads.
 pub const CHANNEL: &str = "new-hires";
@@ -69,104 +75,6 @@ pub enum NewHireError {
 impl From<sqlx::Error> for NewHireError {
     fn from(error: sqlx::Error) -> Self {
         NewHireError::Store(error.into())
-    }
-}
-
-/// The totals of one upload.
-#[derive(Clone, Debug, Default, Serialize, sqlx::FromRow, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Summary {
-    /// The receipt id.
-    pub receipt_id: String,
-    /// `w4`, `xx`, `csv` or `xml`.
-    pub format: String,
-    /// `processing` or `complete`.
-    pub state: String,
-    /// Records judged so far.
-    pub records: i64,
-    /// Accepted (will be forwarded to NDNH).
-    pub accepted: i64,
-    /// Invalid (see each record's problems).
-    pub invalid: i64,
-    /// Duplicates of an earlier report.
-    pub duplicate: i64,
-    /// FEIN outside the uploader's scope.
-    pub refused: i64,
-    /// Accepted reports that matched a noncustodial parent. Internal: never serialized, so
-    /// no employer-facing answer (API, pages, CSV) can tell an employer whether an SSN
-    /// belongs to a noncustodial parent.
-    #[serde(skip_serializing)]
-    pub matched: i64,
-    /// When it was received (ms since the epoch).
-    pub received_at: i64,
-    /// When processing finished.
-    pub completed_at: Option<i64>,
-}
-
-impl Summary {
-    /// True when every record was for a FEIN outside the sender's scope: nothing of the
-    /// file was taken, and the sender is told so as a refusal.
-    pub fn all_outside_scope(&self) -> bool {
-        self.records > 0 && self.refused == self.records
-    }
-}
-
-const SUMMARY_COLUMNS: &str = "receipt_id, format, state, records_done AS records, accepted, \
-     invalid, duplicate, refused, matched, received_at, completed_at";
-
-/// One record's verdict in a receipt.
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct RecordReport {
-    /// 1-based record number in the file.
-    #[serde(rename = "record")]
-    pub record_no: i64,
-    /// accepted, invalid, duplicate or refused.
-    pub status: String,
-    /// Errors and warnings (JSON array), when there are any.
-    #[serde(skip)]
-    pub problems: Option<String>,
-    /// The earlier report this one repeats (`receipt/record`).
-    pub duplicate_of: Option<String>,
-    /// The NDNH transmission it went out in.
-    pub ndnh_batch: Option<i64>,
-    /// What NDNH said: posted, warning or rejected.
-    pub ndnh_status: Option<String>,
-}
-
-impl RecordReport {
-    /// The problems as JSON values.
-    pub fn problems_json(&self) -> Vec<serde_json::Value> {
-        self.problems
-            .as_deref()
-            .and_then(|p| serde_json::from_str(p).ok())
-            .unwrap_or_default()
-    }
-}
-
-/// One problem of a record, as stored and reported: never the value.
-#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct Problem {
-    /// The field.
-    pub field: String,
-    /// 1-based byte position in a fixed-width record (column for CSV), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub position: Option<usize>,
-    /// Stable code.
-    pub code: String,
-    /// What is wrong and how to fix it.
-    pub message: String,
-    /// `error` (the record is not accepted) or `warning`.
-    pub severity: String,
-}
-
-fn problem(error: &ivd_fixed::FieldError, severity: &str) -> Problem {
-    Problem {
-        field: error.field.to_string(),
-        position: error.position,
-        code: error.code.as_str().to_string(),
-        message: error.message.clone(),
-        severity: severity.to_string(),
     }
 }
 
@@ -605,71 +513,6 @@ impl NewHireIntake {
     }
 }
 
-/// Deletes the raw files of processed uploads received before `cutoff`, and the W4 copies
-/// of their records that have gone to NDNH; the receipts and verdicts stay. Returns how
-/// many files were deleted.
-pub async fn purge_before(db: &Db, cutoff: i64) -> Result<usize, StoreError> {
-    let old: Vec<(String, String)> = on_read!(db, c => {
-        sqlx::query_as(
-            "SELECT receipt_id, spool_path FROM inbound_receipts WHERE spool_path IS NOT NULL \
-             AND state = 'processed' AND received_at < $1 ORDER BY received_at LIMIT 1000",
-        )
-        .bind(cutoff)
-        .fetch_all(c)
-        .await?
-    });
-    for (receipt_id, path) in &old {
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                tracing::warn!(receipt_id, error = %error, "A spooled upload past retention could not be deleted; retried at the next run.");
-                continue;
-            }
-        }
-        let mut tx = db.begin().await?;
-        on_tx!(&mut tx, c => {
-            sqlx::query("UPDATE inbound_receipts SET spool_path = NULL WHERE receipt_id = $1")
-                .bind(receipt_id)
-                .execute(c)
-                .await?
-                .rows_affected()
-        });
-        on_tx!(&mut tx, c => {
-            sqlx::query(
-                "UPDATE new_hire_records SET w4 = NULL WHERE receipt_id = $1 AND ndnh_batch IS NOT NULL",
-            )
-            .bind(receipt_id)
-            .execute(c)
-            .await?
-            .rows_affected()
-        });
-        tx.commit().await?;
-    }
-    Ok(old.len())
-}
-
-/// Runs [`purge_before`] every `interval` until shut down.
-pub async fn run_retention(
-    db: Db,
-    retention: std::time::Duration,
-    interval: std::time::Duration,
-    shutdown: tokio_util::sync::CancellationToken,
-) {
-    loop {
-        let cutoff = crate::store::now_ms() - retention.as_millis() as i64;
-        match purge_before(&db, cutoff).await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "Deleted new-hire uploads past retention."),
-            Err(error) => tracing::warn!(error = %error, "New-hire retention purge failed."),
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(interval) => {}
-        }
-    }
-}
-
 /// Accepted reports of these people: keyed hash → (FEIN, hire date, `receipt/record`).
 async fn accepted_reports(
     tx: &mut DbTx,
@@ -717,64 +560,6 @@ pub fn date_of(ms: i64) -> time::Date {
     time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .map(|t| t.date())
         .unwrap_or(time::Date::MIN)
-}
-
-/// The totals of a receipt.
-pub async fn summary(db: &Db, receipt_id: &str) -> Result<Option<Summary>, StoreError> {
-    Ok(on_read!(db, c => {
-        sqlx::query_as::<_, Summary>(sqlx::AssertSqlSafe(format!(
-            "SELECT {SUMMARY_COLUMNS} FROM new_hire_receipts WHERE receipt_id = $1"
-        )))
-        .bind(receipt_id)
-        .fetch_optional(c)
-        .await?
-    }))
-}
-
-/// Who sent an upload.
-#[derive(Clone, Copy, Debug)]
-pub struct Submitter<'a> {
-    /// The account that sent it (the identity receipts are read by); none for a file a
-    /// partner dropped.
-    pub account_id: Option<i64>,
-    /// The account's or partner's name, for display.
-    pub name: &'a str,
-}
-
-/// The account that uploaded a receipt: `None` when there is no such receipt,
-/// `Some(None)` when no account sent it.
-pub async fn submitter_account(
-    db: &Db,
-    receipt_id: &str,
-) -> Result<Option<Option<i64>>, StoreError> {
-    let row: Option<(Option<i64>,)> = on_read!(db, c => {
-        sqlx::query_as("SELECT account_id FROM new_hire_receipts WHERE receipt_id = $1")
-            .bind(receipt_id)
-            .fetch_optional(c)
-            .await?
-    });
-    Ok(row.map(|(account,)| account))
-}
-
-/// A page of a receipt's records after record `after`, in order.
-pub async fn records(
-    db: &Db,
-    receipt_id: &str,
-    after: i64,
-    limit: i64,
-) -> Result<Vec<RecordReport>, StoreError> {
-    Ok(on_read!(db, c => {
-        sqlx::query_as::<_, RecordReport>(
-            "SELECT record_no, status, problems, duplicate_of, ndnh_batch, ndnh_status \
-             FROM new_hire_records WHERE receipt_id = $1 AND record_no > $2 \
-             ORDER BY record_no LIMIT $3",
-        )
-        .bind(receipt_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(c)
-        .await?
-    }))
 }
 
 /// The records the matching step needs to see: accepted ones with their report.
