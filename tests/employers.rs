@@ -13,21 +13,21 @@ use ivd_eiwo::{
     AckAction, AckBatch, Acknowledgment, Disposition, DispositionReason, FileHeaderInfo,
 };
 use ivd_fixed::Encoding;
-use ivd_gateway::app::RunningGateway;
 use ivd_gateway::channels::employers::iwo;
 use ivd_gateway::channels::employers::ndnh::NdnhForwarder;
 use ivd_gateway::config::{
-    EmployerPartnerSettings, FileEncoding, IwoIssuerSettings, PartnerKind, PartnerSettings,
-    PickupSettings, Settings, TransportSettings,
+    EmployerPartnerSettings, FileEncoding, PartnerKind, PartnerSettings, PickupSettings, Settings,
+    TransportSettings,
 };
 use ivd_gateway::reconcile::deadlines;
 use ivd_gateway::store::now_ms;
-use ivd_gateway::store::tokens::{self, Role};
+use ivd_gateway::store::tokens::Role;
 use ivd_model::{CaseId, Fein, Ssn};
 use ivd_newhire::generate::Generator;
 use ivd_newhire::ndnh::{ControlRecord, NdnhCode, ReturnedRecord};
 use ivd_newhire::{Format, NewHire};
 use serde_json::Value;
+use support::app::TestApp;
 use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(
@@ -45,32 +45,12 @@ const OUR_FEIN: &str = "411234567";
 const OTHER_FEIN: &str = "527654321";
 
 struct Employers {
-    gateway: RunningGateway,
+    gateway: TestApp,
     http: reqwest::Client,
     state_token: String,
     employer_token: String,
     ndnh_out: PathBuf,
     ndnh_in: PathBuf,
-}
-
-fn issuer() -> IwoIssuerSettings {
-    IwoIssuerSettings {
-        issuing_state: "MINNESOTA".into(),
-        issuing_jurisdiction: "RAMSEY COUNTY".into(),
-        official_name: "PAT EXAMPLE".into(),
-        official_title: "CHILD SUPPORT OFFICER".into(),
-        payee_name: "MINNESOTA CHILD SUPPORT PAYMENT CENTER".into(),
-        payee_address: "PO BOX 64326".into(),
-        payee_city: "ST PAUL".into(),
-        payee_state: "MN".into(),
-        payee_zip: "55164".into(),
-        remittance_fips: "2700000".into(),
-        begin_within_days: 14,
-        send_within_days: 7,
-        ccpa_percent: 50,
-        contact_name: Some("EMPLOYER SERVICES".into()),
-        contact_phone: Some("6515550199".into()),
-    }
 }
 
 fn settings(t: &TestDb, employer: &MockPartner) -> (Settings, PathBuf, PathBuf) {
@@ -103,28 +83,17 @@ fn settings(t: &TestDb, employer: &MockPartner) -> (Settings, PathBuf, PathBuf) 
     // The test forwards by hand; the schedule must not race it.
     settings.employers.forward_interval_secs = 3600;
     settings.employers.ndnh_batch_size = 1000;
-    settings.employers.iwo = Some(issuer());
+    settings.employers.iwo = Some(support::employers::iwo_issuer());
     (settings, ndnh_out, ndnh_in)
 }
 
 impl Employers {
     async fn start(t: &TestDb, employer: &MockPartner) -> Employers {
         let (settings, ndnh_out, ndnh_in) = settings(t, employer);
-        let gateway = RunningGateway::start(settings)
-            .await
-            .expect("gateway starts");
-        let state_token = tokens::issue(&t.db, "case-system", Role::StateSystem, now_ms())
-            .await
-            .unwrap();
-        let employer_token = tokens::issue_scoped(
-            &t.db,
-            "acme-payroll",
-            Role::Employer,
-            &[Fein::parse(OUR_FEIN).unwrap()],
-            now_ms(),
-        )
-        .await
-        .unwrap();
+        let gateway = TestApp::spawn_with(settings).await;
+        let state_token = support::issue_token(&t.db, "case-system", Role::StateSystem).await;
+        let employer_token =
+            support::employers::employer_token(&t.db, "acme-payroll", OUR_FEIN).await;
         Employers {
             gateway,
             http: reqwest::Client::new(),
@@ -635,15 +604,7 @@ async fn the_same_file_twice_is_one_receipt_and_another_employers_fein_is_refuse
     assert!(refused["detail"].as_str().unwrap().contains("FEIN"));
 
     // Another employer cannot read our receipt; an operator can.
-    let other = tokens::issue_scoped(
-        &t.db,
-        "other-payroll",
-        Role::Employer,
-        &[Fein::parse(OTHER_FEIN).unwrap()],
-        now_ms(),
-    )
-    .await
-    .unwrap();
+    let other = support::employers::employer_token(&t.db, "other-payroll", OTHER_FEIN).await;
     let receipt_url = session.url(&format!(
         "/employer/v1/new-hires/{}",
         first["receiptId"].as_str().unwrap()
@@ -657,9 +618,7 @@ async fn the_same_file_twice_is_one_receipt_and_another_employers_fein_is_refuse
         .unwrap()
         .status();
     assert_eq!(status.as_u16(), 404);
-    let operator = tokens::issue(&t.db, "ops", Role::Operator, now_ms())
-        .await
-        .unwrap();
+    let operator = support::issue_token(&t.db, "ops", Role::Operator).await;
     let status = session
         .http
         .get(&receipt_url)
@@ -762,9 +721,7 @@ async fn an_upload_cut_off_by_a_crash_is_finished_at_the_next_start(t: TestDb) {
         ("processing", 2_000)
     );
 
-    let gateway = RunningGateway::start(settings)
-        .await
-        .expect("gateway starts");
+    let gateway = TestApp::spawn_with(settings).await;
     assert!(
         wait_until(Duration::from_secs(30), || async {
             newhire::summary(&t.db, &receipt_id)

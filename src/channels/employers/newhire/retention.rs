@@ -1,7 +1,7 @@
 //! How long an upload's raw bytes and its records' W4 copies are kept.
 
-use crate::{on_read, on_tx};
 use crate::store::{Db, StoreError};
+use crate::{on_read, on_tx};
 
 /// Deletes the raw files of processed uploads received before `cutoff`, and the W4 copies
 /// of their records that have gone to NDNH; the receipts and verdicts stay. Returns how
