@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use ivd_gateway::config::{PartnerKind, PartnerSettings, Settings, TribalAgreement, TribalFormat};
 use ivd_gateway::reconcile::deadlines;
-use ivd_gateway::store::{Db, events, now_ms};
+use ivd_gateway::store::{Db, now_ms};
 use ivd_gateway::tls::ensure_dev_certificates;
 use serde_json::{Value, json};
 use support::app::TestApp;
 use support::pair::Pki;
-use support::{Behaviour, MockPartner, TestDb, gateway_settings, http_partner, wait_until};
+use support::{Behaviour, MockPartner, TestDb, feed, gateway_settings, http_partner, wait_until};
 
 on_both_backends!(
     a_tribe_sends_documents_and_each_gets_its_verdict,
@@ -69,16 +69,6 @@ fn assert_valid_against_xsd(document: &[u8], scratch: &Path) {
         "the document validates against the XSD: {}",
         String::from_utf8_lossy(&lint.stderr)
     );
-}
-
-async fn feed(db: &Db, kind: &str) -> Vec<Value> {
-    events::list_after(db, 0, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == kind)
-        .map(|e| e.payload_json())
-        .collect()
 }
 
 async fn a_tribe_sends_documents_and_each_gets_its_verdict(t: TestDb) {

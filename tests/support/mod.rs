@@ -32,6 +32,17 @@ pub async fn issue_token(db: &Db, name: &str, role: ivd_gateway::store::tokens::
         .expect("a token is issued")
 }
 
+/// The payloads of the events of `kind` in `db`'s feed to the case system, oldest first.
+pub async fn feed(db: &Db, kind: &str) -> Vec<serde_json::Value> {
+    ivd_gateway::store::events::list_after(db, 0, 1000)
+        .await
+        .expect("the event feed")
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| e.payload_json())
+        .collect()
+}
+
 /// The backend a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

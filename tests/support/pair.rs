@@ -20,7 +20,7 @@ use std::time::Duration;
 use ivd_gateway::app::BoundListeners;
 use ivd_gateway::config::Settings;
 use ivd_gateway::store::tokens::{self, Role};
-use ivd_gateway::store::{Db, events, now_ms};
+use ivd_gateway::store::{Db, now_ms};
 use ivd_gateway::tls::{DevCertificates, ensure_dev_certificates, issue_client_certificate};
 use serde_json::Value;
 
@@ -175,13 +175,7 @@ impl Peer {
 
     /// The events of `kind` in this side's feed to its case system, oldest first.
     pub async fn feed(&self, kind: &str) -> Vec<Value> {
-        events::list_after(&self.db, 0, 100)
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == kind)
-            .map(|e| e.payload_json())
-            .collect()
+        super::feed(&self.db, kind).await
     }
 
     /// Waits (a minute at most) until this side's feed holds `count` events of `kind`.
