@@ -158,15 +158,8 @@ fn broken(kind: Tampering, seq: i64, problem: String, verified: i64) -> Verifica
 }
 
 fn describe(found: &Found) -> String {
-    let when = time::OffsetDateTime::from_unix_timestamp_nanos(
-        i128::from(found.checkpoint.written_at) * 1_000_000,
-    )
-    .ok()
-    .and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-    .unwrap_or_else(|| found.checkpoint.written_at.to_string());
+    let when = crate::store::rfc3339_of_ms(found.checkpoint.written_at)
+        .unwrap_or_else(|| found.checkpoint.written_at.to_string());
     format!(
         "checkpoint {} (instance {}, written {when})",
         found.path.display(),

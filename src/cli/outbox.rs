@@ -71,19 +71,11 @@ fn readable_times(value: serde_json::Value) -> serde_json::Value {
             fields
                 .into_iter()
                 .map(|(key, field)| {
-                    let time = (key.ends_with("At"))
+                    let time = key
+                        .ends_with("At")
                         .then(|| field.as_i64())
                         .flatten()
-                        .and_then(|ms| {
-                            time::OffsetDateTime::from_unix_timestamp_nanos(
-                                i128::from(ms) * 1_000_000,
-                            )
-                            .ok()
-                        })
-                        .and_then(|t| {
-                            t.format(&time::format_description::well_known::Rfc3339)
-                                .ok()
-                        });
+                        .and_then(crate::store::rfc3339_of_ms);
                     let field = match time {
                         Some(text) => Value::String(text),
                         None => readable_times(field),

@@ -40,14 +40,8 @@ pub enum Request {
 }
 
 fn time_text(ms: Option<i64>) -> String {
-    ms.and_then(|ms| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
-    })
-    .and_then(|t| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-    .unwrap_or_else(|| "-".to_string())
+    ms.and_then(crate::store::rfc3339_of_ms)
+        .unwrap_or_else(|| "-".to_string())
 }
 
 /// Runs the request; returns the exit code.

@@ -34,13 +34,7 @@ pub fn defuse(cell: &str) -> String {
 }
 
 fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    crate::store::rfc3339_of_ms(ms).unwrap_or_default()
 }
 
 /// The CSV text of `findings` from `run`.

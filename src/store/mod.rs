@@ -549,6 +549,15 @@ pub fn now_ms() -> i64 {
     (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// `ms` (milliseconds since the Unix epoch, as the tables keep time) as an RFC 3339 time,
+/// for a person to read; None when it is out of range.
+pub fn rfc3339_of_ms(ms: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()?
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok()
+}
+
 /// `server_url` (a PostgreSQL URL) with its database name replaced by `database`, any query
 /// kept: how the load driver and the tests reach a scratch database on the same server.
 pub fn postgres_url_with_database(server_url: &str, database: &str) -> String {

@@ -182,15 +182,23 @@ fn lines(records: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// A file of one batch holding the one order [`detail`], its control numbers ending in
+/// `sequence`, the batch trailer counting `batch_records` records.
+fn one_order_file(sequence: u32, batch_records: &str) -> Vec<u8> {
+    let file_control = format!("20IWO{sequence:017}");
+    let batch_control = format!("20IWB{sequence:017}");
+    lines(&[
+        header("FHI", &file_control, "20000", "481234567"),
+        header("BHI", &batch_control, "20000", "481234567"),
+        detail(),
+        trailer("BTI", &batch_control, "00000", batch_records, "00001"),
+        trailer("FTI", &file_control, "00001", "00001", "00001"),
+    ])
+}
+
 #[test]
 fn an_iwo_file_built_from_the_public_definitions_reads_field_by_field() {
-    let file = lines(&[
-        header("FHI", "20IWO00000000000000001", "20000", "481234567"),
-        header("BHI", "20IWB00000000000000001", "20000", "481234567"),
-        detail(),
-        trailer("BTI", "20IWB00000000000000001", "00000", "00001", "00001"),
-        trailer("FTI", "20IWO00000000000000001", "00001", "00001", "00001"),
-    ]);
+    let file = one_order_file(1, "00001");
     let read = read_iwo_file(&file);
     assert_eq!(read.envelope_errors, vec![]);
     assert!(
@@ -249,13 +257,7 @@ fn an_iwo_file_built_from_the_public_definitions_reads_field_by_field() {
 #[test]
 fn the_file_trailer_counts_are_five_digits() {
     // A record count of 2 where the file has one record: the count is read at 31–35.
-    let file = lines(&[
-        header("FHI", "20IWO00000000000000002", "20000", "481234567"),
-        header("BHI", "20IWB00000000000000002", "20000", "481234567"),
-        detail(),
-        trailer("BTI", "20IWB00000000000000002", "00000", "00002", "00001"),
-        trailer("FTI", "20IWO00000000000000002", "00001", "00001", "00001"),
-    ]);
+    let file = one_order_file(2, "00002");
     let read = read_iwo_file(&file);
     let codes: Vec<&str> = read
         .envelope_errors
